@@ -1,0 +1,57 @@
+# MCPshop: `make run` sets everything up and serves the shop; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+APT_PACKAGES := default-libmysqlclient-dev pkg-config gettext chromium fonts-wqy-microhei
+
+.PHONY: run test lint setup system-packages messages bench clean
+
+run: setup
+	$(PY) manage.py seed_demo --if-empty
+	@set -a; source .env; set +a; \
+	  DJANGO_SUPERUSER_USERNAME=admin DJANGO_SUPERUSER_EMAIL=admin@example.com \
+	  DJANGO_SUPERUSER_PASSWORD="$$DEV_STAFF_PASSWORD" $(PY) manage.py createsuperuser --noinput >/dev/null 2>&1 || true; \
+	  echo; echo "  MCPshop: http://$(HOST):$(PORT)/   staff: http://$(HOST):$(PORT)/admin/ (admin / $$DEV_STAFF_PASSWORD)"; echo
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) mcpshop_site.asgi:application
+
+setup: $(VENV)/.installed .env messages
+	$(PY) manage.py migrate --noinput
+
+test: $(VENV)/.installed .env messages lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+	$(PY) tests/other_databases.py
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+messages: $(VENV)/.installed
+	$(PY) manage.py compilemessages --ignore=.venv -v 0
+
+bench: setup
+	$(PY) bench/run.py $(if $(ONLY),--only $(ONLY))
+
+# System libraries: mysqlclient builds against libmysqlclient; browser tests need chromium and CJK fonts.
+system-packages:
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+	  echo "Installing system packages: $(APT_PACKAGES)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | system-packages
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	touch $@
+
+# A development .env with fresh random keys (never committed).
+.env:
+	@$(PYTHON) -c "import secrets; print(f'DEBUG=1\nSECRET_KEY={secrets.token_urlsafe(48)}\nJWT_SIGNING_KEY={secrets.token_urlsafe(48)}\nDEV_STAFF_PASSWORD={secrets.token_urlsafe(9)}')" > $@
+	@echo "Wrote .env (development settings with fresh keys)."
+
+clean:
+	rm -rf $(VENV) staticfiles .test-db-*.sqlite3*

@@ -1,0 +1,119 @@
+import secrets
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from cart.exceptions import InvalidQuantity
+from cart.models import Cart, CartItem
+from cart.selectors import cart_find, cart_item_get
+from catalog.exceptions import InsufficientStock, ProductNotFound
+from catalog.models import Product
+
+
+def validate_quantity(quantity) -> int:
+    """Return `quantity` as an int from 1 to the per-line maximum, or raise InvalidQuantity."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        try:
+            quantity = int(str(quantity).strip())
+        except (TypeError, ValueError):
+            raise InvalidQuantity(value=str(quantity)[:32]) from None
+    if not 1 <= quantity <= settings.SHOP_MAX_LINE_QUANTITY:
+        raise InvalidQuantity(value=quantity if abs(quantity) < 10**12 else str(quantity)[:32])
+    return quantity
+
+
+def new_guest_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def cart_get_or_create(*, user=None, token: str | None = None) -> Cart:
+    """Return the user's (or the guest token's) cart, creating it on first use; safe under races."""
+    owner = {"user": user} if user is not None and user.is_authenticated else {"session_key": token}
+    if not owner.get("user") and not token:
+        raise ValueError("a cart needs a user or a guest token")
+    cart = cart_find(user=owner.get("user"), token=token)
+    if cart is not None:
+        return cart
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(**owner)
+    except IntegrityError:
+        return Cart.objects.get(**owner)
+
+
+def _check_stock(product: Product, wanted: int) -> None:
+    if not product.is_active:
+        raise ProductNotFound(sku=product.sku)
+    if wanted > product.stock:
+        raise InsufficientStock(sku=product.sku, requested=wanted, available=product.stock)
+
+
+@transaction.atomic
+def cart_add_item(*, cart: Cart, product: Product, quantity) -> CartItem:
+    """Add `quantity` of `product` to the cart, in one row per product, within stock and the line limit.
+
+    The increment is a conditional UPDATE, so concurrent adds from any door sum up exactly.
+    """
+    quantity = validate_quantity(quantity)
+    _check_stock(product, quantity)
+    limit = min(settings.SHOP_MAX_LINE_QUANTITY, product.stock)
+    for _attempt in range(2):
+        grown = CartItem.objects.filter(cart=cart, product=product, quantity__lte=limit - quantity).update(
+            quantity=F("quantity") + quantity
+        )
+        if grown:
+            return CartItem.objects.select_related("product").get(cart=cart, product=product)
+        existing = CartItem.objects.filter(cart=cart, product=product).values_list("quantity", flat=True).first()
+        if existing is not None:
+            total = existing + quantity
+            if total > settings.SHOP_MAX_LINE_QUANTITY:
+                raise InvalidQuantity(value=total, in_cart=existing)
+            raise InsufficientStock(sku=product.sku, requested=total, available=product.stock, in_cart=existing)
+        try:
+            with transaction.atomic():
+                return CartItem.objects.create(cart=cart, product=product, quantity=quantity)
+        except IntegrityError:
+            continue  # another request created the row first: add to it
+    raise InsufficientStock(sku=product.sku, requested=quantity, available=product.stock)
+
+
+@transaction.atomic
+def cart_set_quantity(*, cart: Cart, item_id, quantity) -> CartItem:
+    """Set the quantity of one of this cart's lines (someone else's line is not found)."""
+    quantity = validate_quantity(quantity)
+    item = cart_item_get(cart=cart, item_id=item_id)
+    _check_stock(item.product, quantity)
+    item.quantity = quantity
+    item.save(update_fields=["quantity"])
+    return item
+
+
+def cart_remove_item(*, cart: Cart, item_id) -> None:
+    """Remove one of this cart's lines (someone else's line is not found)."""
+    cart_item_get(cart=cart, item_id=item_id).delete()
+
+
+def cart_clear(*, cart: Cart | None) -> None:
+    if cart is not None:
+        cart.items.all().delete()
+
+
+@transaction.atomic
+def cart_merge(*, user, token: str | None) -> Cart | None:
+    """Move a guest cart's lines into the user's cart at login, capped by stock and the line limit."""
+    guest = cart_find(token=token)
+    if guest is None:
+        return cart_find(user=user)
+    cart = cart_get_or_create(user=user)
+    for item in guest.items.select_related("product"):
+        existing = CartItem.objects.filter(cart=cart, product=item.product).first()
+        limit = min(settings.SHOP_MAX_LINE_QUANTITY, item.product.stock)
+        total = min(limit, item.quantity + (existing.quantity if existing else 0))
+        if existing is not None:
+            existing.quantity = max(total, existing.quantity)
+            existing.save(update_fields=["quantity"])
+        elif total >= 1 and item.product.is_active:
+            CartItem.objects.create(cart=cart, product=item.product, quantity=total)
+    guest.delete()
+    return cart

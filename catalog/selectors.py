@@ -1,0 +1,79 @@
+from django.db.models import Count, Q, QuerySet
+
+from catalog.exceptions import ProductNotFound
+from catalog.models import Category, Product
+
+PRODUCT_SORTS = {
+    "newest": ("-created_at", "-id"),
+    "price": ("price_cents", "id"),
+    "-price": ("-price_cents", "-id"),
+    "name": ("name", "id"),
+}
+
+
+def category_list() -> QuerySet[Category]:
+    """Return every category with the number of active products in it."""
+    return Category.objects.annotate(product_count=Count("products", filter=Q(products__is_active=True))).order_by(
+        "position", "name"
+    )
+
+
+def category_get(*, slug: str) -> Category:
+    return Category.objects.get(slug=slug)
+
+
+def product_list(
+    *,
+    query: str = "",
+    category: str | None = None,
+    min_price: int | None = None,
+    max_price: int | None = None,
+    in_stock: bool = False,
+    sort: str = "newest",
+) -> QuerySet[Product]:
+    """Return active products matching the filters; `category` is a slug and includes its children."""
+    products = Product.objects.filter(is_active=True).select_related("category")
+    if category:
+        products = products.filter(Q(category__slug=category) | Q(category__parent__slug=category))
+    if min_price is not None:
+        products = products.filter(price_cents__gte=min_price)
+    if max_price is not None:
+        products = products.filter(price_cents__lte=max_price)
+    if in_stock:
+        products = products.filter(stock__gt=0)
+    query = query.strip()
+    if query:
+        products = products.filter(_keyword_filter(query))
+    return products.order_by(*PRODUCT_SORTS.get(sort, PRODUCT_SORTS["newest"]))
+
+
+def _keyword_filter(query: str) -> Q:
+    """Every word must appear in the SKU, a name or a description, in either language."""
+    condition = Q()
+    for word in query.split()[:8]:
+        condition &= (
+            Q(sku__iexact=word)
+            | Q(name__icontains=word)
+            | Q(name_en__icontains=word)
+            | Q(description__icontains=word)
+            | Q(description_en__icontains=word)
+            | Q(category__name__icontains=word)
+            | Q(category__name_en__icontains=word)
+        )
+    return condition
+
+
+def product_get(*, sku: str, include_inactive: bool = False) -> Product:
+    """Return the product with this SKU, or raise ProductNotFound."""
+    products = Product.objects.select_related("category")
+    if not include_inactive:
+        products = products.filter(is_active=True)
+    try:
+        return products.get(sku=sku)
+    except Product.DoesNotExist:
+        raise ProductNotFound(sku=sku) from None
+
+
+def product_featured(*, limit: int = 8) -> QuerySet[Product]:
+    """Return featured products in stock, newest first."""
+    return product_list(in_stock=True).filter(is_featured=True)[:limit]

@@ -1,0 +1,41 @@
+"""The one error hierarchy of the shop.
+
+Services raise `ShopError` subclasses; each transport renders them once: a JSON error for the API,
+a flash message on pages, a tool error for the assistant and MCP, an error event on the WebSocket.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ShopError(Exception):
+    """A failure the caller can act on, with a stable `code` and an HTTP status."""
+
+    code = "shop_error"
+    status = 400
+    default_message = _("The request could not be completed.")
+
+    def __init__(self, message=None, **details):
+        self.message = str(message or self.default_message)
+        self.details = details
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict:
+        """Return the error as the shop's JSON error body."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class InvalidInput(ShopError):
+    code = "invalid"
+    default_message = _("Some of the input is not valid.")
+
+
+class NotFound(ShopError):
+    code = "not_found"
+    status = 404
+    default_message = _("Not found.")
+
+
+class Conflict(ShopError):
+    code = "conflict"
+    status = 409
+    default_message = _("The request conflicts with the current state.")

@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_patterns = [
+    path("auth/", include("accounts.api.urls")),
+    path("", include("catalog.api.urls")),
+    path("cart/", include("cart.api.urls")),
+    path("orders/", include("orders.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("api/", include((api_patterns, "api"))),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("", include("catalog.urls")),
+    path("", include("cart.urls")),
+    path("", include("orders.urls")),
+    path("", include("accounts.urls")),
+]

@@ -1,0 +1,23 @@
+from django.utils.translation import gettext_lazy as _
+
+from mcpshop_site.exceptions import Conflict, NotFound
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    default_message = _("No such order.")
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+    default_message = _("The order cannot move to this status now.")
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+    default_message = _("This Idempotency-Key was already used for a different order.")
+
+
+class PaymentFailed(Conflict):
+    code = "payment_failed"
+    default_message = _("The payment did not go through.")

@@ -1,0 +1,82 @@
+import pytest
+
+from cart.exceptions import EmptyCart
+from cart.services import cart_add_item, cart_get_or_create
+from catalog.exceptions import InsufficientStock
+from orders.exceptions import IdempotencyConflict, IllegalTransition
+from orders.models import Order
+from orders.services import order_cancel, order_pay, order_place
+from tests.conftest import CONTACT
+
+pytestmark = pytest.mark.django_db
+
+
+def _fill_cart(user, *lines):
+    cart = cart_get_or_create(user=user)
+    for product, quantity in lines:
+        cart_add_item(cart=cart, product=product, quantity=quantity)
+    return cart
+
+
+def test_placing_an_order_takes_stock_copies_prices_and_empties_the_cart(alice, product):
+    cart = _fill_cart(alice, (product, 2))
+    order = order_place(user=alice, **CONTACT)
+    product.refresh_from_db()
+    assert product.stock == 3
+    assert order.total_cents == 2 * 12800
+    assert [(i.sku, i.name, i.unit_price_cents, i.quantity) for i in order.items.all()] == [
+        ("TEA-001", "西湖龙井", 12800, 2)
+    ]
+    assert not cart.items.exists()
+    product.price_cents = 1
+    product.save()
+    assert order.items.get().unit_price_cents == 12800
+
+
+def test_a_short_line_rolls_back_the_whole_order(alice, product, make_product):
+    other = make_product(stock=3)
+    _fill_cart(alice, (other, 2), (product, 5))
+    product.stock = 4
+    product.save()
+    with pytest.raises(InsufficientStock) as error:
+        order_place(user=alice, **CONTACT)
+    assert error.value.details["sku"] == "TEA-001"
+    other.refresh_from_db()
+    assert other.stock == 3
+    assert not Order.objects.exists()
+
+
+def test_an_empty_cart_cannot_be_ordered(alice):
+    with pytest.raises(EmptyCart):
+        order_place(user=alice, **CONTACT)
+
+
+def test_cancel_restores_stock_exactly_once(alice, product):
+    _fill_cart(alice, (product, 2))
+    order = order_place(user=alice, **CONTACT)
+    order_cancel(order=order)
+    with pytest.raises(IllegalTransition):
+        order_cancel(order=order)
+    product.refresh_from_db()
+    assert product.stock == 5
+
+
+def test_status_moves_only_along_legal_transitions(alice, product):
+    _fill_cart(alice, (product, 1))
+    order = order_place(user=alice, **CONTACT)
+    order = order_pay(user=alice, order_id=order.pk)
+    assert order.status == Order.Status.PAID and order.payment_reference.startswith("test_")
+    with pytest.raises(IllegalTransition):
+        order_pay(user=alice, order_id=order.pk)
+
+
+def test_idempotency_key_replays_the_same_order_and_refuses_a_different_cart(alice, product):
+    _fill_cart(alice, (product, 1))
+    first = order_place(user=alice, idempotency_key="k1", **CONTACT)
+    again = order_place(user=alice, idempotency_key="k1", **CONTACT)
+    assert again.pk == first.pk and again.replayed
+    _fill_cart(alice, (product, 2))
+    with pytest.raises(IdempotencyConflict):
+        order_place(user=alice, idempotency_key="k1", **CONTACT)
+    product.refresh_from_db()
+    assert product.stock == 4

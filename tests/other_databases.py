@@ -1,0 +1,73 @@
+"""Run the suite again on MariaDB/MySQL and PostgreSQL, on each server this machine can reach.
+
+A missing server is skipped with a loud notice; with CI=true it is a failure instead.
+Override the servers with MYSQL_TEST_URL / POSTGRES_TEST_URL.
+"""
+
+import os
+import subprocess
+import sys
+
+SERVERS = {
+    "MariaDB": os.environ.get("MYSQL_TEST_URL", "mysql://root:@127.0.0.1:3306/mcpshop"),
+    "PostgreSQL": os.environ.get("POSTGRES_TEST_URL", "postgres://postgres@127.0.0.1:5432/mcpshop"),
+}
+
+
+def reachable(name: str, url: str) -> str | None:
+    """Return None if the server answers, else why not."""
+    import environ
+
+    config = environ.Env.db_url_config(url)
+    try:
+        if name == "MariaDB":
+            import MySQLdb
+
+            MySQLdb.connect(
+                host=config["HOST"],
+                port=int(config["PORT"] or 3306),
+                user=config["USER"],
+                password=config["PASSWORD"],
+                connect_timeout=5,
+            ).close()
+        else:
+            import psycopg
+
+            psycopg.connect(
+                host=config["HOST"],
+                port=config["PORT"] or 5432,
+                user=config["USER"],
+                dbname="postgres",
+                connect_timeout=5,
+            ).close()
+    except Exception as error:  # any failure to connect means "not here"
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def main() -> int:
+    in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    failed = []
+    for name, url in SERVERS.items():
+        problem = reachable(name, url)
+        if problem:
+            banner = "=" * 78
+            print(
+                f"\n{banner}\n  {name} NOT REACHABLE at {url}: {problem}\n"
+                f"  {'FAILING (CI=true)' if in_ci else 'SKIPPING its database-backed tests'}\n{banner}\n"
+            )
+            if in_ci:
+                failed.append(name)
+            continue
+        print(f"\n==== the suite on {name} ({url}) ====", flush=True)
+        env = {**os.environ, "DATABASE_URL": url}
+        args = [sys.executable, "-m", "pytest", "-q", "-m", "not browser", *sys.argv[1:]]
+        if subprocess.run(args, env=env).returncode != 0:
+            failed.append(name)
+    if failed:
+        print(f"FAILED on: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
