@@ -1,8 +1,10 @@
-"""API plumbing shared by every app: the single JSON error shape and pagination."""
+"""API plumbing shared by every app: the single JSON error shape, its schema, and pagination."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from rest_framework import exceptions, status
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -10,10 +12,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from mcpshop_site.exceptions import ShopError
 
 
+def error_body(code: str, message, details=None) -> dict:
+    return {"error": {"code": code, "message": str(message), "details": details or {}}}
+
+
 def error_response(code: str, message: str, status_code: int, details=None, headers=None) -> Response:
     """Return the shop's JSON error: {"error": {"code", "message", "details"}}."""
-    body = {"error": {"code": code, "message": str(message), "details": details or {}}}
-    return Response(body, status=status_code, headers=headers)
+    return Response(error_body(code, message, details), status=status_code, headers=headers)
 
 
 def _first_message(detail) -> str:
@@ -39,9 +44,11 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         code, message, details = "invalid", _first_message(exc.detail), exc.detail
+    elif isinstance(exc.detail, dict) and "detail" in exc.detail:  # simplejwt: {"detail", "code", "messages"}
+        code, message, details = str(exc.detail.get("code") or exc.default_code), exc.detail["detail"], {}
     else:
         codes = exc.get_codes()
-        code = codes if isinstance(codes, str) else "error"
+        code = codes if isinstance(codes, str) else exc.default_code
         message, details = _first_message(exc.detail), {}
     if isinstance(exc, exceptions.Throttled) and exc.wait:
         details = {"retry_after": int(exc.wait)}
@@ -49,6 +56,45 @@ def exception_handler(exc, context):
     return error_response(code, message, response.status_code or status.HTTP_400_BAD_REQUEST, details, headers)
 
 
+def page_not_found(request, exception, template_name="404.html"):
+    """Answer unknown /api/ paths in the JSON error shape, and everything else with Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", exceptions.NotFound.default_detail), status=404)
+    return defaults.page_not_found(request, exception, template_name)
+
+
+def server_error(request, template_name="500.html"):
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("server_error", exceptions.APIException.default_detail), status=500)
+    return defaults.server_error(request, template_name)
+
+
 class Pagination(LimitOffsetPagination):
     default_limit = 20
     max_limit = 100
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one JSON error shape of the API."""
+
+    class ErrorBodySerializer(serializers.Serializer):
+        code = serializers.CharField(help_text="A stable, machine-readable code, e.g. `unknown_sku`.")
+        message = serializers.CharField(help_text="A sentence for people.")
+        details = serializers.DictField(help_text="Field errors or facts about the failure.")
+
+    error = ErrorBodySerializer()
+
+
+_ERROR_MEANINGS = {
+    400: "The input is not valid.",
+    401: "Not authenticated, or the token is invalid or expired.",
+    403: "Not allowed.",
+    404: "Not found (or not yours).",
+    409: "Conflicts with the current state.",
+    429: "Too many requests; see Retry-After.",
+}
+
+
+def error_responses(*statuses: int) -> dict:
+    """Return OpenAPI responses documenting the JSON error shape for these statuses."""
+    return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_MEANINGS[code]) for code in statuses}

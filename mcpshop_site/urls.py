@@ -23,3 +23,6 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("accounts.urls")),
 ]
+
+handler404 = "mcpshop_site.api.page_not_found"
+handler500 = "mcpshop_site.api.server_error"
