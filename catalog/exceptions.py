@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from mcpshop_site.exceptions import Conflict, NotFound
+from mcpshop_site.exceptions import Conflict, InvalidInput, NotFound
 
 
 class ProductNotFound(NotFound):
@@ -16,3 +16,8 @@ class InsufficientStock(Conflict):
 class DuplicateSku(Conflict):
     code = "duplicate_sku"
     default_message = _("A product with this SKU already exists.")
+
+
+class SearchModeUnavailable(InvalidInput):
+    code = "search_mode_unavailable"
+    default_message = _("This search mode is not available yet; use mode=keyword.")
