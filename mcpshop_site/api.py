@@ -74,6 +74,22 @@ class Pagination(LimitOffsetPagination):
     max_limit = 100
 
 
+class WholeNumberField(serializers.IntegerField):
+    """An integer that must arrive as one: booleans and floats (even 2.0) are refused, digit strings accepted."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class PageQuerySerializer(serializers.Serializer):
+    """`limit` and `offset` of a paginated list, checked instead of silently replaced by the defaults."""
+
+    limit = WholeNumberField(required=False, min_value=1, max_value=Pagination.max_limit)
+    offset = WholeNumberField(required=False, min_value=0, max_value=2**31 - 1)
+
+
 class ErrorSerializer(serializers.Serializer):
     """The one JSON error shape of the API."""
 

@@ -1,0 +1,57 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        max_length=128, write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenPairSerializer(TokenObtainPairSerializer):
+    """simplejwt's pair plus `access_token` and `token_type`, the OAuth2-style names older clients read."""
+
+    def validate(self, attrs):
+        data = super().validate(attrs)
+        return {**data, "access_token": data["access"], "token_type": "bearer"}
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="A short-lived JWT for `Authorization: Bearer ...`.")
+    refresh = serializers.CharField(help_text="Trade it at /api/auth/token/refresh; each refresh token works once.")
+    access_token = serializers.CharField(help_text="The same as `access`.")
+    token_type = serializers.ChoiceField(choices=["bearer"])
+
+
+class TokenRotateSerializer(TokenRefreshSerializer):
+    """simplejwt's refresh (rotating and blacklisting), refusing tokens of deleted users with a 401."""
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except get_user_model().DoesNotExist:
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None
+
+
+class RefreshRequestSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class RefreshResponseSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField(help_text="The next refresh token; the one sent is now blacklisted.")

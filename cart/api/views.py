@@ -1,0 +1,77 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cart.api.serializers import (
+    CartAddSerializer,
+    CartLineSerializer,
+    CartQuantitySerializer,
+    CartSerializer,
+    cart_line_data,
+)
+from cart.selectors import cart_find, cart_summary
+from cart.services import cart_add_item, cart_clear, cart_get_or_create, cart_remove_item, cart_set_quantity
+from catalog.selectors import product_get
+from mcpshop_site.api import error_responses
+
+ITEM_PARAMETER = OpenApiParameter("item_id", int, OpenApiParameter.PATH, description="The cart line's id.")
+
+
+class CartApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="cart_retrieve", responses={200: CartSerializer, **error_responses(401)})
+    def get(self, request):
+        """Return the signed-in user's cart with line and grand totals in cents."""
+        return Response(CartSerializer(cart_summary(cart=cart_find(user=request.user))).data)
+
+    @extend_schema(
+        operation_id="cart_add",
+        request=CartAddSerializer,
+        responses={201: CartLineSerializer, **error_responses(400, 401, 404, 409)},
+    )
+    def post(self, request):
+        """Add a quantity of a product to the cart (added to its line if it is already there)."""
+        serializer = CartAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = product_get(sku=serializer.validated_data["sku"])
+        cart = cart_get_or_create(user=request.user)
+        item = cart_add_item(cart=cart, product=product, quantity=serializer.validated_data["quantity"])
+        return Response(cart_line_data(item), status=status.HTTP_201_CREATED)
+
+
+class CartClearApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="cart_clear", responses={204: None, **error_responses(401)})
+    def delete(self, request):
+        """Remove every line from the cart."""
+        cart_clear(cart=cart_find(user=request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(parameters=[ITEM_PARAMETER])
+class CartItemApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="cart_item_update",
+        request=CartQuantitySerializer,
+        responses={200: CartLineSerializer, **error_responses(400, 401, 404, 409)},
+    )
+    def patch(self, request, item_id):
+        """Set the quantity of one line of the cart."""
+        serializer = CartQuantitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = cart_set_quantity(
+            cart=cart_find(user=request.user), item_id=item_id, quantity=serializer.validated_data["quantity"]
+        )
+        return Response(cart_line_data(item))
+
+    @extend_schema(operation_id="cart_item_destroy", responses={204: None, **error_responses(401, 404)})
+    def delete(self, request, item_id):
+        """Remove one line from the cart."""
+        cart_remove_item(cart=cart_find(user=request.user), item_id=item_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,116 @@
+from django.core.files.storage import default_storage
+from rest_framework import serializers
+
+from catalog.models import Category, Product, sku_validator
+from mcpshop_site.api import PageQuerySerializer, WholeNumberField
+
+MAX_CENTS = 2**31 - 1  # the widest value a PositiveIntegerField holds on every database
+MAX_TEXT = 10_000
+
+# The columns a product list reads: rows of `.values(*PRODUCT_VALUES)` serialize without model instances.
+PRODUCT_VALUES = (
+    "sku",
+    "name",
+    "name_en",
+    "price_cents",
+    "stock",
+    "category__slug",
+    "description",
+    "description_en",
+    "image",
+)
+
+
+class CategorySerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+    parent = serializers.SlugField(source="parent__slug", allow_null=True, help_text="The parent category's slug.")
+    product_count = serializers.IntegerField(help_text="Active products directly in this category.")
+
+
+class ProductSerializer(serializers.Serializer):
+    """A product as clients see it, built by hand from a `.values()` row (or a Product) to keep lists cheap."""
+
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+    price_cents = serializers.IntegerField()
+    stock = serializers.IntegerField()
+    category = serializers.SlugField(help_text="The category's slug.")
+    description = serializers.CharField()
+    description_en = serializers.CharField()
+    image_url = serializers.URLField(allow_null=True)
+    url = serializers.URLField(help_text="The product's storefront page.")
+
+    def to_representation(self, product):
+        row = product if isinstance(product, dict) else _row_of(product)
+        base = self._base_url()
+        image = row["image"]
+        return {
+            "sku": row["sku"],
+            "name": row["name"],
+            "name_en": row["name_en"],
+            "price_cents": row["price_cents"],
+            "stock": row["stock"],
+            "category": row["category__slug"],
+            "description": row["description"],
+            "description_en": row["description_en"],
+            "image_url": self.context["request"].build_absolute_uri(default_storage.url(image)) if image else None,
+            "url": base + Product(sku=row["sku"]).get_absolute_url(),
+        }
+
+    def _base_url(self) -> str:
+        # One host lookup per response, not per product (a list reuses this serializer for every row).
+        if not hasattr(self, "_base"):
+            self._base = self.context["request"].build_absolute_uri("/")[:-1]
+        return self._base
+
+
+class ProductDetailSerializer(ProductSerializer):
+    is_active = serializers.BooleanField()
+
+    def to_representation(self, product):
+        return {**super().to_representation(product), "is_active": product.is_active}
+
+
+def _row_of(product: Product) -> dict:
+    return {
+        **{field: getattr(product, field) for field in PRODUCT_VALUES if field not in ("category__slug", "image")},
+        "category__slug": product.category.slug,
+        "image": product.image.name,
+    }
+
+
+class ProductListQuerySerializer(PageQuerySerializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Keywords.")
+    category = serializers.SlugField(
+        required=False, allow_blank=True, max_length=64, help_text="A category slug; includes its children."
+    )
+    min_price = WholeNumberField(required=False, min_value=0, max_value=MAX_CENTS, help_text="In cents.")
+    max_price = WholeNumberField(required=False, min_value=0, max_value=MAX_CENTS, help_text="In cents.")
+    in_stock = serializers.BooleanField(required=False, default=False)
+    mode = serializers.ChoiceField(
+        choices=["keyword", "semantic", "hybrid"],
+        default="keyword",
+        help_text="Only `keyword` is available for now; the others answer 400 `search_mode_unavailable`.",
+    )
+
+
+class ProductWriteSerializer(serializers.Serializer):
+    """The fields staff may set on a product; PATCH takes any subset of them."""
+
+    name = serializers.CharField(max_length=200)
+    name_en = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    price_cents = WholeNumberField(min_value=0, max_value=MAX_CENTS)
+    stock = WholeNumberField(min_value=0, max_value=MAX_CENTS, required=False)
+    description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    description_en = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+    category = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), help_text="The category's slug."
+    )
+
+
+class ProductCreateSerializer(ProductWriteSerializer):
+    sku = serializers.CharField(max_length=32, validators=[sku_validator])

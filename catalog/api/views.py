@@ -1,0 +1,107 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.api.serializers import (
+    PRODUCT_VALUES,
+    CategorySerializer,
+    ProductCreateSerializer,
+    ProductDetailSerializer,
+    ProductListQuerySerializer,
+    ProductSerializer,
+    ProductWriteSerializer,
+)
+from catalog.exceptions import SearchModeUnavailable
+from catalog.selectors import category_list, product_get, product_list
+from catalog.services import product_create, product_delete, product_update
+from mcpshop_site.api import Pagination, error_responses
+
+SKU_PARAMETER = OpenApiParameter("sku", str, OpenApiParameter.PATH, description="The product's SKU.")
+
+
+class StaffWritesMixin:
+    """Anyone may read; only staff may write (401 for anonymous, 403 for shoppers)."""
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method in ("GET", "HEAD", "OPTIONS") else [IsAdminUser()]
+
+
+class CategoryListApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="categories_list", responses={200: CategorySerializer(many=True)})
+    def get(self, request):
+        """List every category with its parent's slug and its number of active products."""
+        rows = category_list().values("slug", "name", "name_en", "parent__slug", "product_count")
+        return Response(CategorySerializer(rows, many=True).data)
+
+
+class ProductListApi(StaffWritesMixin, APIView):
+    pagination_class = Pagination
+
+    @extend_schema(
+        operation_id="products_list",
+        parameters=[ProductListQuerySerializer],
+        responses={200: ProductSerializer(many=True), **error_responses(400)},
+    )
+    def get(self, request):
+        """Search the active products, newest first, a page at a time."""
+        params = ProductListQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        filters = params.validated_data
+        if filters["mode"] != "keyword":
+            raise SearchModeUnavailable(mode=filters["mode"])
+        products = product_list(
+            query=filters.get("q", ""),
+            category=filters.get("category") or None,
+            min_price=filters.get("min_price"),
+            max_price=filters.get("max_price"),
+            in_stock=filters["in_stock"],
+        ).values(*PRODUCT_VALUES)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(products, request, view=self)
+        return paginator.get_paginated_response(ProductSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="products_create",
+        request=ProductCreateSerializer,
+        responses={201: ProductDetailSerializer, **error_responses(400, 401, 403, 409)},
+    )
+    def post(self, request):
+        """Add a product (staff only)."""
+        serializer = ProductCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = product_create(**serializer.validated_data)
+        return Response(
+            ProductDetailSerializer(product, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema(parameters=[SKU_PARAMETER])
+class ProductDetailApi(StaffWritesMixin, APIView):
+    @extend_schema(operation_id="products_retrieve", responses={200: ProductDetailSerializer, **error_responses(404)})
+    def get(self, request, sku):
+        """Return one product; inactive products exist only for staff."""
+        product = product_get(sku=sku, include_inactive=request.user.is_staff)
+        return Response(ProductDetailSerializer(product, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="products_partial_update",
+        request=ProductWriteSerializer(partial=True),
+        responses={200: ProductDetailSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request, sku):
+        """Change some fields of a product (staff only; the SKU stays)."""
+        product = product_get(sku=sku, include_inactive=True)
+        serializer = ProductWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        product = product_update(product=product, **serializer.validated_data)
+        return Response(ProductDetailSerializer(product, context={"request": request}).data)
+
+    @extend_schema(operation_id="products_destroy", responses={204: None, **error_responses(401, 403, 404)})
+    def delete(self, request, sku):
+        """Delete a product (staff only)."""
+        product_delete(product=product_get(sku=sku, include_inactive=True))
+        return Response(status=status.HTTP_204_NO_CONTENT)
