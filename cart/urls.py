@@ -1,2 +1,12 @@
+from django.urls import path
+
+from cart import views
+
 app_name = "cart"
-urlpatterns = []
+urlpatterns = [
+    path("cart/", views.detail, name="detail"),
+    path("cart/add/", views.add, name="add"),
+    path("cart/items/<int:item_id>/", views.update, name="update"),
+    path("cart/items/<int:item_id>/remove/", views.remove, name="remove"),
+    path("cart/clear/", views.clear, name="clear"),
+]

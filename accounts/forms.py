@@ -1,0 +1,72 @@
+import hashlib
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+LOGIN_FAILURE_LIMIT = 10
+LOGIN_FAILURE_WINDOW = 10 * 60  # seconds
+
+# Django 5.2's own zh_Hans catalog lacks this validator message; naming it here lets makemessages
+# put it in our catalog, so a weak password is explained in Chinese too.
+UPSTREAM_MESSAGES = [
+    ngettext_lazy(
+        "This password is too short. It must contain at least %d character.",
+        "This password is too short. It must contain at least %d characters.",
+        "min_length",
+    ),
+]
+
+
+class LoginForm(AuthenticationForm):
+    """The login form, refusing an IP and username pair after too many recent failures."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": _("Too many failed login attempts. Please try again in 10 minutes."),
+    }
+
+    def _throttle_key(self) -> str:
+        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        username = (self.data.get("username") or "").strip().lower()
+        digest = hashlib.sha256(f"{address}\0{username}".encode()).hexdigest()
+        return f"login-failures:{digest}"
+
+    def clean(self):
+        key = self._throttle_key()
+        if cache.get(key, 0) >= LOGIN_FAILURE_LIMIT:
+            raise ValidationError(self.error_messages["throttled"], code="throttled")
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            if not cache.add(key, 1, LOGIN_FAILURE_WINDOW):
+                try:
+                    cache.incr(key)
+                except ValueError:  # expired between add() and incr()
+                    cache.set(key, 1, LOGIN_FAILURE_WINDOW)
+            raise
+        cache.delete(key)
+        return cleaned
+
+
+class SignupForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
+    password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("Password again"), strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        for name in ("password1", "password2"):
+            self.fields[name].widget.attrs["autocomplete"] = "new-password"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", ValidationError(_("The two passwords differ."), code="password_mismatch"))
+        return cleaned

@@ -1,0 +1,130 @@
+from django.conf import settings
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cart.forms import CartAddForm, CartQuantityForm
+from cart.models import Cart
+from cart.selectors import cart_find, cart_items, cart_summary
+from cart.services import (
+    cart_add_item,
+    cart_clear,
+    cart_get_or_create,
+    cart_remove_item,
+    cart_set_quantity,
+    new_guest_token,
+)
+from cart.signals import GUEST_CART_SESSION_KEY
+from catalog.selectors import product_get
+from mcpshop_site.exceptions import ShopError
+
+
+def shopper_cart(request, *, create: bool = False) -> Cart | None:
+    """Return the signed-in user's cart, or the guest cart kept in the session; create it if asked."""
+    if request.user.is_authenticated:
+        return cart_get_or_create(user=request.user) if create else cart_find(user=request.user)
+    token = request.session.get(GUEST_CART_SESSION_KEY)
+    if not token:
+        if not create:
+            return None
+        token = request.session[GUEST_CART_SESSION_KEY] = new_guest_token()
+    return cart_get_or_create(token=token) if create else cart_find(token=token)
+
+
+def _next_url(request, default: str) -> str:
+    url = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return url
+    return default
+
+
+def _wants_json(request) -> bool:
+    """The add-to-cart script asks for JSON; a plain form post gets a redirect."""
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
+def _first_error(form) -> str:
+    return next(iter(form.errors.values()))[0]
+
+
+def detail(request):
+    """The cart: its lines with quantities to change, a total, and the way to checkout."""
+    items = cart_items(cart=shopper_cart(request))
+    return render(
+        request,
+        "cart/cart_detail.html",
+        {
+            "items": items,
+            "total_cents": sum(item.line_total_cents for item in items),
+            "max_quantity": settings.SHOP_MAX_LINE_QUANTITY,
+        },
+    )
+
+
+@require_POST
+def add(request):
+    """Add a product to the cart (also for guests), then go back where the shopper was."""
+    form = CartAddForm(request.POST)
+    back = _next_url(request, "cart:detail")
+    as_json = _wants_json(request)
+    try:
+        if not form.is_valid():
+            raise ShopError(_first_error(form))
+        product = product_get(sku=form.cleaned_data["sku"])
+        cart = shopper_cart(request, create=True)
+        item = cart_add_item(cart=cart, product=product, quantity=form.cleaned_data["quantity"])
+    except ShopError as error:
+        if as_json:
+            return JsonResponse({"ok": False, **error.as_dict()}, status=error.status)
+        messages.error(request, error.message)
+        return redirect(back)
+    message = _("Added %(quantity)d × %(name)s to your cart.") % {
+        "quantity": form.cleaned_data["quantity"],
+        "name": item.product.display_name,
+    }
+    if as_json:
+        return JsonResponse({"ok": True, "message": message, "cart_count": cart_summary(cart=cart)["count"]})
+    messages.success(request, message)
+    return redirect(back)
+
+
+@require_POST
+def update(request, item_id):
+    """Set the quantity of one line."""
+    form = CartQuantityForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ShopError(_first_error(form))
+        item = cart_set_quantity(cart=shopper_cart(request), item_id=item_id, quantity=form.cleaned_data["quantity"])
+    except ShopError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("%(name)s: quantity set to %(quantity)d.")
+            % {"name": item.product.display_name, "quantity": item.quantity},
+        )
+    return redirect("cart:detail")
+
+
+@require_POST
+def remove(request, item_id):
+    """Remove one line."""
+    try:
+        cart_remove_item(cart=shopper_cart(request), item_id=item_id)
+    except ShopError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The item was removed from your cart."))
+    return redirect("cart:detail")
+
+
+@require_POST
+def clear(request):
+    """Empty the cart."""
+    cart_clear(cart=shopper_cart(request))
+    messages.success(request, _("Your cart is now empty."))
+    return redirect("cart:detail")

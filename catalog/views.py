@@ -1,0 +1,75 @@
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+
+from cart.forms import CartAddForm
+from catalog.exceptions import ProductNotFound
+from catalog.forms import ProductFilterForm
+from catalog.models import Category
+from catalog.selectors import PRODUCT_SORTS, category_get, category_list, product_featured, product_get, product_list
+
+PAGE_SIZE = 24
+HOME_SIZE = 8
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def home(request):
+    """The front page: the shelves, featured products and what is new."""
+    return render(
+        request,
+        "catalog/home.html",
+        {
+            "categories": list(category_list()),
+            "featured": list(product_featured(limit=HOME_SIZE)),
+            "newest": list(product_list()[:HOME_SIZE]),
+        },
+    )
+
+
+def category(request, slug):
+    """One shelf, paginated and sorted by `?sort=`."""
+    try:
+        shelf = category_get(slug=slug)
+    except Category.DoesNotExist:
+        raise Http404 from None
+    sort = request.GET.get("sort")
+    sort = sort if sort in PRODUCT_SORTS else "newest"
+    return render(
+        request,
+        "catalog/category_detail.html",
+        {
+            "category": shelf,
+            "page": _page(request, product_list(category=shelf.slug, sort=sort)),
+            "sort": sort,
+            "form": ProductFilterForm(initial={"sort": sort}),
+        },
+    )
+
+
+def product(request, sku):
+    """A product page with its price, stock and an add-to-cart form."""
+    try:
+        item = product_get(sku=sku)
+    except ProductNotFound:
+        raise Http404 from None
+    form = CartAddForm(initial={"sku": item.sku, "quantity": 1}, stock=item.stock)
+    return render(request, "catalog/product_detail.html", {"product": item, "form": form})
+
+
+def search(request):
+    """Keyword search with filters (category, price range in yuan, in stock) and sorting."""
+    categories = list(category_list())
+    form = ProductFilterForm(request.GET or None, categories=categories)
+    filters = form.filters()
+    return render(
+        request,
+        "catalog/search.html",
+        {
+            "form": form,
+            "query": filters["query"],
+            "page": _page(request, product_list(**filters)),
+        },
+    )

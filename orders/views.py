@@ -1,0 +1,103 @@
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cart.exceptions import EmptyCart
+from cart.selectors import cart_find, cart_items
+from mcpshop_site.exceptions import ShopError
+from orders.exceptions import IdempotencyConflict, OrderNotFound
+from orders.forms import CheckoutForm
+from orders.selectors import order_get_for_user, order_last_address, order_list_for_user
+from orders.services import order_cancel_for_user, order_pay, order_place
+
+PAGE_SIZE = 20
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@login_required
+def order_list(request):
+    """The shopper's orders, newest first."""
+    page = Paginator(order_list_for_user(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "orders/order_list.html", {"page": page})
+
+
+@login_required
+def order_detail(request, order_id):
+    """One of the shopper's orders; anyone else's is a 404."""
+    try:
+        order = order_get_for_user(user=request.user, order_id=order_id)
+    except OrderNotFound:
+        raise Http404 from None
+    return render(request, "orders/order_detail.html", {"order": order})
+
+
+@login_required
+def checkout(request):
+    """Contact form and order summary; posting it turns the cart into an order, once per form."""
+    items = cart_items(cart=cart_find(user=request.user))
+    if request.method == "POST":
+        form = CheckoutForm(request.POST)
+        if form.is_valid():
+            try:
+                order = order_place(user=request.user, **form.cleaned_data)
+            except EmptyCart as error:
+                messages.error(request, error.message)
+                return redirect("cart:detail")
+            except IdempotencyConflict:
+                # The page was submitted before, for another cart: show a fresh form to review.
+                messages.error(request, _("This form was already used for an order. Please check and submit again."))
+                form = CheckoutForm(initial={**form.cleaned_data, "idempotency_key": _new_key()})
+            except ShopError as error:
+                messages.error(request, error.message)
+            else:
+                if order.replayed:
+                    messages.info(request, _("This order was already placed."))
+                else:
+                    messages.success(request, _("Thank you! Your order #%(id)d is placed.") % {"id": order.pk})
+                return redirect(order)
+    elif not items:
+        messages.info(request, _("Your cart is empty."))
+        return redirect("cart:detail")
+    else:
+        initial = order_last_address(user=request.user) or {"name": request.user.get_full_name()}
+        form = CheckoutForm(initial={**initial, "idempotency_key": _new_key()})
+    return render(
+        request,
+        "orders/checkout.html",
+        {"form": form, "items": items, "total_cents": sum(item.line_total_cents for item in items)},
+    )
+
+
+def _order_action(request, order_id, action, done_message):
+    try:
+        order = action(user=request.user, order_id=order_id)
+    except OrderNotFound:
+        raise Http404 from None
+    except ShopError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done_message % {"id": order.pk})
+    return redirect("orders:detail", order_id=order_id)
+
+
+@login_required
+@require_POST
+def cancel(request, order_id):
+    """Cancel a pending or paid order; its stock goes back on the shelf."""
+    return _order_action(request, order_id, order_cancel_for_user, _("Order #%(id)d is cancelled."))
+
+
+@login_required
+@require_POST
+def pay(request, order_id):
+    """Pay a pending order through the payment gateway (the test gateway in development)."""
+    return _order_action(request, order_id, order_pay, _("Order #%(id)d is paid. Thank you!"))

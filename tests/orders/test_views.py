@@ -1,0 +1,257 @@
+import html
+import re
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains
+
+from cart.models import CartItem
+from cart.services import cart_add_item, cart_get_or_create
+from orders.models import Order
+from orders.services import order_place
+from tests.conftest import CONTACT, page_client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def shown(client, response) -> list[str]:
+    """Follow the redirect and return the messages the shopper sees on the next page."""
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    return [
+        html.unescape(text) for text in re.findall(r'<p class="message message-\w+">(.*?)</p>', page.content.decode())
+    ]
+
+
+def fill_cart(user, *lines):
+    cart = cart_get_or_create(user=user)
+    for product, quantity in lines:
+        cart_add_item(cart=cart, product=product, quantity=quantity)
+    return cart
+
+
+def checkout_key(client) -> str:
+    page = client.get(reverse("orders:checkout"))
+    assert page.status_code == 200
+    return re.search(r'name="idempotency_key" value="([^"]+)"', page.content.decode()).group(1)
+
+
+def place(user, product, quantity=1):
+    fill_cart(user, (product, quantity))
+    return order_place(user=user, **CONTACT)
+
+
+def test_anonymous_checkout_and_orders_redirect_to_login(client, db):
+    for url in (reverse("orders:checkout"), reverse("orders:list"), "/orders/1/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"] == f"{reverse('accounts:login')}?next={url}"
+    response = client.post("/orders/1/cancel/")
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_checkout_with_an_empty_cart_goes_back_to_the_cart(alice):
+    client = page_client_for(alice)
+    response = client.get(reverse("orders:checkout"))
+    assert response["Location"] == reverse("cart:detail")
+    assert shown(client, response) == ["您的购物车是空的。"]
+
+
+def test_checkout_page_shows_summary_and_prefills_the_last_address(alice, product, make_product):
+    place(alice, make_product("OLD"))
+    fill_cart(alice, (product, 2))
+    client = page_client_for(alice)
+    page = client.get(reverse("orders:checkout"))
+    assertContains(page, "西湖龙井 × 2")
+    assertContains(page, "¥256.00")
+    assertContains(page, f'value="{CONTACT["name"]}"')
+    assertContains(page, CONTACT["address"])
+    assertContains(page, '<label for="id_phone">电话')
+    english = page_client_for(alice)
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assertContains(english.get(reverse("orders:checkout")), "Place order · ¥256.00")
+
+
+def test_checkout_places_an_order_and_empties_the_cart(alice, product):
+    fill_cart(alice, (product, 2))
+    client = page_client_for(alice)
+    key = checkout_key(client)
+    response = client.post(reverse("orders:checkout"), {**CONTACT, "idempotency_key": key})
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == order.get_absolute_url()
+    assert shown(client, response) == [f"谢谢！您的订单 #{order.pk} 已提交。"]
+    assert order.total_cents == 25600
+    assert order.idempotency_key == key
+    assert not CartItem.objects.exists()
+    product.refresh_from_db()
+    assert product.stock == 3
+    page = client.get(order.get_absolute_url())
+    assertContains(page, "待付款")
+    assertContains(page, "¥256.00")
+    assertContains(page, CONTACT["address"])
+
+
+def test_double_submit_of_the_same_form_makes_one_order(alice, product):
+    fill_cart(alice, (product, 1))
+    client = page_client_for(alice)
+    data = {**CONTACT, "idempotency_key": checkout_key(client)}
+    first = client.post(reverse("orders:checkout"), data)
+    order = Order.objects.get()
+    assert shown(client, first) == [f"谢谢！您的订单 #{order.pk} 已提交。"]
+    second = client.post(reverse("orders:checkout"), data)
+    assert first["Location"] == second["Location"] == order.get_absolute_url()
+    assert shown(client, second) == ["这个订单已经提交过了。"]
+    product.refresh_from_db()
+    assert product.stock == 4
+
+
+def test_each_checkout_page_gets_a_fresh_key(alice, product):
+    fill_cart(alice, (product, 1))
+    client = page_client_for(alice)
+    assert checkout_key(client) != checkout_key(client)
+
+
+def test_reused_form_for_a_different_cart_asks_to_check_again(alice, product, make_product):
+    fill_cart(alice, (product, 1))
+    client = page_client_for(alice)
+    data = {**CONTACT, "idempotency_key": checkout_key(client)}
+    client.post(reverse("orders:checkout"), data)
+    fill_cart(alice, (make_product("MORE"), 1))
+    response = client.post(reverse("orders:checkout"), data)
+    assert response.status_code == 200
+    assertContains(response, "这个表单已经用于一个订单")
+    assert data["idempotency_key"] not in response.content.decode()
+    assert Order.objects.count() == 1
+
+
+def test_checkout_with_missing_contact_shows_form_errors(alice, product):
+    fill_cart(alice, (product, 1))
+    client = page_client_for(alice)
+    response = client.post(
+        reverse("orders:checkout"), {"name": "", "phone": "1" * 40, "address": "x", "idempotency_key": "k" * 20}
+    )
+    assert response.status_code == 200
+    assertContains(response, "该字段是必填项。")
+    assertContains(response, 'aria-invalid="true"')
+    assert not Order.objects.exists()
+
+
+def test_checkout_when_stock_ran_out_shows_the_problem(alice, make_product):
+    scarce = make_product("SCARCE", stock=2)
+    fill_cart(alice, (scarce, 2))
+    client = page_client_for(alice)
+    key = checkout_key(client)
+    scarce.stock = 1
+    scarce.save()
+    response = client.post(reverse("orders:checkout"), {**CONTACT, "idempotency_key": key})
+    assert response.status_code == 200
+    assertContains(response, "库存不足。")
+    assert not Order.objects.exists()
+    assert CartItem.objects.count() == 1
+
+
+def test_orders_list_shows_the_users_orders_only(alice, bob, product):
+    mine = place(alice, product)
+    theirs = place(bob, product)
+    client = page_client_for(alice)
+    page = client.get(reverse("orders:list"))
+    assertContains(page, f"订单 #{mine.pk}")
+    assertNotContains(page, f"订单 #{theirs.pk}")
+    assertContains(page, "西湖龙井 × 1")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("orders:list"))
+    assertContains(page, f"Order #{mine.pk}")
+    assertContains(page, "Pending payment")
+
+
+def test_empty_orders_list(alice):
+    assertContains(page_client_for(alice).get(reverse("orders:list")), "您还没有订单")
+
+
+def test_someone_elses_order_is_404_everywhere(alice, bob, product):
+    theirs = place(bob, product)
+    client = page_client_for(alice)
+    assert client.get(theirs.get_absolute_url()).status_code == 404
+    assert client.post(reverse("orders:cancel", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("orders:pay", args=[theirs.pk])).status_code == 404
+    assert client.get("/orders/99999999999999999999999/").status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == Order.Status.PENDING
+
+
+def test_pay_then_cancel_from_the_order_page(alice, product):
+    order = place(alice, product, 2)
+    client = page_client_for(alice)
+    page = client.get(order.get_absolute_url())
+    assertContains(page, f'action="{reverse("orders:pay", args=[order.pk])}"')
+    assertContains(page, "支付 ¥256.00")
+
+    response = client.post(reverse("orders:pay", args=[order.pk]))
+    assert response["Location"] == order.get_absolute_url()
+    assert shown(client, response) == [f"订单 #{order.pk} 已付款，谢谢！"]
+    page = client.get(order.get_absolute_url())
+    assertContains(page, "已付款")
+    assertNotContains(page, f'action="{reverse("orders:pay", args=[order.pk])}"')
+
+    response = client.post(reverse("orders:cancel", args=[order.pk]))
+    assert shown(client, response) == [f"订单 #{order.pk} 已取消。"]
+    product.refresh_from_db()
+    assert product.stock == 5
+    page = client.get(order.get_absolute_url())
+    assertContains(page, "已取消")
+    assertNotContains(page, f'action="{reverse("orders:cancel", args=[order.pk])}"')
+
+
+def test_cancelling_twice_is_a_message_and_restocks_once(alice, product):
+    order = place(alice, product, 2)
+    client = page_client_for(alice)
+    assert shown(client, client.post(reverse("orders:cancel", args=[order.pk]))) == [f"订单 #{order.pk} 已取消。"]
+    response = client.post(reverse("orders:cancel", args=[order.pk]))
+    assert response.status_code == 302
+    assert shown(client, response) == ["订单当前无法变更为此状态。"]
+    product.refresh_from_db()
+    assert product.stock == 5
+
+
+def test_order_actions_need_post_and_csrf(alice, product):
+    order = place(alice, product)
+    assert page_client_for(alice).get(reverse("orders:pay", args=[order.pk])).status_code == 405
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    assert client.post(reverse("orders:pay", args=[order.pk])).status_code == 403
+    assert client.post(reverse("orders:checkout"), {**CONTACT, "idempotency_key": "k" * 20}).status_code == 403
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+
+
+def test_orders_list_makes_the_same_number_of_queries_for_1_or_30_orders(alice, make_product):
+    client = page_client_for(alice)
+    product = make_product(stock=1000)
+    place(alice, product)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(reverse("orders:list")).status_code == 200
+    for _ in range(29):
+        place(alice, product)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(reverse("orders:list")).status_code == 200
+    assert len(many) == len(one)
+
+
+def test_checkout_stays_within_its_query_budget(alice, make_product):
+    client = page_client_for(alice)
+    fill_cart(alice, *[(make_product(), 1) for _ in range(3)])
+    key = checkout_key(client)
+    with CaptureQueriesContext(connection) as page:
+        client.get(reverse("orders:checkout"))
+    with CaptureQueriesContext(connection) as post:
+        response = client.post(reverse("orders:checkout"), {**CONTACT, "idempotency_key": key})
+    assert response.status_code == 302
+    # The page is constant; placing takes one conditional stock UPDATE per line (see order_place).
+    assert len(page) <= 15
+    assert len(post) <= 15
+    assert Order.objects.count() == 1
