@@ -69,7 +69,9 @@ def cart_add_item(*, cart: Cart, product: Product, quantity) -> CartItem:
             total = existing + quantity
             if total > settings.SHOP_MAX_LINE_QUANTITY:
                 raise InvalidQuantity(value=total, in_cart=existing)
-            raise InsufficientStock(sku=product.sku, requested=total, available=product.stock, in_cart=existing)
+            if total > limit:
+                raise InsufficientStock(sku=product.sku, requested=total, available=product.stock, in_cart=existing)
+            continue  # the row was committed by a concurrent add after our UPDATE looked: add to it
         try:
             with transaction.atomic():
                 return CartItem.objects.create(cart=cart, product=product, quantity=quantity)

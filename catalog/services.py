@@ -56,14 +56,17 @@ def product_create(*, sku: str, name: str, category: Category, price_cents: int,
 
 @transaction.atomic
 def product_update(*, product: Product, **fields) -> Product:
-    """Change the given fields of a product (not its SKU)."""
+    """Change the given fields of a product (not its SKU).
+
+    Only those columns are written: a stale copy must not put back the stock sold since it was read.
+    """
     for field, value in fields.items():
         if field not in PRODUCT_FIELDS:
             raise TypeError(f"product_update() got an unexpected field {field!r}")
         setattr(product, field, value)
     product.slug = _slug_for(product)
     _validate(product, exclude=["slug", "image", "sku"])
-    product.save()
+    product.save(update_fields=[*fields, "slug", "updated_at"])
     return product
 
 
