@@ -1,5 +1,7 @@
 """API plumbing shared by every app: the single JSON error shape, its schema, and pagination."""
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.views import defaults
@@ -69,16 +71,22 @@ def server_error(request, template_name="500.html"):
     return defaults.server_error(request, template_name)
 
 
+_ASCII_INTEGER = re.compile(r"\s*[-+]?[0-9]{1,32}\s*")
+
+
 class Pagination(LimitOffsetPagination):
     default_limit = 20
     max_limit = 100
 
 
 class WholeNumberField(serializers.IntegerField):
-    """An integer that must arrive as one: booleans and floats (even 2.0) are refused, digit strings accepted."""
+    """An integer that arrives as one, or as ASCII digits (forms, query strings).
+
+    Refused, unlike DRF's IntegerField: booleans, floats (even 2.0), "2.0", "1_000" and non-ASCII digits.
+    """
 
     def to_internal_value(self, data):
-        if isinstance(data, bool | float):
+        if isinstance(data, bool | float) or (isinstance(data, str) and not _ASCII_INTEGER.fullmatch(data)):
             self.fail("invalid")
         return super().to_internal_value(data)
 

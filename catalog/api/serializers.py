@@ -106,7 +106,7 @@ class ProductWriteSerializer(serializers.Serializer):
     stock = WholeNumberField(min_value=0, max_value=MAX_CENTS, required=False)
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     description_en = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
-    is_active = serializers.BooleanField(required=False)
+    is_active = serializers.BooleanField(required=False, default=True)
     category = serializers.SlugRelatedField(
         slug_field="slug", queryset=Category.objects.all(), help_text="The category's slug."
     )
