@@ -29,6 +29,10 @@ class LoginForm(AuthenticationForm):
         "throttled": _("Too many failed login attempts. Please try again in 10 minutes."),
     }
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     def _throttle_key(self) -> str:
         address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
         username = (self.data.get("username") or "").strip().lower()
@@ -59,6 +63,7 @@ class SignupForm(forms.Form):
     password2 = forms.CharField(label=_("Password again"), strip=False, widget=forms.PasswordInput)
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
         self.fields["email"].widget.attrs["autocomplete"] = "email"

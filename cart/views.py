@@ -6,6 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cart.exceptions import InvalidQuantity
 from cart.forms import CartAddForm, CartQuantityForm
 from cart.models import Cart
 from cart.selectors import cart_find, cart_items, cart_summary
@@ -19,7 +20,7 @@ from cart.services import (
 )
 from cart.signals import GUEST_CART_SESSION_KEY
 from catalog.selectors import product_get
-from mcpshop_site.exceptions import ShopError
+from mcpshop_site.exceptions import InvalidInput, ShopError
 
 
 def shopper_cart(request, *, create: bool = False) -> Cart | None:
@@ -46,8 +47,12 @@ def _wants_json(request) -> bool:
     return request.headers.get("Accept", "").startswith("application/json")
 
 
-def _first_error(form) -> str:
-    return next(iter(form.errors.values()))[0]
+def _form_error(form) -> ShopError:
+    """Return the form's first problem as the error the cart service would have raised."""
+    if "quantity" in form.errors:
+        return InvalidQuantity()
+    field, errors = next(iter(form.errors.items()))
+    return InvalidInput(errors[0], field=field)
 
 
 def detail(request):
@@ -72,7 +77,7 @@ def add(request):
     as_json = _wants_json(request)
     try:
         if not form.is_valid():
-            raise ShopError(_first_error(form))
+            raise _form_error(form)
         product = product_get(sku=form.cleaned_data["sku"])
         cart = shopper_cart(request, create=True)
         item = cart_add_item(cart=cart, product=product, quantity=form.cleaned_data["quantity"])
@@ -97,7 +102,7 @@ def update(request, item_id):
     form = CartQuantityForm(request.POST)
     try:
         if not form.is_valid():
-            raise ShopError(_first_error(form))
+            raise _form_error(form)
         item = cart_set_quantity(cart=shopper_cart(request), item_id=item_id, quantity=form.cleaned_data["quantity"])
     except ShopError as error:
         messages.error(request, error.message)

@@ -27,6 +27,7 @@ class ProductFilterForm(forms.Form):
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
 
     def __init__(self, *args, categories=(), **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", _("All categories"))] + [
             (category.slug, category.display_name) for category in categories

@@ -84,6 +84,13 @@
     });
   });
 
+  // On small screens the search filters start folded, so the results come first.
+  if (window.matchMedia("(max-width: 900px)").matches) {
+    document.querySelectorAll("details[data-collapse-on-small]").forEach(function (details) {
+      details.open = false;
+    });
+  }
+
   // Sorting applies as soon as it changes.
   document.querySelectorAll(".sort-form select").forEach(function (select) {
     select.addEventListener("change", function () {

@@ -35,7 +35,7 @@ def test_login_page_in_both_languages(client, db):
     response = client.get(reverse("accounts:login"))
     assert response.status_code == 200
     assertContains(response, "<h1>登录</h1>", html=True)
-    assertContains(response, '<label for="id_username">用户名')
+    assertContains(response, '<label for="id_username">用户名</label>')
     response = english().get(reverse("accounts:login"))
     assertContains(response, "<h1>Log in</h1>", html=True)
 

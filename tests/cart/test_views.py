@@ -75,6 +75,12 @@ def test_add_with_json_accept_answers_json_for_the_script(client, product):
     )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "insufficient_stock"
+    response = client.post(
+        reverse("cart:add"), {"sku": product.sku, "quantity": "-1"}, headers={"accept": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_quantity"
+    assert response.json()["error"]["message"] == "数量必须是 1 到 99 之间的整数。"
     # The script shows the message itself: nothing is left over for the next page.
     assert '<p class="message' not in client.get(reverse("cart:detail")).content.decode()
 

@@ -70,7 +70,7 @@ def test_checkout_page_shows_summary_and_prefills_the_last_address(alice, produc
     assertContains(page, "¥256.00")
     assertContains(page, f'value="{CONTACT["name"]}"')
     assertContains(page, CONTACT["address"])
-    assertContains(page, '<label for="id_phone">电话')
+    assertContains(page, '<label for="id_phone">电话</label>')
     english = page_client_for(alice)
     english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assertContains(english.get(reverse("orders:checkout")), "Place order · ¥256.00")
