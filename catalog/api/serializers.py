@@ -1,4 +1,7 @@
+from urllib.parse import quote
+
 from django.core.files.storage import default_storage
+from django.utils.http import RFC3986_SUBDELIMS
 from rest_framework import serializers
 
 from catalog.models import Category, Product, sku_validator
@@ -6,6 +9,8 @@ from mcpshop_site.api import PageQuerySerializer, WholeNumberField
 
 MAX_CENTS = 2**31 - 1  # the widest value a PositiveIntegerField holds on every database
 MAX_TEXT = 10_000
+
+_SKU_MARK = "sku0mark0"  # a stand-in SKU that reverse() leaves untouched
 
 # The columns a product list reads: rows of `.values(*PRODUCT_VALUES)` serialize without model instances.
 PRODUCT_VALUES = (
@@ -45,7 +50,6 @@ class ProductSerializer(serializers.Serializer):
 
     def to_representation(self, product):
         row = product if isinstance(product, dict) else _row_of(product)
-        base = self._base_url()
         image = row["image"]
         return {
             "sku": row["sku"],
@@ -57,14 +61,23 @@ class ProductSerializer(serializers.Serializer):
             "description": row["description"],
             "description_en": row["description_en"],
             "image_url": self.context["request"].build_absolute_uri(default_storage.url(image)) if image else None,
-            "url": base + Product(sku=row["sku"]).get_absolute_url(),
+            "url": self._page_url(row["sku"]),
         }
 
-    def _base_url(self) -> str:
-        # One host lookup per response, not per product (a list reuses this serializer for every row).
-        if not hasattr(self, "_base"):
-            self._base = self.context["request"].build_absolute_uri("/")[:-1]
-        return self._base
+    def _page_url(self, sku: str) -> str:
+        """Return the absolute Product.get_absolute_url() for this SKU.
+
+        A list reuses this serializer for every row, so the host and the URL pattern are looked up
+        once per response (reversing per row costs more than all the rest of the row).
+        """
+        if not hasattr(self, "_url_parts"):
+            base = self.context["request"].build_absolute_uri("/")[:-1]
+            prefix, found, suffix = Product(sku=_SKU_MARK).get_absolute_url().partition(_SKU_MARK)
+            self._url_parts = (base + prefix, suffix) if found else (base, None)
+        start, end = self._url_parts
+        if end is None:
+            return start + Product(sku=sku).get_absolute_url()
+        return start + quote(sku, safe=RFC3986_SUBDELIMS + "~:@") + end  # as reverse() quotes
 
 
 class ProductDetailSerializer(ProductSerializer):
