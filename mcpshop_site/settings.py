@@ -163,6 +163,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "mcpshop_site.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE", default="10/min"), "register": "20/hour"},
+    # Proxies in front of the app that append to X-Forwarded-For (1 behind one load balancer). With 0 the
+    # throttles key on REMOTE_ADDR: otherwise a client could pick a new "address" for every login attempt.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SIMPLE_JWT = {
