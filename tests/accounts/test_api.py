@@ -131,6 +131,15 @@ def test_login_is_throttled_after_the_limit(api, alice):
     assert int(response["Retry-After"]) > 0
 
 
+def test_a_new_x_forwarded_for_per_attempt_does_not_dodge_the_login_throttle(api, alice):
+    limit = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"].split("/")[0])
+    statuses = [
+        api.post(TOKEN, {"username": "alice", "password": "guess"}, HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code
+        for n in range(limit + 1)
+    ]
+    assert statuses == [401] * limit + [429]
+
+
 def test_refresh_rotates_and_a_used_refresh_token_is_refused(api, alice):
     first = _login(api, alice, format="json").json()
     rotated = api.post(REFRESH, {"refresh": first["refresh"]}, format="json")

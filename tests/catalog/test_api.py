@@ -85,6 +85,12 @@ def test_product_list_items_have_the_contract_fields(api, product):
     }
 
 
+def test_url_matches_get_absolute_url_for_every_sku_shape(api, make_product):
+    products = [make_product(sku) for sku in ("a.b_c-1", "Z9", "x" * 32)]
+    urls = {p["sku"]: p["url"] for p in api.get(PRODUCTS).json()["results"]}
+    assert urls == {p.sku: f"http://testserver{p.get_absolute_url()}" for p in products}
+
+
 def test_image_url_is_absolute(api, make_product):
     make_product("IMG-1", image="products/tea.jpg")
     item = api.get(PRODUCTS).json()["results"][0]
