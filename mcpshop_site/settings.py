@@ -216,3 +216,18 @@ LOGGING = {
 # Development serves static files straight from the apps (daphne has no runserver static handler).
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- The shopping assistant (assistant/) -------------------------------------------------------
+# With OPENAI_API_KEY set, any OpenAI-compatible endpoint answers (OpenAI, DeepSeek, Qwen, vLLM,
+# Ollama: set OPENAI_BASE_URL and any non-empty key); without one, the built-in offline engine does.
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
+ASSISTANT_TIMEOUT_SECONDS = env.float("ASSISTANT_TIMEOUT_SECONDS", default=30.0)  # per model request
+ASSISTANT_MAX_RETRIES = env.int("ASSISTANT_MAX_RETRIES", default=2)  # 429/5xx/timeouts, with backoff
+ASSISTANT_MAX_STEPS = env.int("ASSISTANT_MAX_STEPS", default=6)  # model calls with tools, per turn
+ASSISTANT_MAX_TOOL_CALLS_PER_STEP = 8
+ASSISTANT_HISTORY_TOKENS = env.int("ASSISTANT_HISTORY_TOKENS", default=6000)  # replayed history budget
+ASSISTANT_MAX_INPUT_CHARS = 2000  # longer messages are refused before any model call
+ASSISTANT_RATE_LIMIT_PER_MINUTE = env.int("ASSISTANT_RATE_LIMIT_PER_MINUTE", default=20)  # turns per shopper
+ASSISTANT_CONFIRMATION_MINUTES = 15  # how long a confirm-to-buy token stays valid

@@ -1,0 +1,67 @@
+from django.utils.translation import gettext_lazy as _
+
+from mcpshop_site.exceptions import Conflict, InvalidInput, NotFound, ShopError
+
+
+class LoginRequired(ShopError):
+    code = "login_required"
+    status = 401
+    default_message = _("Please sign in first: orders belong to an account.")
+
+
+class ConversationNotFound(NotFound):
+    code = "conversation_not_found"
+    default_message = _("No such conversation.")
+
+
+class AddressRequired(InvalidInput):
+    code = "address_required"
+    default_message = _("No delivery details yet: ask the shopper for the recipient's name, phone number and address.")
+
+
+class InvalidToolArguments(InvalidInput):
+    code = "invalid_arguments"
+    default_message = _("The tool arguments are not valid.")
+
+
+class UnknownTool(NotFound):
+    code = "unknown_tool"
+    default_message = _("There is no tool with this name.")
+
+
+class ConfirmationNotFound(NotFound):
+    code = "confirmation_not_found"
+    default_message = _("This confirmation is not valid.")
+
+
+class ConfirmationUsed(Conflict):
+    code = "confirmation_used"
+    default_message = _("This confirmation was already used.")
+
+
+class ConfirmationExpired(Conflict):
+    code = "confirmation_expired"
+    status = 410
+    default_message = _("This confirmation has expired. Ask the assistant again.")
+
+
+class CartChanged(Conflict):
+    code = "cart_changed"
+    default_message = _("Your cart changed after the summary. Please review it and ask again.")
+
+
+class EmptyMessage(InvalidInput):
+    code = "empty_message"
+    default_message = _("Please type a message.")
+
+
+class MessageTooLong(InvalidInput):
+    code = "message_too_long"
+    status = 413
+    default_message = _("This message is too long.")
+
+
+class RateLimited(ShopError):
+    code = "rate_limited"
+    status = 429
+    default_message = _("Too many messages at once. Please wait a moment.")

@@ -1,0 +1,121 @@
+import hashlib
+import re
+import uuid
+
+from django.db.models import Count, IntegerField, QuerySet, Subquery, Value
+
+from assistant.exceptions import ConversationNotFound
+from assistant.models import Conversation, Message
+from cart.models import Cart, CartItem
+from catalog.exceptions import ProductNotFound
+from catalog.models import Product
+
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]")
+# How many recent messages are read before the token budget trims them: one query, bounded.
+HISTORY_WINDOW = 80
+
+
+def guest_key(token: str | None) -> str:
+    """Return the stored form of a guest token (its SHA-256), or "" for none."""
+    return hashlib.sha256(token.encode()).hexdigest() if token else ""
+
+
+def approx_tokens(text: str) -> int:
+    """Estimate tokens from characters: a CJK character is about one token, other text four per token."""
+    if not text:
+        return 0
+    cjk = len(_CJK.findall(text))
+    return cjk + (len(text) - cjk + 3) // 4
+
+
+def conversation_list_for_user(*, user) -> QuerySet[Conversation]:
+    """Return the signed-in user's conversations, most recent first, with their message counts."""
+    return Conversation.objects.filter(user=user).annotate(message_count=Count("messages")).order_by("-updated_at")
+
+
+def conversation_get(*, user=None, guest_token: str | None = None, conversation_id) -> Conversation:
+    """Return the caller's conversation by public id; anyone else's is exactly as missing as a wrong id."""
+    try:
+        public_id = uuid.UUID(str(conversation_id))
+    except (TypeError, ValueError, AttributeError):
+        raise ConversationNotFound(id=str(conversation_id)[:64]) from None
+    conversations = Conversation.objects.filter(public_id=public_id)
+    if user is not None and user.is_authenticated:
+        conversations = conversations.filter(user=user)
+    elif guest_token:
+        conversations = conversations.filter(user__isnull=True, guest_key=guest_key(guest_token))
+    else:
+        raise ConversationNotFound(id=str(public_id))
+    conversation = conversations.first()
+    if conversation is None:
+        raise ConversationNotFound(id=str(public_id))
+    return conversation
+
+
+def conversation_messages(*, conversation: Conversation) -> QuerySet[Message]:
+    """Return every message of the conversation in order (for the API, the account page, the admin)."""
+    return conversation.messages.order_by("created_at", "id")
+
+
+def conversation_history(*, conversation: Conversation, budget_tokens: int) -> list[Message]:
+    """Return the latest messages that fit the token budget, oldest first, starting at a shopper message.
+
+    The cut never separates an assistant's tool calls from their results, and the newest shopper
+    message is always kept.
+    """
+    recent = list(conversation.messages.order_by("-created_at", "-id")[:HISTORY_WINDOW])
+    kept: list[Message] = []
+    used = 0
+    start = 0  # how many of `kept` (newest first) end at a shopper message: a safe place to cut
+    for message in recent:
+        cost = approx_tokens(message.content) + sum(
+            approx_tokens(call.get("arguments", "")) + 8 for call in message.tool_calls or []
+        )
+        if used + cost > budget_tokens and start:
+            break
+        kept.append(message)
+        used += cost
+        if message.role == Message.Role.USER:
+            start = len(kept)
+    return list(reversed(kept[:start]))
+
+
+def cart_lines(*, user=None, guest_token: str | None = None) -> list[CartItem]:
+    """Return the caller's cart lines with their products in one query (no cart row lookup first)."""
+    if user is not None and user.is_authenticated:
+        items = CartItem.objects.filter(cart__user=user)
+    elif guest_token:
+        items = CartItem.objects.filter(cart__session_key=guest_token, cart__user__isnull=True)
+    else:
+        return []
+    return list(items.select_related("product", "product__category").order_by("added_at", "id"))
+
+
+def cart_line_for_sku(*, user=None, guest_token: str | None = None, sku: str) -> CartItem | None:
+    """Return the caller's cart line for this SKU, with its cart and product, in one query."""
+    if user is not None and user.is_authenticated:
+        items = CartItem.objects.filter(cart__user=user)
+    elif guest_token:
+        items = CartItem.objects.filter(cart__session_key=guest_token, cart__user__isnull=True)
+    else:
+        return None
+    return items.select_related("cart", "product").filter(product__sku=sku).first()
+
+
+def product_with_cart_id(*, sku: str, user=None, guest_token: str | None = None) -> Product:
+    """Return the active product with this SKU, annotated with the caller's cart id (or None), in one query."""
+    if user is not None and user.is_authenticated:
+        cart_id = Subquery(Cart.objects.filter(user=user).values("pk")[:1])
+    elif guest_token:
+        cart_id = Subquery(Cart.objects.filter(session_key=guest_token, user__isnull=True).values("pk")[:1])
+    else:
+        cart_id = Value(None, output_field=IntegerField())
+    product = (
+        Product.objects.filter(sku=sku, is_active=True)
+        .select_related("category")
+        .annotate(caller_cart_id=cart_id)
+        .first()
+    )
+    if product is None:
+        raise ProductNotFound(sku=sku)
+    return product

@@ -1,0 +1,225 @@
+import hashlib
+import json
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from assistant.exceptions import (
+    CartChanged,
+    ConfirmationExpired,
+    ConfirmationNotFound,
+    ConfirmationUsed,
+    LoginRequired,
+    RateLimited,
+)
+from assistant.models import Conversation, Message, PendingConfirmation
+from assistant.selectors import cart_lines, conversation_get, guest_key
+from cart.exceptions import EmptyCart
+from orders.models import Order
+from orders.services import order_cancel_for_user, order_place
+
+TITLE_LENGTH = 60
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(str(token).encode()).hexdigest()
+
+
+def cart_fingerprint(lines) -> str:
+    """Return a digest of what is being bought: (sku, quantity, unit price) of every line."""
+    rows = sorted((sku, int(quantity), int(price)) for sku, quantity, price in lines)
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
+# Conversations and messages ----------------------------------------------------------------------
+
+
+def conversation_start(*, user=None, guest_token: str | None = None) -> Conversation:
+    """Open a new conversation for a signed-in user, or for a guest identified by their token."""
+    if user is not None and user.is_authenticated:
+        return Conversation.objects.create(user=user)
+    if not guest_token:
+        raise ValueError("a guest conversation needs a guest token")
+    return Conversation.objects.create(guest_key=guest_key(guest_token))
+
+
+def conversation_resolve(*, user=None, guest_token: str | None = None, conversation_id=None) -> Conversation:
+    """Return the caller's conversation `conversation_id`, or a new one when no id is given."""
+    if conversation_id:
+        return conversation_get(user=user, guest_token=guest_token, conversation_id=conversation_id)
+    return conversation_start(user=user, guest_token=guest_token)
+
+
+def message_create(
+    *,
+    conversation: Conversation,
+    role: str,
+    content: str = "",
+    tool_calls: list | None = None,
+    tool_call_id: str = "",
+    tool_name: str = "",
+) -> Message:
+    """Append a message to the conversation (one INSERT; the conversation is touched separately)."""
+    return Message.objects.create(
+        conversation=conversation,
+        role=role,
+        content=content,
+        tool_calls=tool_calls or [],
+        tool_call_id=tool_call_id,
+        tool_name=tool_name,
+    )
+
+
+def conversation_touch(*, conversation: Conversation, title_from: str = "", state: dict | None = None) -> None:
+    """Record activity on the conversation: its time, its title (from the first message), its state."""
+    changes = {"updated_at": timezone.now()}
+    if title_from and not conversation.title:
+        conversation.title = changes["title"] = " ".join(title_from.split())[:TITLE_LENGTH]
+    if state is not None:
+        conversation.state = changes["state"] = state
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
+
+
+def conversation_adopt_guest(*, user, guest_token: str | None) -> int:
+    """Give a guest's conversations to the account they just signed in to; return how many moved."""
+    if not guest_token or not user.is_authenticated:
+        return 0
+    return Conversation.objects.filter(user__isnull=True, guest_key=guest_key(guest_token)).update(
+        user=user, guest_key=""
+    )
+
+
+def chat_rate_check(*, key: str) -> None:
+    """Count one turn for `key` (a user or a guest) and raise RateLimited past the per-minute limit."""
+    limit = settings.ASSISTANT_RATE_LIMIT_PER_MINUTE
+    if limit <= 0:
+        return
+    bucket = f"assistant:rate:{token_hash(key)}:{int(timezone.now().timestamp() // 60)}"
+    if cache.add(bucket, 1, timeout=90):
+        return
+    try:
+        count = cache.incr(bucket)
+    except ValueError:  # expired between add() and incr()
+        cache.add(bucket, 1, timeout=90)
+        return
+    if count > limit:
+        raise RateLimited(retry_after=60 - int(timezone.now().timestamp()) % 60)
+
+
+# Confirm-to-buy ----------------------------------------------------------------------------------
+
+
+def confirmation_create(
+    *,
+    user,
+    action: str,
+    payload: dict,
+    summary: dict,
+    conversation: Conversation | None = None,
+    fingerprint: str = "",
+) -> tuple[PendingConfirmation, str]:
+    """Record an action awaiting the shopper's yes; return it and the one-time token (kept only hashed)."""
+    token = secrets.token_urlsafe(32)
+    confirmation = PendingConfirmation.objects.create(
+        token_hash=token_hash(token),
+        user=user,
+        conversation=conversation,
+        action=action,
+        payload=payload,
+        summary=summary,
+        cart_fingerprint=fingerprint,
+        expires_at=timezone.now() + timedelta(minutes=settings.ASSISTANT_CONFIRMATION_MINUTES),
+    )
+    return confirmation, token
+
+
+def _confirmation_for(*, user, token: str | None, confirmation_id) -> PendingConfirmation:
+    if user is None or not user.is_authenticated:
+        raise LoginRequired()
+    if bool(token) == bool(confirmation_id):
+        raise ConfirmationNotFound()
+    lookup = Q(token_hash=token_hash(token)) if token else Q(public_id=_uuid_or_none(confirmation_id))
+    confirmation = PendingConfirmation.objects.filter(lookup, user=user).first()
+    if confirmation is None:  # someone else's token is exactly as unknown as a made-up one
+        raise ConfirmationNotFound()
+    if confirmation.used_at is not None:
+        raise ConfirmationUsed()
+    if confirmation.expires_at <= timezone.now():
+        raise ConfirmationExpired()
+    return confirmation
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _claim(confirmation: PendingConfirmation, outcome: str) -> None:
+    """Mark the confirmation used with one conditional UPDATE: of two racing clicks only one wins."""
+    now = timezone.now()
+    claimed = PendingConfirmation.objects.filter(pk=confirmation.pk, used_at__isnull=True, expires_at__gt=now).update(
+        used_at=now, outcome=outcome
+    )
+    if claimed != 1:
+        raise ConfirmationUsed()
+    confirmation.used_at, confirmation.outcome = now, outcome
+
+
+def _current_cart_fingerprint(user) -> str:
+    lines = cart_lines(user=user)
+    return cart_fingerprint((line.product.sku, line.quantity, line.product.price_cents) for line in lines)
+
+
+def confirmation_redeem(*, user, token: str | None = None, confirmation_id=None) -> Order:
+    """Carry out a confirmed action for its own shopper: place the summarised order or cancel one.
+
+    Valid only once, before it expires, for the user it was made for, and (for an order) while the
+    cart is exactly what the summary showed; otherwise nothing is bought or cancelled. The token is
+    what the shopper's click sends; `confirmation_id` serves pages where the session proves who clicks.
+    """
+    confirmation = _confirmation_for(user=user, token=token, confirmation_id=confirmation_id)
+    if confirmation.action == PendingConfirmation.Action.CANCEL_ORDER:
+        with transaction.atomic():
+            _claim(confirmation, PendingConfirmation.Outcome.CONFIRMED)
+            order = order_cancel_for_user(user=user, order_id=confirmation.payload.get("order_id"))
+            PendingConfirmation.objects.filter(pk=confirmation.pk).update(order=order)
+        return order
+
+    if _current_cart_fingerprint(user) != confirmation.cart_fingerprint:
+        _mark_stale(confirmation)
+        raise CartChanged()
+    try:
+        with transaction.atomic():
+            _claim(confirmation, PendingConfirmation.Outcome.CONFIRMED)
+            contact = {field: confirmation.payload.get(field, "") for field in ("name", "phone", "address")}
+            order = order_place(user=user, idempotency_key=f"assistant-confirmation-{confirmation.pk}", **contact)
+            # The cart may have changed between the check above and the order: compare what was bought.
+            bought = cart_fingerprint((item.sku, item.quantity, item.unit_price_cents) for item in order.items.all())
+            if bought != confirmation.cart_fingerprint:
+                raise CartChanged()
+            PendingConfirmation.objects.filter(pk=confirmation.pk).update(order=order)
+    except (CartChanged, EmptyCart):
+        _mark_stale(confirmation)
+        raise CartChanged() from None
+    return order
+
+
+def _mark_stale(confirmation: PendingConfirmation) -> None:
+    PendingConfirmation.objects.filter(pk=confirmation.pk, used_at__isnull=True).update(
+        used_at=timezone.now(), outcome=PendingConfirmation.Outcome.STALE
+    )
+
+
+def confirmation_decline(*, user, token: str | None = None, confirmation_id=None) -> PendingConfirmation:
+    """Turn down a pending action: the token can no longer be redeemed."""
+    confirmation = _confirmation_for(user=user, token=token, confirmation_id=confirmation_id)
+    _claim(confirmation, PendingConfirmation.Outcome.DECLINED)
+    return confirmation
