@@ -65,6 +65,8 @@ def _keyword_filter(query: str) -> Q:
 
 def product_get(*, sku: str, include_inactive: bool = False) -> Product:
     """Return the product with this SKU, or raise ProductNotFound."""
+    if len(sku) > 32 or "\x00" in sku:  # can never match, and PostgreSQL refuses NUL outright
+        raise ProductNotFound(sku=sku[:32])
     products = Product.objects.select_related("category")
     if not include_inactive:
         products = products.filter(is_active=True)

@@ -27,3 +27,9 @@ class OrderPlaceSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=CONTACT_LIMITS["name"], help_text="The recipient.")
     phone = serializers.CharField(max_length=CONTACT_LIMITS["phone"])
     address = serializers.CharField(max_length=CONTACT_LIMITS["address"])
+
+
+class IdempotencyKeySerializer(serializers.Serializer):
+    """The optional Idempotency-Key header, checked like any other input."""
+
+    idempotency_key = serializers.CharField(min_length=1, max_length=128, required=False, trim_whitespace=False)

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mcpshop_site.api import PageQuerySerializer, Pagination, error_responses
-from orders.api.serializers import OrderPlaceSerializer, OrderSerializer
+from orders.api.serializers import IdempotencyKeySerializer, OrderPlaceSerializer, OrderSerializer
 from orders.selectors import order_get_for_user, order_list_for_user
 from orders.services import order_cancel_for_user, order_pay, order_place
 
@@ -52,8 +52,13 @@ class OrderListApi(APIView):
         """Turn the cart into an order: all lines or none. A replayed key answers `Idempotent-Replayed: true`."""
         serializer = OrderPlaceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key")
+        header = IdempotencyKeySerializer(data={} if key is None else {"idempotency_key": key})
+        header.is_valid(raise_exception=True)
         order = order_place(
-            user=request.user, idempotency_key=request.headers.get("Idempotency-Key"), **serializer.validated_data
+            user=request.user,
+            idempotency_key=header.validated_data.get("idempotency_key"),
+            **serializer.validated_data,
         )
         headers = {"Idempotent-Replayed": "true"} if order.replayed else None
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED, headers=headers)

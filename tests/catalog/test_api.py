@@ -187,9 +187,10 @@ def test_product_detail(api, product):
     response = api.get("/api/products/TEA-001")
     assert response.status_code == 200
     assert response.json()["name_en"] == "West Lake Longjing" and response.json()["is_active"] is True
-    missing = api.get("/api/products/NOPE-1")
-    assert missing.status_code == 404
-    assert missing.json()["error"]["code"] == "unknown_sku"
+    for sku in ("NOPE-1", "%00", "TEA%00001", "x" * 300, "%F0%9F%8D%B5"):
+        missing = api.get(f"/api/products/{sku}")
+        assert missing.status_code == 404, sku
+        assert missing.json()["error"]["code"] == "unknown_sku"
 
 
 def test_inactive_products_exist_only_for_staff(api, alice, staff_api, make_product):

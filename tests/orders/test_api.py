@@ -149,11 +149,12 @@ def test_missing_or_malformed_bodies_are_a_400(alice_api, alice, product, body):
     assert not Order.objects.exists()
 
 
-@pytest.mark.parametrize("key", ["", "k" * 129])
+@pytest.mark.parametrize("key", ["", "k" * 129, "a\x00b"])
 def test_bad_idempotency_keys_are_a_400(alice_api, alice, product, key):
     _fill_cart(alice, (product, 1))
     response = alice_api.post(ORDERS, CONTACT, format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert response.status_code == 400
+    assert "idempotency_key" in response.json()["error"]["details"]
     assert not Order.objects.exists()
 
 
