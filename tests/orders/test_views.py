@@ -91,7 +91,7 @@ def test_checkout_places_an_order_and_empties_the_cart(alice, product):
     product.refresh_from_db()
     assert product.stock == 3
     page = client.get(order.get_absolute_url())
-    assertContains(page, "待付款")
+    assertContains(page, "待支付")
     assertContains(page, "¥256.00")
     assertContains(page, CONTACT["address"])
 
@@ -193,9 +193,9 @@ def test_pay_then_cancel_from_the_order_page(alice, product):
 
     response = client.post(reverse("orders:pay", args=[order.pk]))
     assert response["Location"] == order.get_absolute_url()
-    assert shown(client, response) == [f"订单 #{order.pk} 已付款，谢谢！"]
+    assert shown(client, response) == [f"订单 #{order.pk} 已支付，谢谢！"]
     page = client.get(order.get_absolute_url())
-    assertContains(page, "已付款")
+    assertContains(page, "已支付")
     assertNotContains(page, f'action="{reverse("orders:pay", args=[order.pk])}"')
 
     response = client.post(reverse("orders:cancel", args=[order.pk]))
