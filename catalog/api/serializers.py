@@ -1,3 +1,4 @@
+import re
 from urllib.parse import quote
 
 from django.core.files.storage import default_storage
@@ -10,6 +11,7 @@ from mcpshop_site.api import PageQuerySerializer, WholeNumberField
 MAX_CENTS = 2**31 - 1  # the widest value a PositiveIntegerField holds on every database
 MAX_TEXT = 10_000
 
+_SLUG = re.compile(r"[-\w]{1,64}")
 _SKU_MARK = "sku0mark0"  # a stand-in SKU that reverse() leaves untouched
 
 # The columns a product list reads: rows of `.values(*PRODUCT_VALUES)` serialize without model instances.
@@ -110,6 +112,15 @@ class ProductListQuerySerializer(PageQuerySerializer):
     )
 
 
+class CategorySlugField(serializers.SlugRelatedField):
+    """A category by slug; text that cannot be a slug is refused before any query (PostgreSQL rejects NUL)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not _SLUG.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data[:64])
+        return super().to_internal_value(data)
+
+
 class ProductWriteSerializer(serializers.Serializer):
     """The fields staff may set on a product; PATCH takes any subset of them."""
 
@@ -120,9 +131,7 @@ class ProductWriteSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     description_en = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False, default=True)
-    category = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Category.objects.all(), help_text="The category's slug."
-    )
+    category = CategorySlugField(slug_field="slug", queryset=Category.objects.all(), help_text="The category's slug.")
 
 
 class ProductCreateSerializer(ProductWriteSerializer):

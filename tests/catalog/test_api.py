@@ -261,6 +261,7 @@ def test_duplicate_sku_is_a_409(staff_api, product):
         {"description": "d" * 10_001},
         {"is_active": "perhaps"},
         {"category": "no-such-shelf"},
+        {"category": "tea\x00"},
         {"category": None},
         {"category": ["tea"]},
     ],
@@ -287,7 +288,9 @@ def test_staff_patch_changes_only_the_given_fields(api, staff_api, product, gree
     assert staff_api.patch("/api/products/TEA-001", {"is_active": True}, format="json").status_code == 200
 
 
-@pytest.mark.parametrize("body", [{"price_cents": -5}, {"stock": 1.5}, {"name": ""}, {"category": "nope"}])
+@pytest.mark.parametrize(
+    "body", [{"price_cents": -5}, {"stock": 1.5}, {"name": ""}, {"category": "nope"}, {"category": "t\x00"}]
+)
 def test_bad_patch_is_a_400_and_changes_nothing(staff_api, product, body):
     response = staff_api.patch("/api/products/TEA-001", body, format="json")
     assert response.status_code == 400
