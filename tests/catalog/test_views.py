@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -6,9 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
+from cart.services import cart_add_item, cart_get_or_create
 from catalog.models import Category
 from catalog.templatetags.shop import money
-from tests.conftest import page_client_for
+from orders.services import order_place
+from tests.conftest import CONTACT, page_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +67,37 @@ def test_header_has_search_cart_badge_language_switch_and_chat_slot(client, prod
     assertContains(response, 'name="csrfmiddlewaretoken"')
     html = response.content.decode()
     assert " style=" not in html and "onclick" not in html and "<script>" not in html
+
+
+INLINE_CODE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=", re.IGNORECASE)
+
+
+def test_no_page_has_inline_script_style_or_event_handlers(alice, product):
+    """A Content-Security-Policy with script-src 'self' and no inline styles must not break any page."""
+    cart_add_item(cart=cart_get_or_create(user=alice), product=product, quantity=1)
+    order = order_place(user=alice, **CONTACT)
+    cart_add_item(cart=cart_get_or_create(user=alice), product=product, quantity=1)
+    signed_in = page_client_for(alice)
+    pages = [
+        (signed_in, "/"),
+        (signed_in, product.category.get_absolute_url()),
+        (signed_in, product.get_absolute_url()),
+        (signed_in, reverse("catalog:search") + "?q=龙井&min_price=x"),
+        (signed_in, reverse("cart:detail")),
+        (signed_in, reverse("orders:checkout")),
+        (signed_in, reverse("orders:list")),
+        (signed_in, order.get_absolute_url()),
+        (signed_in, reverse("accounts:account")),
+        (Client(), reverse("accounts:login")),
+        (Client(), reverse("accounts:signup")),
+        (Client(), "/no/such/page/"),
+    ]
+    for client, url in pages:
+        response = client.get(url)
+        assert response.status_code in (200, 404), url
+        html = response.content.decode()
+        assert not INLINE_CODE.search(html), (url, INLINE_CODE.search(html).group(0))
+        assert '<script src="/static/js/shop.js" defer></script>' in html, url
 
 
 def test_language_switch_turns_the_next_page_english(client, product):

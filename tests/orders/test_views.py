@@ -190,6 +190,12 @@ def test_pay_then_cancel_from_the_order_page(alice, product):
     page = client.get(order.get_absolute_url())
     assertContains(page, f'action="{reverse("orders:pay", args=[order.pk])}"')
     assertContains(page, "支付 ¥256.00")
+    english = page_client_for(alice)
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = english.get(order.get_absolute_url())
+    assertContains(page, "Pending payment")
+    assertContains(page, "Pay ¥256.00")
+    assertContains(page, "Cancel order")
 
     response = client.post(reverse("orders:pay", args=[order.pk]))
     assert response["Location"] == order.get_absolute_url()
