@@ -1,0 +1,140 @@
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from catalog.models import Category, Product
+from catalog.services import PRODUCT_FIELDS, product_create, product_delete, product_update
+from catalog.templatetags.shop import money
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_en", "slug", "parent", "position"]
+    list_editable = ["position"]
+    list_select_related = ["parent"]
+    prepopulated_fields = {"slug": ["name_en"]}
+    search_fields = ["name", "name_en", "slug"]
+
+
+class ProductAdminForm(forms.ModelForm):
+    """The product form of the admin, on the change page and in the editable list.
+
+    It remembers the stock figure the page showed: if orders changed the stock while staff were
+    typing, a new figure is refused instead of silently undoing those sales.
+    """
+
+    class Meta:
+        model = Product
+        fields = [
+            "sku",
+            "name",
+            "name_en",
+            "category",
+            "price_cents",
+            "stock",
+            "is_active",
+            "is_featured",
+            "image",
+            "description",
+            "description_en",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "stock" in self.fields:
+            self.fields["stock"].show_hidden_initial = True
+
+    def clean_stock(self):
+        stock = self.cleaned_data["stock"]
+        if self.instance.pk and "stock" in self.changed_data:
+            shown = self.fields["stock"].to_python(self.data.get(self.add_initial_prefix("stock")))
+            current = Product.objects.filter(pk=self.instance.pk).values_list("stock", flat=True).first()
+            if shown is not None and current is not None and current != shown:
+                raise forms.ValidationError(
+                    _("The stock changed from %(shown)d to %(current)d while you were editing. Enter it again."),
+                    code="stale",
+                    params={"shown": shown, "current": current},
+                )
+        return stock
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm
+    list_display = ["thumbnail", "sku", "name", "category", "price_cents", "stock", "is_active", "is_featured"]
+    list_display_links = ["sku", "name"]
+    list_editable = ["price_cents", "stock"]
+    list_filter = ["category", "is_active", "is_featured"]
+    list_select_related = ["category"]
+    list_per_page = 50
+    search_fields = ["sku", "name", "name_en"]
+    show_full_result_count = False  # one COUNT(*) per page is enough on a 100k catalog
+    readonly_fields = ["preview", "price", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["sku", "name", "name_en", "category", ("price_cents", "price"), "stock"]}),
+        (_("Shop window"), {"fields": ["is_active", "is_featured", "image", "preview"]}),
+        (_("Description"), {"fields": ["description", "description_en"]}),
+        (_("History"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+    actions = ["make_active", "make_inactive"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "sku"] if obj is not None else fields  # the SKU is the product's public key
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=ProductAdminForm, **kwargs)
+
+    @admin.display(description=_("image"))
+    def thumbnail(self, product):
+        if not product.image:
+            return "—"
+        return format_html('<img src="{}" alt="" width="48" height="48" loading="lazy">', product.image.url)
+
+    @admin.display(description=_("preview"))
+    def preview(self, product):
+        if not product.image:
+            return _("No image yet.")
+        return format_html('<img src="{}" alt="{}" width="300" height="300">', product.image.url, product.name)
+
+    @admin.display(description=_("price"))
+    def price(self, product):
+        return money(product.price_cents) if product.price_cents is not None else "—"
+
+    def save_model(self, request, obj, form, change):
+        """Save through the catalog services, writing only what the form changed."""
+        if change:
+            product_update(
+                product=obj, **{name: getattr(obj, name) for name in form.changed_data if name in PRODUCT_FIELDS}
+            )
+            return
+        fields = {name: getattr(obj, name) for name in PRODUCT_FIELDS}
+        created = product_create(sku=obj.sku, **fields)
+        for field in Product._meta.concrete_fields:  # the admin goes on with `obj` (log entry, redirect)
+            setattr(obj, field.attname, getattr(created, field.attname))
+        obj._state.adding, obj._state.db = False, created._state.db
+
+    def delete_model(self, request, obj):
+        product_delete(product=obj)
+
+    def delete_queryset(self, request, queryset):
+        for product in queryset:
+            product_delete(product=product)
+
+    @admin.action(description=_("Show the selected products in the shop"), permissions=["change"])
+    def make_active(self, request, queryset):
+        self._set_active(request, queryset, True)
+
+    @admin.action(description=_("Hide the selected products from the shop"), permissions=["change"])
+    def make_inactive(self, request, queryset):
+        self._set_active(request, queryset, False)
+
+    def _set_active(self, request, queryset, active: bool) -> None:
+        changed = 0
+        for product in queryset.exclude(is_active=active):
+            product_update(product=product, is_active=active)
+            changed += 1
+        message = ngettext("%(count)d product updated.", "%(count)d products updated.", changed)
+        self.message_user(request, message % {"count": changed}, messages.SUCCESS)
