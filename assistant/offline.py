@@ -414,6 +414,9 @@ PHRASES = {
                 "Sorry, I didn't understand \"{text}\". I can search products, manage your cart, prepare orders "
                 "and check them, e.g. \"do you have green tea\" or \"where is my order\"."),
     "no_results": ("没有找到符合“{query}”的商品。换个说法试试？", "I found no products matching \"{query}\". Try other words?"),  # noqa: E501
+    "no_results_guess": ("没有找到“{query}”相关的商品，也不太明白你的意思。可以试试“有没有龙井”或“我的订单”。",
+                         "I found no products for \"{query}\" and I'm not sure what you mean. Try \"do you have "
+                         "green tea\" or \"where is my order\"."),
     "results": ("找到这些商品：", "Here is what I found:"),
     "more": ("还有更多结果，可以说得更具体些。", "There are more; tell me more to narrow it down."),
     "pick_hint": ("说“第一个加两件”即可加入购物车。", "Say \"add two of the first one\" to put one in your cart."),
@@ -465,6 +468,15 @@ ERRORS = {
 }
 
 
+STATUSES = {
+    "PENDING": ("待付款", "Pending payment"),
+    "PAID": ("已付款", "Paid"),
+    "SHIPPED": ("已发货", "Shipped"),
+    "DELIVERED": ("已送达", "Delivered"),
+    "CANCELLED": ("已取消", "Cancelled"),
+}
+
+
 class _Formatter(dict):
     def __missing__(self, key):
         return "?"
@@ -478,7 +490,10 @@ def say(key: str, zh: bool, **values) -> str:
 def say_error(error: dict, zh: bool) -> str:
     code = error.get("code", "")
     if code in ERRORS:
-        return say(code, zh, **(error.get("details") or {}))
+        details = dict(error.get("details") or {})
+        if "status" in details:
+            details["status"] = STATUSES.get(details["status"], (details["status"],) * 2)[0 if zh else 1]
+        return say(code, zh, **details)
     return error.get("message") or ("出了点问题。" if zh else "Something went wrong.")
 
 
@@ -566,7 +581,7 @@ class Planner:
             if len(searches) == 1 and fallback and fallback != intent.query:
                 return "search_products", self._search_arguments(fallback)
             if intent.guessed:
-                return say("unknown", self.zh, text=self._quoted())
+                return say("no_results_guess", self.zh, query=intent.query or self._quoted())
             return say("no_results", self.zh, query=intent.query or self._quoted())
         return self._list_products(last.result)
 
@@ -605,7 +620,7 @@ class Planner:
         if item is not None:
             return "get_product", {"sku": item["sku"]}
         if self.intent.name:
-            self.intent.query = self.intent.name
+            self.intent.query, self.intent.guessed = self.intent.name, True
             return self.plan_search()
         return say("which", self.zh)
 
@@ -760,7 +775,7 @@ class Planner:
             "order",
             self.zh,
             id=order["id"],
-            status=order["status_display"],
+            status=STATUSES.get(order["status"], (order["status_display"],) * 2)[0 if self.zh else 1],
             total=money(order["total_cents"]),
             date=order["created_at"][:10],
         )

@@ -3,6 +3,7 @@ import json
 import secrets
 import uuid
 from datetime import timedelta
+from typing import NoReturn
 
 from django.conf import settings
 from django.core.cache import cache
@@ -195,7 +196,6 @@ def confirmation_redeem(*, user, token: str | None = None, confirmation_id=None)
 
     if _current_cart_fingerprint(user) != confirmation.cart_fingerprint:
         _mark_stale(confirmation)
-        raise CartChanged()
     try:
         with transaction.atomic():
             _claim(confirmation, PendingConfirmation.Outcome.CONFIRMED)
@@ -208,14 +208,17 @@ def confirmation_redeem(*, user, token: str | None = None, confirmation_id=None)
             PendingConfirmation.objects.filter(pk=confirmation.pk).update(order=order)
     except (CartChanged, EmptyCart):
         _mark_stale(confirmation)
-        raise CartChanged() from None
     return order
 
 
-def _mark_stale(confirmation: PendingConfirmation) -> None:
-    PendingConfirmation.objects.filter(pk=confirmation.pk, used_at__isnull=True).update(
+def _mark_stale(confirmation: PendingConfirmation) -> NoReturn:
+    """Retire a confirmation whose cart changed, and raise CartChanged (or ConfirmationUsed if a twin won)."""
+    retired = PendingConfirmation.objects.filter(pk=confirmation.pk, used_at__isnull=True).update(
         used_at=timezone.now(), outcome=PendingConfirmation.Outcome.STALE
     )
+    if not retired:  # a simultaneous click placed the order (and so emptied the cart) first
+        raise ConfirmationUsed()
+    raise CartChanged()
 
 
 def confirmation_decline(*, user, token: str | None = None, confirmation_id=None) -> PendingConfirmation:

@@ -20,6 +20,12 @@ def english():
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """These tests make many accounts and never log in with a password: hash them cheaply."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     cache.clear()
     yield

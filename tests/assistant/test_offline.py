@@ -1,0 +1,230 @@
+"""The offline engine, through the real turn loop, on a table of Chinese and English requests.
+
+Each case sets the scene (a previous request whose results "the first one" refers to, a cart, an
+earlier order), sends one message and checks the tool calls made, the reply, and what changed.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from assistant.chat import collect_turn
+from assistant.models import PendingConfirmation
+from assistant.offline import OfflineBrain, cn_number, understand
+from cart.models import CartItem
+from cart.services import cart_add_item, cart_get_or_create
+from orders.models import Order
+from orders.services import order_place
+from tests.conftest import CONTACT
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass
+class Case:
+    text: str
+    calls: list  # [(tool name, the arguments it must include)]
+    reply: list  # fragments the reply must contain ({order}, {bob_order} are filled in)
+    before: list = field(default_factory=list)  # earlier messages in the same conversation
+    cart: dict = field(default_factory=dict)  # Alice's cart before the message
+    order: bool = False  # Alice has an earlier order (so a last address too)
+    guest: bool = False
+    confirm: str | None = None  # the confirm_required action expected
+    cart_after: dict | None = None
+    not_in_reply: list = field(default_factory=list)
+
+
+CASES = [
+    # Searching, with price limits in yuan (tools take cents)
+    Case("tea under 100 yuan", [("search_products", {"query": "tea", "max_price": 10000})], ["Anxi Tieguanyin"],
+         not_in_reply=["Longjing"]),
+    Case("100元以内的茶叶", [("search_products", {"query": "茶叶", "max_price": 10000})], ["安溪铁观音", "¥88.00"],
+         not_in_reply=["龙井"]),
+    Case("一百元以内的茶", [("search_products", {"query": "茶", "max_price": 10000})], ["安溪铁观音"]),
+    Case("tea over 150 yuan", [("search_products", {"query": "tea", "min_price": 15000})], ["Yunnan Pu-erh"]),
+    Case("running shoes between 200 and 300 yuan",
+         [("search_products", {"query": "running shoe", "min_price": 20000, "max_price": 30000})],
+         ["Trail Running Shoes"], not_in_reply=["Light"]),
+    Case("200到300元的跑鞋", [("search_products", {"query": "跑鞋", "min_price": 20000, "max_price": 30000})],
+         ["越野跑鞋"], not_in_reply=["轻量"]),
+    Case("cheap running shoes", [("search_products", {"query": "running shoe", "sort": "price_asc"})],
+         ["1. Trail Running Shoes", "2. Light Running Shoes"]),
+    Case("便宜的跑鞋", [("search_products", {"query": "跑鞋", "sort": "price_asc"})], ["1. 越野跑鞋"]),
+    Case("show me mugs", [("search_products", {"query": "mug"})], ["Ceramic Mug", "¥39.00", "50 in stock"]),
+    Case("有没有龙井", [("search_products", {"query": "龙井"})], ["西湖龙井", "¥128.00"]),
+    Case("do you have green tea?", [("search_products", {"query": "green tea"})], ["West Lake Longjing"]),
+    Case("有货的茶叶", [("search_products", {"query": "茶叶", "in_stock": True})], ["西湖龙井"],
+         not_in_reply=["普洱"]),
+    Case("mug", [("search_products", {"query": "mug"})], ["Ceramic Mug"]),
+    Case("跑鞋", [("search_products", {"query": "跑鞋"})], ["越野跑鞋", "轻量跑鞋"]),
+    Case("find a teapot", [("search_products", {"query": "teapot"})], ["no products matching \"teapot\""]),
+    Case("有没有红色跑鞋", [("search_products", {"query": "红色跑鞋"}), ("search_products", {"query": "跑鞋"})],
+         ["越野跑鞋"]),
+    # Details of a product shown before
+    Case("tell me about the first one", [("get_product", {"sku": "TEA-TGY"})], ["Anxi Tieguanyin", "oolong"],
+         before=["cheap tea"]),
+    Case("第二个详细介绍一下", [("get_product", {"sku": "TEA-LJ"})], ["西湖龙井", "明前龙井"], before=["便宜的茶叶"]),
+    # Adding: by position, by "it", by name
+    Case("add two of the first one", [("add_to_cart", {"sku": "TEA-TGY", "quantity": 2})],
+         ["Added 2 × Anxi Tieguanyin"], before=["cheap tea"], cart_after={"TEA-TGY": 2}),
+    Case("第一个加两件", [("add_to_cart", {"sku": "TEA-TGY", "quantity": 2})], ["已把 2 件安溪铁观音加入购物车"],
+         before=["便宜的茶叶"], cart_after={"TEA-TGY": 2}),
+    Case("I'll take the second one", [("add_to_cart", {"sku": "TEA-LJ", "quantity": 1})], ["West Lake Longjing"],
+         before=["cheap tea"], cart_after={"TEA-LJ": 1}),
+    Case("add the longjing", [("search_products", {"query": "longjing"}), ("add_to_cart", {"sku": "TEA-LJ"})],
+         ["Added 1 × West Lake Longjing"], cart_after={"TEA-LJ": 1}),
+    Case("add the longjing", [("add_to_cart", {"sku": "TEA-LJ", "quantity": 1})], ["West Lake Longjing"],
+         before=["cheap tea"], cart_after={"TEA-LJ": 1}),
+    Case("加两件龙井", [("search_products", {"query": "龙井"}), ("add_to_cart", {"sku": "TEA-LJ", "quantity": 2})],
+         ["西湖龙井"], cart_after={"TEA-LJ": 2}),
+    Case("add 3 mugs to my cart", [("search_products", {"query": "mug"}), ("add_to_cart", {"quantity": 3})],
+         ["Added 3 × Ceramic Mug"], cart_after={"MUG-01": 3}),
+    Case("add it to my cart", [("add_to_cart", {"sku": "MUG-01", "quantity": 1})], ["Ceramic Mug"],
+         before=["show me mugs"], cart_after={"MUG-01": 1}),
+    Case("把它加入购物车", [("add_to_cart", {"sku": "MUG-01"})], ["陶瓷马克杯"], before=["有没有马克杯"],
+         cart_after={"MUG-01": 1}),
+    Case("add two of the first one", [], ["Which product"], cart_after={}),
+    Case("add 10 longjing", [("search_products", {}), ("add_to_cart", {"sku": "TEA-LJ", "quantity": 10})],
+         ["only 5 left"], cart_after={}),
+    Case("add the mug", [("search_products", {"query": "mug"}), ("add_to_cart", {"sku": "MUG-01"})],
+         ["Added 1 × Ceramic Mug"], guest=True),
+    # Changing and removing cart lines by name
+    Case("remove the mug", [("view_cart", {}), ("remove_from_cart", {"sku": "MUG-01"})], ["Removed Ceramic Mug"],
+         cart={"MUG-01": 2, "TEA-LJ": 1}, cart_after={"TEA-LJ": 1}),
+    Case("删除马克杯", [("view_cart", {}), ("remove_from_cart", {"sku": "MUG-01"})], ["已从购物车删除陶瓷马克杯"],
+         cart={"MUG-01": 2, "TEA-LJ": 1}, cart_after={"TEA-LJ": 1}),
+    Case("change the mug to 3", [("view_cart", {}), ("update_cart_item", {"sku": "MUG-01", "quantity": 3})],
+         ["Changed Ceramic Mug to 3"], cart={"MUG-01": 2, "TEA-LJ": 1}, cart_after={"MUG-01": 3, "TEA-LJ": 1}),
+    Case("把马克杯改成3件", [("view_cart", {}), ("update_cart_item", {"sku": "MUG-01", "quantity": 3})],
+         ["陶瓷马克杯的数量改为 3"], cart={"MUG-01": 2}, cart_after={"MUG-01": 3}),
+    Case("set longjing to 2", [("view_cart", {}), ("update_cart_item", {"sku": "TEA-LJ", "quantity": 2})],
+         ["Changed West Lake Longjing to 2"], cart={"MUG-01": 2, "TEA-LJ": 1}, cart_after={"MUG-01": 2, "TEA-LJ": 2}),
+    Case("remove the shoes", [("view_cart", {})], ["no \"shoe\" in your cart"], cart={"TEA-LJ": 1},
+         cart_after={"TEA-LJ": 1}),
+    Case("remove the mug", [("view_cart", {})], ["Your cart is empty"]),
+    # Looking at the cart
+    Case("what's in my cart", [("view_cart", {})], ["Ceramic Mug × 2", "Total: ¥78.00"], cart={"MUG-01": 2}),
+    Case("购物车里有什么", [("view_cart", {})], ["陶瓷马克杯 × 2", "合计 ¥78.00"], cart={"MUG-01": 2}),
+    Case("show my cart", [("view_cart", {})], ["Your cart is empty"]),
+    # Checking out: a summary to confirm, never an order
+    Case("place my order", [("place_order", {})], ["press Confirm", CONTACT["address"]], cart={"MUG-01": 1},
+         order=True, confirm="place_order"),
+    Case("结账", [("place_order", {})], ["确认", "¥39.00"], cart={"MUG-01": 1}, order=True, confirm="place_order"),
+    Case("下单", [("place_order", {})], ["收货人", "电话", "地址"], cart={"MUG-01": 1}),
+    Case("name: Li Lei, phone: 13800000000, address: 1 Nanjing Road, Shanghai",
+         [("place_order", {"name": "Li Lei", "phone": "13800000000", "address": "1 Nanjing Road, Shanghai"})],
+         ["1 Nanjing Road, Shanghai (Li Lei, 13800000000)"], cart={"MUG-01": 1}, confirm="place_order"),
+    Case("收货人张三，电话13800000000，地址上海市黄浦区南京东路1号",
+         [("place_order", {"name": "张三", "phone": "13800000000", "address": "上海市黄浦区南京东路1号"})],
+         ["寄往 上海市黄浦区南京东路1号"], cart={"TEA-LJ": 1}, confirm="place_order"),
+    Case("checkout", [("place_order", {})], ["Your cart is empty"], order=True),
+    Case("place my order", [("place_order", {})], ["Please sign in"], guest=True),
+    # Orders
+    Case("where is my order", [("list_orders", {})], ["Order #{order}: Pending payment", "¥39.00"], order=True),
+    Case("我的订单", [("list_orders", {})], ["订单 #{order}"], order=True),
+    Case("order {order}", [("get_order", {"order_id": "{order}"})], ["Order #{order}"], order=True),
+    Case("my orders", [("list_orders", {})], ["You have no orders yet"]),
+    Case("订单99999到哪了", [("get_order", {"order_id": 99999})], ["没有找到这个订单"]),
+    Case("cancel order {order}", [("cancel_order", {"order_id": "{order}"})], ["Press Confirm to cancel"],
+         order=True, confirm="cancel_order"),
+    Case("取消订单{order}", [("cancel_order", {"order_id": "{order}"})], ["请点击“确认”完成取消"], order=True,
+         confirm="cancel_order"),
+    Case("cancel my order", [("list_orders", {})], ["Which order?", "#{order}"], order=True),
+    Case("cancel order {bob_order}", [("cancel_order", {"order_id": "{bob_order}"})], ["couldn't find that order"]),
+    # Categories, small talk, and plain admissions of not understanding
+    Case("what categories do you have", [("list_categories", {})], ["Tea (3)", "Sports shoes (2)"]),
+    Case("有哪些分类", [("list_categories", {})], ["茶叶 (3)", "运动鞋 (2)"]),
+    Case("hello", [], ["shop assistant"]),
+    Case("你好", [], ["购物助手"]),
+    Case("help", [], ["\"change the mug to 3\""]),
+    Case("thanks!", [], ["welcome"]),
+    Case("yes", [], ["Confirm button"]),
+    Case("what is the weather like in Paris tomorrow", [], ["didn't understand"]),
+    Case("asdf qwer", [("search_products", {}), ("search_products", {})], ["not sure what you mean"]),
+    Case("今天天气怎么样", [("search_products", {}), ("search_products", {})], ["不太明白"]),
+]  # fmt: skip
+
+
+def _setup(case: Case, alice, bob, shop) -> dict:
+    ids = {}
+    cart = cart_get_or_create(user=bob)
+    cart_add_item(cart=cart, product=shop["TEA-TGY"], quantity=1)
+    ids["bob_order"] = order_place(user=bob, **CONTACT).pk
+    if case.order:
+        cart_add_item(cart=cart_get_or_create(user=alice), product=shop["MUG-01"], quantity=1)
+        ids["order"] = order_place(user=alice, **CONTACT).pk
+    for sku, quantity in case.cart.items():
+        cart_add_item(cart=cart_get_or_create(user=alice), product=shop[sku], quantity=quantity)
+    return ids
+
+
+def _fill(value, ids):
+    if isinstance(value, str) and "{" in value:
+        filled = value.format(**ids)
+        return int(filled) if filled.isdigit() and value.startswith("{") else filled
+    return value
+
+
+@pytest.mark.anyio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("case", CASES, ids=[f"{n:02d}-{case.text[:30]}" for n, case in enumerate(CASES)])
+async def test_the_offline_engine_understands(case, alice, bob, shop):
+    ids = await sync_to_async(_setup)(case, alice, bob, shop)
+    user, token = (None, "guest-token") if case.guest else (alice, None)
+    brain = OfflineBrain()
+    conversation_id = None
+    for text in case.before:
+        earlier = await collect_turn(
+            user=user, guest_token=token, text=text, conversation_id=conversation_id, brain=brain
+        )
+        conversation_id = earlier.conversation_id
+    orders = await Order.objects.acount()
+
+    result = await collect_turn(
+        user=user, guest_token=token, text=case.text.format(**ids), conversation_id=conversation_id, brain=brain
+    )
+
+    assert result.error is None
+    made = [(event["name"], event["arguments"]) for event in result.events if event["type"] == "tool"]
+    assert [name for name, _ in made] == [name for name, _ in case.calls], result.reply
+    for (_, arguments), (_, expected) in zip(made, case.calls, strict=True):
+        expected = {key: _fill(value, ids) for key, value in expected.items()}
+        assert expected.items() <= arguments.items()
+    for fragment in case.reply:
+        assert fragment.format(**ids) in result.reply
+    for fragment in case.not_in_reply:
+        assert fragment not in result.reply
+    if not CJK.search(case.text):
+        words = result.reply
+        for data in CONTACT.values():  # a Chinese address quoted back is data, not the reply's language
+            words = words.replace(data, "")
+        assert not CJK.search(words), "an English request gets an English reply"
+    else:
+        assert CJK.search(result.reply)
+    confirmations = [event["action"] for event in result.events if event["type"] == "confirm_required"]
+    assert confirmations == ([case.confirm] if case.confirm else [])
+    assert await Order.objects.acount() == orders, "the engine never places an order itself"
+    if case.confirm:
+        assert await PendingConfirmation.objects.filter(user=alice, used_at__isnull=True).acount() == 1
+    if case.cart_after is not None:
+        lines = CartItem.objects.filter(cart__user=alice).values_list("product__sku", "quantity")
+        assert {sku: quantity async for sku, quantity in lines} == case.cart_after
+
+
+def test_the_table_is_large_and_bilingual():
+    chinese = [case for case in CASES if CJK.search(case.text)]
+    assert len(CASES) >= 40 and len(chinese) >= 20 and len(CASES) - len(chinese) >= 20
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("3", 3), ("两", 2), ("十", 10), ("十二", 12), ("二十五", 25), ("一百五十", 150), ("x", None)]
+)
+def test_chinese_numbers(text, value):
+    assert cn_number(text) == value
+
+
+def test_full_width_text_is_understood():
+    intent = understand("１００元以内的茶叶")
+    assert (intent.kind, intent.query, intent.max_price) == ("search", "茶叶", 10000)
