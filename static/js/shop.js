@@ -34,6 +34,7 @@
       body: new FormData(form),
       headers: { Accept: "application/json" },
       credentials: "same-origin",
+      keepalive: true, // finish the add even if the shopper leaves the page at once
     })
       .then(function (response) {
         return response.json().then(function (data) {
