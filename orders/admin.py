@@ -36,7 +36,8 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ["status", "created_at"]
     list_select_related = ["user"]
     search_fields = ["id__exact", "user__username", "user__email", "name", "phone"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy: it truncates dates in the database, which on MySQL/MariaDB needs the server's
+    # time zone tables (often not loaded); the created_at filter compares ranges and works everywhere.
     fields = ["user", "status", "total", "name", "phone", "address", "created_at", "paid_at", "payment_reference"]
     readonly_fields = ["user", "status", "total", "created_at", "paid_at", "payment_reference"]
     inlines = [OrderItemInline]

@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from cart.models import Cart
@@ -63,6 +66,23 @@ def test_order_list_takes_a_fixed_number_of_queries(admin_client, make_user, mak
     assert many.query_count == one.query_count
     assert len(many.context["cl"].result_list) == 11
     assert "¥20.00" in many.content.decode()  # 2 x ¥10.00, from cents
+
+
+def test_orders_are_filtered_by_status_and_date_on_every_database(admin_client, alice, bob, make_product):
+    product = make_product(stock=10)
+    pending, paid = buy(alice, product), buy(bob, product, paid=True)
+    Order.objects.filter(pk=pending.pk).update(created_at=timezone.now() - timedelta(days=30))
+    listing = get(admin_client, reverse(ORDERS))
+    [date_filter] = [spec for spec in listing.context["cl"].filter_specs if spec.field_path == "created_at"]
+    [past_week] = [
+        choice for choice in date_filter.choices(listing.context["cl"]) if choice["display"] == "Past 7 days"
+    ]
+
+    def found(url):
+        return [order.pk for order in get(admin_client, url).context["cl"].result_list]
+
+    assert found(reverse(ORDERS) + past_week["query_string"]) == [paid.pk]
+    assert found(reverse(ORDERS) + "?status__exact=PENDING") == [pending.pk]
 
 
 def test_ship_and_deliver_go_through_the_services(admin_client, alice, product):
