@@ -153,7 +153,7 @@ EN_SEARCH_FILLER = (
 ZH_SEARCH_FILLER = (
     r"有没有|有什么|有哪些|我想买|我想要|我要买|我要|想买|想要|给我看看|给我看|看看|帮我找|帮我搜|找一下|搜一下|"
     r"推荐一下|推荐|一些|一下|搜索|有货|现货|有库存|最便宜|便宜|实惠|划算|最贵|高端|价格|商品|东西|产品|卖|"
-    r"你们|这里|请|吗|呢|吧|呀|啊|么|的|找|搜|买|什么|哪些|一款|款"
+    r"你们|这里|请|吗|呢|吧|呀|啊|么|的|买点|来点|一点|找|搜|买|什么|哪些|[一两几][个款件双只台套本把条瓶盒包]|款"
 )
 
 
@@ -258,7 +258,7 @@ UPDATE = (
 )
 ADD = (
     r"\b(?:add|put|i'?ll take|i will take|throw in)\b|加入|加到|放进|放入|加购|"
-    r"加\s*" + CN_NUMBER + r"|(?:^|[^\w])(?:来|要)\s*" + CN_NUMBER + r"\s*[" + CLASSIFIERS + r"]"
+    r"加\s*" + CN_NUMBER + r"|(?:来|要|买)\s*" + CN_NUMBER + r"\s*[" + CLASSIFIERS + r"]"
 )
 WEAK_ADD = r"\b(?:buy|take|get|want|order)\b|买|要|来"
 CART = (
@@ -286,7 +286,8 @@ def _product_phrase(text: str) -> str:
     )
     text = re.sub(
         r"加入购物车|加到购物车|放进购物车|放入购物车|购物车里?的?|从购物车|加购|请|帮我|给我|把|将|加入|加到|放进|放入|"
-        r"删除|删掉|删了|去掉|移除|拿掉|拿出|不要了|不要|改成|改为|换成|变成|设为|调到|调整为|改到|数量|加|来|要|买|吧|"
+        r"删除|删掉|删了|去掉|移除|拿掉|拿出|不要了|不要|改成|改为|换成|变成|设为|调到|调整为|改到|数量|我想|我要|需要|我|想|"
+        r"加|来|要|买|吧|"
         r"了|的|里|中|一下|再",
         " ",
         text,
@@ -367,23 +368,26 @@ def _cart_intent(kind: str, t: str) -> Intent:
 # Finding the product meant -------------------------------------------------------------------------
 
 
-def match_item(phrase: str, items: list[dict]) -> dict | None:
-    """Return the item whose name (either language) or SKU fits the phrase best, if any fits."""
+def match_item(phrase: str, items: list[dict], *, loose: bool = False) -> dict | None:
+    """Return the item whose name (either language) or SKU fits the phrase best.
+
+    Every English word of the phrase must appear, and the Chinese part must appear whole or
+    nearly so ("红色跑鞋" fits "红色入门跑鞋"); `loose` accepts the item sharing the most words.
+    """
     phrase = phrase.lower().strip()
     if not phrase or not items:
         return None
     words = [singular(word) for word in re.findall(r"[a-z0-9\-]+", phrase) if len(word) > 1]
     cjk = "".join(CJK.findall(phrase))
-    best, best_score = None, 0
+    pairs = [cjk[i : i + 2] for i in range(len(cjk) - 1)] or ([cjk] if cjk else [])
+    best, best_score = None, 0.0
     for item in items:
         hay = " ".join(str(item.get(key) or "") for key in ("name", "name_en", "sku")).lower()
-        score = sum(2 for word in words if word in hay)
-        if cjk:
-            if cjk in hay:
-                score += 3
-            else:
-                score += sum(1 for i in range(len(cjk) - 1) if cjk[i : i + 2] in hay)
-        if score > best_score:
+        found = sum(word in hay for word in words)
+        shared = 1.0 if cjk and cjk in hay else sum(pair in hay for pair in pairs) / len(pairs) if pairs else 0.0
+        fits = (found == len(words)) and (not cjk or shared >= 0.6)
+        score = found + 3 * shared
+        if (fits or loose) and score > best_score:
             best, best_score = item, score
     return best
 
@@ -677,7 +681,8 @@ class Planner:
             if len(searches) == 1 and fallback:
                 return "search_products", {"query": fallback, "limit": 3}
             return say("no_results", self.zh, query=intent.name)
-        return "add_to_cart", {"sku": products[0]["sku"], "quantity": quantity}
+        best = match_item(intent.name, products, loose=True) or products[0]
+        return "add_to_cart", {"sku": best["sku"], "quantity": quantity}
 
     def _english_name(self, row: dict) -> str:
         known = {item["sku"]: item for item in self.shown}

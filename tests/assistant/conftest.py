@@ -1,5 +1,7 @@
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.cache import cache
+from django.db import connections
 from django.utils import translation
 
 from assistant.tools import ToolContext
@@ -10,6 +12,17 @@ from catalog.services import product_create
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
+
+
+@pytest.fixture
+async def async_db():
+    """Close the database connection the test's own async ORM calls opened (in asgiref's shared thread).
+
+    The code under test closes its connections itself; without this, PostgreSQL keeps a session open
+    to the test database and cannot drop it at the end.
+    """
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from cart.models import CartItem
 from orders.models import Order
 from tests.conftest import CONTACT
 
-pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("async_db")]
 
 
 async def test_a_turn_streams_events_in_protocol_order(alice, shop):

@@ -13,7 +13,12 @@ from orders.services import order_place
 from tests.assistant.fake_openai import reply
 from tests.conftest import CONTACT
 
-pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("english")]
+# English first: the override must be active before the event loop's context is made.
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("english", "async_db"),
+]
 
 
 def _types(result):

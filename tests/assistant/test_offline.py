@@ -85,6 +85,11 @@ CASES = [
          before=["show me mugs"], cart_after={"MUG-01": 1}),
     Case("把它加入购物车", [("add_to_cart", {"sku": "MUG-01"})], ["陶瓷马克杯"], before=["有没有马克杯"],
          cart_after={"MUG-01": 1}),
+    Case("我要两个马克杯",
+         [("search_products", {"query": "马克杯"}), ("add_to_cart", {"sku": "MUG-01", "quantity": 2})],
+         ["已把 2 件陶瓷马克杯"], cart_after={"MUG-01": 2}),
+    Case("add the trail running shoes", [("search_products", {}), ("add_to_cart", {"sku": "SHOE-TRL"})],
+         ["Trail Running Shoes"], before=["show me mugs"], cart_after={"SHOE-TRL": 1}),
     Case("add two of the first one", [], ["Which product"], cart_after={}),
     Case("add 10 longjing", [("search_products", {}), ("add_to_cart", {"sku": "TEA-LJ", "quantity": 10})],
          ["only 5 left"], cart_after={}),
@@ -101,6 +106,8 @@ CASES = [
          ["陶瓷马克杯的数量改为 3"], cart={"MUG-01": 2}, cart_after={"MUG-01": 3}),
     Case("set longjing to 2", [("view_cart", {}), ("update_cart_item", {"sku": "TEA-LJ", "quantity": 2})],
          ["Changed West Lake Longjing to 2"], cart={"MUG-01": 2, "TEA-LJ": 1}, cart_after={"MUG-01": 2, "TEA-LJ": 2}),
+    Case("change the light shoes to 2", [("view_cart", {}), ("update_cart_item", {"sku": "SHOE-RUN", "quantity": 2})],
+         ["Light Running Shoes to 2"], cart={"SHOE-TRL": 1, "SHOE-RUN": 1}, cart_after={"SHOE-TRL": 1, "SHOE-RUN": 2}),
     Case("remove the shoes", [("view_cart", {})], ["no \"shoe\" in your cart"], cart={"TEA-LJ": 1},
          cart_after={"TEA-LJ": 1}),
     Case("remove the mug", [("view_cart", {})], ["Your cart is empty"]),
@@ -169,6 +176,7 @@ def _fill(value, ids):
 
 @pytest.mark.anyio
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("async_db")
 @pytest.mark.parametrize("case", CASES, ids=[f"{n:02d}-{case.text[:30]}" for n, case in enumerate(CASES)])
 async def test_the_offline_engine_understands(case, alice, bob, shop):
     ids = await sync_to_async(_setup)(case, alice, bob, shop)

@@ -126,6 +126,15 @@ def test_search_filters_by_words_category_price_in_cents_and_stock(shop, ctx_for
     assert skus(query="nothing like this") == []
 
 
+def test_search_puts_products_named_like_the_query_before_mere_mentions(shop, make_product, ctx_for):
+    home = shop["MUG-01"].category
+    make_product("ROPE-1", name="跳绳", name_en="Jump Rope", category=home, description_en="Skip between tea breaks.")
+
+    found = [row["sku"] for row in call_tool(ctx_for(), "search_products", {"query": "tea", "limit": 10})["products"]]
+
+    assert found[-1] == "ROPE-1" and set(found[:3]) == {"TEA-LJ", "TEA-TGY", "TEA-PU"}
+
+
 def test_search_results_carry_prices_and_stock_and_show_cards(shop, ctx_for):
     ctx = ctx_for()
 
@@ -296,6 +305,7 @@ def test_place_order_prepares_a_confirmation_and_never_an_order(alice, shop, ctx
     assert event["type"] == "confirm_required" and event["action"] == "place_order" and event["summary"] == summary
     assert len(event["token"]) >= 40
     confirmation = PendingConfirmation.objects.get()
+    assert event["confirmation_id"] == str(confirmation.public_id)  # for a confirm link (MCP); not a credential
     assert confirmation.token_hash != event["token"] and event["token"] not in json.dumps(confirmation.payload)
     assert not Order.objects.exists()
     assert _lines(alice) == [("MUG-01", 1), ("TEA-LJ", 2)]
