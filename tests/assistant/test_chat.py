@@ -71,6 +71,13 @@ async def test_a_guests_conversations_follow_them_into_their_account(alice, shop
     assert moved == 1 and again.error is None
 
 
+async def test_a_guest_without_a_token_is_asked_to_allow_cookies(shop):
+    result = await collect_turn(user=None, text="hello", brain=OfflineBrain())
+
+    assert result.error["code"] == "login_required"
+    assert not await Conversation.objects.aexists()
+
+
 @pytest.mark.parametrize("text", ["", "   \n"])
 async def test_an_empty_message_is_refused(alice, text):
     result = await collect_turn(user=alice, text=text, brain=OfflineBrain())

@@ -329,3 +329,80 @@ async def test_the_order_is_placed_only_by_the_shoppers_confirmation(alice, shop
     conversation = await Conversation.objects.aget(public_id=result.conversation_id)
     note = await conversation.messages.order_by("-id").afirst()
     assert note.role == "assistant" and f"#{shown[0]['order']['id']}" in note.content
+
+
+async def test_unreadable_unknown_and_excess_tool_calls_are_all_answered_with_errors(alice, shop, fake_model, settings):
+    settings.ASSISTANT_MAX_TOOL_CALLS_PER_STEP = 2
+    server, brain = fake_model(
+        [
+            reply("", [("a", "view_cart", '{"oops'), ("b", "fly_to_the_moon", {}), ("c", "list_categories", {})]),
+            reply("Sorry about that."),
+        ]
+    )
+
+    result = await collect_turn(user=alice, text="do things", brain=brain)
+
+    codes = [event["result"]["error"]["code"] for event in result.events if event["type"] == "tool"]
+    assert codes == ["invalid_arguments", "unknown_tool", "too_many_tool_calls"]
+    answered = [m["tool_call_id"] for m in server.requests[1]["messages"] if m["role"] == "tool"]
+    assert answered == ["a", "b", "c"]
+    assert result.reply == "Sorry about that." and result.error is None
+
+
+async def test_long_histories_are_trimmed_to_the_token_budget(alice, fake_model, settings):
+    settings.ASSISTANT_HISTORY_TOKENS = 300
+    server, brain = fake_model([reply("x" * 800), reply("y" * 800), reply("short")])
+    first = await collect_turn(user=alice, text="one", brain=brain)
+    await collect_turn(user=alice, text="two", conversation_id=first.conversation_id, brain=brain)
+
+    await collect_turn(user=alice, text="three", conversation_id=first.conversation_id, brain=brain)
+
+    sent = [(m["role"], m["content"][:3]) for m in server.requests[-1]["messages"]]
+    assert sent == [("system", sent[0][1]), ("user", "two"), ("assistant", "yyy"), ("user", "thr")]
+
+
+async def test_a_tool_that_crashes_is_still_answered_and_the_turn_goes_on(alice, fake_model, monkeypatch):
+    from assistant import chat
+
+    real = chat.call_tool
+
+    def flaky(ctx, name, arguments):
+        if name == "view_cart":
+            raise RuntimeError("database went away")
+        return real(ctx, name, arguments)
+
+    monkeypatch.setattr(chat, "call_tool", flaky)
+    server, brain = fake_model([reply("", [("a", "view_cart", {}), ("b", "list_categories", {})]), reply("Hmm.")])
+
+    result = await collect_turn(user=alice, text="cart?", brain=brain)
+
+    results = [event["result"] for event in result.events if event["type"] == "tool"]
+    assert results[0]["error"]["code"] == "internal_error" and "categories" in results[1]
+    assert [m["tool_call_id"] for m in server.requests[1]["messages"] if m["role"] == "tool"] == ["a", "b"]
+    assert result.reply == "Hmm."
+
+
+async def test_a_tool_call_left_without_results_is_not_replayed(alice, fake_model):
+    from asgiref.sync import sync_to_async
+
+    from assistant.services import conversation_start, message_create
+
+    def broken_history():
+        conversation = conversation_start(user=alice)
+        message_create(conversation=conversation, role="user", content="first")
+        calls = [{"id": "lost", "name": "view_cart", "arguments": "{}"}]
+        message_create(conversation=conversation, role="assistant", content="Checking.", tool_calls=calls)
+        return str(conversation.public_id)  # the process died here
+
+    conversation_id = await sync_to_async(broken_history)()
+    server, brain = fake_model([reply("Fine now.")])
+
+    result = await collect_turn(user=alice, text="again", conversation_id=conversation_id, brain=brain)
+
+    sent = server.requests[0]["messages"][1:]
+    assert sent == [
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "Checking."},
+        {"role": "user", "content": "again"},
+    ]
+    assert result.reply == "Fine now."
