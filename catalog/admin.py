@@ -69,6 +69,7 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = ["category", "is_active", "is_featured"]
     list_select_related = ["category"]
     list_per_page = 50
+    ordering = ["-pk"]  # newest first, like Meta.ordering, but straight off the primary key: no sort of 100k rows
     search_fields = ["sku", "name", "name_en"]
     show_full_result_count = False  # one COUNT(*) per page is enough on a 100k catalog
     readonly_fields = ["preview", "price", "created_at", "updated_at"]
