@@ -1,3 +1,4 @@
+import json
 import random
 import re
 
@@ -7,6 +8,7 @@ from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.management import call_command
 
+from mcpshop_site.api import server_error
 from tests.conftest import CONTACT, api_client_for
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +128,10 @@ def test_junk_in_every_documented_body_and_path_is_a_4xx_in_the_error_shape(sche
         assert response.status_code < 500, (method, url, body)
         if response.status_code >= 400:
             assert set(response.json()["error"]) == {"code", "message", "details"}, (method, url, body)
+
+
+def test_an_unexpected_error_under_api_is_a_json_500_and_pages_keep_their_html(rf):
+    response = server_error(rf.get("/api/cart/"))
+    assert response.status_code == 500
+    assert json.loads(response.content)["error"]["code"] == "server_error"
+    assert server_error(rf.get("/cart/"))["Content-Type"].startswith("text/html")
