@@ -14,6 +14,31 @@ SERVERS = {
 }
 
 
+def ensure_mysql_time_zones(url: str) -> None:
+    """Load the server's time zone tables when they are empty.
+
+    Django converts datetimes with CONVERT_TZ on MySQL/MariaDB (date filters, the admin's date
+    hierarchy); without the tables it returns NULL. Production servers need the same step.
+    """
+    import environ
+    import MySQLdb
+
+    config = environ.Env.db_url_config(url)
+    connection = MySQLdb.connect(
+        host=config["HOST"], port=int(config["PORT"] or 3306), user=config["USER"], password=config["PASSWORD"]
+    )
+    cursor = connection.cursor()
+    cursor.execute("SELECT CONVERT_TZ('2020-01-01 00:00:00', 'UTC', 'Asia/Shanghai')")
+    if cursor.fetchone()[0] is None:
+        print("Loading the MariaDB time zone tables (mysql_tzinfo_to_sql /usr/share/zoneinfo)", flush=True)
+        sql = subprocess.run(["mysql_tzinfo_to_sql", "/usr/share/zoneinfo"], capture_output=True, check=True).stdout
+        client = ["mysql", "-h", config["HOST"], "-P", str(config["PORT"] or 3306), "-u", config["USER"]]
+        if config["PASSWORD"]:
+            client.append(f"-p{config['PASSWORD']}")
+        subprocess.run([*client, "mysql"], input=sql, check=True, capture_output=True)
+    connection.close()
+
+
 def reachable(name: str, url: str) -> str | None:
     """Return None if the server answers, else why not."""
     import environ
@@ -59,6 +84,8 @@ def main() -> int:
             if in_ci:
                 failed.append(name)
             continue
+        if name == "MariaDB":
+            ensure_mysql_time_zones(url)
         print(f"\n==== the suite on {name} ({url}) ====", flush=True)
         env = {**os.environ, "DATABASE_URL": url}
         args = [sys.executable, "-m", "pytest", "-q", "-m", "not browser", *sys.argv[1:]]
