@@ -124,6 +124,18 @@ async def test_server_errors_are_retried_before_the_answer(alice, fake_model):
     assert result.error is None and result.reply == "Here I am."
 
 
+async def test_retries_back_off_between_attempts(alice, fake_model):
+    import time
+
+    server, brain = fake_model([{"status": 503}, reply("Recovered.")], max_retries=1)
+
+    started = time.monotonic()
+    result = await collect_turn(user=alice, text="hello?", brain=brain)
+
+    assert result.reply == "Recovered." and len(server.requests) == 2
+    assert time.monotonic() - started >= 0.5 * 0.75  # the SDK's first backoff: 0.5 s less up to 25 % jitter
+
+
 async def test_an_endpoint_that_keeps_failing_gives_a_clear_message_and_a_valid_conversation(alice, fake_model):
     fast = {"retry-after-ms": "10"}
     server, brain = fake_model([{"status": 500, "headers": fast}] * 3 + [reply("Back again.")], max_retries=2)
