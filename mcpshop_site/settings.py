@@ -155,6 +155,8 @@ SHOP_MAX_LINE_QUANTITY = 99
 SHOP_PAYMENT_GATEWAY = env.str("SHOP_PAYMENT_GATEWAY", default="orders.payments.TestGateway")
 
 REST_FRAMEWORK = {
+    # JSON only: the API is for programs (people read /api/docs/), and errors keep one shape.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
