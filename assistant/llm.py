@@ -3,6 +3,7 @@ or the offline engine (assistant/offline.py) when no key is configured. Both ans
 """
 
 import asyncio
+import hashlib
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
@@ -151,11 +152,18 @@ class OpenAIBrain:
         if finished is None:  # the stream ended without saying it was done: it was cut
             raise BrainError("model_interrupted", MODEL_INTERRUPTED)
         tool_calls = [
-            ToolCall(id=call["id"] or f"call_{index}", name=call["name"], arguments="".join(call["arguments"]))
+            ToolCall(id=_call_id(call["id"], index), name=call["name"], arguments="".join(call["arguments"]))
             for index, call in sorted(calls.items())
             if call["name"]
         ]
         return BrainReply(text="".join(text), tool_calls=tool_calls)
+
+
+def _call_id(given: str, index: int) -> str:
+    """Return an id the history can store: the model's own, or a stable stand-in when missing or huge."""
+    if not given:
+        return f"call_{index}"
+    return given if len(given) <= 255 else "call_" + hashlib.sha256(given.encode()).hexdigest()[:24]
 
 
 _openai_brain: OpenAIBrain | None = None

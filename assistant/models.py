@@ -59,7 +59,7 @@ class Message(models.Model):
     content = models.TextField(_("content"), blank=True)
     # For assistant messages: [{"id", "name", "arguments"}], arguments as the JSON text the model sent.
     tool_calls = models.JSONField(_("tool calls"), default=list, blank=True)
-    tool_call_id = models.CharField(_("tool call id"), max_length=64, blank=True)
+    tool_call_id = models.CharField(_("tool call id"), max_length=255, blank=True)  # providers differ in id length
     tool_name = models.CharField(_("tool name"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
