@@ -5,6 +5,7 @@ or the offline engine (assistant/offline.py) when no key is configured. Both ans
 import asyncio
 import hashlib
 import logging
+import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -161,8 +162,8 @@ class OpenAIBrain:
 
 def _call_id(given: str, index: int) -> str:
     """Return an id the history can store: the model's own, or a stable stand-in when missing or huge."""
-    if not given:
-        return f"call_{index}"
+    if not given:  # some local servers send none: make one that stays unique in the conversation
+        return f"call_{index}_{uuid.uuid4().hex[:12]}"
     return given if len(given) <= 255 else "call_" + hashlib.sha256(given.encode()).hexdigest()[:24]
 
 
