@@ -53,31 +53,32 @@ def _check_stock(product: Product, wanted: int) -> None:
 def cart_add_item(*, cart: Cart, product: Product, quantity) -> CartItem:
     """Add `quantity` of `product` to the cart, in one row per product, within stock and the line limit.
 
-    The increment is a conditional UPDATE, so concurrent adds from any door sum up exactly.
+    A new line is one INSERT; an existing line grows by a conditional UPDATE, so concurrent adds
+    from any door sum up exactly and never pass the limit.
     """
     quantity = validate_quantity(quantity)
     _check_stock(product, quantity)
     limit = min(settings.SHOP_MAX_LINE_QUANTITY, product.stock)
-    for _attempt in range(2):
-        grown = CartItem.objects.filter(cart=cart, product=product, quantity__lte=limit - quantity).update(
-            quantity=F("quantity") + quantity
-        )
-        if grown:
-            return CartItem.objects.select_related("product").get(cart=cart, product=product)
-        existing = CartItem.objects.filter(cart=cart, product=product).values_list("quantity", flat=True).first()
-        if existing is not None:
-            total = existing + quantity
-            if total > settings.SHOP_MAX_LINE_QUANTITY:
-                raise InvalidQuantity(value=total, in_cart=existing)
-            if total > limit:
-                raise InsufficientStock(sku=product.sku, requested=total, available=product.stock, in_cart=existing)
-            continue  # the row was committed by a concurrent add after our UPDATE looked: add to it
+    line = CartItem.objects.filter(cart=cart, product=product).values_list("pk", "quantity").first()
+    if line is None:
         try:
             with transaction.atomic():
                 return CartItem.objects.create(cart=cart, product=product, quantity=quantity)
-        except IntegrityError:
-            continue  # another request created the row first: add to it
-    raise InsufficientStock(sku=product.sku, requested=quantity, available=product.stock)
+        except IntegrityError:  # a concurrent add created the line first: grow it instead
+            line = CartItem.objects.filter(cart=cart, product=product).values_list("pk", "quantity").get()
+    pk, in_cart = line
+    grown = CartItem.objects.filter(pk=pk, quantity__lte=limit - quantity).update(quantity=F("quantity") + quantity)
+    if not grown:
+        now_in_cart = CartItem.objects.filter(pk=pk).values_list("quantity", flat=True).first()
+        if now_in_cart is None:  # the line was removed meanwhile: add it afresh
+            return cart_add_item(cart=cart, product=product, quantity=quantity)
+        in_cart = now_in_cart
+        total = in_cart + quantity
+        if total > settings.SHOP_MAX_LINE_QUANTITY:
+            raise InvalidQuantity(value=total, in_cart=in_cart)
+        raise InsufficientStock(sku=product.sku, requested=total, available=product.stock, in_cart=in_cart)
+    # The quantity this add saw; a concurrent add may have grown the row further in the database.
+    return CartItem(pk=pk, cart=cart, product=product, quantity=in_cart + quantity)
 
 
 @transaction.atomic

@@ -420,8 +420,7 @@ def test_read_and_confirm_tools_make_at_most_three_queries(
     ("tool", "arguments", "budget"),
     [
         ("add_to_cart", {"sku": "MUG-01"}, 3),  # a product already in the cart
-        # A new line costs one more: cart_add_item tries the UPDATE before it INSERTs.
-        ("add_to_cart", {"sku": "TEA-LJ"}, 4),
+        ("add_to_cart", {"sku": "TEA-LJ"}, 3),  # a new line
         ("update_cart_item", {"sku": "MUG-01", "quantity": 3}, 3),
         ("remove_from_cart", {"sku": "MUG-01"}, 3),
     ],
