@@ -22,8 +22,12 @@ setup: $(VENV)/.installed .env messages
 
 test: $(VENV)/.installed .env messages lint
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest
-	$(PY) tests/other_databases.py
+	@# SQLite (with the browser tests) in the foreground, MariaDB and PostgreSQL side by side.
+	@$(PY) tests/other_databases.py & others=$$!; \
+	  $(PY) -m pytest; sqlite=$$?; \
+	  wait $$others; others=$$?; \
+	  echo "SQLite suite: exit $$sqlite; other databases: exit $$others"; \
+	  exit $$(( sqlite || others ))
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

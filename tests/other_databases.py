@@ -1,12 +1,14 @@
-"""Run the suite again on MariaDB/MySQL and PostgreSQL, on each server this machine can reach.
+"""Run the suite again on MariaDB/MySQL and PostgreSQL, side by side, on each server this machine can reach.
 
 A missing server is skipped with a loud notice; with CI=true it is a failure instead.
 Override the servers with MYSQL_TEST_URL / POSTGRES_TEST_URL.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 
 SERVERS = {
     "MariaDB": os.environ.get("MYSQL_TEST_URL", "mysql://root:@127.0.0.1:3306/mcpshop"),
@@ -71,26 +73,33 @@ def reachable(name: str, url: str) -> str | None:
 
 
 def main() -> int:
+    """Start one pytest run per reachable server, all at once, and print each log as it finishes."""
     in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-    failed = []
-    for name, url in SERVERS.items():
-        problem = reachable(name, url)
-        if problem:
-            banner = "=" * 78
-            print(
-                f"\n{banner}\n  {name} NOT REACHABLE at {url}: {problem}\n"
-                f"  {'FAILING (CI=true)' if in_ci else 'SKIPPING its database-backed tests'}\n{banner}\n"
-            )
-            if in_ci:
+    failed, runs = [], {}
+    with contextlib.ExitStack() as logs:
+        for name, url in SERVERS.items():
+            problem = reachable(name, url)
+            if problem:
+                banner = "=" * 78
+                print(
+                    f"\n{banner}\n  {name} NOT REACHABLE at {url}: {problem}\n"
+                    f"  {'FAILING (CI=true)' if in_ci else 'SKIPPING its database-backed tests'}\n{banner}\n"
+                )
+                if in_ci:
+                    failed.append(name)
+                continue
+            if name == "MariaDB":
+                ensure_mysql_time_zones(url)
+            log = logs.enter_context(tempfile.TemporaryFile(mode="w+"))
+            env = {**os.environ, "DATABASE_URL": url}
+            args = [sys.executable, "-m", "pytest", "-q", "-m", "not browser", *sys.argv[1:]]
+            runs[name] = (url, log, subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT))
+        for name, (url, log, process) in runs.items():
+            returncode = process.wait()
+            log.seek(0)
+            print(f"\n==== the suite on {name} ({url}) ====\n{log.read()}", flush=True)
+            if returncode != 0:
                 failed.append(name)
-            continue
-        if name == "MariaDB":
-            ensure_mysql_time_zones(url)
-        print(f"\n==== the suite on {name} ({url}) ====", flush=True)
-        env = {**os.environ, "DATABASE_URL": url}
-        args = [sys.executable, "-m", "pytest", "-q", "-m", "not browser", *sys.argv[1:]]
-        if subprocess.run(args, env=env).returncode != 0:
-            failed.append(name)
     if failed:
         print(f"FAILED on: {', '.join(failed)}")
     return 1 if failed else 0
