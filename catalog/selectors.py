@@ -1,4 +1,5 @@
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from catalog.exceptions import ProductNotFound
 from catalog.models import Category, Product
@@ -12,10 +13,16 @@ PRODUCT_SORTS = {
 
 
 def category_list() -> QuerySet[Category]:
-    """Return every category with the number of active products in it."""
-    return Category.objects.annotate(product_count=Count("products", filter=Q(products__is_active=True))).order_by(
-        "position", "name"
+    """Return every category with the number of active products on its page (its own and its children's)."""
+    on_page = (
+        Product.objects.filter(Q(category_id=OuterRef("pk")) | Q(category__parent_id=OuterRef("pk")), is_active=True)
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+        .annotate(count=Count("*"))
+        .values("count")
     )
+    return Category.objects.annotate(product_count=Coalesce(Subquery(on_page), 0)).order_by("position", "name")
 
 
 def category_get(*, slug: str) -> Category:
