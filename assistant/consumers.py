@@ -1,0 +1,214 @@
+"""The chat over WebSocket (`/ws/chat/`, and `/api/chat` for the seed's clients): DESIGN.md's protocol.
+
+The consumer only translates: frames in, `assistant.chat.run_turn()` events out. Who is chatting
+comes from the connection: the session cookie (storefront), or a JWT sent as the first frame
+`{"type": "auth", "token": "..."}` (API clients; never in the URL). A guest chats with their
+session's guest cart token, so the cart tools work on the cart the storefront shows.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+from assistant.chat import confirm, decline, run_turn
+from cart.services import new_guest_token
+from cart.signals import GUEST_CART_SESSION_KEY
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 8 * 1024  # larger frames are refused unread: close code 1009 ("message too big")
+MAX_TOKEN_CHARS = 2048
+CLOSE_TOO_BIG = 1009
+CLOSE_UNAUTHORIZED = 4401  # the application range (4000-4999), after HTTP's 401
+
+
+def user_from_access_token(raw: str):
+    """Return the active user of a valid simplejwt access token (signature, expiry, audience, issuer)."""
+    token = AccessToken(raw)
+    return JWTAuthentication().get_user(token)
+
+
+def language_of(scope) -> str:
+    """Return the shopper's language as the storefront picks it: language cookie, then Accept-Language."""
+    request = HttpRequest()
+    request.COOKIES = scope.get("cookies") or {}
+    for name, value in scope.get("headers") or []:
+        if name == b"accept-language":
+            request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin1")
+    return translation.get_language_from_request(request)
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    """One shopper's chat socket: one turn at a time, cancelled when the shopper leaves.
+
+    Frames from the client: `auth` (first only), `message` (`text`, optional `conversation_id`:
+    left out, the socket's current conversation goes on; null starts a new one), `confirm` and
+    `cancel` (a confirm card's token).
+    """
+
+    plain_text = False  # on /api/chat a frame that is not JSON is the shopper's message, as in the seed
+
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.guest_token: str | None = None
+        self.conversation_id: str | None = None
+        self.turn: asyncio.Task | None = None
+        self.frames = 0
+        self.language = language_of(self.scope)
+        await self.accept()
+
+    async def disconnect(self, code):
+        await self._stop_turn()
+
+    async def _stop_turn(self) -> None:
+        if self.turn is not None and not self.turn.done():
+            self.turn.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.turn
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user is not None and self.user.is_authenticated
+
+    async def send_event(self, event: dict) -> None:
+        await self.send(text_data=json.dumps(event, ensure_ascii=False, default=str))
+
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send_event({"type": "error", "code": code, "message": str(message)})
+
+    async def receive(self, text_data=None, bytes_data=None):
+        size = len(bytes_data) if text_data is None else len(text_data.encode("utf-8", "replace"))
+        if size > MAX_FRAME_BYTES:
+            await self._stop_turn()
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        self.frames += 1
+        with translation.override(self.language):
+            frame = self._parse(text_data, bytes_data)
+            if frame is None:
+                await self.send_error("invalid", _("Send JSON objects with a type, as the chat protocol says."))
+                return
+            handler = {
+                "auth": self.on_auth,
+                "message": self.on_message,
+                "confirm": self.on_confirm,
+                "cancel": self.on_cancel,
+            }.get(frame.get("type"))
+            if handler is None:
+                await self.send_error("invalid", _("Unknown message type."))
+                return
+            await handler(frame)
+
+    def _parse(self, text_data, bytes_data) -> dict | None:
+        if text_data is None:
+            try:
+                text_data = bytes_data.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            frame = text_data if self.plain_text else None
+        if self.plain_text and isinstance(frame, str):
+            return {"type": "message", "text": frame}
+        return frame if isinstance(frame, dict) else None
+
+    # The frames ---------------------------------------------------------------------------------
+
+    async def on_auth(self, frame: dict) -> None:
+        if self.frames != 1:
+            await self.send_error("invalid", _("Authenticate with the first message only."))
+            return
+        raw = frame.get("token")
+        user = None
+        if isinstance(raw, str) and 0 < len(raw) <= MAX_TOKEN_CHARS:
+            try:
+                user = await database_sync_to_async(user_from_access_token)(raw)
+            except (TokenError, InvalidToken, AuthenticationFailed):
+                user = None
+        if user is None:
+            await self.send_error("token_not_valid", _("The token is not valid or has expired. Sign in again."))
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        self.user, self.guest_token = user, None
+
+    async def on_message(self, frame: dict) -> None:
+        text = frame.get("text")
+        conversation_id = frame.get("conversation_id", self.conversation_id)
+        if not isinstance(text, str) or not (conversation_id is None or isinstance(conversation_id, str)):
+            await self.send_error("invalid", _("A message needs a text (and may name a conversation_id)."))
+            return
+        if self.turn is not None and not self.turn.done():
+            await self.send_error("busy", _("Please wait for the answer to your last message."))
+            return
+        guest_token = None if self.signed_in else await self._guest_token()
+        self.turn = asyncio.create_task(self._run_turn(text, conversation_id or None, guest_token))
+
+    async def _run_turn(self, text: str, conversation_id: str | None, guest_token: str | None) -> None:
+        # A task of its own: frames keep coming in (busy, disconnect) while the turn runs.
+        with translation.override(self.language):
+            try:
+                async for event in run_turn(
+                    user=self.user if self.signed_in else None,
+                    text=text,
+                    conversation_id=conversation_id,
+                    guest_token=guest_token,
+                ):
+                    if event["type"] == "conversation":
+                        self.conversation_id = event["id"]
+                    await self.send_event(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # run_turn reports its own failures; this is a last resort
+                logger.exception("chat turn failed")
+                await self.send_error("internal_error", _("Something went wrong. Please try again."))
+                await self.send_event({"type": "done", "message_id": None})
+
+    async def on_confirm(self, frame: dict) -> None:
+        await self._answer_confirmation(frame, confirm)
+
+    async def on_cancel(self, frame: dict) -> None:
+        await self._answer_confirmation(frame, decline)
+
+    async def _answer_confirmation(self, frame: dict, action) -> None:
+        token = frame.get("token")
+        if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_CHARS:
+            await self.send_error("invalid", _("A confirmation needs its token."))
+            return
+        user = self.user if self.signed_in else None
+        for event in await action(user=user, token=token):
+            await self.send_event(event)
+
+    async def _guest_token(self) -> str:
+        """Return the guest's cart token from their session, creating it there if need be.
+
+        Without a session (no cookie: a raw client) the token lives as long as the socket.
+        """
+        if self.guest_token:
+            return self.guest_token
+        session = self.scope.get("session")
+        token = None
+        if session is not None:
+            token = await database_sync_to_async(session.get)(GUEST_CART_SESSION_KEY)
+            if not token and session.session_key:
+                token = session[GUEST_CART_SESSION_KEY] = new_guest_token()
+                await database_sync_to_async(session.save)()
+        self.guest_token = token or new_guest_token()
+        return self.guest_token
+
+
+class SeedChatConsumer(ChatConsumer):
+    """`/api/chat`: the same protocol, and a plain text frame is a message (the seed's clients send those)."""
+
+    plain_text = True
