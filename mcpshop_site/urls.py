@@ -4,13 +4,15 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from mcpshop_site.middleware import allow_inline_styles
+
 api_patterns = [
     path("auth/", include("accounts.api.urls")),
     path("", include("catalog.api.urls")),
     path("cart/", include("cart.api.urls")),
     path("orders/", include("orders.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", allow_inline_styles(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
 ]
 
 urlpatterns = [

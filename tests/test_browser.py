@@ -124,6 +124,7 @@ def test_a_shopper_goes_from_home_page_to_a_paid_order(live_shop, browser, langu
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
 
     def shot(step):
         page.screenshot(path=str(SHOTS / f"{language}-{step}.png"), full_page=False)
