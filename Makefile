@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APT_PACKAGES := default-libmysqlclient-dev pkg-config gettext chromium fonts-wqy-microhei
+APT_PACKAGES := default-libmysqlclient-dev pkg-config gettext chromium fonts-wqy-microhei wrk
 
 .PHONY: run test lint setup system-packages messages bench clean
 

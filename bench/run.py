@@ -1,0 +1,374 @@
+"""MCPshop benchmarks (QUALITY.md): every figure a ratio against a baseline measured in the same run.
+
+The server runs pinned to core 0 and the load generator (wrk) to core 1. Results go to
+bench/results/<date>-<machine>.json and .md. Usage: `make bench`, `make bench ONLY=B2`,
+`python bench/run.py --products 100000`.
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH rps=%.1f p50=%.3f p95=%.3f p99=%.3f errors=%d\\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.db = Path(args.workdir) / f"bench-{args.products}.sqlite3"
+        self.env = {
+            **os.environ,
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-" + "k" * 50,
+            "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "DATABASE_URL": f"sqlite:///{self.db}",
+            "MEDIA_ROOT": str(Path(args.workdir) / "media"),
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "EMBEDDING_BACKEND": "none",
+            "OPENAI_API_KEY": "",
+            "PYTHONPATH": str(ROOT),
+        }
+        self.results = {}
+
+    def manage(self, *command):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=self.env, check=True)
+
+    def prepare(self):
+        """Migrate and seed the bench database up to the requested number of products (kept between runs)."""
+        self.manage("migrate", "--noinput", "-v", "0")
+        self.manage("seed_demo", "--if-empty")
+        self.manage("collectstatic", "--noinput", "-v", "0")
+        count = int(
+            subprocess.run(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "shell",
+                    "-c",
+                    "from catalog.models import Product; print(Product.objects.count())",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()[-1]
+        )
+        if count < self.args.products:
+            self.manage("seed_demo", "--products", str(self.args.products - count))
+
+    @contextmanager
+    def server(self, kind: str, app: str = "mcpshop_site.asgi:application", settings: str = "bench.settings"):
+        port = free_port()
+        if kind == "daphne":
+            command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
+        else:
+            command = [str(BIN / "uvicorn"), app, "--port", str(port), "--no-access-log", "--log-level", "warning"]
+        env = {**self.env, "DJANGO_SETTINGS_MODULE": settings}
+        process = subprocess.Popen(
+            ["taskset", "-c", "0", *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:  # daphne can linger on open keep-alive connections
+                process.kill()
+                process.wait()
+
+    def wrk(self, url: str, connections: int = 8) -> dict:
+        """Load `url` from core 1 and return rps and latency percentiles (ms)."""
+        urllib.request.urlopen(url).read()  # warm up (imports, caches)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+            script.write(WRK_SCRIPT)
+            script.flush()
+            output = subprocess.run(
+                [
+                    "taskset",
+                    "-c",
+                    "1",
+                    "wrk",
+                    "-t1",
+                    f"-c{connections}",
+                    f"-d{self.args.duration}s",
+                    "-s",
+                    script.name,
+                    url,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        match = re.search(r"BENCH rps=([\d.]+) p50=([\d.]+) p95=([\d.]+) p99=([\d.]+) errors=(\d+)", output)
+        rps, p50, p95, p99, errors = match.groups()
+        return {
+            "rps": float(rps),
+            "p50_ms": float(p50),
+            "p95_ms": float(p95),
+            "p99_ms": float(p99),
+            "errors": int(errors),
+        }
+
+    def b1(self):
+        """HTTP stack: a trivial JSON view through our middleware vs the same view in a bare Django."""
+        figures = {}
+        for kind in ("daphne", "uvicorn"):
+            with self.server(kind) as url:
+                ours = self.wrk(url + "/bench/trivial/")
+            with self.server(kind, "bench.bare_asgi:application", "bench.bare_settings") as url:
+                bare = self.wrk(url + "/bench/trivial/")
+            figures[kind] = {"ours": ours, "bare": bare, "ratio": round(ours["rps"] / bare["rps"], 3)}
+        return {"target": "ours >= 0.85x bare", "figures": figures}
+
+    def b2(self):
+        """GET /api/products/ vs a plain .values() + JsonResponse view."""
+        with self.server(self.args.server) as url:
+            api = self.wrk(url + "/api/products/")
+            plain = self.wrk(url + "/bench/plain-products/")
+        return {
+            "target": ">= 0.6x plain; p95 < 15 ms",
+            "products": self.args.products,
+            "figures": {"api": api, "plain": plain, "ratio": round(api["rps"] / plain["rps"], 3)},
+        }
+
+    def b5(self):
+        """Storefront list and product pages vs B2's plain view."""
+        with self.server(self.args.server) as url:
+            plain = self.wrk(url + "/bench/plain-products/")
+            category = self.wrk(url + "/c/tea/")
+            product = self.wrk(url + "/products/TEA-001/")
+        return {
+            "target": ">= 0.5x plain; p95 < 15 ms",
+            "figures": {
+                "plain": plain,
+                "category": category,
+                "product": product,
+                "category_ratio": round(category["rps"] / plain["rps"], 3),
+                "product_ratio": round(product["rps"] / plain["rps"], 3),
+            },
+        }
+
+    def b4(self):
+        """Checkout under contention: 200 buyers race for 50 units over HTTP, vs a naive read-then-save."""
+        buyers, units = 200, 50
+        setup = f"""
+import json
+from accounts.models import User
+from cart.services import cart_add_item, cart_get_or_create
+from catalog.models import Category, Product
+from catalog.services import product_create
+from rest_framework_simplejwt.tokens import RefreshToken
+category = Category.objects.first()
+for sku in ("B4-RACE", "B4-NAIVE"):
+    Product.objects.filter(sku=sku).delete()
+race = product_create(sku="B4-RACE", name="抢购", category=category, price_cents=100, stock={units})
+product_create(sku="B4-NAIVE", name="抢购 naive", category=category, price_cents=100, stock={units})
+tokens = []
+for i in range({buyers}):
+    user, _ = User.objects.get_or_create(username=f"b4buyer{{i}}", defaults={{"email": f"b4buyer{{i}}@example.com"}})
+    user.orders.all().delete()
+    cart = cart_get_or_create(user=user)
+    cart.items.all().delete()
+    cart_add_item(cart=cart, product=race, quantity=1)
+    tokens.append(str(RefreshToken.for_user(user).access_token))
+print(json.dumps(tokens))
+"""
+        tokens = json.loads(
+            subprocess.run(
+                [sys.executable, "manage.py", "shell", "-c", setup],
+                cwd=ROOT,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        body = json.dumps({"name": "张三", "phone": "13800000000", "address": "上海"}).encode()
+
+        def post(url, token=None):
+            headers = {"Content-Type": "application/json"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    return response.status
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        with self.server(self.args.server) as url, concurrent.futures.ThreadPoolExecutor(64) as pool:
+            started = time.perf_counter()
+            ours = list(pool.map(lambda token: post(url + "/api/orders/", token), tokens))
+            elapsed = time.perf_counter() - started
+            naive = list(pool.map(lambda _: post(url + "/bench/naive-checkout/B4-NAIVE/"), range(buyers)))
+        check = (
+            "from catalog.models import Product; from orders.models import OrderItem; "
+            "print(Product.objects.get(sku='B4-RACE').stock, OrderItem.objects.filter(sku='B4-RACE').count(), "
+            "Product.objects.get(sku='B4-NAIVE').stock)"
+        )
+        stock, orders, naive_stock = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", check],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[-3:]
+        return {
+            "target": f"exactly {units} orders, 0 server errors; >= 100 orders/s; the naive control oversells",
+            "figures": {
+                "orders": ours.count(201),
+                "sold_out_409": ours.count(409),
+                "server_errors": sum(status >= 500 for status in ours),
+                "stock_left": int(stock),
+                "order_lines": int(orders),
+                "seconds": round(elapsed, 3),
+                "requests_per_s": round(buyers / elapsed, 1),
+                "naive_sold": naive.count(201),
+                "naive_stock_left": int(naive_stock),
+            },
+        }
+
+    def external(self, script: str):
+        """B6/B7/B10 live in their own scripts; run them when they exist."""
+        path = ROOT / "bench" / script
+        if not path.exists():
+            return {"skipped": f"bench/{script} does not exist yet"}
+        completed = subprocess.run([sys.executable, str(path)], cwd=ROOT, capture_output=True, text=True)
+        return {"script": script, "exit": completed.returncode, "output": completed.stdout[-4000:]}
+
+
+BENCHMARKS = {
+    "B1": Bench.b1,
+    "B2": Bench.b2,
+    "B3": lambda bench: {
+        "see": "tests (query budgets are tests in make test: tests/*/test_api.py, test_views.py, test_tools.py)"
+    },
+    "B4": Bench.b4,
+    "B5": Bench.b5,
+    "B6": lambda bench: bench.external("search.py"),
+    "B7": lambda bench: {"see": "B6 (bench/search.py measures both)"},
+    "B10": lambda bench: bench.external("mcp_overhead.py"),
+}
+
+
+def machine() -> dict:
+    versions = {}
+    for package in ("django", "djangorestframework", "daphne", "uvicorn", "channels"):
+        try:
+            from importlib.metadata import version
+
+            versions[package] = version(package)
+        except Exception:
+            versions[package] = None
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "",
+    )
+    return {
+        "host": platform.node(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        **versions,
+    }
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"# Benchmarks, {report['date']}",
+        "",
+        f"Machine: {report['machine']}",
+        "",
+        "| # | target | figures |",
+        "|---|---|---|",
+    ]
+    for name, result in report["results"].items():
+        figures = json.dumps(result.get("figures", result), ensure_ascii=False)
+        lines.append(f"| {name} | {result.get('target', '')} | `{figures}` |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", default="", help="comma-separated, e.g. B1,B4")
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--duration", type=int, default=5, help="seconds of load per measurement")
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--workdir", default=str(ROOT / "bench" / ".work"))
+    args = parser.parse_args()
+    if not shutil.which("wrk") or not shutil.which("taskset"):
+        print("bench needs wrk and taskset: apt-get install wrk util-linux", file=sys.stderr)
+        return 2
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    bench = Bench(args)
+    bench.prepare()
+    chosen = [name.strip().upper() for name in args.only.split(",") if name.strip()] or list(BENCHMARKS)
+    results = {}
+    for name in chosen:
+        print(f"== {name}", flush=True)
+        results[name] = BENCHMARKS[name](bench)
+        print(json.dumps(results[name], ensure_ascii=False, indent=1), flush=True)
+    report = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "args": vars(args),
+        "results": results,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = RESULTS / f"{datetime.date.today()}-{'-'.join(chosen)}"
+    stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    stem.with_suffix(".md").write_text(markdown(report))
+    print(f"wrote {stem}.json and .md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
