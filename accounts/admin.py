@@ -1,10 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts.models import User
+from accounts.models import McpToken, User
+from accounts.services import mcp_token_revoke
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -28,3 +30,29 @@ class UserAdmin(auth_admin.UserAdmin):
         (None, {"classes": ["wide"], "fields": ["username", "email", "usable_password", "password1", "password2"]})
     ]
     list_display = ["username", "email", "is_staff", "is_active", "date_joined", "last_login"]
+
+
+@admin.register(McpToken)
+class McpTokenAdmin(admin.ModelAdmin):
+    """Personal MCP tokens: staff see who has which and revoke them; the secret is never stored."""
+
+    list_display = ["name", "user", "prefix", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["name", "prefix", "user__username", "user__email"]
+    list_select_related = ["user"]
+    fields = ["user", "name", "prefix", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    readonly_fields = fields
+    ordering = ["-id"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # the owner creates tokens on their account page, where the token is shown once
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            mcp_token_revoke(user=token.user, token_id=token.pk)
+            revoked += 1
+        message = ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", revoked) % {"count": revoked}
+        self.message_user(request, message, messages.SUCCESS)

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from accounts.models import McpToken
+
 LOGIN_FAILURE_LIMIT = 10
 LOGIN_FAILURE_WINDOW = 10 * 60  # seconds
 
@@ -75,3 +77,25 @@ class SignupForm(forms.Form):
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", ValidationError(_("The two passwords differ."), code="password_mismatch"))
         return cleaned
+
+
+class McpTokenForm(forms.Form):
+    """A new personal MCP token: its name, what it may do, and how long it lives."""
+
+    EXPIRY_CHOICES = [("", _("Never")), ("30", _("In 30 days")), ("90", _("In 90 days")), ("365", _("In a year"))]
+
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("What the token is for, e.g. the app that will use it.")
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("It may"),
+        choices=McpToken.Scope.choices,
+        initial=McpToken.Scope.values,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    expires = forms.ChoiceField(label=_("Expires"), choices=EXPIRY_CHOICES, required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs.update({"autocomplete": "off", "placeholder": _("e.g. Claude Desktop")})

@@ -8,4 +8,6 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/mcp-tokens/", views.mcp_tokens, name="mcp_tokens"),
+    path("accounts/mcp-tokens/<int:token_id>/revoke/", views.mcp_token_revoke_view, name="mcp_token_revoke"),
 ]

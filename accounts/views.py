@@ -1,14 +1,24 @@
+import json
+import sys
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from accounts.forms import LoginForm, SignupForm
-from accounts.services import user_register
+from accounts.exceptions import McpTokenNotFound
+from accounts.forms import LoginForm, McpTokenForm, SignupForm
+from accounts.selectors import mcp_token_list_for_user
+from accounts.services import mcp_token_create, mcp_token_revoke, user_register
 from mcpshop_site.exceptions import ShopError
 from orders.selectors import order_list_for_user
 
@@ -69,3 +79,70 @@ def account(request):
     """The shopper's account page: who they are and their latest orders."""
     recent = list(order_list_for_user(user=request.user)[:RECENT_ORDERS])
     return render(request, "accounts/account.html", {"recent_orders": recent})
+
+
+def _mcp_client_configs(request, token: str) -> dict:
+    """Return copy-paste configurations that add the shop to desktop MCP clients, for both transports."""
+    base = settings.SHOP_BASE_URL.rstrip("/") if settings.SHOP_BASE_URL else request.build_absolute_uri("/")[:-1]
+    url = f"{base}/mcp"
+    http = {"mcpServers": {"mcpshop": {"type": "http", "url": url, "headers": {"Authorization": f"Bearer {token}"}}}}
+    stdio = {
+        "mcpServers": {
+            "mcpshop": {
+                "command": sys.executable,
+                "args": [str(settings.BASE_DIR / "manage.py"), "mcp_stdio"],
+                "env": {"MCPSHOP_TOKEN": token},
+            }
+        }
+    }
+    return {
+        "url": url,
+        "http": json.dumps(http, indent=2),
+        "stdio": json.dumps(stdio, indent=2),
+        "claude_code": f'claude mcp add --transport http mcpshop {url} --header "Authorization: Bearer {token}"',
+    }
+
+
+@login_required
+def mcp_tokens(request):
+    """The shopper's MCP tokens: create one (shown once), see when each was last used, revoke."""
+    created = None
+    form = McpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data["expires"]
+        try:
+            token, plain = mcp_token_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_at=timezone.now() + timedelta(days=int(days)) if days else None,
+            )
+        except ShopError as error:
+            field = error.details.get("field")
+            form.add_error(field if field in form.fields else None, error.message)
+        else:
+            created = {"token": token, "plain": plain}
+            form = McpTokenForm()
+    context = {
+        "form": form,
+        "created": created,
+        "tokens": mcp_token_list_for_user(user=request.user),
+        "now": timezone.now(),
+        "configs": _mcp_client_configs(request, created["plain"] if created else _("YOUR-TOKEN")),
+    }
+    response = render(request, "accounts/mcp_tokens.html", context)
+    if created:
+        response["Cache-Control"] = "no-store"  # the token is on this page only
+    return response
+
+
+@login_required
+@require_POST
+def mcp_token_revoke_view(request, token_id):
+    """Revoke one of the shopper's MCP tokens; it stops working at once."""
+    try:
+        token = mcp_token_revoke(user=request.user, token_id=token_id)
+    except McpTokenNotFound:
+        raise Http404(_("No such MCP token.")) from None
+    messages.success(request, _("“%(name)s” is revoked: it no longer works.") % {"name": token.name})
+    return redirect("accounts:mcp_tokens")

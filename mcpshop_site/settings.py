@@ -238,3 +238,33 @@ ASSISTANT_HISTORY_TOKENS = env.int("ASSISTANT_HISTORY_TOKENS", default=6000)  # 
 ASSISTANT_MAX_INPUT_CHARS = 2000  # longer messages are refused before any model call
 ASSISTANT_RATE_LIMIT_PER_MINUTE = env.int("ASSISTANT_RATE_LIMIT_PER_MINUTE", default=20)  # turns per shopper
 ASSISTANT_CONFIRMATION_MINUTES = 15  # how long a confirm-to-buy token stays valid
+
+# --- MCP: the assistant's tools for MCP clients (assistant/mcp_server.py, assistant/mcp_http.py) ------
+# Streamable HTTP at /mcp inside this ASGI app, authenticated by the personal MCP tokens users create on
+# /accounts/mcp-tokens/ (or over /api/auth/mcp-tokens). Django's ALLOWED_HOSTS does not cover /mcp: the
+# MCP endpoint refuses any Host (421) or Origin (403) not listed here ("name:*" allows any port). By
+# default: the localhost names on any port with DEBUG=1; the plain names of ALLOWED_HOSTS in production.
+_mcp_local = ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
+_mcp_named = [
+    host for host in ALLOWED_HOSTS if host and host not in ("*", "testserver", *_mcp_local) and host[0] != "."
+]
+MCP_ALLOWED_HOSTS = env.list(
+    "MCP_ALLOWED_HOSTS", default=[name for host in _mcp_local + _mcp_named for name in (host, f"{host}:*")]
+)
+MCP_ALLOWED_ORIGINS = env.list(
+    "MCP_ALLOWED_ORIGINS",
+    default=[origin for host in _mcp_local for origin in (f"http://{host}", f"http://{host}:*")]
+    + [f"https://{host}" for host in _mcp_named]
+    + CSRF_TRUSTED_ORIGINS,
+)
+# The shop's public address (e.g. https://shop.example.com) for links in MCP answers (confirm pages) and
+# the protected-resource metadata. Empty: taken from each request's (allowed) Host; `mcp_stdio` falls
+# back to http://127.0.0.1:8000.
+SHOP_BASE_URL = env.str("SHOP_BASE_URL", default="")
+MCP_MAX_BODY_BYTES = env.int("MCP_MAX_BODY_BYTES", default=1024 * 1024)  # larger requests answer 413
+MCP_RATE_LIMIT_PER_MINUTE = env.int("MCP_RATE_LIMIT_PER_MINUTE", default=300)  # HTTP requests per token; 0: off
+# Sessions live in the process that opened them: behind a load balancer without sticky sessions, set
+# MCP_STATELESS=1 (each request stands alone; server-to-client requests are then unavailable).
+MCP_STATELESS = env.bool("MCP_STATELESS", default=False)
+MCP_TOKENS_PER_USER = 20  # live (not revoked) tokens per account
+MCP_TOKEN_LAST_USED_SECONDS = 60  # "last used" is written at most this often per token

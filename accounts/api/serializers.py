@@ -55,3 +55,35 @@ class RefreshRequestSerializer(serializers.Serializer):
 class RefreshResponseSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField(help_text="The next refresh token; the one sent is now blacklisted.")
+
+
+class McpTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="What the token is for, e.g. the app that will use it.")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=["read", "cart", "orders"]),
+        required=False,
+        allow_empty=False,
+        max_length=3,
+        help_text="read: the catalog; cart: see and change the cart; orders: see orders and prepare orders "
+        "and cancellations (the shopper confirms them in the shop). All three by default.",
+    )
+    expires_in_days = serializers.IntegerField(
+        required=False, min_value=1, max_value=3650, help_text="Days until the token stops working (default: never)."
+    )
+
+
+class McpTokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The token's first characters, to tell tokens apart.")
+    scopes = serializers.ListField(child=serializers.CharField(), source="scope_list")
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class McpTokenCreatedSerializer(McpTokenSerializer):
+    token = serializers.SerializerMethodField(help_text="The token itself: shown this once, never again.")
+
+    def get_token(self, token) -> str:
+        return self.context["plain"]

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -7,6 +10,9 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.api.serializers import (
+    McpTokenCreatedSerializer,
+    McpTokenCreateSerializer,
+    McpTokenSerializer,
     RefreshRequestSerializer,
     RefreshResponseSerializer,
     RegisterSerializer,
@@ -16,7 +22,8 @@ from accounts.api.serializers import (
     TokenRotateSerializer,
     UserSerializer,
 )
-from accounts.services import user_register
+from accounts.selectors import mcp_token_list_for_user
+from accounts.services import mcp_token_create, mcp_token_revoke, user_register
 from mcpshop_site.api import error_responses
 
 
@@ -77,3 +84,44 @@ class MeApi(APIView):
     def get(self, request):
         """Return the signed-in user."""
         return Response(UserSerializer(request.user).data)
+
+
+class McpTokenListCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_mcp_tokens_list",
+        responses={200: McpTokenSerializer(many=True), **error_responses(401)},
+    )
+    def get(self, request):
+        """List your MCP tokens that are not revoked, with when each was last used (never the tokens themselves)."""
+        return Response(McpTokenSerializer(mcp_token_list_for_user(user=request.user), many=True).data)
+
+    @extend_schema(
+        operation_id="auth_mcp_tokens_create",
+        request=McpTokenCreateSerializer,
+        responses={201: McpTokenCreatedSerializer, **error_responses(400, 401, 409)},
+    )
+    def post(self, request):
+        """Create a personal MCP token for an MCP client; the token is in this answer only, never again."""
+        serializer = McpTokenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        days = serializer.validated_data.get("expires_in_days")
+        token, plain = mcp_token_create(
+            user=request.user,
+            name=serializer.validated_data["name"],
+            scopes=serializer.validated_data.get("scopes"),
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+        )
+        data = McpTokenCreatedSerializer(token, context={"plain": plain}).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+
+class McpTokenRevokeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="auth_mcp_tokens_revoke", responses={204: None, **error_responses(401, 404)})
+    def delete(self, request, token_id):
+        """Revoke one of your MCP tokens: it stops working at once."""
+        mcp_token_revoke(user=request.user, token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
