@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("assistant/confirm/", include("assistant.confirm_urls")),
     path("", include("catalog.urls")),
     path("", include("cart.urls")),
     path("", include("orders.urls")),

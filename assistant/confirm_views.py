@@ -1,0 +1,59 @@
+"""The shop page where a shopper confirms (or turns down) what an MCP client prepared for them.
+
+`place_order` and `cancel_order` over MCP answer with a link here. Only the owner, signed in to the
+shop, sees the summary and can press Confirm: the session proves who clicks, so a client holding an
+MCP token cannot confirm on the shopper's behalf.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from assistant.exceptions import ConfirmationNotFound
+from assistant.models import PendingConfirmation
+from assistant.services import confirmation_decline, confirmation_redeem
+from mcpshop_site.exceptions import ShopError
+
+
+def confirmation_get_for_user(*, user, confirmation_id) -> PendingConfirmation:
+    """Return the user's confirmation by public id (open or settled); anyone else's is not found."""
+    try:
+        public_id = uuid.UUID(str(confirmation_id))
+    except (TypeError, ValueError, AttributeError):
+        raise ConfirmationNotFound() from None
+    confirmation = PendingConfirmation.objects.filter(public_id=public_id, user=user).select_related("order").first()
+    if confirmation is None:
+        raise ConfirmationNotFound()
+    return confirmation
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm(request, confirmation_id):
+    """Show a prepared order or cancellation; on POST, carry it out or turn it down."""
+    try:
+        confirmation = confirmation_get_for_user(user=request.user, confirmation_id=confirmation_id)
+    except ConfirmationNotFound:
+        raise Http404(_("No such confirmation.")) from None
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        try:
+            if decision == "confirm":
+                order = confirmation_redeem(user=request.user, confirmation_id=confirmation.public_id)
+                if confirmation.action == PendingConfirmation.Action.CANCEL_ORDER:
+                    messages.success(request, _("Order #%(id)s is cancelled.") % {"id": order.pk})
+                else:
+                    messages.success(request, _("Order #%(id)s is placed.") % {"id": order.pk})
+                return redirect(order.get_absolute_url())
+            if decision == "decline":
+                confirmation_decline(user=request.user, confirmation_id=confirmation.public_id)
+                messages.info(request, _("Done: nothing was changed."))
+        except ShopError as error:
+            messages.error(request, error.message)
+        return redirect(request.path)
+    return render(request, "assistant/confirm.html", {"confirmation": confirmation, "summary": confirmation.summary})

@@ -1,0 +1,309 @@
+"""Streamable HTTP at /mcp inside the shop's own ASGI application.
+
+`with_mcp(application)` wraps the project's ASGI app: HTTP requests for /mcp (and /mcp/) and the
+protected-resource metadata go to the MCP server, everything else to Django and Channels untouched.
+In front of the SDK's session manager, in this order:
+
+1. transport security: a Host or Origin not allowed in settings answers 421 / 403 (DNS rebinding);
+2. body size: a declared body over `MCP_MAX_BODY_BYTES` answers 413 (the SDK also counts streamed bodies);
+3. bearer auth with a personal MCP token: missing, unknown, revoked or expired answers 401 with
+   `WWW-Authenticate: Bearer ... resource_metadata="..."` (RFC 9728), served at
+   /.well-known/oauth-protected-resource/mcp;
+4. a per-token rate limit (a cache counter per minute): 429 with Retry-After.
+
+The verified token rides on the request as the SDK's `AuthenticatedUser`, so an MCP session only
+serves the token that opened it, and `assistant.mcp_server` takes the acting user from it.
+
+Daphne has no ASGI lifespan, so the session manager starts lazily on the first /mcp request, once
+per process, and stops with the reactor; under uvicorn the lifespan starts and stops it.
+"""
+
+import asyncio
+import dataclasses
+import json
+import logging
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from mcp.shared.auth import ProtectedResourceMetadata
+from pydantic import Field
+from starlette.authentication import AuthCredentials
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import Response
+
+from accounts.services import mcp_token_authenticate
+from assistant.mcp_db import database_threads
+from assistant.mcp_server import SCOPES, McpIdentity, build_server
+
+logger = logging.getLogger(__name__)
+
+MCP_PATHS = frozenset({"/mcp", "/mcp/"})
+METADATA_PATH = "/.well-known/oauth-protected-resource"
+METADATA_PATHS = frozenset({METADATA_PATH, f"{METADATA_PATH}/mcp"})
+STOP_TIMEOUT_SECONDS = 5
+
+
+class ShopAccessToken(AccessToken):
+    """The SDK's verified-token record, carrying the shopper it acts for."""
+
+    identity: Any = Field(default=None, exclude=True)
+
+
+def _authenticate(plain: str) -> tuple[ShopAccessToken | None, int | None]:
+    """Return the verified token (or None) and, if its rate limit is spent, the seconds to wait."""
+    token = mcp_token_authenticate(plain)
+    if token is None:
+        return None, None
+    scopes = token.scope_list
+    access = ShopAccessToken(
+        token=token.prefix,  # the secret itself is not kept around
+        client_id=f"mcp-token-{token.pk}",
+        subject=str(token.user_id),
+        scopes=scopes,
+        expires_at=int(token.expires_at.timestamp()) if token.expires_at else None,
+        identity=McpIdentity(user=token.user, scopes=frozenset(scopes), token_id=token.pk),
+    )
+    return access, _spend_rate(token.token_hash)
+
+
+def _spend_rate(token_hash: str) -> int | None:
+    """Count one request for the token; return seconds until the next minute if the limit is spent."""
+    limit = settings.MCP_RATE_LIMIT_PER_MINUTE
+    if limit <= 0:
+        return None
+    now = int(timezone.now().timestamp())
+    bucket = f"mcp:rate:{token_hash[:32]}:{now // 60}"
+    if cache.add(bucket, 1, timeout=90):
+        return None
+    try:
+        count = cache.incr(bucket)
+    except ValueError:  # expired between add() and incr()
+        cache.add(bucket, 1, timeout=90)
+        return None
+    return 60 - now % 60 if count > limit else None
+
+
+class McpTokenVerifier:
+    """The SDK's `TokenVerifier` over the shop's personal MCP tokens (stored hashed, scoped, revocable)."""
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        access, _ = await self.verify_and_count(token)
+        return access
+
+    async def verify_and_count(self, token: str) -> tuple[ShopAccessToken | None, int | None]:
+        # In a worker thread: the lookup (and the rare last-used write) never blocks the loop.
+        return await database_threads.run(_authenticate, token)
+
+
+def _bearer(headers: Headers) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, credentials = value.partition(" ")
+    return (credentials.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def _language(headers: Headers) -> str:
+    for code, _quality in parse_accept_lang_header(headers.get("accept-language", "")[:255]):
+        if code == "*":
+            break
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+def _json(status: int, body: dict, headers: dict | None = None) -> Response:
+    return Response(json.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+class McpGate:
+    """ASGI middleware serving /mcp and its metadata in front of the project's application."""
+
+    def __init__(self, app):
+        self.app = app
+        self.security_settings = TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=list(settings.MCP_ALLOWED_HOSTS),
+            allowed_origins=list(settings.MCP_ALLOWED_ORIGINS),
+        )
+        self.security = TransportSecurityMiddleware(self.security_settings)
+        self.verifier = McpTokenVerifier()
+        self.session_manager = None
+        self._lock: asyncio.Lock | None = None
+        self._stop: asyncio.Event | None = None
+        self._runner: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            if scope["path"] in MCP_PATHS:
+                return await self.serve_mcp(scope, receive, send)
+            if scope["path"] in METADATA_PATHS:
+                return await self.serve_metadata(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            return await self.lifespan(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+    # The session manager's life --------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Build the MCP server and run its session manager in a task of its own, once per process."""
+        if self.session_manager is not None:
+            return
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self.session_manager is not None:
+                return
+            server = build_server()
+            server.streamable_http_app(
+                streamable_http_path="/mcp",
+                stateless_http=settings.MCP_STATELESS,
+                json_response=True,
+                transport_security=self.security_settings,
+                max_request_body_size=settings.MCP_MAX_BODY_BYTES,
+            )
+            loop = asyncio.get_running_loop()
+            ready = loop.create_future()
+            self._stop = asyncio.Event()
+            self._runner = loop.create_task(self._run(server.session_manager, ready))
+            await ready
+            self.session_manager = server.session_manager
+            self._stop_with_daphne()
+            logger.info("MCP session manager started")
+
+    async def _run(self, manager, ready: asyncio.Future) -> None:
+        try:
+            async with manager.run():
+                ready.set_result(None)
+                await self._stop.wait()
+        except BaseException as error:
+            if not ready.done():
+                ready.set_exception(error)
+            raise
+
+    async def stop(self) -> None:
+        """Close every MCP session and stop the session manager (a new one starts on the next request)."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        self._stop.set()
+        self.session_manager = None
+        try:
+            await asyncio.wait_for(runner, STOP_TIMEOUT_SECONDS)
+        except (TimeoutError, asyncio.CancelledError):
+            runner.cancel()
+        await asyncio.get_running_loop().run_in_executor(None, database_threads.close)
+        logger.info("MCP session manager stopped")
+
+    def _stop_with_daphne(self) -> None:
+        """Under daphne (Twisted), stop the session manager before the reactor shuts down."""
+        if "twisted.internet.reactor" not in sys.modules:
+            return
+        from twisted.internet import defer, reactor
+
+        if not reactor.running:
+            return
+        reactor.addSystemEventTrigger(
+            "before", "shutdown", lambda: defer.Deferred.fromFuture(asyncio.ensure_future(self.stop()))
+        )
+
+    async def lifespan(self, scope, receive, send) -> None:
+        """Answer the ASGI lifespan (uvicorn): start MCP with the server, stop it with the server."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.start()
+                except Exception as error:
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # Requests ---------------------------------------------------------------------------------
+
+    def base_url(self, scope, headers: Headers) -> str:
+        if settings.SHOP_BASE_URL:
+            return settings.SHOP_BASE_URL.rstrip("/")
+        return f"{scope.get('scheme', 'http')}://{headers.get('host', '127.0.0.1')}"
+
+    async def serve_metadata(self, scope, receive, send) -> None:
+        """Serve the OAuth protected-resource metadata (RFC 9728) that a 401 points to."""
+        request = Request(scope, receive)
+        refusal = await self.security.validate_request(request, is_post=False)
+        if refusal is None and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            refusal = Response(status_code=405, headers={"Allow": "GET, HEAD, OPTIONS"})
+        if refusal is not None:
+            return await refusal(scope, receive, send)
+        cors = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS"}
+        if scope["method"] == "OPTIONS":
+            return await Response(status_code=204, headers=cors)(scope, receive, send)
+        base = self.base_url(scope, request.headers)
+        metadata = ProtectedResourceMetadata(
+            resource=f"{base}/mcp",
+            authorization_servers=[base],
+            scopes_supported=list(SCOPES),
+            bearer_methods_supported=["header"],
+            resource_name="MCPshop",
+            resource_documentation=f"{base}/accounts/mcp-tokens/",
+        )
+        body = metadata.model_dump_json(exclude_none=True)
+        await Response(body, media_type="application/json", headers=cors)(scope, receive, send)
+
+    async def serve_mcp(self, scope, receive, send) -> None:
+        headers = Headers(scope=scope)
+        refusal = await self.security.validate_request(Request(scope), is_post=False)
+        if refusal is not None:
+            return await refusal(scope, receive, send)
+        try:
+            declared = int(headers.get("content-length") or 0)
+        except ValueError:
+            declared = 0
+        if declared > settings.MCP_MAX_BODY_BYTES:
+            body = {"error": "request_too_large", "error_description": "The request body is too large."}
+            return await _json(413, body)(scope, receive, send)
+
+        plain = _bearer(headers)
+        access, retry_after = await self.verifier.verify_and_count(plain) if plain else (None, None)
+        if access is None:
+            return await self.unauthorized(scope, headers, presented=bool(plain))(scope, receive, send)
+        if retry_after is not None:
+            body = {"error": "rate_limited", "error_description": "Too many requests for this token."}
+            return await _json(429, body, {"Retry-After": str(retry_after)})(scope, receive, send)
+
+        access.identity = dataclasses.replace(
+            access.identity, base_url=self.base_url(scope, headers), language=_language(headers)
+        )
+        scope = {**scope, "path": "/mcp", "user": AuthenticatedUser(access), "auth": AuthCredentials(access.scopes)}
+        await self.start()
+        await self.session_manager.handle_request(scope, receive, send)
+
+    def unauthorized(self, scope, headers: Headers, *, presented: bool) -> Response:
+        """Return the 401 that tells a client where to read how to authenticate (RFC 6750, RFC 9728)."""
+        metadata_url = f"{self.base_url(scope, headers)}{METADATA_PATH}/mcp"
+        if presented:
+            description = "The MCP token is unknown, revoked or expired."
+            challenge = f'Bearer error="invalid_token", error_description="{description}", '
+        else:
+            description = "Send a personal MCP token: Authorization: Bearer <token>."
+            challenge = 'Bearer realm="mcpshop", '
+        challenge += f'resource_metadata="{metadata_url}"'
+        body = {"error": "invalid_token", "error_description": description}
+        return _json(401, body, {"WWW-Authenticate": challenge})
+
+
+def with_mcp(application):
+    """Return the project's ASGI application with /mcp (and its metadata) served in front of it."""
+    return McpGate(application)

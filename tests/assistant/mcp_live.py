@@ -1,0 +1,95 @@
+"""Serve the shop in a real server process (daphne or uvicorn) on the test database, for MCP over HTTP.
+
+The server process reads the same database as the test (the test database, committed data: tests
+use `django_db(transaction=True)`), so tests set up shoppers with the ORM and check what changed.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    """Return a DATABASE_URL for the test database this process uses (SQLite file, MariaDB or PostgreSQL)."""
+    settings = connection.settings_dict
+    engine = settings["ENGINE"].rsplit(".", 1)[-1]
+    if engine == "sqlite3":
+        return f"sqlite:///{settings['NAME']}"
+    scheme = {"postgresql": "postgres", "mysql": "mysql"}[engine]
+    user = quote(settings["USER"] or "")
+    password = f":{quote(settings['PASSWORD'])}" if settings["PASSWORD"] else ":" if scheme == "mysql" else ""
+    port = settings["PORT"] or {"postgres": 5432, "mysql": 3306}[scheme]
+    return f"{scheme}://{user}{password}@{settings['HOST'] or '127.0.0.1'}:{port}/{settings['NAME']}"
+
+
+def server_env(**extra) -> dict:
+    return {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": database_url(),
+        "OPENAI_API_KEY": "",
+        "EMBEDDING_BACKEND": "none",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+class LiveServer:
+    """One shop process on a free port; `url` is its base address."""
+
+    def __init__(self, kind: str = "daphne", **env):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        if kind == "daphne":
+            command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port)]
+        else:
+            command = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "on"]
+        self.errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in stop)
+        self.process = subprocess.Popen(
+            [*command, "mcpshop_site.asgi:application"],
+            cwd=ROOT,
+            env=server_env(**env),
+            stdout=subprocess.DEVNULL,
+            stderr=self.errors,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{kind} exited: {self.stop()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{kind} did not start: {self.stop()}")
+
+    def stop(self) -> str:
+        """Stop the server (SIGTERM, as a supervisor does); return what it wrote to stderr."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.errors.seek(0)
+        text = self.errors.read()
+        self.errors.close()
+        return text
