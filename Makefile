@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APT_PACKAGES := default-libmysqlclient-dev pkg-config gettext chromium fonts-wqy-microhei wrk
 
-.PHONY: run test lint setup system-packages messages bench clean
+.PHONY: run test lint setup system-packages messages bench clean inspector
 
 run: setup
 	$(PY) manage.py seed_demo --if-empty
@@ -20,7 +20,7 @@ run: setup
 setup: $(VENV)/.installed .env messages
 	$(PY) manage.py migrate --noinput
 
-test: $(VENV)/.installed .env messages lint
+test: $(VENV)/.installed .env messages lint inspector
 	$(PY) manage.py makemigrations --check --dry-run
 	@# SQLite (with the browser tests) in the foreground, MariaDB and PostgreSQL side by side.
 	@$(PY) tests/other_databases.py & others=$$!; \
@@ -38,6 +38,13 @@ messages: $(VENV)/.installed
 
 bench: setup
 	$(PY) bench/run.py $(if $(ONLY),--only $(ONLY))
+
+# The MCP Inspector CLI (npm), a real MCP client for tests/assistant/test_mcp_inspector.py, pinned by
+# .ci/inspector/package-lock.json and installed there once (the tests never download anything).
+inspector:
+	@if [ -x .ci/inspector/node_modules/.bin/mcp-inspector ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then npm ci --prefix .ci/inspector --no-audit --no-fund --loglevel=error; \
+	else echo "npm is not installed: the MCP Inspector test will be skipped."; fi
 
 # System libraries: mysqlclient builds against libmysqlclient; browser tests need chromium and CJK fonts.
 system-packages:

@@ -1,0 +1,356 @@
+"""B10: an MCP tool call over streamable HTTP on a reused session, against the same `call_tool` called directly.
+
+Standalone: `python bench/mcp_overhead.py` (also run by `make bench ONLY=B10`). It migrates a fresh SQLite
+database with the demo catalog, makes a shopper with an MCP token, and serves the shop exactly as in
+production (`mcpshop_site.asgi:application`, DEBUG=0) with daphne, then uvicorn, pinned to core 0; the
+client runs on core 1. For each server:
+
+- direct: `call_tool(ToolContext(user=...), name, arguments)` in this process, on the same database;
+- sdk: the mcp SDK's own client (`Client` + `streamable_http_client`), one session reused for every call,
+  in the handshake era (`mode="legacy"`, an Mcp-Session-Id session) and in the 2026-07-28 era;
+- raw: the same JSON-RPC `tools/call` posted on an open session with a keep-alive HTTP client, i.e. what
+  the server costs without the SDK client's own work;
+- throughput: calls/s with several SDK sessions at once.
+
+Overhead is p50(MCP) - p50(direct). Target (QUALITY.md): overhead p50 < 3 ms and >= 150 calls/s.
+Results: bench/results/<date>-B10-mcp-overhead.json and .md, with the machine and versions.
+"""
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+TARGET = {"overhead_p50_ms": 3.0, "calls_per_s": 150}
+CALLS = {"get_product": {"sku": "TEA-001"}, "view_cart": {}}
+PROTOCOL = "2025-06-18"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pin(core: int) -> None:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > core:
+        os.sched_setaffinity(0, {core})
+
+
+def summary(seconds: list[float]) -> dict:
+    ordered = sorted(seconds)
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered) * 1000, 3),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 3),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
+    }
+
+
+def machine() -> dict:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    packages = ("django", "daphne", "uvicorn", "mcp", "httpx2", "starlette", "channels")
+    return {
+        "host": platform.node(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "python": platform.python_version(),
+        **{package: version(package) for package in packages},
+    }
+
+
+class Shop:
+    """A migrated bench database, a shopper with an MCP token, and the server process."""
+
+    def __init__(self, workdir: Path):
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "mcpshop_site.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-" + "k" * 50,
+            "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "DATABASE_URL": f"sqlite:///{workdir / 'b10.sqlite3'}",
+            "MEDIA_ROOT": str(workdir / "media"),
+            "EMBEDDING_BACKEND": "none",
+            "OPENAI_API_KEY": "",
+            "MCP_RATE_LIMIT_PER_MINUTE": "0",  # the benchmark is one token's burst by design
+            "LOG_LEVEL": "WARNING",
+        }
+        for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo", "--if-empty"]):
+            subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=self.env, check=True)
+        os.environ.update(self.env)
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from accounts.models import User
+        from accounts.services import mcp_token_create
+
+        self.user, _ = User.objects.get_or_create(username="b10", defaults={"email": "b10@example.com"})
+        _, self.token = mcp_token_create(user=self.user, name=f"b10 {time.time()}")
+
+    def serve(self, kind: str) -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        if kind == "daphne":
+            command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
+        else:
+            command = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+        server = subprocess.Popen(
+            [*command, "mcpshop_site.asgi:application"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=lambda: pin(0),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return server, f"http://127.0.0.1:{port}/mcp"
+            except OSError:
+                time.sleep(0.1)
+        server.kill()
+        raise RuntimeError(f"{kind} did not start")
+
+
+def measure_direct(shop: Shop, name: str, arguments: dict, calls: int) -> dict:
+    from django.db import close_old_connections
+
+    from assistant.tools import ToolContext, call_tool
+
+    times = []
+    for _ in range(calls // 10):
+        call_tool(ToolContext(user=shop.user), name, arguments)
+    for _ in range(calls):
+        started = time.perf_counter()
+        result = call_tool(ToolContext(user=shop.user), name, arguments)
+        times.append(time.perf_counter() - started)
+    assert "error" not in result, result
+    close_old_connections()
+    return summary(times)
+
+
+async def measure_sdk(url: str, token: str, name: str, arguments: dict, calls: int, mode: str) -> dict:
+    import httpx2
+    from mcp.client import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http,
+        Client(streamable_http_client(url, http_client=http), mode=mode) as client,
+    ):
+        await client.list_tools()
+        for _ in range(calls // 10):
+            await client.call_tool(name, arguments)
+        times = []
+        for _ in range(calls):
+            started = time.perf_counter()
+            result = await client.call_tool(name, arguments)
+            times.append(time.perf_counter() - started)
+        assert not result.is_error, result
+    return summary(times)
+
+
+async def measure_raw(url: str, token: str, name: str, arguments: dict, calls: int) -> dict:
+    import httpx2
+
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+    }
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "b10", "version": "1"}},
+    }
+    async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
+        opened = await http.post(url, json=initialize)
+        http.headers.update({"Mcp-Session-Id": opened.headers["mcp-session-id"], "Mcp-Protocol-Version": PROTOCOL})
+        await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+        call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
+        times = []
+        for number in range(calls + calls // 10):
+            started = time.perf_counter()
+            response = await http.post(url, json=call)
+            body = response.json()
+            if number >= calls // 10:
+                times.append(time.perf_counter() - started)
+        assert response.status_code == 200 and not body["result"].get("isError"), body
+        await http.delete(url)
+    return summary(times)
+
+
+async def measure_throughput(url: str, token: str, name: str, arguments: dict, sessions: int, seconds: float) -> dict:
+    import httpx2
+    from mcp.client import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    done = errors = 0
+    stop_at = 0.0
+
+    async def worker():
+        nonlocal done, errors
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http,
+            Client(streamable_http_client(url, http_client=http), mode="legacy") as client,
+        ):
+            await client.call_tool(name, arguments)
+            await ready.wait()
+            while time.perf_counter() < stop_at:
+                result = await client.call_tool(name, arguments)
+                done += 1
+                errors += bool(result.is_error)
+
+    ready = asyncio.Event()
+    tasks = [asyncio.create_task(worker()) for _ in range(sessions)]
+    await asyncio.sleep(1)  # every session open before the clock starts
+    started = time.perf_counter()
+    stop_at = started + seconds
+    ready.set()
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    return {
+        "sessions": sessions,
+        "seconds": round(elapsed, 2),
+        "calls": done,
+        "errors": errors,
+        "calls_per_s": round(done / elapsed, 1),
+    }
+
+
+def run(args) -> dict:
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="b10-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    shop = Shop(workdir)
+    pin(1)
+    direct = {name: measure_direct(shop, name, arguments, args.calls) for name, arguments in CALLS.items()}
+    servers = {}
+    for kind in args.servers:
+        server, url = shop.serve(kind)
+        try:
+            figures = {}
+            for name, arguments in CALLS.items():
+                sdk = asyncio.run(measure_sdk(url, shop.token, name, arguments, args.calls, "legacy"))
+                modern = asyncio.run(measure_sdk(url, shop.token, name, arguments, args.calls, "2026-07-28"))
+                raw = asyncio.run(measure_raw(url, shop.token, name, arguments, args.calls))
+                base = direct[name]["p50_ms"]
+                figures[name] = {
+                    "sdk_session": sdk,
+                    "sdk_2026_07_28": modern,
+                    "raw_http_session": raw,
+                    "overhead_p50_ms": {
+                        "sdk_session": round(sdk["p50_ms"] - base, 3),
+                        "sdk_2026_07_28": round(modern["p50_ms"] - base, 3),
+                        "raw_http_session": round(raw["p50_ms"] - base, 3),
+                    },
+                }
+            name, arguments = next(iter(CALLS.items()))
+            figures["throughput"] = asyncio.run(
+                measure_throughput(url, shop.token, name, arguments, args.sessions, args.seconds)
+            )
+            servers[kind] = figures
+        finally:
+            server.terminate()
+            server.wait(15)
+    main = servers[args.servers[0]]
+    first = next(iter(CALLS))
+    met = {
+        "overhead_p50_ms (sdk_session)": main[first]["overhead_p50_ms"]["sdk_session"] < TARGET["overhead_p50_ms"],
+        "calls_per_s": main["throughput"]["calls_per_s"] >= TARGET["calls_per_s"],
+    }
+    return {
+        "benchmark": "B10",
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "target": TARGET,
+        "met": met,
+        "machine": machine(),
+        "setup": {
+            "database": "SQLite (WAL), demo catalog",
+            "settings": "DEBUG=0, MCP rate limit off",
+            "server_core": 0,
+            "client_core": 1,
+            "calls_per_figure": args.calls,
+            "throughput_sessions": args.sessions,
+        },
+        "direct": direct,
+        "servers": servers,
+    }
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"# B10: MCP tool call overhead, {report['date']}",
+        "",
+        f"Machine: {report['machine']}",
+        "",
+        f"Setup: {report['setup']}",
+        "",
+        f"Target: overhead p50 < {TARGET['overhead_p50_ms']} ms, >= {TARGET['calls_per_s']} calls/s. Met: {report['met']}",
+        "",
+        "| server | tool | direct p50 | SDK session p50 (overhead) | SDK 2026-07-28 p50 (overhead) | raw HTTP p50 (overhead) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind, figures in report["servers"].items():
+        for name in CALLS:
+            row, base = figures[name], report["direct"][name]["p50_ms"]
+            cells = [
+                f"{row[key]['p50_ms']:.2f} ms (+{row['overhead_p50_ms'][key]:.2f})"
+                for key in ("sdk_session", "sdk_2026_07_28", "raw_http_session")
+            ]
+            lines.append(f"| {kind} | {name} | {base:.2f} ms | " + " | ".join(cells) + " |")
+    lines += ["", "| server | sessions | calls/s | errors |", "|---|---|---|---|"]
+    for kind, figures in report["servers"].items():
+        throughput = figures["throughput"]
+        lines.append(f"| {kind} | {throughput['sessions']} | {throughput['calls_per_s']} | {throughput['errors']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=400, help="timed calls per figure")
+    parser.add_argument("--sessions", type=int, default=8, help="concurrent sessions for the throughput figure")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of the throughput run")
+    parser.add_argument("--servers", nargs="+", choices=["daphne", "uvicorn"], default=["daphne", "uvicorn"])
+    parser.add_argument("--workdir", help="where the bench database goes (default: a new temporary directory)")
+    parser.add_argument("--no-save", action="store_true", help="print the results only")
+    args = parser.parse_args()
+    report = run(args)
+    text = markdown(report)
+    if not args.no_save:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        stem = RESULTS / f"{datetime.date.today().isoformat()}-B10-mcp-overhead"
+        stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        stem.with_suffix(".md").write_text(text)
+    print(text)
+    print(json.dumps({"met": report["met"], "servers": list(report["servers"])}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
