@@ -2,14 +2,15 @@ import hashlib
 import re
 import uuid
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Subquery, Value, When
+from django.db.models import Count, IntegerField, QuerySet, Subquery, Value
 
 from assistant.exceptions import ConversationNotFound
 from assistant.models import Conversation, Message
 from cart.models import Cart, CartItem
 from catalog.exceptions import ProductNotFound
 from catalog.models import Product
-from catalog.selectors import product_list
+from catalog.search import SearchResults
+from catalog.search import product_search as catalog_search
 
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]")
 # How many recent messages are read before the token budget trims them: one query, bounded.
@@ -122,22 +123,9 @@ def product_with_cart_id(*, sku: str, user=None, guest_token: str | None = None)
     return product
 
 
-SEARCH_SORTS = {"relevance": "newest", "price_asc": "price", "price_desc": "-price", "newest": "newest"}
+SEARCH_SORTS = {"relevance": "relevance", "price_asc": "price", "price_desc": "-price", "newest": "newest"}
 
 
-def product_search(*, query: str = "", sort: str = "relevance", **filters) -> QuerySet[Product]:
-    """Return the catalog's keyword search, best matches first for `relevance`.
-
-    The catalog finds products whose SKU, names, descriptions or category contain every word;
-    for a shopper's question, a word in the product's name matters more than one in its description.
-    """
-    products = product_list(query=query, sort=SEARCH_SORTS.get(sort, "newest"), **filters)
-    words = query.split()[:8]
-    if sort != "relevance" or not words:
-        return products
-    rank = Value(0)
-    for word in words:
-        in_name = Q(name__icontains=word) | Q(name_en__icontains=word) | Q(sku__iexact=word)
-        in_category = Q(category__name__icontains=word) | Q(category__name_en__icontains=word)
-        rank = rank + Case(When(in_name, then=Value(2)), When(in_category, then=Value(1)), default=Value(0))
-    return products.annotate(relevance=rank).order_by(F("relevance").desc(), "-created_at", "-id")
+def product_search(*, query: str = "", sort: str = "relevance", **filters) -> SearchResults:
+    """Return the shop's hybrid search (words and meaning, catalog.search), best matches first for `relevance`."""
+    return catalog_search(query=query, mode="hybrid", sort=SEARCH_SORTS.get(sort, "relevance"), **filters)

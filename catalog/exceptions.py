@@ -20,4 +20,4 @@ class DuplicateSku(Conflict):
 
 class SearchModeUnavailable(InvalidInput):
     code = "search_mode_unavailable"
-    default_message = _("This search mode is not available yet; use mode=keyword.")
+    default_message = _("This search mode is not available here; use mode=keyword.")

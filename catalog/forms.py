@@ -26,9 +26,11 @@ class ProductFilterForm(forms.Form):
     in_stock = forms.BooleanField(label=_("In stock only"), required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
 
-    def __init__(self, *args, categories=(), **kwargs):
+    def __init__(self, *args, categories=(), search=False, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        if search:  # the search page ranks by relevance unless asked otherwise
+            self.fields["sort"].choices = [("relevance", _("Best match")), *SORT_CHOICES]
         self.fields["category"].choices = [("", _("All categories"))] + [
             (category.slug, category.display_name) for category in categories
         ]
@@ -46,7 +48,7 @@ class ProductFilterForm(forms.Form):
             "query": data.get("q") or "",
             "category": data.get("category") or None,
             "in_stock": bool(data.get("in_stock")),
-            "sort": data.get("sort") or "newest",
+            "sort": data.get("sort") or ("relevance" if "relevance" in dict(self.fields["sort"].choices) else "newest"),
         }
         for name in ("min_price", "max_price"):
             if data.get(name) is not None:

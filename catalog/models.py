@@ -95,3 +95,80 @@ class Product(models.Model):
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+
+class ProductEmbedding(models.Model):
+    """A product's meaning as a vector, for semantic search.
+
+    `vector` holds float32 bytes (the numpy store used on SQLite, MariaDB and PostgreSQL without
+    pgvector); with pgvector the vector lives in an `embedding vector` column added by migration 0002
+    and `vector` stays empty. `source_hash` tells whether the product's text changed since.
+    """
+
+    product = models.OneToOneField(
+        Product, verbose_name=_("product"), primary_key=True, on_delete=models.CASCADE, related_name="embedding"
+    )
+    model = models.CharField(_("embedding model"), max_length=120)
+    dims = models.PositiveSmallIntegerField(_("dimensions"))
+    source_hash = models.CharField(_("source hash"), max_length=40)
+    vector = models.BinaryField(_("vector"), null=True)
+    revision = models.PositiveBigIntegerField(_("revision"), db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("product embedding")
+        verbose_name_plural = _("product embeddings")
+
+    def __str__(self):
+        return f"{self.product_id} ({self.model}, {self.dims})"
+
+
+class SearchIndex(models.Model):
+    """What the stored embeddings were made with, and a revision that grows with every change.
+
+    One row (`name="products"`). Every process compares its in-memory copy of the vectors with
+    `revision`, so an edit made by one app process is seen by the others; a different model or
+    dimension than the configured backend means the embeddings must be rebuilt, never mixed.
+    """
+
+    name = models.CharField(_("name"), max_length=32, primary_key=True)
+    model = models.CharField(_("embedding model"), max_length=120, blank=True)
+    dims = models.PositiveSmallIntegerField(_("dimensions"), default=0)
+    revision = models.PositiveBigIntegerField(_("revision"), default=0)
+
+    class Meta:
+        verbose_name = _("search index")
+        verbose_name_plural = _("search indexes")
+
+    def __str__(self):
+        return f"{self.name}: {self.model or '-'} ({self.dims}), revision {self.revision}"
+
+
+class ProductSearchDocument(models.Model):
+    """The product's words for MariaDB/MySQL FULLTEXT, segmented in Python (unused on other databases).
+
+    MariaDB has no ngram parser, so every word and every Chinese character and character pair is
+    written as an ASCII token of at least four characters (see catalog.search.text.mysql_tokens).
+    The table is MyISAM: InnoDB's FULLTEXT index only sees rows after their transaction commits,
+    MyISAM's sees a new product at once. It is derived data (`embed_products` rewrites what is
+    missing); no foreign key (MyISAM has none): rows of deleted products are removed by a signal
+    and could never match anyway (search joins the products).
+    """
+
+    product = models.OneToOneField(
+        Product,
+        verbose_name=_("product"),
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="search_document",
+    )
+    names = models.TextField(_("names"))
+    body = models.TextField(_("descriptions"))
+
+    class Meta:
+        verbose_name = _("product search document")
+        verbose_name_plural = _("product search documents")
+
+    def __str__(self):
+        return str(self.product_id)

@@ -3,6 +3,7 @@ from django.db.models.functions import Coalesce
 
 from catalog.exceptions import ProductNotFound
 from catalog.models import Category, Product
+from catalog.search.keyword import keyword_match
 
 PRODUCT_SORTS = {
     "newest": ("-created_at", "-id"),
@@ -48,26 +49,10 @@ def product_list(
         products = products.filter(price_cents__lte=max_price)
     if in_stock:
         products = products.filter(stock__gt=0)
-    query = query.strip()
+    query = " ".join(query.replace("\x00", " ").split())
     if query:
-        products = products.filter(_keyword_filter(query))
+        products = keyword_match(products, query)  # the database's full-text index (catalog.search)
     return products.order_by(*PRODUCT_SORTS.get(sort, PRODUCT_SORTS["newest"]))
-
-
-def _keyword_filter(query: str) -> Q:
-    """Every word must appear in the SKU, a name or a description, in either language."""
-    condition = Q()
-    for word in query.split()[:8]:
-        condition &= (
-            Q(sku__iexact=word)
-            | Q(name__icontains=word)
-            | Q(name_en__icontains=word)
-            | Q(description__icontains=word)
-            | Q(description_en__icontains=word)
-            | Q(category__name__icontains=word)
-            | Q(category__name_en__icontains=word)
-        )
-    return condition
 
 
 def product_get(*, sku: str, include_inactive: bool = False) -> Product:

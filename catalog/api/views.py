@@ -13,8 +13,8 @@ from catalog.api.serializers import (
     ProductSerializer,
     ProductWriteSerializer,
 )
-from catalog.exceptions import SearchModeUnavailable
-from catalog.selectors import category_list, product_get, product_list
+from catalog.search import product_search
+from catalog.selectors import category_list, product_get
 from catalog.services import product_create, product_delete, product_update
 from mcpshop_site.api import Pagination, error_responses
 
@@ -47,19 +47,23 @@ class ProductListApi(StaffWritesMixin, APIView):
         responses={200: ProductSerializer(many=True), **error_responses(400)},
     )
     def get(self, request):
-        """Search the active products, newest first, a page at a time."""
+        """Search the active products a page at a time: best match first with `q`, else newest first.
+
+        `mode=keyword` (the default) needs every word, `semantic` finds by meaning in any language,
+        `hybrid` fuses both rankings.
+        """
         params = ProductListQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         filters = params.validated_data
-        if filters["mode"] != "keyword":
-            raise SearchModeUnavailable(mode=filters["mode"])
-        products = product_list(
+        results = product_search(
             query=filters.get("q", ""),
+            mode=filters["mode"],
             category=filters.get("category") or None,
             min_price=filters.get("min_price"),
             max_price=filters.get("max_price"),
             in_stock=filters["in_stock"],
-        ).values(*PRODUCT_VALUES)
+        )
+        products = results.queryset.values(*PRODUCT_VALUES) if results.queryset is not None else results
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(products, request, view=self)
         return paginator.get_paginated_response(ProductSerializer(page, many=True, context={"request": request}).data)

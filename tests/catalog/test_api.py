@@ -134,15 +134,6 @@ def test_product_list_pages_with_limit_and_offset(api, make_product):
     assert [p["sku"] for p in everything[:2]] == [p["sku"] for p in first["results"]]
 
 
-@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
-def test_semantic_and_hybrid_search_are_not_available_yet(api, mode):
-    response = api.get(PRODUCTS, {"q": "tea", "mode": mode})
-    assert response.status_code == 400
-    error = response.json()["error"]
-    assert error["code"] == "search_mode_unavailable"
-    assert "keyword" in error["message"]
-
-
 @pytest.mark.parametrize(
     "params",
     [

@@ -11,6 +11,7 @@ from catalog.management.demo_catalog import BENCH_VARIANTS, CATEGORIES, PRODUCTS
 from catalog.management.demo_images import draw_product_image
 from catalog.management.progress import Progress
 from catalog.models import Category, Product
+from catalog.search import sync
 from catalog.services import product_create, product_update
 
 BENCH_PREFIX = "BENCH-"
@@ -52,6 +53,10 @@ class Command(BaseCommand):
         if products:
             first, last = self._add_bench_products(products, categories, batch_size)
             self.stdout.write(self.style.SUCCESS(f"Added {products:,} benchmark products, {first} to {last}."))
+            # Bulk inserts skip the per-product search hooks: keyword documents are caught up here
+            # (MariaDB/MySQL; triggers did it elsewhere), vectors by `embed_products`.
+            sync.backfill_documents()
+            self.stdout.write("Run `python manage.py embed_products` to make them searchable by meaning.")
 
     def _load_categories(self) -> dict[str, Category]:
         categories = {}

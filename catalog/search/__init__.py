@@ -1,0 +1,211 @@
+"""The shop's one search service: keyword, semantic and hybrid, used by the storefront, the API,
+the assistant's search_products tool and (through it) MCP.
+
+    results = product_search(query="something to keep my coffee hot", mode="hybrid", max_price=20000)
+    results.count(); page = results[0:24]; page[0].match  # "keyword", "meaning" or "both"
+
+- keyword: the database's own full-text engine (catalog.search.keyword), every term must match;
+- semantic: the nearest products in meaning (catalog.search.vectors), in any language;
+- hybrid: reciprocal rank fusion of both lists (each ranked list gives 1 / (60 + rank)).
+Filters (category with its children, price range in cents, in stock) are applied in the database.
+When semantic search cannot run, hybrid quietly falls back to keyword and `semantic_error` says why;
+asking for `semantic` alone then raises SearchModeUnavailable.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from catalog.exceptions import SearchModeUnavailable
+from catalog.models import Product
+from catalog.search.embeddings import EmbeddingsUnavailable
+from catalog.search.keyword import keyword_match
+
+MODES = ("keyword", "semantic", "hybrid")
+SORTS = {
+    "relevance": None,
+    "newest": ("-created_at", "-id"),
+    "price": ("price_cents", "id"),
+    "-price": ("-price_cents", "-id"),
+    "name": ("name", "id"),
+}
+RRF_K = 60
+CANDIDATES = 100  # from each ranking, for semantic and hybrid results
+# In hybrid mode a product found only by meaning must be about as close as the best match:
+# the model's cosine scores sit in a narrow band, so the gate is relative, not absolute.
+MEANING_MARGIN = 0.04
+
+KEYWORD, MEANING, BOTH = "keyword", "meaning", "both"
+
+
+@dataclass(frozen=True)
+class Filters:
+    category: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    in_stock: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(self.category or self.min_price is not None or self.max_price is not None or self.in_stock)
+
+    def queryset(self) -> QuerySet[Product]:
+        products = Product.objects.filter(is_active=True)
+        if self.category:
+            products = products.filter(Q(category__slug=self.category) | Q(category__parent__slug=self.category))
+        if self.min_price is not None:
+            products = products.filter(price_cents__gte=self.min_price)
+        if self.max_price is not None:
+            products = products.filter(price_cents__lte=self.max_price)
+        if self.in_stock:
+            products = products.filter(stock__gt=0)
+        return products
+
+    def sql(self) -> tuple[str, list]:
+        """Return the same conditions over the product alias `p`, for the pgvector query."""
+        where, params = ["p.is_active"], []
+        if self.category:
+            where.append(
+                "p.category_id IN (SELECT c.id FROM catalog_category c LEFT JOIN catalog_category pc "
+                "ON pc.id = c.parent_id WHERE c.slug = %s OR pc.slug = %s)"
+            )
+            params += [self.category, self.category]
+        if self.min_price is not None:
+            where.append("p.price_cents >= %s")
+            params.append(self.min_price)
+        if self.max_price is not None:
+            where.append("p.price_cents <= %s")
+            params.append(self.max_price)
+        if self.in_stock:
+            where.append("p.stock > 0")
+        return " AND ".join(where), params
+
+
+@dataclass
+class SearchResults:
+    """A ranked, countable, sliceable list of products, each carrying `match` (why it was found).
+
+    Django's Paginator and DRF's pagination read it like a queryset: `count()` and slices.
+    """
+
+    mode: str
+    queryset: QuerySet | None = None  # keyword mode and plain listings: ranked in the database
+    ranked: list[tuple[int, str]] = field(default_factory=list)  # semantic/hybrid: (product id, match)
+    semantic_error: str | None = None
+    match: str | None = KEYWORD
+
+    def count(self) -> int:
+        return self.queryset.count() if self.queryset is not None else len(self.ranked)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        if self.queryset is not None:
+            products = list(self.queryset[index])
+            for product in products:
+                product.match = self.match
+            return products
+        window = self.ranked[index]
+        found = Product.objects.select_related("category").in_bulk([pk for pk, _ in window])
+        products = []
+        for pk, match in window:
+            if pk in found:
+                found[pk].match = match
+                products.append(found[pk])
+        return products
+
+    def __iter__(self):
+        return iter(self[:])
+
+
+def product_search(
+    *,
+    query: str = "",
+    mode: str = "hybrid",
+    category: str | None = None,
+    min_price: int | None = None,
+    max_price: int | None = None,
+    in_stock: bool = False,
+    sort: str = "relevance",
+) -> SearchResults:
+    """Search the active products; see the module docstring. `sort` is relevance, newest, price, -price or name."""
+    if mode not in MODES:
+        raise SearchModeUnavailable(mode=mode)
+    filters = Filters(category=category, min_price=min_price, max_price=max_price, in_stock=in_stock)
+    products = filters.queryset().select_related("category")
+    query = " ".join(query.replace("\x00", " ").split())
+    sort = sort if sort in SORTS else "relevance"
+    if not query:
+        return SearchResults(mode=mode, queryset=products.order_by(*(SORTS[sort] or SORTS["newest"])), match=None)
+    if mode == "keyword":
+        return SearchResults(mode=mode, queryset=_keyword_sorted(keyword_match(products, query), sort))
+    from catalog.search.vectors import nearest
+
+    try:
+        neighbours = nearest(query, products=products, filter_sql=filters.sql(), filtered=filters.any, k=CANDIDATES)
+    except EmbeddingsUnavailable as error:
+        if mode == "semantic":
+            raise SearchModeUnavailable(
+                f"Semantic search is not available: {error}", mode=mode, reason=str(error)
+            ) from None
+        return SearchResults(
+            mode="keyword", queryset=_keyword_sorted(keyword_match(products, query), sort), semantic_error=str(error)
+        )
+    if mode == "semantic":
+        ranked = [(pk, MEANING) for pk in neighbours.ids]
+    else:
+        keyword_ids = list(
+            _keyword_sorted(keyword_match(products, query), "relevance").values_list("pk", flat=True)[:CANDIDATES]
+        )
+        ranked = fuse(keyword_ids, neighbours.ids, neighbours.scores)
+    if sort != "relevance":
+        ranked = _sorted(ranked, sort)
+    return SearchResults(mode=mode, ranked=ranked)
+
+
+def fuse(keyword_ids: list[int], meaning_ids: list[int], scores: list[float]) -> list[tuple[int, str]]:
+    """Return reciprocal rank fusion of the two rankings, each product with why it was found.
+
+    With keyword matches, a product counts as found by meaning only when it is nearly as close as
+    the best one (MEANING_MARGIN); without any, every neighbour counts: the words were not in the
+    catalog, the meaning may be.
+    """
+    if keyword_ids and scores:
+        best = scores[0]
+        meaning_ids = [pk for pk, score in zip(meaning_ids, scores, strict=True) if score >= best - MEANING_MARGIN]
+    fused: dict[int, float] = {}
+    for ranking in (keyword_ids, meaning_ids):
+        for rank, pk in enumerate(ranking, 1):
+            fused[pk] = fused.get(pk, 0.0) + 1.0 / (RRF_K + rank)
+    by_keyword, by_meaning = set(keyword_ids), set(meaning_ids)
+    order = sorted(fused, key=lambda pk: -fused[pk])
+    return [
+        (pk, BOTH if pk in by_keyword and pk in by_meaning else KEYWORD if pk in by_keyword else MEANING)
+        for pk in order
+    ]
+
+
+def _keyword_sorted(products: QuerySet, sort: str) -> QuerySet:
+    if sort == "relevance":
+        return products.order_by("-keyword_rank", "-created_at", "-id")
+    return products.order_by(*SORTS[sort])
+
+
+def _sorted(ranked: list[tuple[int, str]], sort: str) -> list[tuple[int, str]]:
+    keys = {
+        row["pk"]: row
+        for row in Product.objects.filter(pk__in=[pk for pk, _ in ranked]).values(
+            "pk", "price_cents", "created_at", "name"
+        )
+    }
+    field_name, reverse = {
+        "newest": ("created_at", True),
+        "price": ("price_cents", False),
+        "-price": ("price_cents", True),
+        "name": ("name", False),
+    }[sort]
+    present = [row for row in ranked if row[0] in keys]
+    return sorted(present, key=lambda row: (keys[row[0]][field_name], row[0]), reverse=reverse)

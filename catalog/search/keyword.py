@@ -1,0 +1,164 @@
+"""Keyword search on each database's own full-text engine.
+
+`keyword_match(products, query)` narrows a Product queryset to the products that contain every
+term of the query and annotates `keyword_rank` (higher is better: names count more than
+descriptions). PostgreSQL also accepts near spellings of the names (pg_trgm) so a typo still finds
+something. `icontains` is only the last resort, for queries with no indexable term (emoji,
+punctuation) and, on SQLite, for a one- or two-character term too common to expand.
+"""
+
+import functools
+
+from django.db import connection
+from django.db.models import BooleanField, FloatField, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
+
+from catalog.search import schema
+from catalog.search.text import (
+    is_cjk,
+    mysql_boolean_query,
+    normalize,
+    postgres_tsquery,
+    query_terms,
+    sqlite_phrase,
+)
+
+SQLITE_MAX_EXPANSION = 200  # trigrams one short term may expand to before it falls back to icontains
+
+
+def keyword_match(products: QuerySet, query: str) -> QuerySet:
+    """Return `products` that match every term of `query`, annotated with `keyword_rank`."""
+    terms = query_terms(query)
+    if not terms:
+        return _icontains(products, query).annotate(keyword_rank=Value(0.0, output_field=FloatField()))
+    vendor = connection.vendor
+    if vendor == "postgresql":
+        return _postgresql(products, terms)
+    if vendor == "sqlite" and _sqlite_ready():
+        return _sqlite(products, terms)
+    if vendor == "mysql":
+        return _mysql(products, terms)
+    return _icontains(products, query).annotate(keyword_rank=Value(0.0, output_field=FloatField()))
+
+
+def _icontains(products: QuerySet, query: str) -> QuerySet:
+    """The last resort: every word must appear in the SKU, a name, a description or the category."""
+    condition = Q()
+    for word in normalize(query).split()[:8]:
+        condition &= _icontains_word(word)
+    return products.filter(condition)
+
+
+def _icontains_word(word: str) -> Q:
+    return (
+        Q(sku__iexact=word)
+        | Q(name__icontains=word)
+        | Q(name_en__icontains=word)
+        | Q(description__icontains=word)
+        | Q(description_en__icontains=word)
+        | Q(category__name__icontains=word)
+        | Q(category__name_en__icontains=word)
+    )
+
+
+# PostgreSQL: tsvector ('simple' over latin words and CJK grams, see schema.py) + pg_trgm on the names.
+
+
+def _postgresql(products: QuerySet, terms: list[str]) -> QuerySet:
+    tsquery = postgres_tsquery(terms)
+    latin = " ".join(term for term in terms if not is_cjk(term))
+    if latin:
+        # A near spelling of the names (word_similarity >= pg_trgm.word_similarity_threshold, 0.6).
+        condition = RawSQL(
+            """("catalog_product"."search_vector" @@ %s::tsquery
+                OR ("catalog_product"."name" || ' ' || "catalog_product"."name_en") %%> %s)""",
+            [tsquery, latin],
+            output_field=BooleanField(),
+        )
+        rank = RawSQL(
+            """(CASE WHEN "catalog_product"."search_vector" @@ %s::tsquery THEN 1 ELSE 0 END
+                + ts_rank_cd("catalog_product"."search_vector", %s::tsquery)
+                + word_similarity(%s, "catalog_product"."name" || ' ' || "catalog_product"."name_en"))""",
+            [tsquery, tsquery, latin],
+            output_field=FloatField(),
+        )
+    else:
+        condition = RawSQL(
+            """"catalog_product"."search_vector" @@ %s::tsquery""", [tsquery], output_field=BooleanField()
+        )
+        rank = RawSQL(
+            """ts_rank_cd("catalog_product"."search_vector", %s::tsquery)""", [tsquery], output_field=FloatField()
+        )
+    return products.filter(condition).annotate(keyword_rank=rank)
+
+
+# SQLite: FTS5 with the trigram tokenizer; shorter terms expand to the trigrams that contain them.
+
+
+@functools.cache
+def _sqlite_fts_exists(name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = %s", [schema.FTS_TABLE])
+        return cursor.fetchone() is not None
+
+
+def _sqlite_ready() -> bool:
+    return _sqlite_fts_exists(str(connection.settings_dict["NAME"]))
+
+
+def _sqlite_expand(term: str) -> list[str] | None:
+    """Return the indexed trigrams containing a one- or two-character term (None: too many)."""
+    patterns = [term + "?" * (3 - len(term))]
+    patterns += ["?" + term + "?" * (2 - len(term)), "??" + term] if len(term) == 1 else ["?" + term]
+    glob_escaped = [pattern.replace("[", "[[]").replace("*", "[*]") for pattern in patterns]
+    where = " OR ".join(["term GLOB %s"] * len(patterns))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT term FROM {schema.FTS_VOCAB} WHERE {where} LIMIT {SQLITE_MAX_EXPANSION + 1}",  # noqa: S608
+            glob_escaped,
+        )
+        found = [row[0] for row in cursor.fetchall()]
+    return None if len(found) > SQLITE_MAX_EXPANSION else found
+
+
+def _sqlite(products: QuerySet, terms: list[str]) -> QuerySet:
+    parts, fallback = [], Q()
+    for term in terms:
+        if len(term) >= 3:
+            parts.append(sqlite_phrase(term))
+            continue
+        expanded = _sqlite_expand(term)
+        if expanded is None:
+            fallback &= _icontains_word(term)
+        elif not expanded:
+            return products.none().annotate(keyword_rank=Value(0.0, output_field=FloatField()))
+        else:
+            parts.append("(" + " OR ".join(sqlite_phrase(trigram) for trigram in expanded) + ")")
+    if not parts:
+        return products.filter(fallback).annotate(keyword_rank=Value(0.0, output_field=FloatField()))
+    fts = schema.FTS_TABLE
+    # A join with the FTS table (ranked by bm25) is not expressible otherwise; the query is a parameter.
+    return products.filter(fallback).extra(  # noqa: S610
+        tables=[fts],
+        where=[f'{fts}.rowid = "catalog_product"."id"', f"{fts} MATCH %s"],
+        params=[" AND ".join(parts)],
+        select={"keyword_rank": f"-{fts}.rank"},
+    )
+
+
+# MariaDB/MySQL: FULLTEXT (boolean mode) over the ASCII-encoded document of catalog.search.text.
+
+
+def _mysql(products: QuerySet, terms: list[str]) -> QuerySet:
+    # Boolean-mode relevance hardly ranks, so a product whose names hold every term comes first.
+    table = "catalog_productsearchdocument"
+    document = f"MATCH({table}.names, {table}.body) AGAINST (%s IN BOOLEAN MODE)"
+    names = f"MATCH({table}.names) AGAINST (%s IN BOOLEAN MODE)"
+    query = mysql_boolean_query(terms)
+    return products.extra(  # noqa: S610  (a join ranked by MATCH; the query is a parameter)
+        tables=[table],
+        where=[f"{table}.product_id = `catalog_product`.`id`", document],
+        params=[query],
+        select={"keyword_rank": f"10 * {names} + {document}"},
+        select_params=[query, query],
+    )
