@@ -2,9 +2,12 @@
 
 from functools import wraps
 
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
+from django.utils.decorators import sync_and_async_middleware
 
 
+@sync_and_async_middleware
 def content_security_policy(get_response):
     """Send the shop's Content-Security-Policy unless a view chose its own.
 
@@ -12,10 +15,19 @@ def content_security_policy(get_response):
     model or a product description smuggles into a page can neither run script nor load a remote image.
     """
 
-    def middleware(request):
-        response = get_response(request)
-        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
-        return response
+    if iscoroutinefunction(get_response):  # stay async under ASGI: no thread hop per request
+
+        async def middleware(request):
+            response = await get_response(request)
+            response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+            return response
+
+    else:
+
+        def middleware(request):
+            response = get_response(request)
+            response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+            return response
 
     return middleware
 
