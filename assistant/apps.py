@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AssistantConfig(AppConfig):
     name = "assistant"
     verbose_name = _("Shopping assistant")
+
+    def ready(self):
+        from assistant import signals  # noqa: F401

@@ -64,6 +64,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.guest_token: str | None = None
         self.conversation_id: str | None = None
         self.turn: asyncio.Task | None = None
+        self.busy = False  # a turn is under way: from its message until its `done` is sent
         self.frames = 0
         self.language = language_of(self.scope)
         await self.accept()
@@ -149,10 +150,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not isinstance(text, str) or not (conversation_id is None or isinstance(conversation_id, str)):
             await self.send_error("invalid", _("A message needs a text (and may name a conversation_id)."))
             return
-        if self.turn is not None and not self.turn.done():
+        if self.busy:
             await self.send_error("busy", _("Please wait for the answer to your last message."))
             return
-        guest_token = None if self.signed_in else await self._guest_token()
+        self.busy = True
+        try:
+            guest_token = None if self.signed_in else await self._guest_token()
+        except BaseException:
+            self.busy = False
+            raise
         self.turn = asyncio.create_task(self._run_turn(text, conversation_id or None, guest_token))
 
     async def _run_turn(self, text: str, conversation_id: str | None, guest_token: str | None) -> None:
@@ -167,6 +173,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 ):
                     if event["type"] == "conversation":
                         self.conversation_id = event["id"]
+                    elif event["type"] == "done":
+                        self.busy = False  # the client may send its next message as soon as it sees this
                     await self.send_event(event)
             except asyncio.CancelledError:
                 raise
@@ -174,6 +182,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 logger.exception("chat turn failed")
                 await self.send_error("internal_error", _("Something went wrong. Please try again."))
                 await self.send_event({"type": "done", "message_id": None})
+            finally:
+                if self.turn is asyncio.current_task():  # not a newer turn begun after this one's `done`
+                    self.busy = False
 
     async def on_confirm(self, frame: dict) -> None:
         await self._answer_confirmation(frame, confirm)

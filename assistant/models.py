@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +43,9 @@ class Conversation(models.Model):
 
     def __str__(self):
         return self.title or str(self.public_id)
+
+    def get_absolute_url(self):
+        return reverse("assistant:conversation_detail", args=[self.public_id])
 
 
 class Message(models.Model):

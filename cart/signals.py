@@ -1,9 +1,13 @@
 from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from cart.services import cart_merge
 
 GUEST_CART_SESSION_KEY = "guest_cart_token"
+
+# Sent with `user` and `token` once a guest's session token has passed to the account they logged
+# in to: other apps move what else the token owned (the assistant, its conversations).
+guest_token_claimed = Signal()
 
 
 @receiver(user_logged_in)
@@ -13,3 +17,4 @@ def merge_guest_cart(sender, request, user, **kwargs):
         token = request.session.pop(GUEST_CART_SESSION_KEY, None)
         if token:
             cart_merge(user=user, token=token)
+            guest_token_claimed.send(sender=merge_guest_cart, user=user, token=token)

@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("catalog.api.urls")),
     path("cart/", include("cart.api.urls")),
     path("orders/", include("orders.api.urls")),
+    path("", include("assistant.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", allow_inline_styles(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
 ]
@@ -25,6 +26,7 @@ urlpatterns = [
     path("", include("cart.urls")),
     path("", include("orders.urls")),
     path("", include("accounts.urls")),
+    path("", include("assistant.urls")),
 ]
 
 handler404 = "mcpshop_site.api.page_not_found"

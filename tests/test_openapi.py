@@ -104,6 +104,7 @@ JUNK = [
 ]
 
 
+@pytest.mark.django_db(transaction=True)  # the chat endpoints run the ORM in threads of their own
 def test_junk_in_every_documented_body_and_path_is_a_4xx_in_the_error_shape(schema, alice, staff, product):
     """A small schemathesis: random values for every documented field, never a 5xx, always the error shape."""
     rnd = random.Random(5)

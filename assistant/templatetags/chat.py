@@ -1,0 +1,90 @@
+"""The chat widget's configuration, handed to static/js/chat.js in a data attribute (no inline script)."""
+
+import json
+
+from django import template
+from django.conf import settings
+from django.middleware.csrf import get_token
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from cart.signals import GUEST_CART_SESSION_KEY
+from catalog.templatetags.shop import currency_symbol
+
+register = template.Library()
+
+TOOL_LABELS = {
+    "search_products": lambda: _("Searched the catalog"),
+    "get_product": lambda: _("Looked up a product"),
+    "list_categories": lambda: _("Looked at the categories"),
+    "view_cart": lambda: _("Looked at your cart"),
+    "add_to_cart": lambda: _("Changed your cart"),
+    "update_cart_item": lambda: _("Changed your cart"),
+    "remove_from_cart": lambda: _("Changed your cart"),
+    "place_order": lambda: _("Prepared your order"),
+    "list_orders": lambda: _("Looked up your orders"),
+    "get_order": lambda: _("Looked up an order"),
+    "cancel_order": lambda: _("Prepared the cancellation"),
+}
+
+
+def _strings() -> dict:
+    return {
+        "add": _("Add to cart"),
+        "added": _("Added"),
+        "out_of_stock": _("Out of stock"),
+        "confirm": _("Confirm"),
+        "cancel": _("Cancel"),
+        "confirm_order": _("Place this order?"),
+        "confirm_cancel": _("Cancel order #%(id)s?"),
+        "total": _("Total"),
+        "deliver_to": _("Deliver to"),
+        "confirming": _("Confirming…"),
+        "confirmed": _("Confirmed."),
+        "declined": _("Cancelled: nothing was changed."),
+        "order": _("Order #%(id)s"),
+        "view_order": _("View order"),
+        "cart": _("Your cart: %(count)s items, %(total)s"),
+        "cart_empty": _("Your cart is now empty."),
+        "view_cart": _("View cart"),
+        "cart_badge_one": _("1 item in your cart"),
+        "cart_badge_many": _("%(count)s items in your cart"),
+        "thinking": _("The assistant is thinking…"),
+        "connecting": _("Connecting…"),
+        "reconnecting": _("Connection lost. Reconnecting…"),
+        "interrupted": _("(The connection dropped before the answer was complete.)"),
+        "failed": _("Something went wrong. Please try again."),
+        "sign_in": _("Log in"),
+        "you": _("You"),
+        "assistant": _("Assistant"),
+        "welcome": _("Hello! Ask me about products, your cart or your orders, in Chinese or English."),
+        "suggestions": [_("Tea under 100 yuan"), _("What's in my cart?"), _("Where is my order?")],
+        "tool": _("Used %(name)s"),
+        "tools": {name: label() for name, label in TOOL_LABELS.items()},
+    }
+
+
+@register.simple_tag(takes_context=True)
+def chat_config(context) -> str:
+    """Return the widget's configuration as JSON (escaped by the template like any other value)."""
+    request = context["request"]
+    user = request.user
+    signed_in = user.is_authenticated
+    return json.dumps(
+        {
+            "socket": "/ws/chat/",
+            "user": f"u{user.pk}" if signed_in else "guest",
+            "guest_ready": signed_in or bool(request.session.get(GUEST_CART_SESSION_KEY)),
+            "session_url": reverse("assistant:guest_session"),
+            "history_url": reverse("api:conversation-list"),
+            "cart_add_url": reverse("cart:add"),
+            "cart_url": reverse("cart:detail"),
+            "order_url": reverse("orders:detail", args=[0]),
+            "login_url": reverse("accounts:login"),
+            "csrf": get_token(request),
+            "currency": currency_symbol(),
+            "max_chars": settings.ASSISTANT_MAX_INPUT_CHARS,
+            "strings": _strings(),
+        },
+        ensure_ascii=False,
+    )

@@ -1,0 +1,69 @@
+"""The assistant's pages: the shopper's past conversations, and a guest's start of a chat."""
+
+import contextlib
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from assistant.exceptions import ConversationNotFound
+from assistant.models import Message
+from assistant.selectors import conversation_get, conversation_list_for_user, conversation_messages
+from cart.services import new_guest_token
+from cart.signals import GUEST_CART_SESSION_KEY
+
+PAGE_SIZE = 20
+SHOWN_RESULT_CHARS = 2000
+
+
+@login_required
+def conversation_list(request):
+    """The shopper's conversations with the assistant, most recent first."""
+    page = Paginator(conversation_list_for_user(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "assistant/conversation_list.html", {"page": page})
+
+
+def _pretty(text: str) -> str:
+    with contextlib.suppress(TypeError, ValueError):
+        text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+    return text if len(text) <= SHOWN_RESULT_CHARS else text[: SHOWN_RESULT_CHARS - 1] + "…"
+
+
+@login_required
+def conversation_detail(request, conversation_id):
+    """One of the shopper's conversations, tool calls included; anyone else's is a 404."""
+    try:
+        conversation = conversation_get(user=request.user, conversation_id=conversation_id)
+    except ConversationNotFound:
+        raise Http404 from None
+    messages = list(conversation_messages(conversation=conversation))
+    results = {m.tool_call_id: m for m in messages if m.role == Message.Role.TOOL}
+    entries = []
+    for message in messages:
+        if message.role == Message.Role.TOOL:
+            continue  # shown with its call
+        calls = [
+            {
+                "name": call.get("name", ""),
+                "arguments": _pretty(call.get("arguments", "")),
+                "result": _pretty(results[call.get("id")].content) if call.get("id") in results else "",
+            }
+            for call in message.tool_calls or []
+        ]
+        entries.append({"message": message, "calls": calls})
+    return render(request, "assistant/conversation_detail.html", {"conversation": conversation, "entries": entries})
+
+
+@require_POST
+def guest_session(request):
+    """Give a guest their cart token (and so a session cookie) before the chat widget connects.
+
+    A WebSocket cannot set cookies, so the widget asks here first; the chat then uses the same
+    cart as the storefront.
+    """
+    if not request.user.is_authenticated and not request.session.get(GUEST_CART_SESSION_KEY):
+        request.session[GUEST_CART_SESSION_KEY] = new_guest_token()
+    return JsonResponse({"ok": True})
