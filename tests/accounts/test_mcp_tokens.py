@@ -14,6 +14,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import McpToken
 from accounts.services import mcp_token_authenticate, mcp_token_create, mcp_token_revoke
 from mcpshop_site.exceptions import ShopError
+from tests.catalog.test_views import INLINE_CODE
 from tests.conftest import api_client_for, page_client_for
 
 pytestmark = pytest.mark.django_db
@@ -166,6 +167,7 @@ def test_a_shopper_creates_a_token_sees_it_once_with_client_configs_then_revokes
     assert f'value="{plain}"' in html
     assert "http://testserver/mcp" in html and "Bearer " + plain in html and "mcp_stdio" in html
     assert token.scope_list == ["read", "cart"] and token.expires_at is not None
+    assert not INLINE_CODE.search(html)  # the Content-Security-Policy allows no inline code
 
     listed = client.get(url).content.decode()
     assert plain not in listed and token.prefix in listed and "Claude Desktop" in listed

@@ -23,6 +23,7 @@ from cart.services import cart_add_item, cart_get_or_create
 from catalog.services import product_create
 from orders.models import Order
 from orders.services import order_place
+from tests.catalog.test_views import INLINE_CODE
 from tests.conftest import CONTACT, page_client_for
 
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
@@ -252,6 +253,7 @@ async def test_place_order_only_prepares_and_the_shopper_confirms_on_the_shop_s_
     assert (await _confirm_page(bob, url, {"decision": "confirm"})).status_code == 404
     page = await _confirm_page(alice, url)
     assert page.status_code == 200 and "陶瓷马克杯" in page.content.decode() and "¥78.00" in page.content.decode()
+    assert not INLINE_CODE.search(page.content.decode())
     assert not await Order.objects.aexists()
 
     done = await _confirm_page(alice, url, {"decision": "confirm"})
