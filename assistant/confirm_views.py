@@ -5,8 +5,6 @@ shop, sees the summary and can press Confirm: the session proves who clicks, so 
 MCP token cannot confirm on the shopper's behalf.
 """
 
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -16,20 +14,9 @@ from django.views.decorators.http import require_http_methods
 
 from assistant.exceptions import ConfirmationNotFound
 from assistant.models import PendingConfirmation
+from assistant.selectors import confirmation_get_for_user
 from assistant.services import confirmation_decline, confirmation_redeem
 from mcpshop_site.exceptions import ShopError
-
-
-def confirmation_get_for_user(*, user, confirmation_id) -> PendingConfirmation:
-    """Return the user's confirmation by public id (open or settled); anyone else's is not found."""
-    try:
-        public_id = uuid.UUID(str(confirmation_id))
-    except (TypeError, ValueError, AttributeError):
-        raise ConfirmationNotFound() from None
-    confirmation = PendingConfirmation.objects.filter(public_id=public_id, user=user).select_related("order").first()
-    if confirmation is None:
-        raise ConfirmationNotFound()
-    return confirmation
 
 
 @login_required

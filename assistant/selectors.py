@@ -4,8 +4,8 @@ import uuid
 
 from django.db.models import Count, IntegerField, QuerySet, Subquery, Value
 
-from assistant.exceptions import ConversationNotFound
-from assistant.models import Conversation, Message
+from assistant.exceptions import ConfirmationNotFound, ConversationNotFound
+from assistant.models import Conversation, Message, PendingConfirmation
 from cart.models import Cart, CartItem
 from catalog.exceptions import ProductNotFound
 from catalog.models import Product
@@ -129,3 +129,15 @@ SEARCH_SORTS = {"relevance": "relevance", "price_asc": "price", "price_desc": "-
 def product_search(*, query: str = "", sort: str = "relevance", **filters) -> SearchResults:
     """Return the shop's hybrid search (words and meaning, catalog.search), best matches first for `relevance`."""
     return catalog_search(query=query, mode="hybrid", sort=SEARCH_SORTS.get(sort, "relevance"), **filters)
+
+
+def confirmation_get_for_user(*, user, confirmation_id) -> PendingConfirmation:
+    """Return the user's confirmation by public id (open or settled); anyone else's is not found."""
+    try:
+        public_id = uuid.UUID(str(confirmation_id))
+    except (TypeError, ValueError, AttributeError):
+        raise ConfirmationNotFound() from None
+    confirmation = PendingConfirmation.objects.filter(public_id=public_id, user=user).select_related("order").first()
+    if confirmation is None:
+        raise ConfirmationNotFound()
+    return confirmation
