@@ -27,10 +27,11 @@ from cart.signals import GUEST_CART_SESSION_KEY
 
 logger = logging.getLogger(__name__)
 
-MAX_FRAME_BYTES = 8 * 1024  # larger frames are refused unread: close code 1009 ("message too big")
+MAX_FRAME_BYTES = 8 * 1024  # larger frames are refused unread, and the socket closed
 MAX_TOKEN_CHARS = 2048
-CLOSE_TOO_BIG = 1009
-CLOSE_UNAUTHORIZED = 4401  # the application range (4000-4999), after HTTP's 401
+# Close codes from the application range (servers such as daphne refuse to send 1009 for an app):
+CLOSE_TOO_BIG = 4009  # after 1009, "message too big"
+CLOSE_UNAUTHORIZED = 4401  # after HTTP's 401
 
 
 def user_from_access_token(raw: str):

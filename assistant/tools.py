@@ -463,7 +463,7 @@ def place_order(
     rows = [_line_data(item) for item in items]
     summary = {
         "lines": [
-            {key: row[key] for key in ("sku", "name", "quantity", "unit_price_cents", "line_total_cents")}
+            {key: row[key] for key in ("sku", "name", "name_en", "quantity", "unit_price_cents", "line_total_cents")}
             for row in rows
         ],
         "total_cents": sum(row["line_total_cents"] for row in rows),

@@ -6,6 +6,7 @@ from django import template
 from django.conf import settings
 from django.middleware.csrf import get_token
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cart.signals import GUEST_CART_SESSION_KEY
@@ -79,6 +80,8 @@ def chat_config(context) -> str:
             "history_url": reverse("api:conversation-list"),
             "cart_add_url": reverse("cart:add"),
             "cart_url": reverse("cart:detail"),
+            "product_url": reverse("catalog:product", args=["0"]),
+            "language": get_language(),
             "order_url": reverse("orders:detail", args=[0]),
             "login_url": reverse("accounts:login"),
             "csrf": get_token(request),

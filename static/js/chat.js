@@ -315,7 +315,8 @@
     (summary.lines || []).forEach(function (line) {
       var item = lines.appendChild(el("li"));
       var total = line.line_total_cents !== undefined ? line.line_total_cents : line.unit_price_cents * line.quantity;
-      item.appendChild(el("span", null, line.name + " × " + line.quantity));
+      var name = (/^en/.test(config.language) && line.name_en) || line.name;
+      item.appendChild(el("span", null, name + " × " + line.quantity));
       item.appendChild(el("span", null, money(total)));
     });
     var total = card.appendChild(el("p", "chat-confirm-total"));
@@ -556,6 +557,29 @@
     return true;
   }
 
+  /* Return the product cards a stored search_products / get_product result showed (without pictures). */
+  function storedProducts(message) {
+    if (message.tool_name !== "search_products" && message.tool_name !== "get_product") return [];
+    var result;
+    try {
+      result = JSON.parse(message.content);
+    } catch (error) {
+      return [];
+    }
+    var rows = result.products || (result.product ? [result.product] : []);
+    var english = /^en/.test(config.language);
+    return rows.map(function (row) {
+      return {
+        sku: row.sku,
+        name: (english && row.name_en) || row.name,
+        price_cents: row.price_cents,
+        stock: row.stock,
+        image_url: "",
+        url: config.product_url.replace(/\/0\/$/, "/" + encodeURIComponent(row.sku) + "/"),
+      };
+    });
+  }
+
   function loadHistory() {
     if (!conversationId) return Promise.resolve();
     return fetch(config.history_url + encodeURIComponent(conversationId), {
@@ -580,6 +604,8 @@
             (message.tool_calls || []).forEach(function (call) {
               addNote(toolLabel(call.name), "chat-tool").setAttribute("aria-hidden", "true");
             });
+          } else if (message.role === "tool") {
+            addProducts(storedProducts(message));
           }
         });
         log.scrollTop = log.scrollHeight;
