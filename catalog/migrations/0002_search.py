@@ -19,13 +19,19 @@ def install_search(apps, schema_editor):
             names = " ".join(
                 part
                 for part in (
-                    product.sku, product.name, product.name_en, category.name, category.name_en,
+                    product.sku,
+                    product.name,
+                    product.name_en,
+                    category.name,
+                    category.name_en,
                     *((category.parent.name, category.parent.name_en) if category.parent_id else ()),
                 )
                 if part
             )
             body = f"{product.description} {product.description_en}"
-            ProductSearchDocument.objects.create(product_id=product.pk, names=mysql_tokens(names), body=mysql_tokens(body))
+            ProductSearchDocument.objects.create(
+                product_id=product.pk, names=mysql_tokens(names), body=mysql_tokens(body)
+            )
 
 
 def uninstall_search(apps, schema_editor):
@@ -35,51 +41,71 @@ def uninstall_search(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProductEmbedding',
+            name="ProductEmbedding",
             fields=[
-                ('product', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='embedding', serialize=False, to='catalog.product', verbose_name='product')),
-                ('model', models.CharField(max_length=120, verbose_name='embedding model')),
-                ('dims', models.PositiveSmallIntegerField(verbose_name='dimensions')),
-                ('source_hash', models.CharField(max_length=40, verbose_name='source hash')),
-                ('vector', models.BinaryField(null=True, verbose_name='vector')),
-                ('revision', models.PositiveBigIntegerField(db_index=True, verbose_name='revision')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
+                (
+                    "product",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="embedding",
+                        serialize=False,
+                        to="catalog.product",
+                        verbose_name="product",
+                    ),
+                ),
+                ("model", models.CharField(max_length=120, verbose_name="embedding model")),
+                ("dims", models.PositiveSmallIntegerField(verbose_name="dimensions")),
+                ("source_hash", models.CharField(max_length=40, verbose_name="source hash")),
+                ("vector", models.BinaryField(null=True, verbose_name="vector")),
+                ("revision", models.PositiveBigIntegerField(db_index=True, verbose_name="revision")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
             ],
             options={
-                'verbose_name': 'product embedding',
-                'verbose_name_plural': 'product embeddings',
+                "verbose_name": "product embedding",
+                "verbose_name_plural": "product embeddings",
             },
         ),
         migrations.CreateModel(
-            name='ProductSearchDocument',
+            name="ProductSearchDocument",
             fields=[
-                ('product', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, primary_key=True, related_name='search_document', serialize=False, to='catalog.product', verbose_name='product')),
-                ('names', models.TextField(verbose_name='names')),
-                ('body', models.TextField(verbose_name='descriptions')),
+                (
+                    "product",
+                    models.OneToOneField(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        primary_key=True,
+                        related_name="search_document",
+                        serialize=False,
+                        to="catalog.product",
+                        verbose_name="product",
+                    ),
+                ),
+                ("names", models.TextField(verbose_name="names")),
+                ("body", models.TextField(verbose_name="descriptions")),
             ],
             options={
-                'verbose_name': 'product search document',
-                'verbose_name_plural': 'product search documents',
+                "verbose_name": "product search document",
+                "verbose_name_plural": "product search documents",
             },
         ),
         migrations.CreateModel(
-            name='SearchIndex',
+            name="SearchIndex",
             fields=[
-                ('name', models.CharField(max_length=32, primary_key=True, serialize=False, verbose_name='name')),
-                ('model', models.CharField(blank=True, max_length=120, verbose_name='embedding model')),
-                ('dims', models.PositiveSmallIntegerField(default=0, verbose_name='dimensions')),
-                ('revision', models.PositiveBigIntegerField(default=0, verbose_name='revision')),
+                ("name", models.CharField(max_length=32, primary_key=True, serialize=False, verbose_name="name")),
+                ("model", models.CharField(blank=True, max_length=120, verbose_name="embedding model")),
+                ("dims", models.PositiveSmallIntegerField(default=0, verbose_name="dimensions")),
+                ("revision", models.PositiveBigIntegerField(default=0, verbose_name="revision")),
             ],
             options={
-                'verbose_name': 'search index',
-                'verbose_name_plural': 'search indexes',
+                "verbose_name": "search index",
+                "verbose_name_plural": "search indexes",
             },
         ),
         migrations.RunPython(install_search, uninstall_search),

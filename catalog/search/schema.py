@@ -209,44 +209,59 @@ def install_pgvector(cursor) -> None:
                 f"Could not create the pgvector extension ({error}). Ask a superuser to run "
                 "`CREATE EXTENSION vector;` in this database, or set PGVECTOR=off."
             ) from error
-    cursor.execute("ALTER TABLE catalog_productembedding ADD COLUMN IF NOT EXISTS embedding vector")
+    if not _has_embedding_column(cursor):
+        cursor.execute("ALTER TABLE catalog_productembedding ADD COLUMN embedding vector")
+
+
+def _has_embedding_column(cursor) -> bool:
+    cursor.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_name = 'catalog_productembedding' "
+        "AND column_name = 'embedding' AND table_schema = current_schema()"
+    )
+    return cursor.fetchone() is not None
 
 
 def pgvector_ready(connection) -> bool:
     """Return whether catalog_productembedding has its pgvector column."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM information_schema.columns WHERE table_name = 'catalog_productembedding' "
-            "AND column_name = 'embedding' AND table_schema = current_schema()"
-        )
-        return cursor.fetchone() is not None
+        return _has_embedding_column(cursor)
 
 
 def hnsw_index_name(dims: int) -> str:
     return f"catalog_productembedding_hnsw_{dims}"
 
 
+def _hnsw_indexes(cursor) -> list[str]:
+    cursor.execute(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'catalog_productembedding' "
+        "AND indexname LIKE 'catalog_productembedding_hnsw_%'"
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
 def ensure_hnsw_index(connection, dims: int) -> None:
     """Create the HNSW (cosine) index for vectors of `dims` dimensions, dropping any other size's."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'catalog_productembedding' "
-            "AND indexname LIKE 'catalog_productembedding_hnsw_%'"
-        )
-        for (name,) in cursor.fetchall():
+        existing = _hnsw_indexes(cursor)
+        if existing == [hnsw_index_name(dims)]:
+            return
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no DDL while deferred checks are pending
+        for name in existing:
             if name != hnsw_index_name(dims):
-                cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
-        cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {hnsw_index_name(int(dims))} ON catalog_productembedding "
-            f"USING hnsw ((embedding::vector({int(dims)})) vector_cosine_ops)"
-        )
+                cursor.execute(f'DROP INDEX "{name}"')
+        if hnsw_index_name(dims) not in existing:
+            # Partial: rows of another size (a rebuild's deleted rows that an older snapshot may
+            # still see) are never cast, and queries say `dims = N` to use it.
+            cursor.execute(
+                f"CREATE INDEX {hnsw_index_name(int(dims))} ON catalog_productembedding "
+                f"USING hnsw ((embedding::vector({int(dims)})) vector_cosine_ops) WHERE dims = {int(dims)}"
+            )
 
 
 def drop_hnsw_indexes(connection) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'catalog_productembedding' "
-            "AND indexname LIKE 'catalog_productembedding_hnsw_%'"
-        )
-        for (name,) in cursor.fetchall():
-            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+        existing = _hnsw_indexes(cursor)
+        if existing:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for name in existing:
+            cursor.execute(f'DROP INDEX "{name}"')

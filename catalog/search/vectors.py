@@ -230,16 +230,18 @@ def _pgvector_nearest(vector: np.ndarray, *, state: SearchIndex, filter_sql: tup
     dims = int(state.dims)
     where, params = filter_sql
     literal = _vector_literal(vector)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        # Session settings (the same for every search on this connection): a wide enough beam, and
+        # iterative scans so that filters applied after the index still leave k rows.
         cursor.execute(
-            "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+            "SELECT set_config('hnsw.ef_search', %s, false), set_config('hnsw.iterative_scan', 'relaxed_order', false)",
             [str(max(HNSW_EF_SEARCH, k))],
         )
         # dims is an int and `where` is built from constants by Filters.sql(); values are parameters.
         sql = (
             f"SELECT e.product_id, e.embedding::vector({dims}) <=> %s::vector({dims}) AS distance "  # noqa: S608
             "FROM catalog_productembedding e JOIN catalog_product p ON p.id = e.product_id "
-            f"WHERE {where} ORDER BY distance LIMIT %s"
+            f"WHERE e.dims = {dims} AND {where} ORDER BY distance LIMIT %s"
         )
         cursor.execute(sql, [literal, *params, k])
         rows = sorted(cursor.fetchall(), key=lambda row: row[1])  # relaxed order: sort the few rows exactly

@@ -313,23 +313,26 @@ def test_embed_products_shows_progress_and_resumes_with_the_missing_and_changed_
 # PostgreSQL: pgvector where it exists, a clear error where it is required and missing -------------
 
 
-def test_pgvector_holds_the_vectors_and_the_hnsw_index_answers(embedded):
+@pytest.mark.django_db(transaction=True)
+def test_pgvector_holds_the_vectors_and_the_hnsw_index_answers(category):
     if not vectors.uses_pgvector():
         pytest.skip("pgvector is used on PostgreSQL with PGVECTOR on")
+    flask = product_create(sku="FLASK", name="保温壶", name_en="Vacuum Flask", category=category, price_cents=1)
+    product_create(sku="MUG", name="马克杯", name_en="Ceramic Mug", category=category, price_cents=1)
+    vectors.embed_products(Product.objects.values_list("pk", flat=True))
     vectors.finish(vectors.get_backend())
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM catalog_productembedding WHERE embedding IS NOT NULL AND vector IS NULL")
-        assert cursor.fetchone()[0] == len(embedded)
+        assert cursor.fetchone()[0] == 2
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
-            "EXPLAIN SELECT product_id FROM catalog_productembedding "
-            "ORDER BY embedding::vector(384) <=> (SELECT embedding FROM catalog_productembedding LIMIT 1)::vector(384) "
-            "LIMIT 5"
+            "EXPLAIN SELECT product_id FROM catalog_productembedding WHERE dims = 384 ORDER BY "
+            "embedding::vector(384) <=> (SELECT embedding FROM catalog_productembedding LIMIT 1)::vector(384) LIMIT 5"
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "catalog_productembedding_hnsw_384" in plan
-    assert search("something to keep my coffee hot", mode="semantic")[0] == "FLASK"
+    assert search("something to keep my coffee hot", mode="semantic")[0] == flask.sku
 
 
 def test_postgresql_without_pgvector_is_refused_clearly_unless_pgvector_is_off():
