@@ -34,8 +34,11 @@ def database_url() -> str:
     scheme = {"postgresql": "postgres", "mysql": "mysql"}[engine]
     user = quote(settings["USER"] or "")
     password = f":{quote(settings['PASSWORD'])}" if settings["PASSWORD"] else ":" if scheme == "mysql" else ""
+    host = settings["HOST"] or settings.get("OPTIONS", {}).get("host") or "127.0.0.1"
+    if host.startswith("/"):  # a unix socket directory (embedded PostgreSQL) goes in as an option
+        return f"{scheme}://{user}{password}@/{settings['NAME']}?host={host}"
     port = settings["PORT"] or {"postgres": 5432, "mysql": 3306}[scheme]
-    return f"{scheme}://{user}{password}@{settings['HOST'] or '127.0.0.1'}:{port}/{settings['NAME']}"
+    return f"{scheme}://{user}{password}@{host}:{port}/{settings['NAME']}"
 
 
 def server_env(**extra) -> dict:

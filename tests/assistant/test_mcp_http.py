@@ -4,6 +4,7 @@ The server process shares the test database: shoppers and tokens are made with t
 what the calls changed is read back from the database.
 """
 
+import asyncio
 import json
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -14,6 +15,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import McpToken
 from accounts.services import mcp_token_create, mcp_token_revoke
@@ -153,6 +155,24 @@ async def test_another_shopper_s_cart_is_untouched_and_a_smuggled_user_id_is_ref
         )
     assert await cart_of(alice) == [("MUG-01", 1)] and await cart_of(bob) == []
     assert (await Order.objects.aget(pk=bobs.pk)).status == Order.Status.PENDING
+
+
+async def test_concurrent_adds_over_mcp_and_rest_make_one_line_with_every_unit(live, alice, shop, async_db):
+    token, jwt = await token_for(alice), str(await sync_to_async(AccessToken.for_user)(alice))
+
+    async def over_mcp():
+        async with connect(live, token) as client:
+            for _ in range(3):
+                assert data(await client.call_tool("add_to_cart", {"sku": "MUG-01"}))["added"]
+
+    async def over_rest():
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {jwt}"}, timeout=30) as http:
+            for _ in range(3):
+                added = await http.post(f"{live.url}/api/cart/", json={"sku": "MUG-01", "quantity": 1})
+                assert added.status_code in (200, 201), added.text
+
+    await asyncio.gather(*(over_mcp() for _ in range(4)), *(over_rest() for _ in range(2)))
+    assert await cart_of(alice) == [("MUG-01", 18)]
 
 
 async def test_a_read_only_token_cannot_change_the_cart(live, alice, shop, async_db):
