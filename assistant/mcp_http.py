@@ -276,7 +276,12 @@ class McpGate:
             return await _json(413, body)(scope, receive, send)
 
         plain = _bearer(headers)
-        access, retry_after = await self.verifier.verify_and_count(plain) if plain else (None, None)
+        try:
+            access, retry_after = await self.verifier.verify_and_count(plain) if plain else (None, None)
+        except Exception:  # the database is away: say so, and let the client retry
+            logger.exception("MCP token check failed")
+            body = {"error": "temporarily_unavailable", "error_description": "Please try again shortly."}
+            return await _json(503, body, {"Retry-After": "5"})(scope, receive, send)
         if access is None:
             return await self.unauthorized(scope, headers, presented=bool(plain))(scope, receive, send)
         if retry_after is not None:

@@ -19,6 +19,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import McpToken
 from accounts.services import mcp_token_create, mcp_token_revoke
+from assistant.mcp_http import McpGate
 from assistant.models import PendingConfirmation
 from assistant.tools import TOOLS
 from cart.models import CartItem
@@ -284,11 +285,45 @@ async def test_each_token_has_a_rate_limit(live, alice, async_db):
     assert (await post(live, token=other)).status_code == 200
 
 
+async def test_a_database_outage_during_the_token_check_is_a_503_not_a_crash(monkeypatch):
+    gate = McpGate(app=None)
+
+    async def database_away(token):
+        raise ConnectionError("database restarting")
+
+    monkeypatch.setattr(gate.verifier, "verify_and_count", database_away)
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [(b"host", b"127.0.0.1:8000"), (b"authorization", b"Bearer mcps_x"), (b"content-length", b"2")]
+    scope = {"type": "http", "method": "POST", "path": "/mcp", "headers": headers, "scheme": "http"}
+    await gate(scope, receive, send)
+    assert sent[0]["status"] == 503 and (b"retry-after", b"5") in sent[0]["headers"]
+
+
 async def test_the_rest_of_the_shop_is_served_as_before(live, shop, async_db):
     async with httpx2.AsyncClient() as http:
         assert (await http.get(f"{live.url}/products/TEA-LJ/")).status_code == 200
         assert (await http.get(f"{live.url}/api/products/TEA-LJ")).json()["sku"] == "TEA-LJ"
         assert (await http.get(f"{live.url}/mcpx")).status_code == 404
+
+
+async def test_stateless_mode_serves_each_request_on_its_own(alice, shop, async_db):
+    server = await sync_to_async(LiveServer, thread_sensitive=False)("daphne", MCP_STATELESS="1")
+    try:
+        opened = await post(server, token=await token_for(alice))
+        assert opened.status_code == 200 and "mcp-session-id" not in opened.headers
+        async with connect(server, await token_for(alice)) as client:
+            assert data(await client.call_tool("add_to_cart", {"sku": "MUG-01"}))["added"]
+            assert data(await client.call_tool("view_cart", {}))["count"] == 1
+    finally:
+        await sync_to_async(server.stop, thread_sensitive=False)()
+    assert await cart_of(alice) == [("MUG-01", 1)]
 
 
 # uvicorn: the ASGI lifespan starts and stops the session manager -----------------------------------
