@@ -11,11 +11,12 @@ and the prompt read. Buying keeps the shopper in the loop: `place_order` and `ca
 the summary and a link to a page of the shop where the signed-in shopper confirms.
 """
 
+import inspect
 import json
 import logging
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -30,7 +31,7 @@ from mcp_types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, TextConte
 from pydantic import Field
 
 from assistant.mcp_db import database_threads
-from assistant.tools import TOOLS, Tool, ToolContext, call_tool, money
+from assistant.tools import TOOLS, Tool, ToolContext, call_tool, get_tool, money
 from catalog.selectors import product_list
 
 logger = logging.getLogger(__name__)
@@ -234,7 +235,7 @@ async def _read_catalog(page) -> str:
 
 async def _read_through_tool(name: str, arguments: dict) -> str:
     identity = current_identity()
-    result = await run_tool(identity, next(t for t in TOOLS if t.name == name), arguments)
+    result = await run_tool(identity, get_tool(name), arguments)
     if "error" in result:
         raise MCPError(code=INVALID_PARAMS, message=result["error"]["message"], data=result["error"])
     return _as_json(result)
@@ -263,7 +264,10 @@ async def cart() -> str:
     return await _read_through_tool("view_cart", {})
 
 
-def shopping(goal: str = "", budget: str = "") -> str:
+def shopping(
+    goal: Annotated[str, Field(description="What you are looking for, e.g. 'green tea as a gift'.")] = "",
+    budget: Annotated[str, Field(description="How much you want to spend, e.g. '200 yuan'.")] = "",
+) -> str:
     """Shop at MCPshop for the token's owner: find products, fill the cart, prepare an order to confirm."""
     wish = goal.strip() or "something useful for everyday life"
     budget_line = f" My budget is {budget.strip()}." if budget.strip() else ""
@@ -298,11 +302,13 @@ def build_server(*, bound: McpIdentity | None = None, still_valid=None) -> MCPSe
     # the no-op spans cost a tenth of a millisecond per request (B10).
     server.middleware[:] = [m for m in server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"]
     json_type = "application/json"
-    server.add_resource(
-        FunctionResource.from_function(catalog, uri="shop://products", name="products_all", mime_type=json_type)
-    )
+    for uri, name, function in (("shop://products", "products_all", catalog), ("shop://cart", "cart", cart)):
+        server.add_resource(
+            FunctionResource.from_function(
+                function, uri=uri, name=name, description=inspect.getdoc(function), mime_type=json_type
+            )
+        )
     server.resource("shop://products{?page}", name="products_page", mime_type=json_type)(catalog_page)
     server.resource("shop://products/{sku}", name="product", mime_type=json_type)(product)
-    server.add_resource(FunctionResource.from_function(cart, uri="shop://cart", name="cart", mime_type=json_type))
     server.prompt(name="shopping", title="Go shopping")(shopping)
     return server

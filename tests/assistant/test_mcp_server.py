@@ -177,8 +177,12 @@ async def test_a_crashing_tool_is_an_error_result_without_details(alice, shop, a
 async def test_resources_list_the_catalog_a_product_and_the_cart(alice, shop, async_db):
     await fill(alice, (shop["TEA-LJ"], 2))
     async with connect(alice) as client:
-        resources = {resource.name: str(resource.uri) for resource in (await client.list_resources()).resources}
-        assert resources == {"products_all": "shop://products", "cart": "shop://cart"}
+        listed = (await client.list_resources()).resources
+        assert {resource.name: str(resource.uri) for resource in listed} == {
+            "products_all": "shop://products",
+            "cart": "shop://cart",
+        }
+        assert all(resource.description and "\n    " not in resource.description for resource in listed)
         templates = {t.name: t.uri_template for t in (await client.list_resource_templates()).resource_templates}
         assert templates == {"products_page": "shop://products{?page}", "product": "shop://products/{sku}"}
 
@@ -222,6 +226,10 @@ async def test_the_shopping_prompt_explains_the_confirmation(alice, async_db):
     async with connect(alice) as client:
         prompts = (await client.list_prompts()).prompts
         assert [prompt.name for prompt in prompts] == ["shopping"]
+        assert [(argument.name, bool(argument.description)) for argument in prompts[0].arguments] == [
+            ("goal", True),
+            ("budget", True),
+        ]
         result = await client.get_prompt("shopping", {"goal": "green tea", "budget": "200 yuan"})
     text = result.messages[0].content.text
     assert "green tea" in text and "200 yuan" in text and "confirm_url" in text
