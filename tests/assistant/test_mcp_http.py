@@ -313,6 +313,19 @@ async def test_the_rest_of_the_shop_is_served_as_before(live, shop, async_db):
         assert (await http.get(f"{live.url}/mcpx")).status_code == 404
 
 
+async def test_simultaneous_first_requests_start_one_session_manager(alice, async_db):
+    server = await sync_to_async(LiveServer, thread_sensitive=False)("daphne", LOG_LEVEL="INFO")
+    try:
+        token = await token_for(alice)
+        first = await asyncio.gather(*(post(server, token=token) for _ in range(10)))
+        assert [response.status_code for response in first] == [200] * 10
+        assert len({response.headers["mcp-session-id"] for response in first}) == 10
+    finally:
+        errors = await sync_to_async(server.stop, thread_sensitive=False)()
+    assert errors.count("MCP session manager started") == 1 and "Traceback" not in errors
+    assert errors.count("MCP session manager stopped") == 1  # stopped with the reactor
+
+
 async def test_stateless_mode_serves_each_request_on_its_own(alice, shop, async_db):
     server = await sync_to_async(LiveServer, thread_sensitive=False)("daphne", MCP_STATELESS="1")
     try:
