@@ -188,7 +188,13 @@ class McpGate:
         except BaseException as error:
             if not ready.done():
                 ready.set_exception(error)
+            elif not isinstance(error, asyncio.CancelledError):
+                logger.exception("MCP session manager failed")
             raise
+        finally:
+            if self.session_manager is manager:  # it ended on its own: the next request starts a new one
+                self.session_manager = None
+                self._runner = None
 
     async def stop(self) -> None:
         """Close every MCP session and stop the session manager (a new one starts on the next request)."""

@@ -306,6 +306,22 @@ async def test_a_database_outage_during_the_token_check_is_a_503_not_a_crash(mon
     assert sent[0]["status"] == 503 and (b"retry-after", b"5") in sent[0]["headers"]
 
 
+async def test_a_session_manager_that_ended_on_its_own_is_replaced_on_the_next_request():
+    gate = McpGate(app=None)
+    await gate.start()
+    first = gate.session_manager
+    gate._stop.set()  # as if it had ended without stop()
+    for _ in range(50):
+        if gate.session_manager is None:
+            break
+        await asyncio.sleep(0.02)
+    assert gate.session_manager is None
+    await gate.start()
+    assert gate.session_manager is not None and gate.session_manager is not first
+    await gate.stop()
+    assert gate.session_manager is None
+
+
 async def test_the_rest_of_the_shop_is_served_as_before(live, shop, async_db):
     async with httpx2.AsyncClient() as http:
         assert (await http.get(f"{live.url}/products/TEA-LJ/")).status_code == 200
