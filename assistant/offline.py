@@ -473,7 +473,7 @@ ERRORS = {
 
 
 STATUSES = {
-    "PENDING": ("待付款", "Pending payment"),
+    "PENDING": ("待支付", "Pending payment"),
     "PAID": ("已付款", "Paid"),
     "SHIPPED": ("已发货", "Shipped"),
     "DELIVERED": ("已送达", "Delivered"),
