@@ -2,6 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from assistant.models import Conversation, Message
+from cart.api.serializers import CartLineSerializer, CartSerializer
 
 
 class TextField(serializers.CharField):
@@ -24,21 +25,13 @@ class ChatRequestSerializer(serializers.Serializer):
     )
 
 
-class ChatCartLineSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    sku = serializers.CharField()
-    name = serializers.CharField()
-    quantity = serializers.IntegerField()
-    unit_price_cents = serializers.IntegerField()
-    line_total_cents = serializers.IntegerField()
+class ChatCartLineSerializer(CartLineSerializer):
     image_url = serializers.CharField()
     url = serializers.CharField()
 
 
-class ChatCartSerializer(serializers.Serializer):
+class ChatCartSerializer(CartSerializer):
     items = ChatCartLineSerializer(many=True)
-    count = serializers.IntegerField(help_text="How many pieces in all.")
-    total_cents = serializers.IntegerField()
 
 
 class ChatResponseSerializer(serializers.Serializer):
