@@ -437,6 +437,15 @@ def _contact(user, given: dict) -> dict:
     return contact
 
 
+def _awaiting_confirmation(ctx: ToolContext, confirmation, token: str, note: str) -> dict:
+    """Hand the token to the transport (the shopper's Confirm button) and only the summary to the model."""
+    action, summary = str(confirmation.action), confirmation.summary
+    ctx.emit(
+        "confirm_required", token=token, action=action, summary=summary, confirmation_id=str(confirmation.public_id)
+    )
+    return {"status": "awaiting_confirmation", "action": action, "summary": summary, "note": note}
+
+
 @tool(scope="orders")
 def place_order(
     ctx: ToolContext,
@@ -479,19 +488,12 @@ def place_order(
         conversation=ctx.conversation,
         fingerprint=fingerprint,
     )
-    ctx.emit(
-        "confirm_required",
-        token=token,
-        action="place_order",
-        summary=summary,
-        confirmation_id=str(confirmation.public_id),
+    return _awaiting_confirmation(
+        ctx,
+        confirmation,
+        token,
+        "Not placed yet: the shopper must press Confirm in the chat. Tell them to check the summary.",
     )
-    return {
-        "status": "awaiting_confirmation",
-        "action": "place_order",
-        "summary": summary,
-        "note": "Not placed yet: the shopper must press Confirm in the chat. Tell them to check the summary.",
-    }
 
 
 @tool(scope="orders", read_only=True)
@@ -539,19 +541,9 @@ def cancel_order(ctx: ToolContext, order_id: OrderId) -> dict:
         summary=summary,
         conversation=ctx.conversation,
     )
-    ctx.emit(
-        "confirm_required",
-        token=token,
-        action="cancel_order",
-        summary=summary,
-        confirmation_id=str(confirmation.public_id),
+    return _awaiting_confirmation(
+        ctx, confirmation, token, "Not cancelled yet: the shopper must press Confirm in the chat."
     )
-    return {
-        "status": "awaiting_confirmation",
-        "action": "cancel_order",
-        "summary": summary,
-        "note": "Not cancelled yet: the shopper must press Confirm in the chat.",
-    }
 
 
 # Using the registry ------------------------------------------------------------------------------
