@@ -1,7 +1,9 @@
 import itertools
+import os
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -9,6 +11,13 @@ from catalog.models import Category
 from catalog.services import product_create
 
 _serial = itertools.count(1)
+
+# Property-based tests run a small budget by default (seconds, in `make test`); HYPOTHESIS_PROFILE=long
+# runs a thousand examples each for a fuzzing session. Tests that need the database share one test
+# transaction per example, so the per-example deadline is off (a slow CI disk is not a bug).
+hypothesis_settings.register_profile("default", max_examples=30, deadline=None)
+hypothesis_settings.register_profile("long", max_examples=1000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)
