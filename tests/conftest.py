@@ -13,10 +13,10 @@ from catalog.services import product_create
 _serial = itertools.count(1)
 
 # Property-based tests run a small budget by default (seconds, in `make test`); HYPOTHESIS_PROFILE=long
-# runs a thousand examples each for a fuzzing session. Tests that need the database share one test
-# transaction per example, so the per-example deadline is off (a slow CI disk is not a bug).
-hypothesis_settings.register_profile("default", max_examples=30, deadline=None)
-hypothesis_settings.register_profile("long", max_examples=1000, deadline=None)
+# runs a thousand examples each (and longer state machine runs) for a fuzzing session. Tests that need
+# the database share one test transaction per example, so the per-example deadline is off.
+hypothesis_settings.register_profile("default", max_examples=30, stateful_step_count=20, deadline=None)
+hypothesis_settings.register_profile("long", max_examples=1000, stateful_step_count=100, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
