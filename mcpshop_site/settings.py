@@ -229,12 +229,18 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+DEFAULT_EXCEPTION_REPORTER = "mcpshop_site.redaction.ExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "mcpshop_site.redaction.SafeExceptionReporterFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Credentials (bearer tokens, JWTs, MCP tokens, passwords, keys) are masked in every line written.
+    "filters": {"redact_secrets": {"()": "mcpshop_site.redaction.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # Django's own handlers go (its unfiltered DEBUG console; mail_admins, unused: no ADMINS): its records
+    # reach the root handler above.
+    "loggers": {"django": {"level": "INFO"}, "django.db.backends": {"level": "INFO"}},
 }
 
 # Development serves static files straight from the apps (daphne has no runserver static handler).
