@@ -71,3 +71,8 @@ def product_get(*, sku: str, include_inactive: bool = False) -> Product:
 def product_featured(*, limit: int = 8) -> QuerySet[Product]:
     """Return featured products in stock, newest first."""
     return product_list(in_stock=True).filter(is_featured=True)[:limit]
+
+
+def product_list_low_stock(*, threshold: int) -> QuerySet[Product]:
+    """Return the active products with `threshold` units or fewer on the shelf, the emptiest first."""
+    return Product.objects.filter(is_active=True, stock__lte=threshold).order_by("stock", "sku")

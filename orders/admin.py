@@ -1,11 +1,14 @@
 import re
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.templatetags.shop import money
 from mcpshop_site.exceptions import ShopError
+from orders.dashboard import sales_dashboard
 from orders.models import Order, OrderItem
 from orders.services import order_cancel, order_mark_delivered, order_mark_shipped
 
@@ -45,6 +48,16 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # orders come from checkouts
+
+    def get_urls(self):
+        dashboard = self.admin_site.admin_view(self.dashboard_view)
+        return [path("dashboard/", dashboard, name="orders_order_dashboard"), *super().get_urls()]
+
+    def dashboard_view(self, request):
+        """The sales and stock dashboard, for staff who may see orders."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return sales_dashboard(request, admin_context=self.admin_site.each_context(request))
 
     def has_delete_permission(self, request, obj=None):
         return False  # cancel instead: that also puts the stock back

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from mcpshop_site.exceptions import Conflict, NotFound
+from mcpshop_site.exceptions import Conflict, NotFound, ShopError
 
 
 class OrderNotFound(NotFound):
@@ -21,3 +21,12 @@ class IdempotencyConflict(Conflict):
 class PaymentFailed(Conflict):
     code = "payment_failed"
     default_message = _("The payment did not go through.")
+
+
+class TimeZoneUnavailable(ShopError):
+    code = "time_zone_unavailable"
+    status = 503
+    default_message = _(
+        "The database cannot convert dates to the shop's time zone. On MySQL or MariaDB, load its time zone "
+        "tables: mysql_tzinfo_to_sql /usr/share/zoneinfo | mysql -u root mysql"
+    )
