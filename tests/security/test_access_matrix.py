@@ -1,0 +1,389 @@
+"""Who may do what, over every door: the access-control matrix.
+
+Four actors (anonymous, alice the owner, bob another shopper, staff) against every REST operation
+of the OpenAPI schema, every storefront page, the admin, both WebSocket routes and every MCP tool.
+The routes are enumerated from the URL resolver, the schema, the WebSocket routes and the tool
+registry: a route or tool without a row here fails `test_every_*_has_a_row`.
+
+Alice owns a cart line, an order, a conversation, an MCP token and a pending confirmation. Anyone
+else's request for them answers exactly like a missing one (404, or the form's "not found"), and
+changes nothing: the database is compared before and after every request, and nothing of alice's
+private text may appear in anyone else's answer.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.models import LogEntry
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import McpToken, User
+from accounts.services import mcp_token_create
+from assistant.models import Conversation, Message, PendingConfirmation
+from assistant.services import conversation_start, message_create
+from assistant.tools import ToolContext, call_tool
+from cart.models import CartItem
+from cart.services import cart_add_item, cart_get_or_create
+from catalog.models import Category, Product
+from orders.models import Order, OrderItem
+from orders.services import order_place
+
+ACTORS = ("anonymous", "alice", "bob", "staff")  # the order of the expected statuses in every row
+IN_TURN = ("anonymous", "bob", "staff", "alice")  # the order they try: alice's own requests may change her things
+SECRET = "alice-private-7f3a"  # in alice's address, conversation and token name: nobody else may see it
+LOGIN = "login"  # expected: a redirect to the login page
+ALICE_CONTACT = {"name": "Alice", "phone": "13800000001", "address": f"{SECRET} road 1"}
+
+
+@dataclass
+class World:
+    """Alice's things, and a product that is in nobody's cart or order (the target of staff writes)."""
+
+    users: dict
+    tea: Product
+    spare: Product
+    item: CartItem
+    order: Order
+    conversation: Conversation
+    mcp_token: McpToken
+    confirmation: PendingConfirmation
+    confirm_token: str
+
+    @property
+    def ids(self) -> dict:
+        return {
+            "item_id": self.item.pk,
+            "order_id": self.order.pk,
+            "conversation_id": str(self.conversation.public_id),
+            "token_id": self.mcp_token.pk,
+            "sku": self.spare.sku,
+            "confirmation_id": str(self.confirmation.public_id),
+            "slug": self.tea.category.slug,
+        }
+
+
+@pytest.fixture
+def world(make_user, make_product, settings) -> World:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.OPENAI_API_KEY = ""  # the offline engine answers chat turns
+    users = {"alice": make_user("alice"), "bob": make_user("bob"), "staff": make_user("staffer", is_staff=True)}
+    alice = users["alice"]
+    tea = make_product("TEA-MX", price_cents=1000, stock=20)
+    spare = make_product("SPARE-MX", price_cents=500, stock=3)
+    cart = cart_get_or_create(user=alice)
+    cart_add_item(cart=cart, product=tea, quantity=2)
+    order = order_place(user=alice, **ALICE_CONTACT)
+    item = cart_add_item(cart=cart, product=tea, quantity=1)
+    conversation = conversation_start(user=alice)
+    Conversation.objects.filter(pk=conversation.pk).update(title=f"{SECRET} chat")
+    message_create(conversation=conversation, role=Message.Role.USER, content=f"my secret is {SECRET}")
+    mcp_token, _plain = mcp_token_create(user=alice, name=f"{SECRET} laptop")
+    ctx = ToolContext(user=alice, conversation=conversation)
+    assert call_tool(ctx, "place_order", ALICE_CONTACT)["status"] == "awaiting_confirmation"
+    confirm_token = next(event["token"] for event in ctx.events if event["type"] == "confirm_required")
+    return World(
+        users=users,
+        tea=tea,
+        spare=spare,
+        item=CartItem.objects.get(pk=item.pk),
+        order=order,
+        conversation=conversation,
+        mcp_token=mcp_token,
+        confirmation=PendingConfirmation.objects.get(user=alice),
+        confirm_token=confirm_token,
+    )
+
+
+def state() -> dict:
+    """Return every row a request could change, in a comparable form; owned rows start with their owner's id."""
+    rows = {
+        "cart": CartItem.objects.values_list("cart__user_id", "pk", "cart_id", "product_id", "quantity"),
+        "orders": Order.objects.values_list("user_id", "pk", "status", "total_cents", "address", "paid_at"),
+        "order_items": OrderItem.objects.values_list("order__user_id", "pk", "product_id", "quantity"),
+        "conversations": Conversation.objects.values_list("user_id", "pk", "guest_key", "title", "updated_at"),
+        "messages": Message.objects.values_list("conversation__user_id", "pk", "content"),
+        "mcp_tokens": McpToken.objects.values_list("user_id", "pk", "name", "revoked_at", "expires_at"),
+        "confirmations": PendingConfirmation.objects.values_list("user_id", "pk", "used_at", "outcome"),
+        "users": User.objects.values_list("pk", "username", "email", "is_staff", "is_active"),
+        "products": Product.objects.values_list("pk", "sku", "name", "price_cents", "stock", "is_active"),
+        "categories": Category.objects.values_list("pk", "slug", "name"),
+        "admin_log": LogEntry.objects.values_list("pk"),
+    }
+    return {name: sorted(query, key=repr) for name, query in rows.items()}
+
+
+def owned_by(user, rows: dict) -> dict:
+    """Return the rows of `state()` that belong to `user` (their cart, orders, conversations, tokens...)."""
+    return {name: [row for row in table if row[0] == user.pk] for name, table in rows.items() if name != "users"}
+
+
+def check_request(world: World, actor: str, expected, send, *args, **kwargs) -> None:
+    """Send one request as `actor`; check its status, that nothing leaked, and what it may have changed."""
+    alice = world.users["alice"]
+    before = state()
+    response = send(*args, **kwargs)
+    after = state()
+    if expected == LOGIN:
+        assert response.status_code == 302 and "login" in response["Location"], (actor, response)
+    else:
+        assert response.status_code == expected, (actor, response.status_code, response.content[:500])
+    if actor != "alice":
+        assert owned_by(alice, after) == owned_by(alice, before), f"{actor}'s request changed alice's things"
+        assert SECRET not in response.content.decode(errors="replace"), f"alice's private text leaked to {actor}"
+    if response.status_code >= 400 or expected == LOGIN:
+        assert after == before, f"{actor}'s refused request changed something"
+
+
+# REST ------------------------------------------------------------------------------------------------
+
+# Every operation of the OpenAPI schema: (anonymous, alice, bob, staff) statuses, and its JSON body.
+# Paths name alice's objects; {sku} is the spare product.
+REST = {
+    ("POST", "/api/auth/register"): (201, 201, 201, 201),
+    ("POST", "/api/auth/token"): (200, 200, 200, 200),  # alice's password, from anywhere
+    ("POST", "/api/auth/token/refresh"): (200, 200, 200, 200),  # alice's refresh token is a bearer credential
+    ("GET", "/api/auth/me"): (401, 200, 200, 200),
+    ("GET", "/api/auth/mcp-tokens"): (401, 200, 200, 200),
+    ("POST", "/api/auth/mcp-tokens"): (401, 201, 201, 201),
+    ("DELETE", "/api/auth/mcp-tokens/{token_id}"): (401, 204, 404, 404),
+    ("GET", "/api/categories/"): (200, 200, 200, 200),
+    ("GET", "/api/products/"): (200, 200, 200, 200),
+    ("POST", "/api/products/"): (401, 403, 403, 201),
+    ("GET", "/api/products/{sku}"): (200, 200, 200, 200),
+    ("PATCH", "/api/products/{sku}"): (401, 403, 403, 200),
+    ("DELETE", "/api/products/{sku}"): (401, 403, 403, 204),
+    ("GET", "/api/cart/"): (401, 200, 200, 200),
+    ("POST", "/api/cart/"): (401, 201, 201, 201),
+    ("DELETE", "/api/cart/clear"): (401, 204, 204, 204),  # each clears their own
+    ("PATCH", "/api/cart/{item_id}"): (401, 200, 404, 404),
+    ("DELETE", "/api/cart/{item_id}"): (401, 204, 404, 404),
+    ("GET", "/api/orders/"): (401, 200, 200, 200),
+    ("POST", "/api/orders/"): (401, 201, 400, 400),  # bob's and staff's carts are empty
+    ("GET", "/api/orders/{order_id}"): (401, 200, 404, 404),
+    ("POST", "/api/orders/{order_id}/cancel"): (401, 200, 404, 404),
+    ("POST", "/api/orders/{order_id}/pay"): (401, 200, 404, 404),
+    ("POST", "/api/chat"): (404, 200, 404, 404),  # continuing alice's conversation
+    ("POST", "/api/chat/confirm"): (401, 200, 404, 404),
+    ("POST", "/api/chat/cancel"): (401, 200, 404, 404),
+    ("GET", "/api/conversations/"): (401, 200, 200, 200),
+    ("GET", "/api/conversations/{conversation_id}"): (404, 200, 404, 404),  # guests read their session's
+}
+# Served next to the API but not operations of it.
+API_DOCUMENTS = {"/api/schema/": (200, 200, 200, 200), "/api/docs/": (200, 200, 200, 200)}
+
+
+def rest_body(world: World, actor: str, method: str, path: str) -> dict | None:
+    bodies = {
+        ("POST", "/api/auth/register"): {
+            "username": f"new-{actor}",
+            "email": f"{actor}@new.example",
+            "password": "8x!Lq2pw",
+        },
+        ("POST", "/api/auth/token"): {"username": "alice", "password": world.users["alice"].raw_password},
+        ("POST", "/api/auth/token/refresh"): {"refresh": str(RefreshToken.for_user(world.users["alice"]))},
+        ("POST", "/api/auth/mcp-tokens"): {"name": "another client"},
+        ("POST", "/api/products/"): {
+            "sku": "NEW-MX",
+            "name": "新品",
+            "price_cents": 100,
+            "stock": 1,
+            "category": "tea",
+        },
+        ("PATCH", "/api/products/{sku}"): {"price_cents": 999, "stock": 0},
+        ("POST", "/api/cart/"): {"sku": world.tea.sku, "quantity": 1},
+        ("PATCH", "/api/cart/{item_id}"): {"quantity": 5},
+        ("POST", "/api/orders/"): ALICE_CONTACT,
+        ("POST", "/api/chat"): {"text": "what's in my cart", "conversation_id": str(world.conversation.public_id)},
+        ("POST", "/api/chat/confirm"): {"token": world.confirm_token},
+        ("POST", "/api/chat/cancel"): {"token": world.confirm_token},
+    }
+    return bodies.get((method, path))
+
+
+@cache
+def schema_operations() -> frozenset:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return frozenset((method.upper(), path) for path, operations in schema["paths"].items() for method in operations)
+
+
+def api_client(world: World, actor: str) -> APIClient:
+    """A client with the actor's real JWT in the Authorization header (none for anonymous)."""
+    client = APIClient()
+    if actor != "anonymous":
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(world.users[actor]).access_token}")
+    return client
+
+
+def rest_rows():
+    """The REST rows; the chat views are async (their ORM calls run in other threads): real transactions."""
+    for method, path in sorted(REST):
+        marks = [pytest.mark.django_db(transaction=True)] if path.startswith("/api/chat") else []
+        yield pytest.param(method, path, marks=marks, id=f"{method} {path}")
+
+
+@pytest.mark.parametrize(("method", "path"), rest_rows())
+def test_rest(world, method, path):
+    url = path.format(**world.ids)
+    for actor in IN_TURN:
+        body = rest_body(world, actor, method, path)
+        send = getattr(api_client(world, actor), method.lower())
+        expected = REST[method, path][ACTORS.index(actor)]
+        check_request(world, actor, expected, send, url, body, format="json")
+
+
+@pytest.mark.parametrize("path", sorted(API_DOCUMENTS))
+def test_api_documents(world, path):
+    for actor in IN_TURN:
+        client = api_client(world, actor)
+        check_request(world, actor, API_DOCUMENTS[path][ACTORS.index(actor)], client.get, path)
+
+
+def test_every_rest_operation_has_a_row():
+    assert schema_operations() == set(REST)
+
+
+# Pages and the admin -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    method: str
+    expected: tuple  # (anonymous, alice, bob, staff)
+    kwargs: tuple = ()  # names from World.ids
+    data: tuple = ()  # form fields, as pairs
+    query: str = ""
+
+    def __str__(self):
+        return f"{self.method} {self.name}"
+
+
+PAGES = [
+    Page("catalog:home", "GET", (200, 200, 200, 200)),
+    Page("catalog:category", "GET", (200, 200, 200, 200), kwargs=("slug",)),
+    Page("catalog:product", "GET", (200, 200, 200, 200), kwargs=("sku",)),
+    Page("catalog:search", "GET", (200, 200, 200, 200), query="q=tea"),
+    Page("cart:detail", "GET", (200, 200, 200, 200)),
+    Page("cart:add", "POST", (302, 302, 302, 302), data=(("sku", "TEA-MX"), ("quantity", "1"))),
+    # Someone else's line: the same "not found" message and redirect as a line that does not exist.
+    Page("cart:update", "POST", (302, 302, 302, 302), kwargs=("item_id",), data=(("quantity", "4"),)),
+    Page("cart:remove", "POST", (302, 302, 302, 302), kwargs=("item_id",)),
+    Page("cart:clear", "POST", (302, 302, 302, 302)),
+    Page("orders:checkout", "GET", (LOGIN, 200, 302, 302)),  # an empty cart goes back to the cart page
+    Page(
+        "orders:checkout",
+        "POST",
+        (LOGIN, 302, 302, 302),
+        data=(*ALICE_CONTACT.items(), ("idempotency_key", "matrix-checkout-key-1")),
+    ),
+    Page("orders:list", "GET", (LOGIN, 200, 200, 200)),
+    Page("orders:detail", "GET", (LOGIN, 200, 404, 404), kwargs=("order_id",)),
+    Page("orders:cancel", "POST", (LOGIN, 302, 404, 404), kwargs=("order_id",)),
+    Page("orders:pay", "POST", (LOGIN, 302, 404, 404), kwargs=("order_id",)),
+    Page("accounts:account", "GET", (LOGIN, 200, 200, 200)),
+    Page("accounts:login", "GET", (200, 302, 302, 302)),
+    Page("accounts:logout", "POST", (302, 302, 302, 302)),
+    Page("accounts:signup", "GET", (200, 302, 302, 302)),
+    Page("accounts:mcp_tokens", "GET", (LOGIN, 200, 200, 200)),
+    Page("accounts:mcp_tokens", "POST", (LOGIN, 200, 200, 200), data=(("name", "cli"), ("scopes", "read"))),
+    Page("accounts:mcp_token_revoke", "POST", (LOGIN, 302, 404, 404), kwargs=("token_id",)),
+    Page("assistant:conversation_list", "GET", (LOGIN, 200, 200, 200)),
+    Page("assistant:conversation_detail", "GET", (LOGIN, 200, 404, 404), kwargs=("conversation_id",)),
+    Page("assistant:guest_session", "POST", (200, 200, 200, 200)),
+    Page("assistant_confirm:confirm", "GET", (LOGIN, 200, 404, 404), kwargs=("confirmation_id",)),
+    Page(
+        "assistant_confirm:confirm",
+        "POST",
+        (LOGIN, 302, 404, 404),
+        kwargs=("confirmation_id",),
+        data=(("decision", "confirm"),),
+    ),
+    Page("set_language", "POST", (302, 302, 302, 302), data=(("language", "en"), ("next", "/"))),
+]
+# Routes that are not pages of their own: uploaded product images, served to anyone.
+NOT_PAGES = {"media/<path:path>"}
+
+
+def page_client(world: World, actor: str) -> Client:
+    client = Client()
+    if actor != "anonymous":
+        client.force_login(world.users[actor])
+    return client
+
+
+@pytest.mark.parametrize("page", PAGES, ids=str)
+def test_page(world, page):
+    url = reverse(page.name, kwargs={name: world.ids[name] for name in page.kwargs})
+    url += f"?{page.query}" if page.query else ""
+    for actor in IN_TURN:
+        client = page_client(world, actor)
+        send = client.post if page.method == "POST" else client.get
+        check_request(world, actor, page.expected[ACTORS.index(actor)], send, url, dict(page.data))
+
+
+def url_routes(patterns=None, prefix="", namespace=""):
+    """Yield (route, name) for every URL pattern of the project, with namespaced names."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_routes(pattern.url_patterns, route, inner)
+        elif isinstance(pattern, URLPattern):
+            yield route, f"{namespace}{pattern.name}" if pattern.name else None
+
+
+def test_every_url_route_has_a_row():
+    """REST routes are in the schema (or documents), the admin is tested model by model, the rest are pages."""
+    pages = {page.name for page in PAGES}
+    api_paths = {path for _method, path in REST} | set(API_DOCUMENTS)
+    unlisted = []
+    for route, name in url_routes():
+        if route.startswith("admin/") or route in NOT_PAGES or name in pages:
+            continue
+        if "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route) not in api_paths:
+            unlisted.append((route, name))
+    assert unlisted == []
+
+
+ADMIN_MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
+
+
+def admin_object(model):
+    """Return alice's object of this model (or any one), to open its change page."""
+    owned = {
+        "accounts.User": {"username": "alice"},
+        "accounts.McpToken": {"user__username": "alice"},
+        "orders.Order": {"user__username": "alice"},
+        "assistant.Conversation": {"user__username": "alice"},
+        "assistant.PendingConfirmation": {"user__username": "alice"},
+    }
+    return model.objects.filter(**owned.get(model._meta.label, {})).order_by("pk").first()
+
+
+@pytest.mark.parametrize("model", ADMIN_MODELS, ids=lambda model: model._meta.label)
+def test_admin(world, model):
+    """Only staff get in; staff without permissions on a model are refused it (403), and nothing changes."""
+    info = (model._meta.app_label, model._meta.model_name)
+    changelist = reverse("admin:{}_{}_changelist".format(*info))
+    target = admin_object(model)
+    for actor in IN_TURN:
+        client = page_client(world, actor)
+        denied = LOGIN if actor != "staff" else 403
+        check_request(world, actor, 200 if actor == "staff" else LOGIN, client.get, reverse("admin:index"))
+        check_request(world, actor, denied, client.get, changelist)
+        if target is None:
+            continue
+        change = reverse("admin:{}_{}_change".format(*info), args=[target.pk])
+        delete = reverse("admin:{}_{}_delete".format(*info), args=[target.pk])
+        actions = {"action": "delete_selected", "_selected_action": [target.pk], "post": "yes"}
+        check_request(world, actor, denied, client.get, change)
+        check_request(world, actor, denied, client.post, change, {})
+        check_request(world, actor, denied, client.post, delete, {"post": "yes"})
+        check_request(world, actor, denied, client.post, changelist, actions)
