@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from catalog.selectors import product_list_low_stock
 from catalog.templatetags.shop import money
@@ -28,7 +28,7 @@ LOW_STOCK_SHOWN = 20
 
 # The column charts' drawing area, in SVG user units (the picture scales to the page's width).
 WIDTH, HEIGHT = 760, 220
-LEFT, RIGHT, TOP, BOTTOM = 72, 8, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 72, 32, 12, 28
 
 
 @dataclass(frozen=True)
@@ -131,12 +131,13 @@ def sales_dashboard(request, *, admin_context: dict) -> TemplateResponse:
         messages.error(request, error.message)
         per_day = []
     day_labels = [formats.date_format(row.day, "MONTH_DAY_FORMAT") for row in per_day]
+    axis_labels = [formats.date_format(row.day, pgettext("short day under a chart", "M j")) for row in per_day]
     orders_chart = column_chart(
         key="orders-per-day",
         title=_("Orders per day"),
         description=_("Orders placed on each of the last %(days)d days, cancelled orders left out.") % {"days": DAYS},
         values=[row.orders for row in per_day],
-        labels=day_labels,
+        labels=axis_labels,
         titles=[
             ngettext("%(day)s: %(count)d order", "%(day)s: %(count)d orders", row.orders)
             % {"day": label, "count": row.orders}
@@ -149,7 +150,7 @@ def sales_dashboard(request, *, admin_context: dict) -> TemplateResponse:
         title=_("Revenue per day"),
         description=_("Paid, shipped and delivered orders placed on each of the last %(days)d days.") % {"days": DAYS},
         values=[row.revenue_cents for row in per_day],
-        labels=day_labels,
+        labels=axis_labels,
         titles=[f"{label}: {money(row.revenue_cents)}" for label, row in zip(day_labels, per_day, strict=True)],
         tick_text=_whole_money,
     )

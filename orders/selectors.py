@@ -5,6 +5,7 @@ from django.db.models import BigIntegerField, Count, F, Max, Prefetch, Q, QueryS
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
+from catalog.models import _in_language
 from orders.exceptions import OrderNotFound, TimeZoneUnavailable
 from orders.models import Order, OrderItem
 
@@ -45,10 +46,15 @@ class DaySales:
 @dataclass(frozen=True)
 class ProductSales:
     sku: str
-    name: str
+    name: str  # as copied at purchase
+    name_en: str  # the product's English name now ("" if it has none or is deleted)
     product_id: int | None  # None once the product is deleted; the line keeps its SKU and name
     units: int
     revenue_cents: int
+
+    @property
+    def display_name(self) -> str:
+        return _in_language(self.name, self.name_en)
 
 
 def _shop_midnight(day: date) -> datetime:
@@ -94,13 +100,20 @@ def order_top_products(*, since: datetime, by: str = "units", limit: int = 10) -
     rows = (
         OrderItem.objects.filter(order__status__in=SOLD_STATUSES, order__created_at__gte=since)
         .values("sku")
-        .annotate(name=Max("name"), product_id=Max("product_id"), units=Sum("quantity"), revenue_cents=Sum(line_total))
+        .annotate(
+            name=Max("name"),
+            name_en=Max("product__name_en"),
+            product_id=Max("product_id"),
+            units=Sum("quantity"),
+            revenue_cents=Sum(line_total),
+        )
         .order_by(ranking, "sku")[:limit]
     )
     return [
         ProductSales(
             sku=row["sku"],
             name=row["name"],
+            name_en=row["name_en"] or "",
             product_id=row["product_id"],
             units=int(row["units"]),
             revenue_cents=int(row["revenue_cents"]),

@@ -144,7 +144,9 @@ def test_the_dashboard_shows_charts_tables_and_low_stock_links(admin_client, ali
     assert page.count('<svg class="dashboard-columns"') == 2
     assert '<title id="orders-per-day-title">Orders per day</title>' in page
     assert "Paid revenue" in page and "¥100.00" in page  # the figure, in the table as well as the chart
-    assert f'href="{reverse("admin:catalog_product_change", args=[tea.pk])}">TEA-9</a>' in page
+    top = page[page.index('id="top-products-heading"') : page.index('id="low-stock-heading"')]
+    assert f'href="{reverse("admin:catalog_product_change", args=[tea.pk])}">TEA-9</a>' in top
+    assert "Longjing" in top and "龙井" not in top  # the English name on English pages
     low_stock = page[page.index('id="low-stock-heading"') :]
     assert low_stock.index("EMPTY-1") < low_stock.index("LOW-1")  # the emptiest first
     assert f'href="{reverse("admin:catalog_product_change", args=[low.pk])}"' in low_stock
