@@ -71,11 +71,14 @@ class Product(models.Model):
             models.CheckConstraint(condition=Q(stock__gte=0), name="product_stock_gte_0"),
             models.CheckConstraint(condition=Q(price_cents__gte=0), name="product_price_cents_gte_0"),
         ]
+        # One index per sort of catalog.selectors.PRODUCT_SORTS, tie-breaker included, read backwards for
+        # the descending ones. No leading is_active: nearly every product is active, and Django writes
+        # `filter(is_active=True)` as `WHERE is_active`, which SQLite cannot match to an index prefix.
         indexes = [
-            models.Index(fields=["is_active", "category", "-created_at"], name="product_active_cat_created"),
-            models.Index(fields=["is_active", "price_cents"], name="product_active_price"),
-            models.Index(fields=["is_active", "-created_at"], name="product_active_created"),
-            models.Index(fields=["is_active", "name"], name="product_active_name"),
+            models.Index(fields=["created_at", "id"], name="product_created_id"),
+            models.Index(fields=["category", "created_at", "id"], name="product_category_created_id"),
+            models.Index(fields=["price_cents", "id"], name="product_price_id"),
+            models.Index(fields=["name", "id"], name="product_name_id"),
         ]
 
     def __str__(self):
