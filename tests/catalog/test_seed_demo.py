@@ -32,7 +32,9 @@ def seed(*args) -> tuple[str, str]:
 
 
 def test_loads_a_bilingual_catalog_with_a_picture_for_every_product(media):
-    seed()
+    _, err = seed()
+
+    assert "Loading the demo catalog [" in err and "100%" in err  # the progress bar
 
     products = list(Product.objects.select_related("category"))
     assert len(products) >= 60

@@ -78,25 +78,27 @@ class Command(BaseCommand):
         demo_categories = {demo.slug: demo for demo in CATEGORIES}
         existing = {product.sku: product for product in Product.objects.filter(sku__in=[p.sku for p in PRODUCTS])}
         created = redrawn = 0
-        for index, demo in enumerate(PRODUCTS):
-            product = existing.get(demo.sku)
-            if product is None:
-                product_create(
-                    sku=demo.sku,
-                    name=demo.name,
-                    name_en=demo.name_en,
-                    category=categories[demo.category],
-                    price_cents=demo.price_cents,
-                    stock=demo.stock,
-                    description=demo.description,
-                    description_en=demo.description_en,
-                    is_featured=demo.featured,
-                    image=self._picture(demo, demo_categories[demo.category], index),
-                )
-                created += 1
-            elif not (product.image and product.image.storage.exists(product.image.name)):
-                product_update(product=product, image=self._picture(demo, demo_categories[demo.category], index))
-                redrawn += 1
+        with Progress(len(PRODUCTS), "Loading the demo catalog", stream=self.stderr) as progress:
+            for index, demo in enumerate(PRODUCTS):
+                product = existing.get(demo.sku)
+                if product is None:
+                    product_create(
+                        sku=demo.sku,
+                        name=demo.name,
+                        name_en=demo.name_en,
+                        category=categories[demo.category],
+                        price_cents=demo.price_cents,
+                        stock=demo.stock,
+                        description=demo.description,
+                        description_en=demo.description_en,
+                        is_featured=demo.featured,
+                        image=self._picture(demo, demo_categories[demo.category], index),
+                    )
+                    created += 1
+                elif not (product.image and product.image.storage.exists(product.image.name)):
+                    product_update(product=product, image=self._picture(demo, demo_categories[demo.category], index))
+                    redrawn += 1
+                progress.advance()
         return created, redrawn
 
     def _picture(self, demo: DemoProduct, category: DemoCategory, index: int) -> ContentFile:
