@@ -60,14 +60,13 @@ class ColumnChart:
     height: int = HEIGHT
     left: int = LEFT
     right: int = WIDTH - RIGHT
-    baseline: int = HEIGHT - BOTTOM
 
 
 def axis_top(value: int) -> int:
     """Return the smallest 2, 4, 6, 8 or 10 x 10^k at or above `value`, so the half-way line is a whole number."""
     magnitude = 1
     while True:
-        for mantissa in (2, 4, 6, 8):
+        for mantissa in (2, 4, 6, 8, 10):
             if mantissa * magnitude >= value:
                 return mantissa * magnitude
         magnitude *= 10

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cart.services import cart_add_item, cart_get_or_create
+from orders.dashboard import axis_top
 from orders.models import Order
 from orders.selectors import order_sales_per_day, order_top_products
 from orders.services import order_cancel, order_mark_delivered, order_mark_shipped, order_pay, order_place
@@ -127,6 +128,10 @@ def test_a_deleted_product_still_counts_under_its_sku(alice, make_product):
     gone.delete()
     [row] = order_top_products(since=timezone.now() - timedelta(days=1), by="units")
     assert (row.sku, row.product_id, row.units) == ("GONE", None, 2)
+
+
+def test_the_value_axis_ends_on_a_round_number_with_a_whole_half_way_line():
+    assert [axis_top(value) for value in (0, 1, 3, 6, 9, 11, 95, 4_540_300)] == [2, 2, 4, 6, 10, 20, 100, 6_000_000]
 
 
 # The page ---------------------------------------------------------------------------------------
