@@ -11,11 +11,13 @@ changes nothing: the database is compared before and after every request, and no
 private text may appear in anyone else's answer.
 """
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.test import Client
@@ -27,13 +29,23 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import McpToken, User
 from accounts.services import mcp_token_create
 from assistant.models import Conversation, Message, PendingConfirmation
+from assistant.routing import websocket_urlpatterns
 from assistant.services import conversation_start, message_create
-from assistant.tools import ToolContext, call_tool
+from assistant.tools import TOOLS, ToolContext, call_tool
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
 from catalog.models import Category, Product
 from orders.models import Order, OrderItem
 from orders.services import order_place
+from tests.assistant import conftest as assistant_fixtures
+from tests.assistant import test_mcp_http
+from tests.assistant.test_consumers import of_type, open_socket, say, session_cookie_for
+from tests.assistant.test_mcp_http import connect, data
+from tests.assistant.test_mcp_http import token_for as mcp_token_for
+from tests.conftest import CONTACT
+
+# The assistant tests' fixtures: the anyio backend, closing async connections, the shop served by daphne.
+anyio_backend, async_db, live = assistant_fixtures.anyio_backend, assistant_fixtures.async_db, test_mcp_http.live
 
 ACTORS = ("anonymous", "alice", "bob", "staff")  # the order of the expected statuses in every row
 IN_TURN = ("anonymous", "bob", "staff", "alice")  # the order they try: alice's own requests may change her things
@@ -387,3 +399,143 @@ def test_admin(world, model):
         check_request(world, actor, denied, client.post, change, {})
         check_request(world, actor, denied, client.post, delete, {"post": "yes"})
         check_request(world, actor, denied, client.post, changelist, actions)
+
+
+# WebSocket -----------------------------------------------------------------------------------------
+
+# What each actor gets when they try alice's things on a chat socket (anonymous is a guest).
+SOCKET = {
+    "continue alice's conversation": {
+        "anonymous": "conversation_not_found",
+        "bob": "conversation_not_found",
+        "staff": "conversation_not_found",
+        "alice": None,
+    },
+    "confirm alice's order": {
+        "anonymous": "login_required",
+        "bob": "confirmation_not_found",
+        "staff": "confirmation_not_found",
+        "alice": None,
+    },
+    "cancel alice's confirmation": {  # alice has confirmed by now: the token is spent
+        "anonymous": "login_required",
+        "bob": "confirmation_not_found",
+        "staff": "confirmation_not_found",
+        "alice": "confirmation_used",
+    },
+}
+SOCKET_ROUTES = ["/ws/chat/", "/api/chat"]
+
+
+def test_every_websocket_route_has_a_row():
+    assert {f"/{pattern.pattern}" for pattern in websocket_urlpatterns} == set(SOCKET_ROUTES)
+
+
+async def socket_for(world: World, actor: str, path: str):
+    cookies = await session_cookie_for(world.users[actor]) if actor != "anonymous" else None
+    return await open_socket(cookies=cookies, path=path)
+
+
+@pytest.mark.anyio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", SOCKET_ROUTES)
+async def test_websocket(world, path, async_db):
+    alice = world.users["alice"]
+    conversation_id = str(world.conversation.public_id)
+    for actor in IN_TURN:
+        socket = await socket_for(world, actor, path)
+        before = await sync_to_async(state)()
+        seen = []
+
+        turn = await say(socket, "what's in my cart", conversation_id=conversation_id)
+        seen += turn
+        errors = [event["code"] for event in of_type(turn, "error")]
+        expected = SOCKET["continue alice's conversation"][actor]
+        assert errors == ([expected] if expected else []), (actor, turn)
+        if expected is None:
+            assert of_type(turn, "conversation")[0]["id"] == conversation_id
+
+        for frame, row in (("confirm", "confirm alice's order"), ("cancel", "cancel alice's confirmation")):
+            await socket.send_json_to({"type": frame, "token": world.confirm_token})
+            answer = await socket.receive_json_from(timeout=10)
+            seen.append(answer)
+            expected = SOCKET[row][actor]
+            if expected is None:
+                assert answer["type"] == "order" and answer["order"]["status"] == "PENDING", (actor, answer)
+                seen.append(await socket.receive_json_from(timeout=10))  # the emptied cart
+            else:
+                assert (answer["type"], answer["code"]) == ("error", expected), (actor, answer)
+        await socket.disconnect()
+
+        after = await sync_to_async(state)()
+        if actor != "alice":
+            assert owned_by(alice, after) == owned_by(alice, before), f"{actor} changed alice's things"
+            assert SECRET not in json.dumps(seen, ensure_ascii=False), f"alice's private text leaked to {actor}"
+    assert await Order.objects.filter(user=alice).acount() == 2  # hers from the start, and the one she confirmed
+
+
+# MCP over HTTP ---------------------------------------------------------------------------------------
+
+# Bob's MCP token against alice's things: what each tool answers (None: a normal result).
+MCP = {
+    "search_products": ({"query": "tea"}, None),
+    "get_product": ({"sku": "TEA-MX"}, None),
+    "list_categories": ({}, None),
+    "view_cart": ({}, None),
+    "add_to_cart": ({"sku": "SPARE-MX", "quantity": 1}, None),  # into bob's own cart
+    "update_cart_item": ({"sku": "TEA-MX", "quantity": 5}, "cart_item_not_found"),  # alice's line
+    "remove_from_cart": ({"sku": "TEA-MX"}, "cart_item_not_found"),
+    "place_order": (CONTACT, None),  # prepares bob's own cart, for bob to confirm
+    "list_orders": ({}, None),
+    "get_order": ({"order_id": "{order_id}"}, "order_not_found"),
+    "cancel_order": ({"order_id": "{order_id}"}, "order_not_found"),
+}
+
+
+def mcp_arguments(world: World, name: str) -> dict:
+    arguments, _expected = MCP[name]
+    return {key: world.order.pk if value == "{order_id}" else value for key, value in arguments.items()}
+
+
+def test_every_mcp_tool_has_a_row():
+    assert {tool.name for tool in TOOLS} == set(MCP)
+
+
+@pytest.mark.anyio
+@pytest.mark.django_db(transaction=True)
+async def test_mcp_tools_with_another_shopper_s_token(live, world, async_db):
+    alice, bob = world.users["alice"], world.users["bob"]
+    before = await sync_to_async(state)()
+    async with connect(live, await mcp_token_for(bob)) as client:
+        for name, (_arguments, expected) in MCP.items():
+            result = data(await client.call_tool(name, mcp_arguments(world, name)))
+            assert result.get("error", {}).get("code") == expected, (name, result)
+            assert SECRET not in json.dumps(result, ensure_ascii=False), f"{name} leaked alice's private text"
+            if name in ("view_cart", "list_orders"):
+                assert "TEA-MX" not in json.dumps(result), f"{name} showed alice's cart or orders"
+        # Naming the user is not an argument any tool takes.
+        for name in MCP:
+            for smuggled in ({"user_id": alice.pk}, {"user": "alice"}):
+                result = data(await client.call_tool(name, {**mcp_arguments(world, name), **smuggled}))
+                assert result["error"]["code"] == "invalid_arguments", (name, smuggled, result)
+        cart = json.loads((await client.read_resource("shop://cart")).contents[0].text)
+        assert [item["sku"] for item in cart["items"]] == ["SPARE-MX"]
+    after = await sync_to_async(state)()
+    assert owned_by(alice, after) == owned_by(alice, before)
+    assert [row[3:] for row in owned_by(bob, after)["cart"]] == [(world.spare.pk, 1)]
+
+
+@pytest.mark.anyio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("scope", ["read", "cart", "orders"])
+async def test_mcp_scopes(live, world, scope, async_db):
+    """A token with one scope gets `insufficient_scope` from every tool of the other scopes, and changes nothing."""
+    alice = world.users["alice"]
+    async with connect(live, await mcp_token_for(alice, scope)) as client:
+        for registered in TOOLS:
+            before = await sync_to_async(state)()
+            result = data(await client.call_tool(registered.name, mcp_arguments(world, registered.name)))
+            refused = result.get("error", {}).get("code") == "insufficient_scope"
+            assert refused == (registered.scope != scope), (registered.name, scope, result)
+            if refused:
+                assert await sync_to_async(state)() == before, registered.name
