@@ -6,7 +6,8 @@ the assistant's search_products tool and (through it) MCP.
 
 - keyword: the database's own full-text engine (catalog.search.keyword), every term must match;
 - semantic: the nearest products in meaning (catalog.search.vectors), in any language;
-- hybrid: reciprocal rank fusion of both lists (each ranked list gives 1 / (60 + rank)).
+- hybrid: reciprocal rank fusion of both lists (each ranked list gives 1 / (60 + rank)); a product
+  found only by meaning must be nearly as close as the best product for the query (see `fuse`).
 Filters (category with its children, price range in cents, in stock) are applied in the database.
 When semantic search cannot run, hybrid quietly falls back to keyword and `semantic_error` says why;
 asking for `semantic` alone then raises SearchModeUnavailable.
@@ -157,21 +158,27 @@ def product_search(
     if mode == "semantic":
         ranked = [(pk, MEANING) for pk in neighbours.ids]
     else:
-        ranked = fuse(keyword_ids(products, query, limit=CANDIDATES), neighbours.ids, neighbours.scores)
+        found = keyword_ids(products, query, limit=CANDIDATES)
+        best = _closest_of_all(query) if not found and filters.any else None
+        ranked = fuse(found, neighbours.ids, neighbours.scores, best=best)
     if sort != "relevance":
         ranked = _sorted(ranked, sort)
     return SearchResults(mode=mode, ranked=ranked)
 
 
-def fuse(keyword_ids: list[int], meaning_ids: list[int], scores: list[float]) -> list[tuple[int, str]]:
+def fuse(
+    keyword_ids: list[int], meaning_ids: list[int], scores: list[float], *, best: float | None = None
+) -> list[tuple[int, str]]:
     """Return reciprocal rank fusion of the two rankings, each product with why it was found.
 
-    With keyword matches, a product counts as found by meaning only when it is nearly as close as
-    the best one (MEANING_MARGIN); without any, every neighbour counts: the words were not in the
-    catalog, the meaning may be.
+    A product counts as found by meaning only when it is nearly as close (MEANING_MARGIN) as the
+    best one: the best neighbour when the words matched, or `best`, the closest product outside the
+    filters, when they matched nothing within them ("coffee" under 50 yuan: the closest cheap
+    products are notebooks, far from any coffee, so none is shown). With no keyword match and no
+    filters every neighbour counts: the words were not in the catalog, the meaning may be.
     """
-    if keyword_ids and scores:
-        best = scores[0]
+    if scores and (keyword_ids or best is not None):
+        best = scores[0] if keyword_ids else best
         meaning_ids = [pk for pk, score in zip(meaning_ids, scores, strict=True) if score >= best - MEANING_MARGIN]
     fused: dict[int, float] = {}
     for ranking in (keyword_ids, meaning_ids):
@@ -183,6 +190,15 @@ def fuse(keyword_ids: list[int], meaning_ids: list[int], scores: list[float]) ->
         (pk, BOTH if pk in by_keyword and pk in by_meaning else KEYWORD if pk in by_keyword else MEANING)
         for pk in order
     ]
+
+
+def _closest_of_all(query: str) -> float | None:
+    """Return how close the active product nearest to `query` is, whatever the filters."""
+    from catalog.search.vectors import nearest
+
+    everything = Filters()
+    closest = nearest(query, products=everything.queryset(), filter_sql=everything.sql(), filtered=False, k=1)
+    return closest.scores[0] if closest.scores else None
 
 
 def _keyword_sorted(products: QuerySet, sort: str) -> QuerySet:

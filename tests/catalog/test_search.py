@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.exceptions import SearchModeUnavailable
 from catalog.models import Category, Product, ProductEmbedding, SearchIndex
-from catalog.search import product_search, schema, sync, vectors
+from catalog.search import keyword, product_search, schema, sync, vectors
 from catalog.search.embeddings import reset
 from catalog.services import product_create, product_delete, product_update
 from tests.catalog.fake_embeddings import FakeEmbeddings
@@ -95,6 +95,29 @@ def test_keyword_needs_every_word_and_takes_word_beginnings(shop):
 def test_keyword_puts_name_matches_before_mentions_in_descriptions(shop):
     found = search("tea")
     assert found[-1] == "MUG" and set(found) == {"TEA-LJ", "TEA-PU", "MUG"}
+
+
+def test_keyword_latin_words_match_word_beginnings_on_every_database(shop):
+    product_create(
+        sku="ROPE", name="跳绳", name_en="Speed Jump Rope", category=Category.objects.get(slug="sports"),
+        price_cents=3900,
+        description_en="Ball bearings keep a steady rhythm.",
+    )  # fmt: skip
+    assert "ROPE" not in search("tea")  # SQLite's trigram index alone would find "tea" in "steady"
+    assert search("stead") == ["ROPE"] and search("rhyth") == ["ROPE"]
+
+
+def test_keyword_counts_and_ranks_at_most_keyword_limit_matches_after_the_filters(shop, category, monkeypatch):
+    monkeypatch.setattr(keyword, "KEYWORD_LIMIT", 3)
+    other = Category.objects.create(name="茶具", name_en="Teaware", slug="teaware")
+    for number in range(4):
+        product_create(sku=f"GREEN-{number}", name="绿茶", name_en="Green Tea", category=category, price_cents=1000)
+    product_create(sku="POT", name="茶壶", name_en="Tea Pot", category=other, price_cents=1000)
+    results = product_search(query="tea", mode="keyword")
+    assert results.count() == 3 and len(skus(results)) == 3
+    # The filters come before the cap: the one teapot is found, not lost behind three green teas.
+    assert search("tea", category="teaware") == ["POT"]
+    assert search("tea", max_price=1000, category="teaware") == ["POT"]
 
 
 def test_keyword_matches_category_names_and_the_parent_category(shop):

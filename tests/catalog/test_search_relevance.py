@@ -163,3 +163,13 @@ def test_search_quality_per_mode(demo_catalog, capsys):
             assert results[mode][metric] >= floor, (mode, metric, results[mode][metric])
     assert results["hybrid"]["recall@5"] > results["keyword"]["recall@5"]
     assert results["hybrid"]["mrr"] > results["keyword"]["mrr"]
+
+
+def test_hybrid_under_a_price_cap_lists_only_what_was_asked_for(demo_catalog):
+    """ "tea under 100 yuan" in the chat listed a Speed Jump Rope (its description says "steady"), and
+    "coffee under 50 yuan" the closest cheap products, notebooks and pens."""
+    teas = [product.sku for product in product_search(query="tea", mode="hybrid", max_price=10000)[:10]]
+    assert sorted(teas) == ["TEA-006", "TEA-007"]
+    assert list(product_search(query="coffee", mode="hybrid", max_price=5000)[:10]) == []
+    cheap_coffee = [product.sku for product in product_search(query="coffee", mode="hybrid", max_price=9000)[:10]]
+    assert {"COF-001", "COF-004"} <= set(cheap_coffee) and not any(sku.startswith("STA") for sku in cheap_coffee)
