@@ -8,6 +8,7 @@ final done. The ORM runs in a thread of the turn's own (see `run_turn`), never o
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -56,6 +57,12 @@ GUEST = "The shopper is a guest: they can browse and use the cart; orders need t
 def _system_message(ctx: ToolContext) -> dict:
     shopper = SIGNED_IN if ctx.signed_in else GUEST
     return {"role": "system", "content": SYSTEM_PROMPT.format(shopper=shopper, example_price=money(12800))}
+
+
+@functools.cache
+def _tool_schemas() -> list[dict]:
+    """Return the tools' function schemas, built once: pydantic builds them in ~8 ms, once per turn before."""
+    return openai_tools()
 
 
 def _model_message(message: Message) -> dict:
@@ -232,7 +239,7 @@ class Turn:
         self.state = dict(begun.conversation.state or {})
         await emit({"type": "conversation", "id": str(begun.conversation.public_id)})
         messages = [_system_message(self.ctx), *begun.messages]
-        tools = openai_tools()
+        tools = _tool_schemas()
 
         async def on_text(delta: str) -> None:
             self.streamed.append(delta)
