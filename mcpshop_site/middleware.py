@@ -1,10 +1,20 @@
-"""Response headers every page gets."""
+"""Response headers every page gets, and a clean 503 while the database is unreachable."""
 
+import logging
 from functools import wraps
 
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+from django.template.response import TemplateResponse
 from django.utils.decorators import sync_and_async_middleware
+from django.utils.deprecation import MiddlewareMixin
+from django.utils.translation import gettext as _
+
+from mcpshop_site.api import error_body
+
+logger = logging.getLogger(__name__)
 
 
 @sync_and_async_middleware
@@ -43,3 +53,25 @@ def allow_inline_styles(view):
         return response
 
     return wrapped
+
+
+class DatabaseUnavailableMiddleware(MiddlewareMixin):
+    """Answer 503 with Retry-After when the database cannot be reached (down, restarting, pool exhausted).
+
+    The API keeps its JSON error shape and pages show the error page, in production and in development
+    alike (no traceback page): the failure is the server's, temporary, and worth retrying.
+    """
+
+    RETRY_AFTER_SECONDS = 5
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.warning("Database unavailable: %s %s: %s", request.method, request.path, exception)
+        message = _("The shop is briefly unavailable. Please try again in a moment.")
+        if request.path.startswith("/api/"):
+            response = JsonResponse(error_body("service_unavailable", message), status=503)
+        else:
+            response = TemplateResponse(request, "500.html", status=503).render()
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        return response

@@ -1,0 +1,161 @@
+"""The database goes away under load and comes back: a real PostgreSQL, stopped and started mid-run.
+
+A live shop (daphne, as in production) serves several shoppers who keep checking out. The test's own
+PostgreSQL is then stopped the hard way (`pg_ctl -m immediate`) and started again, without touching
+the shop process. While it is down, every answer must be a clean JSON error (503, Retry-After), never
+an HTML page or a hang; once it is back, every shopper must succeed again at once (the connection pool
+must not hand out dead connections), and the stock must add up: stock + sold = initial, no order
+without lines, no order whose total differs from its lines.
+"""
+
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.assistant.mcp_live import LiveServer
+from tests.security.faults import PrivatePostgres, Shopper, manage
+
+pytestmark = pytest.mark.concurrency
+
+SHOPPERS = 4
+INITIAL_STOCK = 10_000
+CONTACT = {"name": "Fault Tester", "phone": "13800000000", "address": "1 Test Road"}
+SEED = f"""
+from django.core.management import call_command
+call_command("migrate", interactive=False, verbosity=0)
+from accounts.models import User
+from catalog.models import Category
+from catalog.services import product_create
+category = Category.objects.create(name="Tea", slug="tea")
+product_create(sku="FAULT-1", name="Fault tea", category=category, price_cents=500, stock={INITIAL_STOCK})
+for n in range({SHOPPERS}):
+    User.objects.create_user(username=f"shopper{{n}}", email=f"shopper{{n}}@example.com", password="fault-pass-123")
+"""
+
+
+@pytest.fixture(scope="module")
+def shop_on_private_postgres():
+    if connection.vendor != "sqlite":
+        pytest.skip("runs once, in the SQLite run: it brings its own PostgreSQL")
+    datadir = tempfile.TemporaryDirectory(prefix="mcpshop-faults-")  # not pytest's: its 0700 dirs stop postgres
+    database = PrivatePostgres(Path(datadir.name) / "data")
+    try:
+        env = {"DATABASE_URL": database.url}
+        manage("shell", "-c", SEED, env=env)
+        server = LiveServer("daphne", DB_POOL_MAX="8", **env)
+        try:
+            yield server, database
+        finally:
+            server.stop()
+    finally:
+        database.cleanup()
+        datadir.cleanup()
+
+
+def checkout(shopper: Shopper) -> tuple[int, dict]:
+    """Put one unit in the cart and place the order; return the last answer (the first failure)."""
+    status, body = shopper.call("POST", "/api/cart/", {"sku": "FAULT-1", "quantity": 1})
+    if status >= 400:
+        return status, body
+    return shopper.call("POST", "/api/orders/", CONTACT, headers={"Idempotency-Key": uuid.uuid4().hex})
+
+
+def test_after_a_restart_while_idle_the_first_requests_succeed(shop_on_private_postgres):
+    """The pool must not hand out the connections a restart killed (CONN_HEALTH_CHECKS): no shopper pays for them."""
+    server, database = shop_on_private_postgres
+    shoppers = [Shopper(server.url, f"shopper{n}", "fault-pass-123") for n in range(SHOPPERS)]
+    results = []
+    threads = [threading.Thread(target=lambda s=s: results.append(checkout(s))) for s in shoppers]
+    for thread in threads:  # several connections in the pool
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    database.stop("fast")
+    database.start()
+    for shopper in shoppers:
+        status, body = shopper.call("GET", "/api/cart/")
+        assert status == 200, body
+
+
+def test_a_database_restart_under_load_gives_clean_errors_then_full_recovery(shop_on_private_postgres):
+    server, database = shop_on_private_postgres
+    shoppers = [Shopper(server.url, f"shopper{n}", "fault-pass-123") for n in range(SHOPPERS)]
+    answers: list[tuple[float, float, int, dict]] = []  # started, ended, status, body
+    latest: dict[threading.Thread, tuple] = {}  # each shopper's last answer
+    stop = threading.Event()
+
+    def keep_buying(shopper: Shopper) -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            status, body = checkout(shopper)
+            answers.append((started, time.monotonic(), status, body))
+            latest[threading.current_thread()] = answers[-1]
+            if status >= 400:
+                time.sleep(0.2)
+
+    threads = [threading.Thread(target=keep_buying, args=(shopper,)) for shopper in shoppers]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1.5)
+        stopped_at = time.monotonic()
+        database.stop()
+        time.sleep(2)
+        database.start()
+        restarted_at = time.monotonic()
+        deadline = restarted_at + 15
+        while len({thread for thread, (started, *_) in latest.items() if started > restarted_at}) < SHOPPERS:
+            assert time.monotonic() < deadline, "a shopper is still waiting 15 s after the database came back"
+            time.sleep(0.1)
+        recovered_at = time.monotonic()
+        time.sleep(2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+
+    import sys
+
+    print(
+        "DEBUG",
+        [(round(a - answers[0][0], 1), round(b - a, 1), c) for a, b, c, _ in answers],
+        round(stopped_at - answers[0][0], 1),
+        round(recovered_at - answers[0][0], 1),
+        file=sys.stderr,
+    )
+    before = [status for started, ended, status, _ in answers if ended < stopped_at]
+    assert before and set(before) == {201}
+    failures = [(status, body) for _, _, status, body in answers if status >= 400]
+    assert failures, "the outage went unnoticed: was the database really stopped?"
+    for status, body in failures:
+        assert status == 503, (status, body)
+        assert body["error"]["code"] == "service_unavailable" and body["error"]["message"]
+    assert max(ended - started for started, ended, _, _ in answers) < 15  # no request hangs
+    after = [(status, body) for started, _, status, body in answers if started > recovered_at]
+    assert after and all(status == 201 for status, _ in after), [a for a in after if a[0] != 201]
+
+    # The shop's process is the one from before the outage; its own database work adds up.
+    assert server.process.poll() is None
+    (sold,) = database.sql("SELECT COALESCE(SUM(quantity), 0) FROM orders_orderitem WHERE sku = 'FAULT-1'")[0]
+    (stock,) = database.sql("SELECT stock FROM catalog_product WHERE sku = 'FAULT-1'")[0]
+    assert stock + sold == INITIAL_STOCK
+    (orders,) = database.sql("SELECT COUNT(*) FROM orders_order")[0]
+    assert orders >= sum(1 for _, _, status, _ in answers if status == 201)  # an answer may be lost, not an order
+    assert (
+        database.sql(
+            "SELECT id FROM orders_order o WHERE NOT EXISTS (SELECT 1 FROM orders_orderitem i WHERE i.order_id = o.id)"
+        )
+        == []
+    )
+    assert (
+        database.sql(
+            "SELECT o.id FROM orders_order o JOIN orders_orderitem i ON i.order_id = o.id GROUP BY o.id, o.total_cents "
+            "HAVING o.total_cents <> SUM(i.quantity * i.unit_price_cents)"
+        )
+        == []
+    )
