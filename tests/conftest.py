@@ -31,6 +31,14 @@ def _embed_on_demand(settings):
     sync._take()  # forget what this test queued
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Start every test with an empty cache: catalog counts and grids of another test's rows must not show."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_user(db):
     def make(username=None, *, is_staff=False, password="correct horse battery"):
