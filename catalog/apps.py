@@ -17,7 +17,9 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Catalog")
 
     def ready(self):
+        from catalog import cache
         from catalog.search import sync
 
+        cache.connect()
         sync.connect()
         post_migrate.connect(_restore_search_triggers, sender=self, dispatch_uid="catalog.search.triggers")

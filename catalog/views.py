@@ -3,18 +3,19 @@ from django.http import Http404
 from django.shortcuts import render
 
 from cart.forms import CartAddForm
+from catalog.cache import CachedCountPaginator, categories
 from catalog.exceptions import ProductNotFound
 from catalog.forms import ProductFilterForm
 from catalog.models import Category
 from catalog.search import product_search
-from catalog.selectors import PRODUCT_SORTS, category_get, category_list, product_featured, product_get, product_list
+from catalog.selectors import PRODUCT_SORTS, category_get, product_featured, product_get, product_list
 
 PAGE_SIZE = 24
 HOME_SIZE = 8
 
 
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request, queryset, paginator=Paginator):
+    return paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def home(request):
@@ -23,7 +24,7 @@ def home(request):
         request,
         "catalog/home.html",
         {
-            "categories": list(category_list()),
+            "categories": categories(),
             "featured": list(product_featured(limit=HOME_SIZE)),
             "newest": list(product_list()[:HOME_SIZE]),
         },
@@ -43,7 +44,7 @@ def category(request, slug):
         "catalog/category_detail.html",
         {
             "category": shelf,
-            "page": _page(request, product_list(category=shelf.slug, sort=sort)),
+            "page": _page(request, product_list(category=shelf.slug, sort=sort), CachedCountPaginator),
             "sort": sort,
             "form": ProductFilterForm(initial={"sort": sort}),
         },
@@ -65,8 +66,7 @@ def search(request):
 
     Each result says why it was found; when semantic search cannot run, the words alone answer.
     """
-    categories = list(category_list())
-    form = ProductFilterForm(request.GET or None, categories=categories, search=True)
+    form = ProductFilterForm(request.GET or None, categories=categories(), search=True)
     filters = form.filters()
     results = product_search(mode="hybrid", **filters)
     return render(

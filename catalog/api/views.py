@@ -13,6 +13,7 @@ from catalog.api.serializers import (
     ProductSerializer,
     ProductWriteSerializer,
 )
+from catalog.cache import cached_count
 from catalog.search import product_search
 from catalog.selectors import category_list, product_get
 from catalog.services import product_create, product_delete, product_update
@@ -38,8 +39,15 @@ class CategoryListApi(APIView):
         return Response(CategorySerializer(rows, many=True).data)
 
 
+class CachedCountPagination(Pagination):
+    """Count the list through the catalog cache (lists not filtered by stock: see catalog.cache)."""
+
+    def get_count(self, queryset):
+        return cached_count(queryset)
+
+
 class ProductListApi(StaffWritesMixin, APIView):
-    pagination_class = Pagination
+    pagination_class = Pagination  # the page envelope of the schema; get() picks the paginator per request
 
     @extend_schema(
         operation_id="products_list",
@@ -63,8 +71,11 @@ class ProductListApi(StaffWritesMixin, APIView):
             max_price=filters.get("max_price"),
             in_stock=filters["in_stock"],
         )
-        products = results.queryset.values(*PRODUCT_VALUES) if results.queryset is not None else results
-        paginator = self.pagination_class()
+        if results.queryset is None:  # a ranked search: its own list of ids
+            products, paginator = results, Pagination()
+        else:
+            products = results.queryset.values(*PRODUCT_VALUES)
+            paginator = Pagination() if filters["in_stock"] else CachedCountPagination()
         page = paginator.paginate_queryset(products, request, view=self)
         return paginator.get_paginated_response(ProductSerializer(page, many=True, context={"request": request}).data)
 

@@ -4,42 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_search'),
+        ("catalog", "0002_search"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='product',
-            name='product_active_cat_created',
+            model_name="product",
+            name="product_active_cat_created",
         ),
         migrations.RemoveIndex(
-            model_name='product',
-            name='product_active_price',
+            model_name="product",
+            name="product_active_price",
         ),
         migrations.RemoveIndex(
-            model_name='product',
-            name='product_active_created',
+            model_name="product",
+            name="product_active_created",
         ),
         migrations.RemoveIndex(
-            model_name='product',
-            name='product_active_name',
+            model_name="product",
+            name="product_active_name",
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['created_at', 'id'], name='product_created_id'),
+            model_name="product",
+            index=models.Index(fields=["created_at", "id"], name="product_created_id"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['category', 'created_at', 'id'], name='product_category_created_id'),
+            model_name="product",
+            index=models.Index(fields=["category", "created_at", "id"], name="product_category_created_id"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['price_cents', 'id'], name='product_price_id'),
+            model_name="product",
+            index=models.Index(fields=["price_cents", "id"], name="product_price_id"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['name', 'id'], name='product_name_id'),
+            model_name="product",
+            index=models.Index(fields=["name", "id"], name="product_name_id"),
         ),
     ]

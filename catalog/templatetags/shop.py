@@ -1,7 +1,9 @@
-"""Template helpers for the storefront: money from integer cents in the shop's currency."""
+"""Template helpers for the storefront: money from integer cents in the shop's currency, product grids."""
 
 from django import template
 from django.conf import settings
+
+from catalog import cache
 
 register = template.Library()
 
@@ -23,3 +25,9 @@ def money(cents) -> str:
         return ""
     sign, cents = ("-", -cents) if cents < 0 else ("", cents)
     return f"{sign}{currency_symbol()}{cents // 100:,}.{cents % 100:02d}"
+
+
+@register.simple_tag(takes_context=True)
+def product_grid(context, products):
+    """Render partials/product_grid.html for `products`, cached (see catalog.cache.product_grid)."""
+    return cache.product_grid(context["request"], products)
