@@ -132,9 +132,15 @@ def order_cancel_for_user(*, user, order_id) -> Order:
     return order_cancel(order=order_get_for_user(user=user, order_id=order_id))
 
 
+@transaction.atomic
 def order_pay(*, user, order_id) -> Order:
-    """Charge a pending order through the payment gateway and mark it paid."""
+    """Charge a pending order through the payment gateway and mark it paid.
+
+    The order's row stays locked from the status check to the new status, so a double click or a
+    cancellation racing the payment can neither charge twice nor charge an order that was cancelled.
+    """
     order = order_get_for_user(user=user, order_id=order_id)
+    order.status = Order.objects.select_for_update().values_list("status", flat=True).get(pk=order.pk)
     if not order.can_pay:
         raise IllegalTransition(status=order.status, to=Order.Status.PAID)
     result = get_gateway().charge(order)
