@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "mcpshop_site.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "mcpshop_site.urls"
@@ -110,13 +111,15 @@ elif _db["ENGINE"] == "django.db.backends.mysql":
     _db.setdefault("OPTIONS", {}).update({"charset": "utf8mb4", "isolation_level": "read committed"})
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
-    # Under ASGI, CONN_MAX_AGE leaks connections; Django's psycopg pool does not.
+    # Under ASGI, CONN_MAX_AGE leaks connections; Django's psycopg pool does not. With health checks the
+    # pool tests each connection it hands out, so the ones a database restart killed are replaced.
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": env.int("DB_POOL_MAX", default=20),
         "timeout": 10,
     }
     _db["CONN_MAX_AGE"] = 0
+    _db["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
