@@ -301,6 +301,8 @@ def machine() -> dict:
         try:
             from importlib.metadata import version
 
+    "B8": lambda bench: bench.external("websocket.py"),
+    "B9": lambda bench: bench.external("assistant_turn.py"),
             versions[package] = version(package)
         except Exception:
             versions[package] = None
