@@ -291,6 +291,8 @@ BENCHMARKS = {
     "B5": Bench.b5,
     "B6": lambda bench: bench.external("search.py"),
     "B7": lambda bench: {"see": "B6 (bench/search.py measures both)"},
+    "B8": lambda bench: bench.external("websocket.py"),
+    "B9": lambda bench: bench.external("assistant_turn.py"),
     "B10": lambda bench: bench.external("mcp_overhead.py"),
 }
 
@@ -301,8 +303,6 @@ def machine() -> dict:
         try:
             from importlib.metadata import version
 
-    "B8": lambda bench: bench.external("websocket.py"),
-    "B9": lambda bench: bench.external("assistant_turn.py"),
             versions[package] = version(package)
         except Exception:
             versions[package] = None
