@@ -49,9 +49,12 @@ def _digest(*parts) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def cached_count(queryset: QuerySet) -> int:
-    """Return `queryset.count()`, from the cache while the catalog is unchanged. Not for stock filters."""
-    key = f"catalog:count:{catalog_version()}:{_digest(*queryset.query.sql_with_params())}"
+def cached_count(queryset: QuerySet, *, filters: dict) -> int:
+    """Return `queryset.count()`, from the cache while the catalog is unchanged. Not for stock filters.
+
+    `filters` are what the queryset was built from (cheaper to hash than its SQL): equal filters, equal rows.
+    """
+    key = f"catalog:count:{catalog_version()}:{_digest(sorted(filters.items()))}"
     count = cache.get(key)
     if count is None:
         count = queryset.count()
@@ -60,11 +63,15 @@ def cached_count(queryset: QuerySet) -> int:
 
 
 class CachedCountPaginator(Paginator):
-    """A Paginator that counts its (unfiltered by stock) queryset through `cached_count`."""
+    """A Paginator that counts its queryset, built from `filters` (none on stock), through `cached_count`."""
+
+    def __init__(self, object_list, per_page, *, filters: dict):
+        super().__init__(object_list, per_page)
+        self.filters = filters
 
     @cached_property
     def count(self) -> int:
-        return cached_count(self.object_list)
+        return cached_count(self.object_list, filters=self.filters)
 
 
 def categories() -> list[Category]:

@@ -39,12 +39,14 @@ def category(request, slug):
         raise Http404 from None
     sort = request.GET.get("sort")
     sort = sort if sort in PRODUCT_SORTS else "newest"
+    products = product_list(category=shelf.slug, sort=sort)
+    paginator = CachedCountPaginator(products, PAGE_SIZE, filters={"category": shelf.slug})
     return render(
         request,
         "catalog/category_detail.html",
         {
             "category": shelf,
-            "page": _page(request, product_list(category=shelf.slug, sort=sort), CachedCountPaginator),
+            "page": paginator.get_page(request.GET.get("page")),
             "sort": sort,
             "form": ProductFilterForm(initial={"sort": sort}),
         },

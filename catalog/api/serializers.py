@@ -2,6 +2,7 @@ import re
 from urllib.parse import quote
 
 from django.core.files.storage import default_storage
+from django.utils.functional import cached_property
 from django.utils.http import RFC3986_SUBDELIMS
 from rest_framework import serializers
 
@@ -62,20 +63,28 @@ class ProductSerializer(serializers.Serializer):
             "category": row["category__slug"],
             "description": row["description"],
             "description_en": row["description_en"],
-            "image_url": self.context["request"].build_absolute_uri(default_storage.url(image)) if image else None,
+            "image_url": self._absolute(default_storage.url(image)) if image else None,
             "url": self._page_url(row["sku"]),
         }
+
+    @cached_property
+    def _origin(self) -> str:
+        """The request's scheme and host: checked and built once per response, not once per row."""
+        return self.context["request"].build_absolute_uri("/")[:-1]
+
+    def _absolute(self, url: str) -> str:
+        """Return `url` (a path, or already absolute, e.g. on a CDN) as request.build_absolute_uri() would."""
+        return self._origin + url if url.startswith("/") and not url.startswith("//") else url
 
     def _page_url(self, sku: str) -> str:
         """Return the absolute Product.get_absolute_url() for this SKU.
 
-        A list reuses this serializer for every row, so the host and the URL pattern are looked up
-        once per response (reversing per row costs more than all the rest of the row).
+        A list reuses this serializer for every row, so the URL pattern is looked up once per response
+        (reversing per row costs more than all the rest of the row).
         """
         if not hasattr(self, "_url_parts"):
-            base = self.context["request"].build_absolute_uri("/")[:-1]
             prefix, found, suffix = Product(sku=_SKU_MARK).get_absolute_url().partition(_SKU_MARK)
-            self._url_parts = (base + prefix, suffix) if found else (base, None)
+            self._url_parts = (self._origin + prefix, suffix) if found else (self._origin, None)
         start, end = self._url_parts
         if end is None:
             return start + Product(sku=sku).get_absolute_url()

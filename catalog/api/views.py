@@ -42,8 +42,11 @@ class CategoryListApi(APIView):
 class CachedCountPagination(Pagination):
     """Count the list through the catalog cache (lists not filtered by stock: see catalog.cache)."""
 
+    def __init__(self, filters: dict):
+        self.filters = filters
+
     def get_count(self, queryset):
-        return cached_count(queryset)
+        return cached_count(queryset, filters=self.filters)
 
 
 class ProductListApi(StaffWritesMixin, APIView):
@@ -75,7 +78,10 @@ class ProductListApi(StaffWritesMixin, APIView):
             products, paginator = results, Pagination()
         else:
             products = results.queryset.values(*PRODUCT_VALUES)
-            paginator = Pagination() if filters["in_stock"] else CachedCountPagination()
+            if filters["in_stock"]:
+                paginator = Pagination()
+            else:
+                paginator = CachedCountPagination({k: v for k, v in filters.items() if k not in ("limit", "offset")})
         page = paginator.paginate_queryset(products, request, view=self)
         return paginator.get_paginated_response(ProductSerializer(page, many=True, context={"request": request}).data)
 
