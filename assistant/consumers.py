@@ -59,6 +59,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     """
 
     plain_text = False  # on /api/chat a frame that is not JSON is the shopper's message, as in the seed
+    # The chat talks only to its own socket: no channel layer, so no Redis receive loop per connection
+    # (and a Redis outage cannot close every chat with 1011).
+    channel_layer_alias = None
 
     async def connect(self):
         self.user = self.scope.get("user")

@@ -138,11 +138,13 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # Every key this shop writes to Redis starts with this: several shops (or test runs) can share one Redis.
 REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="mcpshop")
 if REDIS_URL:
+    # While Redis is unreachable the cache falls back to each process's memory (mcpshop_site/cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "mcpshop_site.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
     CHANNEL_LAYERS = {
