@@ -227,35 +227,45 @@ def pgvector_ready(connection) -> bool:
         return _has_embedding_column(cursor)
 
 
+# HNSW build parameters (pgvector's defaults are m=16, ef_construction=64); see bench/search.py (B6).
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+
+
 def hnsw_index_name(dims: int) -> str:
     return f"catalog_productembedding_hnsw_{dims}"
 
 
-def _hnsw_indexes(cursor) -> list[str]:
+def _hnsw_options() -> list[str]:
+    return [f"m={HNSW_M}", f"ef_construction={HNSW_EF_CONSTRUCTION}"]
+
+
+def _hnsw_indexes(cursor) -> dict[str, list[str]]:
+    """Return our HNSW indexes, each with its build options."""
     cursor.execute(
-        "SELECT indexname FROM pg_indexes WHERE tablename = 'catalog_productembedding' "
-        "AND indexname LIKE 'catalog_productembedding_hnsw_%'"
+        "SELECT c.relname, coalesce(c.reloptions, '{}') FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+        "WHERE i.indrelid = 'catalog_productembedding'::regclass AND c.relname LIKE 'catalog_productembedding_hnsw_%'"
     )
-    return [row[0] for row in cursor.fetchall()]
+    return {name: sorted(options) for name, options in cursor.fetchall()}
 
 
 def ensure_hnsw_index(connection, dims: int) -> None:
-    """Create the HNSW (cosine) index for vectors of `dims` dimensions, dropping any other size's."""
+    """Create the HNSW (cosine) index for vectors of `dims` dimensions with the current build
+    parameters, dropping any other size's or one built with other parameters."""
     with connection.cursor() as cursor:
         existing = _hnsw_indexes(cursor)
-        if existing == [hnsw_index_name(dims)]:
+        if existing == {hnsw_index_name(dims): sorted(_hnsw_options())}:
             return
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no DDL while deferred checks are pending
         for name in existing:
-            if name != hnsw_index_name(dims):
-                cursor.execute(f'DROP INDEX "{name}"')
-        if hnsw_index_name(dims) not in existing:
-            # Partial: rows of another size (a rebuild's deleted rows that an older snapshot may
-            # still see) are never cast, and queries say `dims = N` to use it.
-            cursor.execute(
-                f"CREATE INDEX {hnsw_index_name(int(dims))} ON catalog_productembedding "
-                f"USING hnsw ((embedding::vector({int(dims)})) vector_cosine_ops) WHERE dims = {int(dims)}"
-            )
+            cursor.execute(f'DROP INDEX "{name}"')
+        # Partial: rows of another size (a rebuild's deleted rows that an older snapshot may still
+        # see) are never cast, and queries say `dims = N` to use it.
+        cursor.execute(
+            f"CREATE INDEX {hnsw_index_name(int(dims))} ON catalog_productembedding "
+            f"USING hnsw ((embedding::vector({int(dims)})) vector_cosine_ops) WITH ({', '.join(_hnsw_options())}) "
+            f"WHERE dims = {int(dims)}"
+        )
 
 
 def drop_hnsw_indexes(connection) -> None:

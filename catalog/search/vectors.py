@@ -230,11 +230,11 @@ def _pgvector_nearest(vector: np.ndarray, *, state: SearchIndex, filter_sql: tup
     dims = int(state.dims)
     where, params = filter_sql
     literal = _vector_literal(vector)
-    with connection.cursor() as cursor:
-        # Session settings (the same for every search on this connection): a wide enough beam, and
-        # iterative scans so that filters applied after the index still leave k rows.
+    with transaction.atomic(), connection.cursor() as cursor:
+        # For this transaction only (SET LOCAL), so a pooled connection keeps its defaults: a wide
+        # enough beam, and iterative scans so that filters applied after the index still leave k rows.
         cursor.execute(
-            "SELECT set_config('hnsw.ef_search', %s, false), set_config('hnsw.iterative_scan', 'relaxed_order', false)",
+            "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
             [str(max(HNSW_EF_SEARCH, k))],
         )
         # dims is an int and `where` is built from constants by Filters.sql(); values are parameters.

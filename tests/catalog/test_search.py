@@ -3,6 +3,7 @@
 import io
 import time
 
+import numpy as np
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
@@ -11,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.exceptions import SearchModeUnavailable
 from catalog.models import Category, Product, ProductEmbedding, SearchIndex
-from catalog.search import keyword, product_search, schema, sync, vectors
+from catalog.search import Filters, keyword, product_search, schema, sync, vectors
 from catalog.search.embeddings import reset
 from catalog.services import product_create, product_delete, product_update
 from tests.catalog.fake_embeddings import FakeEmbeddings
@@ -357,7 +358,40 @@ def test_pgvector_holds_the_vectors_and_the_hnsw_index_answers(category):
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "catalog_productembedding_hnsw_384" in plan
+    with connection.cursor() as cursor:
+        indexes = schema._hnsw_indexes(cursor)
+    assert indexes == {"catalog_productembedding_hnsw_384": sorted(schema._hnsw_options())}
     assert search("something to keep my coffee hot", mode="semantic")[0] == flask.sku
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW hnsw.ef_search")
+        assert cursor.fetchone()[0] == "40"  # the search's wider beam lasted its own transaction only
+
+
+def test_pgvector_filters_never_lose_the_products_they_allow(category):
+    """With a filter only products far from the query pass, the index's first candidates all fail
+    it: pgvector's iterative scan goes on until it has found them."""
+    if not vectors.uses_pgvector():
+        pytest.skip("pgvector is used on PostgreSQL with PGVECTOR on")
+    rare = Category.objects.create(name="稀有", name_en="Rare", slug="rare")
+    near = [Product(sku=f"NEAR-{n}", name="近", slug=f"near-{n}", category=category, price_cents=1) for n in range(300)]
+    products = Product.objects.bulk_create(
+        [*near, Product(sku="FAR", name="远", slug="far", category=rare, price_cents=1)]
+    )
+    rng = np.random.default_rng(1)
+    query = np.ones(8, dtype=np.float32) / np.sqrt(8)
+    rows = []
+    for product in products:
+        vector = (query if product.sku != "FAR" else -query) + rng.normal(0, 0.1, 8).astype(np.float32)
+        rows.append((product.pk, "test", vector / np.linalg.norm(vector)))
+    vectors.index_state()
+    vectors.store_vectors(rows, model="test/synthetic", dims=8)
+    schema.ensure_hnsw_index(connection, 8)
+    state = SearchIndex.objects.get()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the plan of a big table: through the index
+    found = vectors._pgvector_nearest(query, state=state, filter_sql=Filters(category="rare").sql(), k=10)
+    assert [Product.objects.get(pk=pk).sku for pk in found.ids] == ["FAR"]
+    assert len(vectors._pgvector_nearest(query, state=state, filter_sql=Filters().sql(), k=10).ids) == 10
 
 
 def test_postgresql_without_pgvector_is_refused_clearly_unless_pgvector_is_off():
