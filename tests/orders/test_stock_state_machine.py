@@ -9,10 +9,10 @@ Budget: the `default` hypothesis profile (tests/conftest.py); `HYPOTHESIS_PROFIL
 """
 
 from collections import Counter
+from typing import NamedTuple
 
 import pytest
 from django.db import transaction
-from django.db.models import F, Sum
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -44,8 +44,20 @@ shopper = st.sampled_from(SHOPPERS)
 pick = st.integers(min_value=0, max_value=50)  # taken modulo the number of products or orders
 
 
+class Shop(NamedTuple):
+    """What the database holds: stock per product, each shopper's cart, and every order's status."""
+
+    stock: dict[int, int]
+    carts: dict[str, dict[int, int]]
+    orders: dict[int, str]
+
+
 class StockMachine(RuleBasedStateMachine):
-    """The shop's stock, carts and orders against a plain model of what each step must do."""
+    """The shop's stock, carts and orders against a plain model of what each step must do.
+
+    `self.seen` is the database as the last step left it (read once per step, by the invariant);
+    a refused step must leave it exactly so.
+    """
 
     def __init__(self, users: dict, category):
         super().__init__()
@@ -64,11 +76,17 @@ class StockMachine(RuleBasedStateMachine):
 
     # Reading the database ------------------------------------------------------------------------
 
-    def stock(self) -> dict[int, int]:
-        return dict(Product.objects.filter(pk__in=self.initial).values_list("pk", "stock"))
-
-    def cart(self, name: str) -> dict[int, int]:
-        return dict(CartItem.objects.filter(cart__user=self.users[name]).values_list("product_id", "quantity"))
+    def read(self) -> Shop:
+        carts = {name: {} for name in SHOPPERS}
+        for name, product_id, quantity in CartItem.objects.values_list(
+            "cart__user__username", "product_id", "quantity"
+        ):
+            carts[name][product_id] = quantity
+        return Shop(
+            stock=dict(Product.objects.filter(pk__in=self.initial).values_list("pk", "stock")),
+            carts=carts,
+            orders=dict(Order.objects.values_list("pk", "status")),
+        )
 
     def product(self, index: int) -> Product:
         return Product.objects.get(pk=sorted(self.initial)[index % len(self.initial)])
@@ -76,13 +94,8 @@ class StockMachine(RuleBasedStateMachine):
     def order(self, index: int) -> Order:
         return Order.objects.get(pk=sorted(self.status)[index % len(self.status)])
 
-    def everything(self) -> tuple:
-        """Return the state a refused step must leave exactly as it was."""
-        return (
-            self.stock(),
-            {name: self.cart(name) for name in SHOPPERS},
-            dict(Order.objects.values_list("pk", "status")),
-        )
+    def unchanged(self) -> None:
+        assert self.read() == self.seen
 
     # Steps -----------------------------------------------------------------------------------------
 
@@ -97,50 +110,50 @@ class StockMachine(RuleBasedStateMachine):
                 stock=stock,
             )
             self.initial[product.pk] = stock
+        self.seen = self.read()
 
     @rule(name=shopper, index=pick, quantity=st.integers(min_value=1, max_value=4))
     def add_to_cart(self, name, index, quantity):
         product = self.product(index)
-        before, in_cart = self.cart(name), self.cart(name).get(product.pk, 0)
+        in_cart = self.seen.carts[name].get(product.pk, 0)
         try:
             cart_add_item(cart=cart_get_or_create(user=self.users[name]), product=product, quantity=quantity)
         except (InsufficientStock, InvalidQuantity):
             assert in_cart + quantity > product.stock
-            assert self.cart(name) == before
+            self.unchanged()
         else:
             assert in_cart + quantity <= product.stock
-            assert self.cart(name) == {**before, product.pk: in_cart + quantity}
+            assert self.read().carts[name] == {**self.seen.carts[name], product.pk: in_cart + quantity}
 
     @rule(name=shopper, index=pick)
     def remove_from_cart(self, name, index):
         product = self.product(index)
-        before = self.cart(name)
         line = CartItem.objects.filter(cart__user=self.users[name], product=product).first()
         if line is None:  # the other shopper's line for it, if any, is not theirs to remove
             others = CartItem.objects.filter(product=product).exclude(cart__user=self.users[name]).first()
             with pytest.raises(CartItemNotFound):
                 cart_remove_item(cart=cart_get_or_create(user=self.users[name]), item_id=others.pk if others else 0)
-            assert self.everything()[1][name] == before
+            self.unchanged()
             return
         cart_remove_item(cart=line.cart, item_id=line.pk)
-        assert self.cart(name) == {pk: q for pk, q in before.items() if pk != product.pk}
+        assert self.read().carts[name] == {pk: q for pk, q in self.seen.carts[name].items() if pk != product.pk}
 
     @rule(name=shopper)
     def place_order(self, name):
-        before = self.everything()
-        stock, cart = before[0], before[1][name]
+        stock, cart = self.seen.stock, self.seen.carts[name]
         try:
             order = order_place(user=self.users[name], **CONTACT)
         except EmptyCart:
             assert not cart
-            assert self.everything() == before
+            self.unchanged()
         except InsufficientStock:
             assert any(quantity > stock[pk] for pk, quantity in cart.items())
-            assert self.everything() == before
+            self.unchanged()
         else:
             assert cart and all(quantity <= stock[pk] for pk, quantity in cart.items())
-            assert self.stock() == {pk: left - cart.get(pk, 0) for pk, left in stock.items()}
-            assert self.cart(name) == {}
+            now = self.read()
+            assert now.stock == {pk: left - cart.get(pk, 0) for pk, left in stock.items()}
+            assert now.carts[name] == {}
             assert dict(order.items.values_list("product_id", "quantity")) == cart
             self.status[order.pk], self.owner[order.pk] = Order.Status.PENDING, name
 
@@ -148,15 +161,14 @@ class StockMachine(RuleBasedStateMachine):
     @rule(name=shopper, index=pick)
     def pay(self, name, index):
         order = self.order(index)
-        before = self.everything()
         try:
             order_pay(user=self.users[name], order_id=order.pk)
         except OrderNotFound:
             assert self.owner[order.pk] != name
-            assert self.everything() == before
+            self.unchanged()
         except IllegalTransition:
             assert self.owner[order.pk] == name and self.status[order.pk] != Order.Status.PENDING
-            assert self.everything() == before
+            self.unchanged()
         else:
             assert self.owner[order.pk] == name and self.status[order.pk] == Order.Status.PENDING
             self.status[order.pk] = Order.Status.PAID
@@ -165,19 +177,18 @@ class StockMachine(RuleBasedStateMachine):
     @rule(name=shopper, index=pick)
     def cancel(self, name, index):
         order = self.order(index)
-        before = self.everything()
         returned = dict(order.items.values_list("product_id", "quantity"))
         try:
             order_cancel_for_user(user=self.users[name], order_id=order.pk)
         except OrderNotFound:
             assert self.owner[order.pk] != name
-            assert self.everything() == before
+            self.unchanged()
         except IllegalTransition:  # cancelled already (the stock went back then), shipped or delivered
             assert self.status[order.pk] not in (Order.Status.PENDING, Order.Status.PAID)
-            assert self.everything() == before
+            self.unchanged()
         else:
             assert self.status[order.pk] in (Order.Status.PENDING, Order.Status.PAID)
-            assert self.stock() == {pk: left + returned.get(pk, 0) for pk, left in before[0].items()}
+            assert self.read().stock == {pk: left + returned.get(pk, 0) for pk, left in self.seen.stock.items()}
             self.status[order.pk] = Order.Status.CANCELLED
 
     @precondition(lambda self: self.status)
@@ -185,12 +196,11 @@ class StockMachine(RuleBasedStateMachine):
     def staff_cancels(self, index):
         """The admin's "cancel and restock" action: the same once-only rule as the shopper's button."""
         order = self.order(index)
-        before = self.everything()
         try:
             order_cancel(order=order)
         except IllegalTransition:
             assert self.status[order.pk] not in (Order.Status.PENDING, Order.Status.PAID)
-            assert self.everything() == before
+            self.unchanged()
         else:
             self.status[order.pk] = Order.Status.CANCELLED
 
@@ -198,12 +208,11 @@ class StockMachine(RuleBasedStateMachine):
     @rule(index=pick)
     def ship(self, index):
         order = self.order(index)
-        before = self.everything()
         try:
             order_mark_shipped(order=order)
         except IllegalTransition:
             assert self.status[order.pk] != Order.Status.PAID
-            assert self.everything() == before
+            self.unchanged()
         else:
             assert self.status[order.pk] == Order.Status.PAID
             self.status[order.pk] = Order.Status.SHIPPED
@@ -212,38 +221,32 @@ class StockMachine(RuleBasedStateMachine):
     def restock(self, index, change):
         """Staff set a new stock figure from the current one, as the admin's product form does."""
         product = self.product(index)
-        before = self.everything()
         try:
             product_update(product=product, stock=product.stock + change)
         except InvalidInput:
             assert product.stock + change < 0
-            assert self.everything() == before
+            self.unchanged()
         else:
             self.restocked[product.pk] += change
 
     # After every step ----------------------------------------------------------------------------
 
     @invariant()
-    def stock_is_never_negative_and_every_unit_is_accounted_for(self):
-        sold = dict(
-            OrderItem.objects.filter(product_id__in=self.initial, order__status__in=LIVE)
-            .values("product_id")
-            .annotate(units=Sum("quantity"))
-            .values_list("product_id", "units")
-        )
-        for pk, stock in self.stock().items():
+    def stock_and_orders_add_up(self):
+        """Stock >= 0 and stock + units in live orders = initial + restocked; totals and statuses as expected."""
+        self.seen = self.read()
+        sold = Counter()
+        totals = Counter()
+        for product_id, quantity, price, status, order_id in OrderItem.objects.values_list(
+            "product_id", "quantity", "unit_price_cents", "order__status", "order_id"
+        ):
+            sold[product_id] += quantity if status in LIVE else 0
+            totals[order_id] += quantity * price
+        for pk, stock in self.seen.stock.items():
             assert stock >= 0
-            assert stock + sold.get(pk, 0) == self.initial[pk] + self.restocked[pk]
-
-    @invariant()
-    def orders_add_up_and_follow_the_transitions(self):
-        totals = dict(
-            OrderItem.objects.values("order_id")
-            .annotate(total=Sum(F("quantity") * F("unit_price_cents")))
-            .values_list("order_id", "total")
-        )
-        assert dict(Order.objects.values_list("pk", "total_cents")) == {pk: totals[pk] for pk in self.status}
-        assert dict(Order.objects.values_list("pk", "status")) == self.status
+            assert stock + sold[pk] == self.initial[pk] + self.restocked[pk]
+        assert self.seen.orders == self.status
+        assert dict(Order.objects.values_list("pk", "total_cents")) == dict(totals)
 
 
 def test_stock_invariants_hold_over_random_sequences(category):
