@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from asgiref.sync import ThreadSensitiveContext
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 
 from assistant.exceptions import EmptyMessage, LoginRequired, MessageTooLong
@@ -33,7 +34,7 @@ from assistant.services import (
     token_hash,
 )
 from assistant.tools import ToolContext, call_tool, cart_payload, money, openai_tools, order_payload
-from mcpshop_site.exceptions import ShopError
+from mcpshop_site.exceptions import ServiceUnavailable, ShopError
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +209,10 @@ class Turn:
         except BrainError as error:
             await emit({"type": "error", "code": error.code, "message": error.message})
             message_id = await self._close_after_failure(error.message)
+        except (OperationalError, InterfaceError) as failure:  # the database is away: nothing to record it in
+            logger.warning("assistant turn: database unavailable: %s", failure)
+            error = ServiceUnavailable()
+            await emit({"type": "error", "code": error.code, "message": error.message})
         except Exception:
             logger.exception("assistant turn failed")
             notice = _("Something went wrong. Please try again.")

@@ -39,3 +39,11 @@ class Conflict(ShopError):
     code = "conflict"
     status = 409
     default_message = _("The request conflicts with the current state.")
+
+
+class ServiceUnavailable(ShopError):
+    """The database cannot be reached (down, restarting): temporary, worth retrying."""
+
+    code = "service_unavailable"
+    status = 503
+    default_message = _("The shop is briefly unavailable. Please try again in a moment.")

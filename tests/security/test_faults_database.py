@@ -8,6 +8,8 @@ must not hand out dead connections), and the stock must add up: stock + sold = i
 without lines, no order whose total differs from its lines.
 """
 
+import asyncio
+import json
 import tempfile
 import threading
 import time
@@ -15,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import websockets
 from django.db import connection
 
 from tests.assistant.mcp_live import LiveServer
@@ -159,3 +162,37 @@ def test_a_database_restart_under_load_gives_clean_errors_then_full_recovery(sho
         )
         == []
     )
+
+
+def test_the_chat_says_clearly_that_the_shop_is_away_and_goes_on_after(shop_on_private_postgres):
+    server, database = shop_on_private_postgres
+    shopper = Shopper(server.url, "shopper0", "fault-pass-123")
+
+    async def chat() -> tuple[list[dict], list[dict], list[dict]]:
+        url = server.url.replace("http", "ws") + "/ws/chat/"
+        async with websockets.connect(url, origin=server.url) as socket:
+            await socket.send(json.dumps({"type": "auth", "token": shopper.token}))
+
+            async def turn(text: str) -> list[dict]:
+                await socket.send(json.dumps({"type": "message", "text": text}))
+                events = []
+                while not events or events[-1]["type"] != "done":
+                    events.append(json.loads(await asyncio.wait_for(socket.recv(), 30)))
+                return events
+
+            before = await turn("hello")
+            await asyncio.to_thread(database.stop, "fast")
+            try:
+                during = await turn("hello again")
+                rest = await asyncio.to_thread(shopper.call, "POST", "/api/chat", {"text": "hello again"})
+                assert rest[0] == 503 and rest[1]["error"]["code"] == "service_unavailable", rest
+            finally:
+                await asyncio.to_thread(database.start)
+            after = await turn("and now?")
+        return before, during, after
+
+    before, during, after = asyncio.run(chat())
+    assert [e for e in before if e["type"] == "error"] == [] and any(e["type"] == "delta" for e in before)
+    (error,) = [e for e in during if e["type"] == "error"]
+    assert error["code"] == "service_unavailable" and "briefly unavailable" in error["message"]
+    assert [e for e in after if e["type"] == "error"] == [] and any(e["type"] == "delta" for e in after)
