@@ -1,4 +1,4 @@
-"""Response headers every page gets, and a clean 503 while the database is unreachable."""
+"""Response headers every page gets, API paths without their slash, a clean 503 while the database is away."""
 
 import logging
 from functools import wraps
@@ -7,6 +7,7 @@ from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.middleware.common import CommonMiddleware
 from django.template.response import TemplateResponse
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.deprecation import MiddlewareMixin
@@ -53,6 +54,20 @@ def allow_inline_styles(view):
         return response
 
     return wrapped
+
+
+class ShopCommonMiddleware(CommonMiddleware):
+    """Django's CommonMiddleware, but an API path missing its trailing slash is served as if it had it.
+
+    The stock APPEND_SLASH answers a 301 that loses a POST body in production and raises a 500 under
+    DEBUG; API clients (`POST /api/products`) get the answer of `/api/products/` instead.
+    """
+
+    def process_request(self, request):
+        if request.path_info.startswith("/api/") and self.should_redirect_with_slash(request):
+            request.path_info += "/"
+            request.path += "/"
+        return super().process_request(request)
 
 
 class DatabaseUnavailableMiddleware(MiddlewareMixin):
