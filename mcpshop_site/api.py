@@ -2,8 +2,9 @@
 
 import re
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
@@ -63,6 +64,16 @@ def page_not_found(request, exception, template_name="404.html"):
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("not_found", exceptions.NotFound.default_detail), status=404)
     return defaults.page_not_found(request, exception, template_name)
+
+
+def bad_request(request, exception, template_name="400.html"):
+    """Answer a request Django refused before any view (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a bad
+    Host...) in the JSON error shape under /api/: 413 for a body too large, else 400."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(error_body("request_too_large", _("The request body is too large.")), status=413)
+        return JsonResponse(error_body("bad_request", exceptions.ParseError.default_detail), status=400)
+    return defaults.bad_request(request, exception, template_name)
 
 
 def server_error(request, template_name="500.html"):

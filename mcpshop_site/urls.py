@@ -32,5 +32,6 @@ urlpatterns = [
     path("", include("assistant.urls")),
 ]
 
+handler400 = "mcpshop_site.api.bad_request"
 handler404 = "mcpshop_site.api.page_not_found"
 handler500 = "mcpshop_site.api.server_error"
