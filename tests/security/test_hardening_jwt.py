@@ -1,0 +1,44 @@
+"""API tokens are short-lived and signed with their own key; every secret comes from the environment."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+from django.conf import settings
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from tests.test_settings import PRODUCTION, ROOT
+
+
+def test_access_tokens_live_15_minutes_and_refresh_tokens_7_days_by_default(alice):
+    issued = RefreshToken.for_user(alice)
+    refresh, access = RefreshToken(str(issued)), AccessToken(str(issued.access_token))  # as decoded and verified
+    assert timedelta(seconds=access["exp"] - access["iat"]) == timedelta(minutes=15)
+    assert timedelta(seconds=refresh["exp"] - refresh["iat"]) == timedelta(days=7)
+    assert access["aud"] == refresh["aud"] == "mcpshop" and access["iss"] == "mcpshop"
+    assert settings.SIMPLE_JWT["ROTATE_REFRESH_TOKENS"] and settings.SIMPLE_JWT["BLACKLIST_AFTER_ROTATION"]
+
+
+def test_production_takes_every_secret_from_the_environment_and_keeps_the_jwt_key_apart():
+    """The keys a production process uses are exactly the ones it was given; nothing secret is in the repository."""
+    script = (
+        "import json, mcpshop_site.settings as s; print(json.dumps("
+        "[s.SECRET_KEY, s.JWT_SIGNING_KEY, s.SIMPLE_JWT['SIGNING_KEY'], s.OPENAI_API_KEY, s.DATABASES['default']]))"
+    )
+    given = {
+        **PRODUCTION,
+        "OPENAI_API_KEY": "sk-from-the-environment",
+        "DATABASE_URL": "postgres://shop:pw@db:5432/shop",
+    }
+    clean = {k: v for k, v in os.environ.items() if k not in given}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env={**clean, **given}, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    secret_key, jwt_key, signing_key, openai_key, database = json.loads(result.stdout)
+    assert (secret_key, jwt_key, signing_key) == (PRODUCTION["SECRET_KEY"], PRODUCTION["JWT_SIGNING_KEY"], jwt_key)
+    assert openai_key == "sk-from-the-environment" and database["PASSWORD"] == "pw"
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert ".env" not in tracked
