@@ -52,6 +52,7 @@ IN_TURN = ("anonymous", "bob", "staff", "alice")  # the order they try: alice's 
 SECRET = "alice-private-7f3a"  # in alice's address, conversation and token name: nobody else may see it
 LOGIN = "login"  # expected: a redirect to the login page
 ALICE_CONTACT = {"name": "Alice", "phone": "13800000001", "address": f"{SECRET} road 1"}
+ALICE_KEY = "alice-checkout-1"  # the Idempotency-Key of alice's order
 
 
 @dataclass
@@ -91,7 +92,7 @@ def world(make_user, make_product, settings) -> World:
     spare = make_product("SPARE-MX", price_cents=500, stock=3)
     cart = cart_get_or_create(user=alice)
     cart_add_item(cart=cart, product=tea, quantity=2)
-    order = order_place(user=alice, **ALICE_CONTACT)
+    order = order_place(user=alice, idempotency_key=ALICE_KEY, **ALICE_CONTACT)
     item = cart_add_item(cart=cart, product=tea, quantity=1)
     conversation = conversation_start(user=alice)
     Conversation.objects.filter(pk=conversation.pk).update(title=f"{SECRET} chat")
@@ -177,7 +178,8 @@ REST = {
     ("PATCH", "/api/cart/{item_id}"): (401, 200, 404, 404),
     ("DELETE", "/api/cart/{item_id}"): (401, 204, 404, 404),
     ("GET", "/api/orders/"): (401, 200, 200, 200),
-    ("POST", "/api/orders/"): (401, 201, 400, 400),  # bob's and staff's carts are empty
+    # With alice's Idempotency-Key: her cart changed since (409); bob's and staff's empty carts (400), never her order.
+    ("POST", "/api/orders/"): (401, 409, 400, 400),
     ("GET", "/api/orders/{order_id}"): (401, 200, 404, 404),
     ("POST", "/api/orders/{order_id}/cancel"): (401, 200, 404, 404),
     ("POST", "/api/orders/{order_id}/pay"): (401, 200, 404, 404),
@@ -233,11 +235,17 @@ def api_client(world: World, actor: str) -> APIClient:
     return client
 
 
-def rest_rows():
+def rest_rows() -> list:
     """The REST rows; the chat views are async (their ORM calls run in other threads): real transactions."""
-    for method, path in sorted(REST):
-        marks = [pytest.mark.django_db(transaction=True)] if path.startswith("/api/chat") else []
-        yield pytest.param(method, path, marks=marks, id=f"{method} {path}")
+    return [
+        pytest.param(
+            method,
+            path,
+            marks=[pytest.mark.django_db(transaction=True)] if path.startswith("/api/chat") else [],
+            id=f"{method} {path}",
+        )
+        for method, path in sorted(REST)
+    ]
 
 
 @pytest.mark.parametrize(("method", "path"), rest_rows())
@@ -247,7 +255,8 @@ def test_rest(world, method, path):
         body = rest_body(world, actor, method, path)
         send = getattr(api_client(world, actor), method.lower())
         expected = REST[method, path][ACTORS.index(actor)]
-        check_request(world, actor, expected, send, url, body, format="json")
+        headers = {"HTTP_IDEMPOTENCY_KEY": ALICE_KEY} if (method, path) == ("POST", "/api/orders/") else {}
+        check_request(world, actor, expected, send, url, body, format="json", **headers)
 
 
 @pytest.mark.parametrize("path", sorted(API_DOCUMENTS))
