@@ -501,6 +501,15 @@ MCP = {
 }
 
 
+# Every resource and resource template, as bob reads it.
+MCP_RESOURCES = {
+    "shop://products": "shop://products",
+    "shop://products{?page}": "shop://products?page=1",
+    "shop://products/{sku}": "shop://products/TEA-MX",
+    "shop://cart": "shop://cart",
+}
+
+
 def mcp_arguments(world: World, name: str) -> dict:
     arguments, _expected = MCP[name]
     return {key: world.order.pk if value == "{order_id}" else value for key, value in arguments.items()}
@@ -515,6 +524,7 @@ def test_every_mcp_tool_has_a_row():
 async def test_mcp_tools_with_another_shopper_s_token(live, world, async_db):
     alice, bob = world.users["alice"], world.users["bob"]
     before = await sync_to_async(state)()
+    # Three sessions, each with a token of bob's: the live server allows a token 40 requests a minute.
     async with connect(live, await mcp_token_for(bob)) as client:
         for name, (_arguments, expected) in MCP.items():
             result = data(await client.call_tool(name, mcp_arguments(world, name)))
@@ -522,13 +532,20 @@ async def test_mcp_tools_with_another_shopper_s_token(live, world, async_db):
             assert SECRET not in json.dumps(result, ensure_ascii=False), f"{name} leaked alice's private text"
             if name in ("view_cart", "list_orders"):
                 assert "TEA-MX" not in json.dumps(result), f"{name} showed alice's cart or orders"
-        # Naming the user is not an argument any tool takes.
+    async with connect(live, await mcp_token_for(bob)) as client:  # naming the user is no tool's argument
         for name in MCP:
             for smuggled in ({"user_id": alice.pk}, {"user": "alice"}):
                 result = data(await client.call_tool(name, {**mcp_arguments(world, name), **smuggled}))
                 assert result["error"]["code"] == "invalid_arguments", (name, smuggled, result)
+    async with connect(live, await mcp_token_for(bob)) as client:
+        listed = [str(resource.uri) for resource in (await client.list_resources()).resources]
+        templates = [template.uri_template for template in (await client.list_resource_templates()).resource_templates]
+        assert set(listed + templates) == set(MCP_RESOURCES)
+        for uri in MCP_RESOURCES.values():
+            text = (await client.read_resource(uri)).contents[0].text
+            assert SECRET not in text, f"{uri} leaked alice's private text"
         cart = json.loads((await client.read_resource("shop://cart")).contents[0].text)
-        assert [item["sku"] for item in cart["items"]] == ["SPARE-MX"]
+        assert [item["sku"] for item in cart["items"]] == ["SPARE-MX"]  # bob's own, not alice's tea
     after = await sync_to_async(state)()
     assert owned_by(alice, after) == owned_by(alice, before)
     assert [row[3:] for row in owned_by(bob, after)["cart"]] == [(world.spare.pk, 1)]
