@@ -271,6 +271,8 @@ ASSISTANT_MAX_TOOL_CALLS_PER_STEP = 8
 ASSISTANT_HISTORY_TOKENS = env.int("ASSISTANT_HISTORY_TOKENS", default=6000)  # replayed history budget
 ASSISTANT_MAX_INPUT_CHARS = 2000  # longer messages are refused before any model call
 ASSISTANT_RATE_LIMIT_PER_MINUTE = env.int("ASSISTANT_RATE_LIMIT_PER_MINUTE", default=20)  # turns per shopper
+# Guests' turns per network address (all their guest sessions together: a new one costs nothing)
+ASSISTANT_GUEST_RATE_LIMIT_PER_MINUTE = env.int("ASSISTANT_GUEST_RATE_LIMIT_PER_MINUTE", default=60)
 ASSISTANT_CONFIRMATION_MINUTES = 15  # how long a confirm-to-buy token stays valid
 
 # --- MCP: the assistant's tools for MCP clients (assistant/mcp_server.py, assistant/mcp_http.py) ------
