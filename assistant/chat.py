@@ -124,9 +124,11 @@ class _Begun:
 class Turn:
     """The state of one turn; `run()` drives it and reports through `emit`."""
 
-    def __init__(self, *, user, text: str, conversation_id=None, guest_token: str | None = None, brain=None):
+    def __init__(
+        self, *, user, text: str, conversation_id=None, guest_token: str | None = None, address=None, brain=None
+    ):
         self.user, self.text, self.conversation_id = user, text, conversation_id
-        self.guest_token = guest_token
+        self.guest_token, self.address = guest_token, address
         self.brain: Brain = brain or get_brain()
         self.ctx = ToolContext(user=user, guest_token=guest_token)
         self.conversation: Conversation | None = None
@@ -139,6 +141,9 @@ class Turn:
         if self.ctx.signed_in:
             chat_rate_check(key=f"user:{self.user.pk}")
         elif self.guest_token:
+            # A guest token is as cheap as a new cookie-less request: the address bounds all of its guests.
+            if self.address:
+                chat_rate_check(key=f"address:{self.address}", limit=settings.ASSISTANT_GUEST_RATE_LIMIT_PER_MINUTE)
             chat_rate_check(key=f"guest:{self.guest_token}")
         else:  # the transport gives every guest a token (their cart's); without one nothing can be kept
             raise LoginRequired(_("Please sign in, or allow cookies, to chat."))
@@ -270,18 +275,27 @@ class Turn:
 
 
 async def run_turn(
-    *, user, text: str, conversation_id=None, guest_token: str | None = None, brain: Brain | None = None
+    *,
+    user,
+    text: str,
+    conversation_id=None,
+    guest_token: str | None = None,
+    address: str | None = None,
+    brain: Brain | None = None,
 ) -> AsyncIterator[dict]:
     """Run one turn and yield its events as they happen, ending with `done`.
 
     `user` is the transport's authenticated user (or None/anonymous); a guest is known by
-    `guest_token` (their cart token). The turn runs as its own task inside its own
-    `ThreadSensitiveContext`, so its ORM calls get a thread of their own: a slow turn does not
-    hold up other chats. Closing the iterator early (the shopper left) cancels the turn.
+    `guest_token` (their cart token) and also rate-limited by their network `address` (when known).
+    The turn runs as its own task inside its own `ThreadSensitiveContext`, so its ORM calls get a
+    thread of their own: a slow turn does not hold up other chats. Closing the iterator early (the
+    shopper left) cancels the turn.
     """
     queue: asyncio.Queue = asyncio.Queue()
     done = object()
-    turn = Turn(user=user, text=text, conversation_id=conversation_id, guest_token=guest_token, brain=brain)
+    turn = Turn(
+        user=user, text=text, conversation_id=conversation_id, guest_token=guest_token, address=address, brain=brain
+    )
 
     async def produce() -> None:
         try:

@@ -174,6 +174,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     text=text,
                     conversation_id=conversation_id,
                     guest_token=guest_token,
+                    address=(self.scope.get("client") or [None])[0],
                 ):
                     if event["type"] == "conversation":
                         self.conversation_id = event["id"]

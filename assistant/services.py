@@ -96,9 +96,10 @@ def conversation_adopt_guest(*, user, guest_token: str | None) -> int:
     )
 
 
-def chat_rate_check(*, key: str) -> None:
-    """Count one turn for `key` (a user or a guest) and raise RateLimited past the per-minute limit."""
-    limit = settings.ASSISTANT_RATE_LIMIT_PER_MINUTE
+def chat_rate_check(*, key: str, limit: int | None = None) -> None:
+    """Count one turn for `key` (a user, a guest, an address) and raise RateLimited past `limit` per minute
+    (by default ASSISTANT_RATE_LIMIT_PER_MINUTE)."""
+    limit = settings.ASSISTANT_RATE_LIMIT_PER_MINUTE if limit is None else limit
     if limit <= 0:
         return
     bucket = f"assistant:rate:{token_hash(key)}:{int(timezone.now().timestamp() // 60)}"

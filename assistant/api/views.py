@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from assistant.api.serializers import (
@@ -109,6 +110,7 @@ class ChatApi(AsyncApiView):
 
     def prepare(self, request) -> None:
         self.user, self.guest_token = request.user, None
+        self.address = BaseThrottle().get_ident(request)  # as the login throttle sees it (NUM_PROXIES)
         if request.user.is_authenticated or request.method != "POST":
             return
         # A guest is known by the cart token in their session: a cookie, so the usual CSRF check applies.
@@ -144,6 +146,7 @@ class ChatApi(AsyncApiView):
             text=data["text"],
             conversation_id=data.get("conversation_id") or None,
             guest_token=self.guest_token,
+            address=self.address,
         )
         if result.error:
             details = (
