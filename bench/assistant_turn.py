@@ -16,7 +16,9 @@ Baselines, measured in the same run on the same database:
 - direct: the same two model requests with the same brain and the same two tools called directly in
   between: a turn without the turn's own work (conversation, messages, history, events).
 
-Overhead = turn - direct (p50 and p95 of each). Targets (QUALITY.md): overhead p95 < 10 ms; 20 concurrent
+Overhead = turn - direct (p50 and p95 of each). Whether turns serialize each other's ORM calls is measured
+apart: simultaneous turns each with a 50 ms query, in their own threads as `run_turn` runs them, and all
+on one shared thread as Channels would run them otherwise. Targets (QUALITY.md): overhead p95 < 10 ms; 20 concurrent
 chats' turn p95 <= 1.5x one chat's. Each chat is its own shopper with a new conversation per turn.
 Results: bench/results/<date>-B9-assistant-turn.json and .md, with the machine, versions and load average.
 """
@@ -111,7 +113,7 @@ def serve_model(sku: str, delay: float) -> None:
 class Bench:
     """A migrated bench database with the demo catalog, Django set up in this process, the model server."""
 
-    def __init__(self, workdir: Path, model_ms: float):
+    def __init__(self, workdir: Path, model_seconds: float):
         self.env = {
             "DJANGO_SETTINGS_MODULE": "mcpshop_site.settings",
             "DEBUG": "0",
@@ -136,7 +138,7 @@ class Bench:
 
         self.sku = Product.objects.filter(is_active=True).order_by("-stock").values_list("sku", flat=True).first()
         self.model = subprocess.Popen(
-            [sys.executable, __file__, "--serve-model", self.sku, "--model-ms", str(model_ms)],
+            [sys.executable, __file__, "--serve-model", self.sku, "--model-ms", str(model_seconds * 1000)],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -251,6 +253,46 @@ async def chats(users, iterations: int, sku: str, *, kinds=("turn", "direct", "t
     return samples
 
 
+async def serialization(bench: Bench, chats_at_once: int, waves: int) -> dict:
+    """Wall time of `chats_at_once` simultaneous turns: plain, with a 50 ms database call in each turn, and
+    the same with every turn's ORM calls on one shared thread (Channels' default, what `run_turn`'s
+    ThreadSensitiveContext avoids). Median of `waves` waves of each, interleaved.
+    """
+    import contextlib
+
+    from assistant import chat
+
+    users = await asyncio.to_thread(bench.shoppers, chats_at_once, "b9wave")
+    begin, per_turn_threads = chat.Turn._begin, chat.ThreadSensitiveContext
+
+    def slow_begin(self):
+        time.sleep(0.05)  # a slow query in the turn's first trip to the database
+        return begin(self)
+
+    class SharedThread(contextlib.AbstractAsyncContextManager):
+        async def __aexit__(self, *exc):
+            return None
+
+    async def wave(slow: bool, shared: bool) -> float:
+        await asyncio.to_thread(Bench.empty_carts, users)
+        chat.Turn._begin = slow_begin if slow else begin
+        chat.ThreadSensitiveContext = SharedThread if shared else per_turn_threads
+        try:
+            started = time.perf_counter()
+            await asyncio.gather(*(turn(user) for user in users))
+            return time.perf_counter() - started
+        finally:
+            chat.Turn._begin, chat.ThreadSensitiveContext = begin, per_turn_threads
+
+    variants = {"plain": (False, False), "slow_query": (True, False), "slow_query_one_shared_thread": (True, True)}
+    walls: dict[str, list[float]] = {name: [] for name in variants}
+    await wave(False, False)
+    for _ in range(waves):
+        for name, (slow, shared) in variants.items():
+            walls[name].append(await wave(slow, shared))
+    return {name: round(statistics.median(values) * 1000, 1) for name, values in walls.items()}
+
+
 async def measure(bench: Bench, args) -> dict:
     from assistant.llm import aclose_brains
 
@@ -269,6 +311,8 @@ async def measure(bench: Bench, args) -> dict:
             }
             figures[str(chats_at_once)] = row
             print(f"{chats_at_once} chat(s): {json.dumps(row)}", flush=True)
+        figures["serialization_wall_ms"] = await serialization(bench, args.chats, waves=4)
+        print(f"serialization: {json.dumps(figures['serialization_wall_ms'])}", flush=True)
     finally:
         await aclose_brains()
     return figures
@@ -326,12 +370,21 @@ def markdown(report: dict) -> str:
         "|---|---|---|---|---|",
     ]
     for chats_at_once, row in report["figures"].items():
+        if chats_at_once == "serialization_wall_ms":
+            continue
         lines.append(
             f"| {chats_at_once} | {row['turn']['p50_ms']} / {row['turn']['p95_ms']} "
             f"| {row['direct']['p50_ms']} / {row['direct']['p95_ms']} "
             f"| {row['overhead_ms']['p50_ms']} / {row['overhead_ms']['p95_ms']} "
             f"| {row['tools']['p50_ms']} / {row['tools']['p95_ms']} |"
         )
+    walls = report["figures"]["serialization_wall_ms"]
+    lines += [
+        "",
+        f"{setup['chats'][1]} simultaneous turns, wall time (median of 4 waves): {walls['plain']} ms; with a 50 ms "
+        f"query in each turn {walls['slow_query']} ms; the same with all turns' ORM calls on one shared thread "
+        f"{walls['slow_query_one_shared_thread']} ms.",
+    ]
     return "\n".join(lines) + "\n"
 
 
