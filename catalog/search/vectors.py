@@ -230,9 +230,10 @@ def _pgvector_nearest(vector: np.ndarray, *, state: SearchIndex, filter_sql: tup
     dims = int(state.dims)
     where, params = filter_sql
     literal = _vector_literal(vector)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # For this transaction only (SET LOCAL), so a pooled connection keeps its defaults: a wide
         # enough beam, and iterative scans so that filters applied after the index still leave k rows.
+        # (Inside a caller's transaction they last until its end; no savepoint round trips.)
         cursor.execute(
             "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
             [str(max(HNSW_EF_SEARCH, k))],
