@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -50,7 +51,10 @@ class ProductAdminForm(forms.ModelForm):
         stock = self.cleaned_data["stock"]
         if self.instance.pk and "stock" in self.changed_data:
             shown = self.fields["stock"].to_python(self.data.get(self.add_initial_prefix("stock")))
-            current = Product.objects.filter(pk=self.instance.pk).values_list("stock", flat=True).first()
+            # Locked until the admin's transaction ends: no sale can land between this check and the save.
+            current = (
+                Product.objects.select_for_update().filter(pk=self.instance.pk).values_list("stock", flat=True).first()
+            )
             if shown is not None and current is not None and current != shown:
                 raise forms.ValidationError(
                     _("The stock changed from %(shown)d to %(current)d while you were editing. Enter it again."),
@@ -84,6 +88,14 @@ class ProductAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
         return [*fields, "sku"] if obj is not None else fields  # the SKU is the product's public key
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method != "POST":
+            return super().changelist_view(request, extra_context)
+        # Django checks the list's forms before it opens its transaction for the saves: one transaction
+        # around both keeps the stock rows clean_stock locked until the new figures are written.
+        with transaction.atomic():
+            return super().changelist_view(request, extra_context)
 
     def get_changelist_form(self, request, **kwargs):
         return super().get_changelist_form(request, form=ProductAdminForm, **kwargs)
