@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils.text import slugify
 
 from catalog.exceptions import DuplicateSku, InsufficientStock, ProductNotFound
@@ -75,19 +75,34 @@ def product_delete(*, product: Product) -> None:
 
 
 def product_reserve_stock(*, product_id: int, quantity: int, sku: str = "") -> None:
-    """Take `quantity` units off the shelf in one conditional UPDATE, or raise InsufficientStock.
+    """Take `quantity` units of one product off the shelf, or raise InsufficientStock (see below)."""
+    product_reserve_stocks(quantities={product_id: quantity}, skus={product_id: sku})
 
-    The `stock >= quantity` condition is checked by the database at write time, so concurrent
-    buyers can never take more than there is, on every supported database.
+
+@transaction.atomic(savepoint=False)  # a transaction for the row locks; inside order_place, that one
+def product_reserve_stocks(*, quantities: dict[int, int], skus: dict[int, str] | None = None) -> None:
+    """Take units of several products (`{product_id: quantity}`) off the shelf, all or none.
+
+    Two queries for any number of products: the rows are locked in primary-key order (so orders that
+    share products queue instead of deadlocking, and nobody can sell them in between), checked, then
+    all updated by one UPDATE. Raises ProductNotFound (gone or inactive) or InsufficientStock.
     """
-    taken = Product.objects.filter(pk=product_id, is_active=True, stock__gte=quantity).update(
-        stock=F("stock") - quantity
-    )
-    if taken != 1:
-        row = Product.objects.filter(pk=product_id).values("sku", "stock", "is_active").first()
+    ids = sorted(quantities)
+    rows = {
+        row["pk"]: row
+        for row in Product.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values("pk", "sku", "stock", "is_active")
+    }
+    for pk in ids:
+        row = rows.get(pk)
         if row is None or not row["is_active"]:
-            raise ProductNotFound(sku=sku or (row or {}).get("sku", ""))
-        raise InsufficientStock(sku=row["sku"], requested=quantity, available=row["stock"])
+            raise ProductNotFound(sku=(skus or {}).get(pk) or (row or {}).get("sku", ""))
+        if row["stock"] < quantities[pk]:
+            raise InsufficientStock(sku=row["sku"], requested=quantities[pk], available=row["stock"])
+    taken = Case(*(When(pk=pk, then=Value(quantity)) for pk, quantity in quantities.items()))
+    Product.objects.filter(pk__in=ids).update(stock=F("stock") - taken)
 
 
 def product_release_stock(*, product_id: int, quantity: int) -> None:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from cart.exceptions import EmptyCart
 from cart.models import Cart
-from catalog.services import product_release_stock, product_reserve_stock
+from catalog.services import product_release_stock, product_reserve_stocks
 from mcpshop_site.exceptions import InvalidInput
 from orders.exceptions import IdempotencyConflict, IllegalTransition, PaymentFailed
 from orders.models import Order, OrderItem
@@ -38,10 +38,10 @@ def _fingerprint(contact: dict, lines: list[tuple[str, int]]) -> str:
 def order_place(*, user, name: str, phone: str, address: str, idempotency_key: str | None = None) -> Order:
     """Turn the user's cart into an order in one transaction, or change nothing.
 
-    Every line takes its stock with a conditional UPDATE in primary-key order, so concurrent
-    orders can neither oversell nor deadlock; any short line rolls the whole order back. With an
-    `idempotency_key`, a retry of the same request returns the first order, and reusing the key
-    for a different cart or address raises IdempotencyConflict.
+    The lines' products are locked in primary-key order and their stock taken in one UPDATE, so
+    concurrent orders can neither oversell nor deadlock; any short line rolls the whole order back.
+    With an `idempotency_key`, a retry of the same request returns the first order, and reusing the
+    key for a different cart or address raises IdempotencyConflict.
     """
     contact = _clean_contact(name=name, phone=phone, address=address)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
@@ -70,8 +70,10 @@ def _order_place(*, user, contact: dict, idempotency_key: str | None) -> Order:
             return _replay(previous, contact, lines)
     if not lines:
         raise EmptyCart()
-    for line in lines:
-        product_reserve_stock(product_id=line.product_id, quantity=line.quantity, sku=line.product.sku)
+    product_reserve_stocks(
+        quantities={line.product_id: line.quantity for line in lines},
+        skus={line.product_id: line.product.sku for line in lines},
+    )
     order = Order.objects.create(
         user=user,
         total_cents=sum(line.quantity * line.product.price_cents for line in lines),

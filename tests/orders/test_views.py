@@ -257,7 +257,7 @@ def test_checkout_stays_within_its_query_budget(alice, make_product):
     with CaptureQueriesContext(connection) as post:
         response = client.post(reverse("orders:checkout"), {**CONTACT, "idempotency_key": key})
     assert response.status_code == 302
-    # The page is constant; placing takes one conditional stock UPDATE per line (see order_place).
+    # The page is constant; so is placing: all lines' stock is locked and taken in two queries (order_place).
     assert len(page) <= 15
     assert len(post) <= 15
     assert Order.objects.count() == 1
