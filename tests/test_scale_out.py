@@ -9,6 +9,7 @@ PostgreSQL). What must hold across processes, as a shopper or client sees it:
 - a chat on A (the offline assistant, over the WebSocket) that fills the cart is what a cart read on B
   shows, and a cart change on B is what the assistant on A then reports;
 - the login throttle counts the attempts made on both processes (DRF's throttle lives in the cache);
+- a product renamed on B shows on A's cached category page (the catalog cache's version is in Redis);
 - a product saved on B is found by meaning on A once B has embedded it (A's in-memory vector store
   follows the revision in the database);
 - with `MCP_STATELESS=1`, one MCP client whose requests alternate between A and B works (sessions
@@ -172,6 +173,21 @@ async def test_the_login_throttle_counts_attempts_on_both_processes(processes, s
             (await http.post(f"{server.url}/api/auth/token", json=wrong)).status_code for server in (a, b, a, b, a)
         ]
     assert statuses == [401] * LOGIN_THROTTLE + [429] * (5 - LOGIN_THROTTLE)
+
+
+async def test_a_product_changed_on_one_process_shows_on_the_other_s_cached_pages(processes, shopper, anyio_backend):
+    a, b = processes
+    staff = await sync_to_async(User.objects.create_user)(
+        username="staffer", email="staffer@example.com", password=PASSWORD, is_staff=True
+    )
+    bearer = {"Authorization": f"Bearer {AccessToken.for_user(staff)}"}
+    async with httpx2.AsyncClient(timeout=30) as http:
+        before = await http.get(f"{a.url}/c/tea/")  # A caches the category's count and grid
+        assert before.status_code == 200 and "西湖龙井" in before.text
+        renamed = await http.patch(f"{b.url}/api/products/TEA-LJ", json={"name": "狮峰龙井"}, headers=bearer)
+        assert renamed.status_code == 200, renamed.text[:500]
+        after = await http.get(f"{a.url}/c/tea/")
+    assert "狮峰龙井" in after.text and "西湖龙井" not in after.text
 
 
 async def test_a_product_saved_on_one_process_is_found_by_meaning_on_the_other(processes, shopper, anyio_backend):
