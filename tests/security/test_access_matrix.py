@@ -20,6 +20,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from drf_spectacular.generators import SchemaGenerator
@@ -152,6 +153,21 @@ def check_request(world: World, actor: str, expected, send, *args, **kwargs) -> 
         assert SECRET not in response.content.decode(errors="replace"), f"alice's private text leaked to {actor}"
     if response.status_code >= 400 or expected == LOGIN:
         assert after == before, f"{actor}'s refused request changed something"
+    return response
+
+
+# Ids of nothing, for the same requests: someone else's object must answer exactly like these.
+MISSING = {
+    "item_id": 987654,
+    "order_id": 987654,
+    "conversation_id": "00000000-0000-4000-8000-000000000000",
+    "token_id": 987654,
+    "confirmation_id": "00000000-0000-4000-8000-000000000000",
+}
+
+
+def shown_messages(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 # REST ------------------------------------------------------------------------------------------------
@@ -256,7 +272,10 @@ def test_rest(world, method, path):
         send = getattr(api_client(world, actor), method.lower())
         expected = REST[method, path][ACTORS.index(actor)]
         headers = {"HTTP_IDEMPOTENCY_KEY": ALICE_KEY} if (method, path) == ("POST", "/api/orders/") else {}
-        check_request(world, actor, expected, send, url, body, format="json", **headers)
+        response = check_request(world, actor, expected, send, url, body, format="json", **headers)
+        if actor != "alice" and expected == 404 and "{" in path:
+            missing = send(path.format(**{**world.ids, **MISSING}), body, format="json")
+            assert (missing.status_code, missing.json()["error"]["code"]) == (404, response.json()["error"]["code"])
 
 
 @pytest.mark.parametrize("path", sorted(API_DOCUMENTS))
@@ -346,7 +365,12 @@ def test_page(world, page):
     for actor in IN_TURN:
         client = page_client(world, actor)
         send = client.post if page.method == "POST" else client.get
-        check_request(world, actor, page.expected[ACTORS.index(actor)], send, url, dict(page.data))
+        response = check_request(world, actor, page.expected[ACTORS.index(actor)], send, url, dict(page.data))
+        if actor != "alice" and set(page.kwargs) & set(MISSING):
+            missing_url = reverse(page.name, kwargs={name: {**world.ids, **MISSING}[name] for name in page.kwargs})
+            fresh = page_client(world, actor)  # no messages left over from the first request
+            missing = (fresh.post if page.method == "POST" else fresh.get)(missing_url, dict(page.data))
+            assert (missing.status_code, shown_messages(missing)) == (response.status_code, shown_messages(response))
 
 
 def url_routes(patterns=None, prefix="", namespace=""):
