@@ -116,7 +116,7 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": env.int("DB_POOL_MAX", default=20),
-        "timeout": 10,
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10),  # seconds a request waits for a connection, then 503
     }
     _db["CONN_MAX_AGE"] = 0
     _db["CONN_HEALTH_CHECKS"] = True
