@@ -11,9 +11,8 @@ from django.middleware.common import CommonMiddleware
 from django.template.response import TemplateResponse
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.deprecation import MiddlewareMixin
-from django.utils.translation import gettext as _
 
-from mcpshop_site.api import error_body
+from mcpshop_site.exceptions import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +82,10 @@ class DatabaseUnavailableMiddleware(MiddlewareMixin):
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         logger.warning("Database unavailable: %s %s: %s", request.method, request.path, exception)
-        message = _("The shop is briefly unavailable. Please try again in a moment.")
+        error = ServiceUnavailable()
         if request.path.startswith("/api/"):
-            response = JsonResponse(error_body("service_unavailable", message), status=503)
+            response = JsonResponse(error.as_dict(), status=error.status)
         else:
-            response = TemplateResponse(request, "500.html", status=503).render()
+            response = TemplateResponse(request, "500.html", status=error.status).render()
         response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response
