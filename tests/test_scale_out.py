@@ -31,6 +31,7 @@ import pytest
 import redis
 import websockets
 from asgiref.sync import sync_to_async
+from django.db import connections
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 from rest_framework_simplejwt.tokens import AccessToken
@@ -52,6 +53,14 @@ LOGIN_THROTTLE = 3  # token requests a minute, counted over both processes
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+async def _close_thread_connections():
+    """Close the connection this test's own async ORM calls opened in asgiref's thread (PostgreSQL would
+    otherwise keep a session on the test database and refuse to drop it)."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture(scope="module")
