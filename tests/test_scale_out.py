@@ -9,7 +9,7 @@ PostgreSQL). What must hold across processes, as a shopper or client sees it:
 - a chat on A (the offline assistant, over the WebSocket) that fills the cart is what a cart read on B
   shows, and a cart change on B is what the assistant on A then reports;
 - the login throttle counts the attempts made on both processes (DRF's throttle lives in the cache);
-- a product renamed on B shows on A's cached category page (the catalog cache's version is in Redis);
+- a product renamed on B shows on A's category page, which A has cached before (no stale page);
 - a product saved on B is found by meaning on A once B has embedded it (A's in-memory vector store
   follows the revision in the database);
 - with `MCP_STATELESS=1`, one MCP client whose requests alternate between A and B works (sessions
