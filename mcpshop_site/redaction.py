@@ -17,12 +17,12 @@ MASK = "[redacted]"
 
 _SECRET_NAMES = r"(?:password\d?|passwd|secret|token|access(?:_token)?|refresh|idempotency[-_]key|api[-_]?key)"  # noqa: S105  (names, not a secret)
 _PATTERNS = [
-    # Authorization: Bearer <credential> (also Basic, Token and other schemes), in headers and reprs.
-    (re.compile(r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1\2{MASK}"),
+    # Authorization: Bearer <credential> (and Basic), in headers and reprs.
+    (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1\2{MASK}"),
     # JSON Web Tokens: three base64url parts, the first one a JSON object ("eyJ").
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),
-    # The shop's MCP tokens and OpenAI-style API keys.
-    (re.compile(r"\bmcps_[A-Za-z0-9_-]{8,}"), MASK),
+    # The shop's MCP tokens (not the 12-character prefix shown to tell them apart) and OpenAI-style API keys.
+    (re.compile(r"\bmcps_[A-Za-z0-9_-]{9,}"), MASK),
     (re.compile(r"\bsk-[A-Za-z0-9_-]{12,}"), MASK),
     # name=value, name: value, "name": "value" for secret-looking names (form bodies, query strings, JSON).
     (

@@ -118,6 +118,7 @@ def test_failed_logins_log_no_password(alice, log_output):
         ("token mcps_AbCdEfGhIjKlMnOp used", "token [redacted] used"),
         ("jwt eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.c2ln expired", "jwt [redacted] expired"),
         ("order 42 placed for alice, 3 items", "order 42 placed for alice, 3 items"),
+        ("stdio as alice (token mcps_AbCdEfG…, scopes read)", "stdio as alice (token mcps_AbCdEfG…, scopes read)"),
     ],
 )
 def test_redact_masks_credentials_and_keeps_the_rest(line, kept):
