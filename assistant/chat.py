@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 
-from assistant.exceptions import EmptyMessage, LoginRequired, MessageTooLong
+from assistant.exceptions import EmptyMessage, LoginRequired, MessageTooLong, UnreadableMessage
 from assistant.llm import Brain, BrainError, BrainReply, get_brain
 from assistant.models import Conversation, Message, PendingConfirmation
 from assistant.selectors import cart_lines, conversation_history
@@ -53,6 +53,11 @@ You are the shopping assistant of MCPshop, an online shop. 你是 MCPshop 网店
 - {shopper}"""
 SIGNED_IN = "The shopper is signed in and can use the cart and orders."
 GUEST = "The shopper is a guest: they can browse and use the cart; orders need them to sign in first."
+
+
+def _readable(text: str) -> bool:
+    """Return whether text can be stored and sent on: no NUL, no lone surrogates (as DRF's CharField)."""
+    return "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text)
 
 
 def _system_message(ctx: ToolContext) -> dict:
@@ -243,6 +248,8 @@ class Turn:
             raise EmptyMessage()
         if len(text) > settings.ASSISTANT_MAX_INPUT_CHARS:
             raise MessageTooLong(max_length=settings.ASSISTANT_MAX_INPUT_CHARS)
+        if not _readable(text):
+            raise UnreadableMessage()
         self.text = text
         begun = await database_sync_to_async(self._begin)()
         self.conversation = self.ctx.conversation = begun.conversation

@@ -55,6 +55,11 @@ class EmptyMessage(InvalidInput):
     default_message = _("Please type a message.")
 
 
+class UnreadableMessage(InvalidInput):
+    code = "unreadable_message"
+    default_message = _("This message contains characters that cannot be read (NUL or broken Unicode).")
+
+
 class MessageTooLong(InvalidInput):
     code = "message_too_long"
     status = 413

@@ -34,6 +34,16 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
+def _encodable(detail):
+    """Return validation messages with lone surrogates replaced: DRF quotes the input in some messages
+    (`"\ud800" is not a valid choice`), and a half surrogate pair cannot be encoded as UTF-8 JSON."""
+    if isinstance(detail, dict):
+        return {key: _encodable(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_encodable(value) for value in detail]
+    return str(detail).encode("utf-8", "replace").decode("utf-8")
+
+
 def exception_handler(exc, context):
     """Render every error, ours or DRF's, in the one JSON error shape."""
     if isinstance(exc, ShopError):
@@ -46,7 +56,8 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        code, message, details = "invalid", _first_message(exc.detail), exc.detail
+        detail = _encodable(exc.detail)
+        code, message, details = "invalid", _first_message(detail), detail
     elif isinstance(exc.detail, dict) and "detail" in exc.detail:  # simplejwt: {"detail", "code", "messages"}
         code, message, details = str(exc.detail.get("code") or exc.default_code), exc.detail["detail"], {}
     else:
