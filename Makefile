@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APT_PACKAGES := default-libmysqlclient-dev pkg-config gettext chromium fonts-wqy-microhei wrk
 
-.PHONY: run test lint setup system-packages messages bench clean inspector audit
+.PHONY: run serve-http test lint setup system-packages messages bench clean inspector audit
 
 run: setup
 	$(PY) manage.py seed_demo --if-empty
@@ -18,6 +18,14 @@ run: setup
 	@# WebSocket messages over 64 KB are refused by daphne itself (its default buffers 1 MiB per message);
 	@# the chat closes anything over 8 KB with 4009 (docs/deploy.md uses the same limit).
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 mcpshop_site.asgi:application
+
+# The production HTTP server, chosen by measurement (bench B1: about twice daphne's requests/s): gunicorn
+# with threads serves pages, the API and the admin; daphne (as in `make run`) keeps the WebSocket chat,
+# /mcp and the async chat API, routed there by the reverse proxy (docs/deploy.md).
+WORKERS ?= 2
+serve-http: setup
+	$(VENV)/bin/gunicorn mcpshop_site.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	  --worker-class gthread --threads 4
 
 setup: $(VENV)/.installed .env messages
 	$(PY) manage.py migrate --noinput
