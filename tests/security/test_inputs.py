@@ -202,7 +202,10 @@ def test_tool_arguments(alice, product, tool, arguments):
 
 
 @pytest.mark.django_db(transaction=True)  # the consumer's turn runs in a thread of its own
-@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(  # a third of the profile's examples: each one is a whole chat turn
+    max_examples=settings().max_examples // 3,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     frame=st.one_of(
         st.fixed_dictionaries({"type": st.just("message"), "text": JUNK}, optional={"conversation_id": JUNK}),
