@@ -114,7 +114,7 @@ class Tool:
         if not isinstance(arguments, dict):
             raise InvalidToolArguments("The arguments must be a JSON object.")
         try:
-            return dict(self.arguments.model_validate(arguments))
+            values = dict(self.arguments.model_validate(arguments))
         except ValidationError as error:
             problems = [
                 {"argument": ".".join(str(part) for part in problem["loc"]) or "-", "problem": problem["msg"]}
@@ -122,6 +122,11 @@ class Tool:
             ]
             message = "; ".join(f"{p['argument']}: {p['problem']}" for p in problems)
             raise InvalidToolArguments(message, problems=problems) from None
+        for name, value in values.items():  # no text column takes NUL (PostgreSQL raises DataError)
+            if isinstance(value, str) and "\x00" in value:
+                problem = "NUL characters are not allowed"
+                raise InvalidToolArguments(f"{name}: {problem}", problems=[{"argument": name, "problem": problem}])
+        return values
 
     def run(self, ctx: ToolContext, arguments) -> dict:
         """Validate and run the tool as the context's shopper; any ShopError comes back as an error result."""

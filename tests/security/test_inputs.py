@@ -188,6 +188,8 @@ def test_searching_and_filtering_products(api, product, params):
         st.just("[1, 2]"),
     ),
 )
+@example(tool="search_products", arguments={"category": "tea\x00"})  # was a DataError on PostgreSQL
+@example(tool="add_to_cart", arguments={"sku": "TEA\x00"})
 def test_tool_arguments(alice, product, tool, arguments):
     before = (cart_state(alice), stock(), Order.objects.count())
 
@@ -195,6 +197,8 @@ def test_tool_arguments(alice, product, tool, arguments):
 
     assert isinstance(result, dict)
     json.dumps(result, default=str)  # the model can be sent what it gets back
+    if isinstance(arguments, dict) and any("\x00" in value for value in arguments.values() if isinstance(value, str)):
+        assert result["error"]["code"] == "invalid_arguments"  # PostgreSQL cannot store NUL: refused up front
     if "error" in result:
         assert set(result["error"]) == {"code", "message", "details"}
         assert (cart_state(alice), stock(), Order.objects.count()) == before
