@@ -9,6 +9,7 @@ from cart.models import Cart, CartItem
 from cart.selectors import cart_find, cart_item_get
 from catalog.exceptions import InsufficientStock, ProductNotFound
 from catalog.models import Product
+from mcpshop_site.db import retry_on_deadlock
 
 
 def validate_quantity(quantity) -> int:
@@ -49,13 +50,18 @@ def _check_stock(product: Product, wanted: int) -> None:
         raise InsufficientStock(sku=product.sku, requested=wanted, available=product.stock)
 
 
-@transaction.atomic
 def cart_add_item(*, cart: Cart, product: Product, quantity) -> CartItem:
     """Add `quantity` of `product` to the cart, in one row per product, within stock and the line limit.
 
     A new line is one INSERT; an existing line grows by a conditional UPDATE, so concurrent adds
-    from any door sum up exactly and never pass the limit.
+    from any door sum up exactly and never pass the limit. On MariaDB/MySQL a checkout of the same
+    product at the same moment can make InnoDB pick the add as a deadlock victim: it is run again.
     """
+    return retry_on_deadlock(_cart_add_item, cart=cart, product=product, quantity=quantity)
+
+
+@transaction.atomic
+def _cart_add_item(*, cart: Cart, product: Product, quantity) -> CartItem:
     quantity = validate_quantity(quantity)
     _check_stock(product, quantity)
     limit = min(settings.SHOP_MAX_LINE_QUANTITY, product.stock)
@@ -71,7 +77,7 @@ def cart_add_item(*, cart: Cart, product: Product, quantity) -> CartItem:
     if not grown:
         now_in_cart = CartItem.objects.filter(pk=pk).values_list("quantity", flat=True).first()
         if now_in_cart is None:  # the line was removed meanwhile: add it afresh
-            return cart_add_item(cart=cart, product=product, quantity=quantity)
+            return _cart_add_item(cart=cart, product=product, quantity=quantity)
         in_cart = now_in_cart
         total = in_cart + quantity
         if total > settings.SHOP_MAX_LINE_QUANTITY:
