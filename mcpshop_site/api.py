@@ -36,7 +36,7 @@ def _first_message(detail) -> str:
 
 def _encodable(detail):
     """Return validation messages with lone surrogates replaced: DRF quotes the input in some messages
-    (`"\ud800" is not a valid choice`), and a half surrogate pair cannot be encoded as UTF-8 JSON."""
+    (`"\\ud800" is not a valid choice`), and a half surrogate pair cannot be encoded as UTF-8 JSON."""
     if isinstance(detail, dict):
         return {key: _encodable(value) for key, value in detail.items()}
     if isinstance(detail, list):
