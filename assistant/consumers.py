@@ -13,6 +13,7 @@ import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from assistant.chat import confirm, decline, run_turn
 from cart.services import new_guest_token
 from cart.signals import GUEST_CART_SESSION_KEY
+from mcpshop_site.exceptions import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +115,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if handler is None:
                 await self.send_error("invalid", _("Unknown message type."))
                 return
-            await handler(frame)
+            try:
+                await handler(frame)
+            except (OperationalError, InterfaceError):  # the database is away: say so and keep the socket
+                logger.warning("chat frame %r: database unavailable", frame.get("type"))
+                error = ServiceUnavailable()
+                await self.send_error(error.code, error.message)
 
     def _parse(self, text_data, bytes_data) -> dict | None:
         if text_data is None:

@@ -212,9 +212,10 @@ def test_the_chat_says_clearly_that_the_shop_is_away_and_goes_on_after(shop_on_p
     server, database = shop_on_private_postgres
     shopper = Shopper(server.url, "shopper0", "fault-pass-123")
 
-    async def chat() -> tuple[list[dict], list[dict], list[dict], tuple]:
+    async def chat() -> tuple[list[dict], list[dict], list[dict], tuple, dict]:
         url = server.url.replace("http", "ws") + "/ws/chat/"
-        async with websockets.connect(url, origin=server.url, additional_headers={"Accept-Language": "en"}) as socket:
+        english = {"Accept-Language": "en"}
+        async with websockets.connect(url, origin=server.url, additional_headers=english) as socket:
             await socket.send(json.dumps({"type": "auth", "token": shopper.token}))
 
             async def turn(text: str) -> list[dict]:
@@ -231,15 +232,21 @@ def test_the_chat_says_clearly_that_the_shop_is_away_and_goes_on_after(shop_on_p
                 rest = await asyncio.to_thread(shopper.call, "POST", "/api/chat", {"text": "hello again"})
                 assert rest[0] == 503 and rest[1]["error"]["code"] == "service_unavailable", rest
                 page = await asyncio.to_thread(page_while_down, server.url + "/")  # the catalog
+                async with websockets.connect(url, origin=server.url, additional_headers=english) as newcomer:
+                    await newcomer.send(json.dumps({"type": "auth", "token": shopper.token}))  # needs the database
+                    signing_in = json.loads(await asyncio.wait_for(newcomer.recv(), 30))
+                    await newcomer.send(json.dumps({"type": "nonsense"}))  # the socket is still open
+                    assert json.loads(await asyncio.wait_for(newcomer.recv(), 30))["code"] == "invalid"
             finally:
                 await asyncio.to_thread(database.start)
             after = await turn("and now?")
-        return before, during, after, page
+        return before, during, after, page, signing_in
 
-    before, during, after, page = asyncio.run(chat())
+    before, during, after, page, signing_in = asyncio.run(chat())
     assert [e for e in before if e["type"] == "error"] == [] and any(e["type"] == "delta" for e in before)
     status, retry_after, html = page
     assert status == 503 and retry_after == "5" and "Something went wrong" in html and "Traceback" not in html
+    assert signing_in["type"] == "error" and signing_in["code"] == "service_unavailable", signing_in
     (error,) = [e for e in during if e["type"] == "error"]
     assert error["code"] == "service_unavailable" and "briefly unavailable" in error["message"]
     assert [e for e in after if e["type"] == "error"] == [] and any(e["type"] == "delta" for e in after)
