@@ -116,7 +116,7 @@ def cart_merge(*, user, token: str | None) -> Cart | None:
         return cart_find(user=user)
     cart = cart_get_or_create(user=user)
     for item in guest.items.select_related("product"):
-        existing = CartItem.objects.filter(cart=cart, product=item.product).first()
+        existing = CartItem.objects.select_for_update().filter(cart=cart, product=item.product).first()
         limit = min(settings.SHOP_MAX_LINE_QUANTITY, item.product.stock)
         total = min(limit, item.quantity + (existing.quantity if existing else 0))
         if existing is not None:

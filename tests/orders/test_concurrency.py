@@ -14,7 +14,7 @@ from django.db import connection
 
 from accounts.models import User
 from cart.models import CartItem
-from cart.services import cart_add_item, cart_get_or_create
+from cart.services import cart_add_item, cart_get_or_create, cart_merge, new_guest_token
 from catalog.exceptions import InsufficientStock
 from catalog.models import Product
 from catalog.services import product_update
@@ -165,6 +165,41 @@ def test_concurrent_adds_of_one_product_sum_up_in_one_row(alice, make_product, c
 
     assert Outcomes(outcomes) == {"CartItem": 12}
     assert list(CartItem.objects.values_list("cart__user__username", "quantity")) == [("alice", 36)]
+
+
+def test_an_add_made_while_a_guest_cart_merges_at_login_is_kept(alice, make_product, monkeypatch):
+    tea = make_product("TEA-RACE", stock=50)
+    mine = cart_get_or_create(user=alice)
+    cart_add_item(cart=mine, product=tea, quantity=3)
+    token = new_guest_token()
+    cart_add_item(cart=cart_get_or_create(token=token), product=tea, quantity=2)
+    added = threading.Event()
+
+    def add_from_another_door():
+        try:
+            cart_add_item(cart=mine, product=tea, quantity=4)
+            added.set()
+        finally:
+            connection.close()
+
+    save = CartItem.save
+
+    def save_after_a_concurrent_add(item, *args, **kwargs):
+        # The merge has read alice's line: another door adds to it now. Holding the line's lock, the
+        # merge makes that add wait for it; without the lock the add lands and the save overwrites it.
+        other = threading.Thread(target=add_from_another_door, daemon=True)
+        other.start()
+        added.wait(timeout=1)
+        save(item, *args, **kwargs)
+        save_after_a_concurrent_add.other = other
+
+    monkeypatch.setattr(CartItem, "save", save_after_a_concurrent_add)
+    cart_merge(user=alice, token=token)
+    monkeypatch.setattr(CartItem, "save", save)
+    save_after_a_concurrent_add.other.join(30)
+
+    assert added.is_set()
+    assert CartItem.objects.get(cart=mine).quantity == 3 + 2 + 4
 
 
 def test_concurrent_adds_stop_exactly_at_the_stock(alice, make_product):
