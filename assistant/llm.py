@@ -83,6 +83,16 @@ class OpenAIBrain:
         self.timeout, self.max_retries = timeout, max_retries
         self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
+    def deadline(self) -> float:
+        """Return the bound on one whole model call, in seconds.
+
+        The SDK's timeout is per read, so a model that trickles forever needs an overall bound: it
+        leaves room for every attempt, the backoff between them (at most 0.5 s doubling, capped at
+        8 s) and one more timeout to spare. A bound without the backoff cut the last retry short.
+        """
+        backoff = sum(min(0.5 * 2**attempt, 8.0) for attempt in range(self.max_retries))
+        return self.timeout * (self.max_retries + 2) + backoff
+
     def client(self) -> openai.AsyncOpenAI:
         """Return this event loop's client (its connection pool belongs to one loop)."""
         loop = asyncio.get_running_loop()
@@ -111,8 +121,7 @@ class OpenAIBrain:
         text: list[str] = []
         calls: dict[int, dict] = {}
         finished = None
-        # The SDK's timeout is per read; this bounds a model that trickles forever.
-        deadline = self.timeout * (self.max_retries + 2)
+        deadline = self.deadline()
         try:
             async with asyncio.timeout(deadline):
                 stream = await self.client().chat.completions.create(**request)

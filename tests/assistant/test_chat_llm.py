@@ -163,15 +163,28 @@ async def test_rate_limiting_that_persists_says_the_assistant_is_busy(alice, fak
 
 
 async def test_a_model_that_does_not_answer_in_time_gives_a_clear_message(alice, fake_model):
-    server, brain = fake_model([{"sleep": 2, **reply("too late")}] * 2, timeout=0.3, max_retries=1)
+    # Margins for a loaded machine: the answer comes 4.5 s after each read timeout, and the second
+    # attempt starts ~1 s in (0.5 s timeout + <= 0.5 s backoff), 1 s before the turn's deadline (2 s).
+    server, brain = fake_model([{"sleep": 5, **reply("too late")}] * 2, timeout=0.5, max_retries=1)
 
     result = await collect_turn(user=alice, text="hello?", brain=brain)
 
     assert result.error["code"] == "model_timeout"
+    assert result.error["message"] == "The assistant took too long to answer. Please try again."
     assert len(server.requests) == 2  # the timeout was retried once
     conversation = await Conversation.objects.aget(public_id=result.conversation_id)
     last = await conversation.messages.order_by("-id").afirst()
     assert last.role == "assistant" and last.content.startswith("(")
+
+
+async def test_the_whole_call_deadline_leaves_room_for_every_attempt_and_backoff():
+    from assistant.llm import OpenAIBrain
+
+    for timeout, retries in [(0.3, 1), (0.5, 2), (30.0, 2), (5.0, 6)]:
+        brain = OpenAIBrain(api_key="k", model="m", timeout=timeout, max_retries=retries)
+        attempts = timeout * (retries + 1)
+        backoff = sum(min(0.5 * 2**n, 8.0) for n in range(retries))  # the SDK's longest waits between them
+        assert brain.deadline() >= attempts + backoff + timeout - 1e-9, (timeout, retries)
 
 
 async def test_a_stream_cut_mid_answer_gives_a_clear_message_and_keeps_what_was_said(alice, fake_model):
