@@ -23,7 +23,7 @@ B7, keyword: the app's keyword search (tsvector + pg_trgm, count + first page of
   against the old `icontains` filter on the same data, for rare and common words in Chinese and
   English, with EXPLAIN showing which indexes answer (no sequential scan of catalog_product).
 
-Results: bench/results/<date>-B6-B7-search.json and .md, with the machine and versions.
+Results: bench/results/<date>-B6-B7-search-<products>.json and .md, with the machine and versions.
 """
 
 import argparse
@@ -450,7 +450,7 @@ def bench_b7(rounds: int, log) -> dict:
 
 def write(results: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = RESULTS / f"{datetime.date.today().isoformat()}-B6-B7-search"
+    stem = RESULTS / f"{datetime.date.today().isoformat()}-B6-B7-search-{results['products']}"
     stem.with_suffix(".json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     b6, b7 = results["B6"], results["B7"]
     lines = [
@@ -535,8 +535,9 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=15, help="B7 repetitions per query")
-    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "mcpshop-bench-search"))
+    parser.add_argument("--workdir", help="kept between runs (default: a temporary directory per size)")
     args = parser.parse_args()
+    args.workdir = args.workdir or str(Path(tempfile.gettempdir()) / f"mcpshop-bench-search-{args.products}")
     pin(0)
 
     def log(message):
