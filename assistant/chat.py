@@ -14,23 +14,25 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, transaction
 from django.utils.translation import gettext as _
 
 from assistant.exceptions import EmptyMessage, LoginRequired, MessageTooLong, UnreadableMessage
 from assistant.llm import Brain, BrainError, BrainReply, get_brain
 from assistant.models import Conversation, Message, PendingConfirmation
-from assistant.selectors import cart_lines, conversation_history
+from assistant.selectors import cart_lines, conversation_get, conversation_history
 from assistant.services import (
     chat_rate_check,
     confirmation_decline,
     confirmation_redeem,
-    conversation_resolve,
+    conversation_start,
     conversation_touch,
+    message_build,
     message_create,
+    messages_save,
     token_hash,
 )
 from assistant.tools import ToolContext, call_tool, cart_payload, money, openai_tools, order_payload
@@ -120,6 +122,21 @@ def _arguments_for_display(arguments: str):
     return parsed if isinstance(parsed, dict) else {"_raw": arguments[:500]}
 
 
+def _in_turn_thread(func):
+    """Return `func` to run in the turn's thread (see `run_turn`), as every database step of a turn runs.
+
+    On SQLite the turn keeps its connection from step to step and `run_turn` closes it at the end: a new
+    one costs ~1.2 ms here (Django registers its SQL functions on each), three times a turn. With a
+    database server the connection goes back after every step, as Channels does, so that none (nor a
+    pool slot) sits idle while the model answers.
+    """
+    return sync_to_async(func) if _turn_keeps_connection() else database_sync_to_async(func)
+
+
+def _turn_keeps_connection() -> bool:
+    return connections[DEFAULT_DB_ALIAS].vendor == "sqlite"
+
+
 @dataclass
 class _Begun:
     conversation: Conversation
@@ -152,11 +169,16 @@ class Turn:
             chat_rate_check(key=f"guest:{self.guest_token}")
         else:  # the transport gives every guest a token (their cart's); without one nothing can be kept
             raise LoginRequired(_("Please sign in, or allow cookies, to chat."))
-        conversation = conversation_resolve(
-            user=self.user, guest_token=self.guest_token, conversation_id=self.conversation_id
-        )
-        message_create(conversation=conversation, role=Message.Role.USER, content=self.text)
-        conversation_touch(conversation=conversation, title_from=self.text)
+        with transaction.atomic():
+            if not self.conversation_id:  # a new conversation: its history is this message alone
+                conversation = conversation_start(user=self.user, guest_token=self.guest_token, title_from=self.text)
+                message = message_create(conversation=conversation, role=Message.Role.USER, content=self.text)
+                return _Begun(conversation, [_model_message(message)])
+            conversation = conversation_get(
+                user=self.user, guest_token=self.guest_token, conversation_id=self.conversation_id
+            )
+            message_create(conversation=conversation, role=Message.Role.USER, content=self.text)
+            conversation_touch(conversation=conversation, title_from=self.text)
         history = conversation_history(conversation=conversation, budget_tokens=settings.ASSISTANT_HISTORY_TOKENS)
         return _Begun(conversation, _replayable(history))
 
@@ -167,33 +189,39 @@ class Turn:
         """
         limit = settings.ASSISTANT_MAX_TOOL_CALLS_PER_STEP
         calls = [{"id": call.id, "name": call.name, "arguments": call.arguments} for call in reply.tool_calls]
-        assistant = message_create(
-            conversation=self.conversation, role=Message.Role.ASSISTANT, content=reply.text, tool_calls=calls
-        )
-        events, messages = [], [_model_message(assistant)]
+        # Stored together once every call has its result: one INSERT. A turn cut off in between leaves
+        # none of this step, which the history would not replay anyway (see `_replayable`).
+        step = [
+            message_build(
+                conversation=self.conversation, role=Message.Role.ASSISTANT, content=reply.text, tool_calls=calls
+            )
+        ]
+        events = []
         for index, call in enumerate(reply.tool_calls):
             if index < limit:
                 result = self._call(call)
             else:
                 message = "Too many tool calls in one step: call fewer at a time."
                 result = {"error": {"code": "too_many_tool_calls", "message": message, "details": {"max": limit}}}
-            stored = message_create(
-                conversation=self.conversation,
-                role=Message.Role.TOOL,
-                content=json.dumps(result, ensure_ascii=False, default=str),
-                tool_call_id=call.id,
-                tool_name=call.name[:64],
+            step.append(
+                message_build(
+                    conversation=self.conversation,
+                    role=Message.Role.TOOL,
+                    content=json.dumps(result, ensure_ascii=False, default=str),
+                    tool_call_id=call.id,
+                    tool_name=call.name[:64],
+                )
             )
-            messages.append(_model_message(stored))
             arguments = _arguments_for_display(call.arguments)
             events.append({"type": "tool", "name": call.name, "arguments": arguments, "result": result})
             events.extend(self.ctx.take_events())
+        messages_save(step)
         if self.ctx.cart_changed:
             self.ctx.cart_changed = False
             events.append({"type": "cart", "cart": cart_payload(cart_lines(**self.ctx.identity()))})
         if self.ctx.shown is not None:
             self.state["last_items"], self.ctx.shown = self.ctx.shown, None
-        return events, messages
+        return events, [_model_message(message) for message in step]
 
     def _call(self, call) -> dict:
         """Run one tool call; even a bug in a tool becomes an error result, so every call is answered."""
@@ -237,7 +265,7 @@ class Turn:
         partial = "".join(self.streamed).strip()
         text = f"{partial}\n\n({notice})" if partial else f"({notice})"
         try:
-            return await database_sync_to_async(self._finish)(text)
+            return await _in_turn_thread(self._finish)(text)
         except Exception:
             logger.exception("could not record the failed turn")
             return None
@@ -251,7 +279,7 @@ class Turn:
         if not _readable(text):
             raise UnreadableMessage()
         self.text = text
-        begun = await database_sync_to_async(self._begin)()
+        begun = await _in_turn_thread(self._begin)()
         self.conversation = self.ctx.conversation = begun.conversation
         self.state = dict(begun.conversation.state or {})
         await emit({"type": "conversation", "id": str(begun.conversation.public_id)})
@@ -266,8 +294,8 @@ class Turn:
             self.streamed = []
             reply = await self.brain.complete(messages=messages, tools=tools, state=self.state, on_text=on_text)
             if not reply.tool_calls:
-                return await database_sync_to_async(self._finish)(reply.text)
-            events, step_messages = await database_sync_to_async(self._run_tools)(reply)
+                return await _in_turn_thread(self._finish)(reply.text)
+            events, step_messages = await _in_turn_thread(self._run_tools)(reply)
             for event in events:
                 await emit(event)
             messages.extend(step_messages)
@@ -278,7 +306,7 @@ class Turn:
         if not text.strip():
             text = _("I stopped here: this needed too many steps. Could you say a little more precisely what you need?")
             await on_text(text)
-        return await database_sync_to_async(self._finish)(text)
+        return await _in_turn_thread(self._finish)(text)
 
 
 async def run_turn(
@@ -307,7 +335,11 @@ async def run_turn(
     async def produce() -> None:
         try:
             async with ThreadSensitiveContext():
-                await turn.run(queue.put)
+                try:
+                    await turn.run(queue.put)
+                finally:  # in the turn's thread, after its last step: the thread ends with the turn
+                    if _turn_keeps_connection():
+                        await sync_to_async(connections.close_all)()
         finally:
             queue.put_nowait(done)
 

@@ -20,7 +20,7 @@ from assistant.exceptions import (
     RateLimited,
 )
 from assistant.models import Conversation, Message, PendingConfirmation
-from assistant.selectors import cart_lines, conversation_get, guest_key
+from assistant.selectors import cart_lines, guest_key
 from cart.exceptions import EmptyCart
 from orders.models import Order
 from orders.services import order_cancel_for_user, order_place
@@ -41,23 +41,23 @@ def cart_fingerprint(lines) -> str:
 # Conversations and messages ----------------------------------------------------------------------
 
 
-def conversation_start(*, user=None, guest_token: str | None = None) -> Conversation:
-    """Open a new conversation for a signed-in user, or for a guest identified by their token."""
+def _title(text: str) -> str:
+    return " ".join(text.split())[:TITLE_LENGTH]
+
+
+def conversation_start(*, user=None, guest_token: str | None = None, title_from: str = "") -> Conversation:
+    """Open a new conversation for a signed-in user, or for a guest identified by their token.
+
+    `title_from` (the first message) gives it its title in the same INSERT.
+    """
     if user is not None and user.is_authenticated:
-        return Conversation.objects.create(user=user)
+        return Conversation.objects.create(user=user, title=_title(title_from))
     if not guest_token:
         raise ValueError("a guest conversation needs a guest token")
-    return Conversation.objects.create(guest_key=guest_key(guest_token))
+    return Conversation.objects.create(guest_key=guest_key(guest_token), title=_title(title_from))
 
 
-def conversation_resolve(*, user=None, guest_token: str | None = None, conversation_id=None) -> Conversation:
-    """Return the caller's conversation `conversation_id`, or a new one when no id is given."""
-    if conversation_id:
-        return conversation_get(user=user, guest_token=guest_token, conversation_id=conversation_id)
-    return conversation_start(user=user, guest_token=guest_token)
-
-
-def message_create(
+def message_build(
     *,
     conversation: Conversation,
     role: str,
@@ -66,8 +66,8 @@ def message_create(
     tool_call_id: str = "",
     tool_name: str = "",
 ) -> Message:
-    """Append a message to the conversation (one INSERT; the conversation is touched separately)."""
-    return Message.objects.create(
+    """Return a message of the conversation, not yet saved: its time is now, its place in the order."""
+    return Message(
         conversation=conversation,
         role=role,
         content=content,
@@ -77,11 +77,26 @@ def message_create(
     )
 
 
+def message_create(**fields) -> Message:
+    """Append a message to the conversation (one INSERT; the conversation is touched separately).
+
+    Takes `message_build`'s arguments.
+    """
+    message = message_build(**fields)
+    message.save(force_insert=True)
+    return message
+
+
+def messages_save(messages: list[Message]) -> None:
+    """Store built messages in one INSERT, in the order they were built (a model step's calls and results)."""
+    Message.objects.bulk_create(messages)
+
+
 def conversation_touch(*, conversation: Conversation, title_from: str = "", state: dict | None = None) -> None:
     """Record activity on the conversation: its time, its title (from the first message), its state."""
     changes = {"updated_at": timezone.now()}
     if title_from and not conversation.title:
-        conversation.title = changes["title"] = " ".join(title_from.split())[:TITLE_LENGTH]
+        conversation.title = changes["title"] = _title(title_from)
     if state is not None:
         conversation.state = changes["state"] = state
     Conversation.objects.filter(pk=conversation.pk).update(**changes)

@@ -431,3 +431,59 @@ async def test_a_tool_call_left_without_results_is_not_replayed(alice, fake_mode
         {"role": "user", "content": "again"},
     ]
     assert result.reply == "Fine now."
+
+
+async def test_a_steps_calls_and_results_are_stored_together_and_replayed_next_turn(alice, shop, fake_model):
+    server, brain = fake_model(
+        [
+            reply("Looking.", [("c1", "list_categories", {}), ("c2", "view_cart", {})]),
+            reply("Here they are."),
+            reply("Still here."),
+        ]
+    )
+    first = await collect_turn(user=alice, text="categories?", brain=brain)
+
+    await collect_turn(user=alice, text="thanks", conversation_id=first.conversation_id, brain=brain)
+
+    stored = [
+        (m.role, m.tool_call_id, m.tool_name)
+        async for m in Message.objects.filter(conversation__public_id=first.conversation_id).order_by(
+            "created_at", "id"
+        )
+    ]
+    assert stored == [
+        ("user", "", ""),
+        ("assistant", "", ""),
+        ("tool", "c1", "list_categories"),
+        ("tool", "c2", "view_cart"),
+        ("assistant", "", ""),
+        ("user", "", ""),
+        ("assistant", "", ""),
+    ]
+    replayed = server.requests[-1]["messages"][1:]
+    assert [m["role"] for m in replayed] == ["user", "assistant", "tool", "tool", "assistant", "user"]
+    assert [call["id"] for call in replayed[1]["tool_calls"]] == ["c1", "c2"]
+    assert "categories" in json.loads(replayed[2]["content"])
+
+
+async def test_a_turn_on_sqlite_opens_one_connection_and_closes_it(alice, shop, fake_model):
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    if connection.vendor != "sqlite":
+        pytest.skip("a database server's connection goes back after every step of the turn instead")
+    opened = []
+
+    def note(sender, connection, **kwargs):
+        opened.append(connection)
+
+    _server, brain = fake_model([reply("", [("c1", "view_cart", {})]), reply("Empty.")])
+    connection_created.connect(note)
+    try:
+        result = await collect_turn(user=alice, text="my cart?", brain=brain)
+    finally:
+        connection_created.disconnect(note)
+
+    assert result.reply == "Empty."
+    assert len(opened) == 1, "every step of the turn should use the turn's one connection"
+    assert opened[0].connection is None, "the turn's connection outlived its thread"
