@@ -6,17 +6,22 @@ descriptions). PostgreSQL also accepts near spellings of the names (pg_trgm) so 
 something. `icontains` is only the last resort, for queries with no indexable term (emoji,
 punctuation) and, on SQLite, for a one- or two-character term too common to expand.
 
-A query matches at most KEYWORD_LIMIT products: the first ones the index yields (in practice the
-oldest) are ranked, counted and paged, the rest are not looked at. Counting and ranking every match
-of a common word ("tea" in 14% of 100,000 products) took 100-700 ms; the cap keeps it bounded, the
-way big shops show "1,000+ results" and ask for a narrower query. It is the same on every database.
+A query matches at most KEYWORD_LIMIT products, and those are the best candidates, not the oldest:
+first the products whose names hold every term (an index of the names: PostgreSQL's
+catalog_product_names_search, the names column of SQLite's FTS5 table and of MariaDB's FULLTEXT
+document, which also hold the SKU and the category), then the first other matches the index yields,
+up to the cap. Those are ranked, counted and paged, the rest are not looked at. Counting and ranking
+every match of a common word ("tea" in 14% of 100,000 products) took 100-700 ms; the cap keeps it
+bounded, the way big shops show "1,000+ results" and ask for a narrower query. A product named "Tea"
+added after thousands of products that mention tea in their descriptions is still found, first.
+It is the same on every database.
 """
 
 import functools
 import re
 
 from django.db import connection
-from django.db.models import BooleanField, FloatField, Q, QuerySet, Value
+from django.db.models import BooleanField, F, FloatField, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
 from catalog.search import schema
@@ -55,21 +60,38 @@ def keyword_ids(products: QuerySet, query: str, *, limit: int) -> list[int]:
     return ids
 
 
-def _candidates(matches: QuerySet) -> RawSQL:
-    """Return a subquery of the first KEYWORD_LIMIT `matches` the index yields, for `pk__in`.
+def _candidates(matches: QuerySet, named: QuerySet | None = None) -> RawSQL:
+    """Return a subquery of at most KEYWORD_LIMIT `matches` for `pk__in`: the `named` ones (the
+    matches in the names) first, then the first other `matches` the index yields.
 
-    On PostgreSQL the candidates are a MATERIALIZED CTE: planned apart from the LIMIT, a common
-    word is read from the GIN index (a few ms) instead of a sequential scan that detoasts every
-    row's tsvector until it has found enough (100+ ms). MariaDB refuses a LIMIT directly inside
-    IN (...), hence the derived table elsewhere.
+    On PostgreSQL each part is a MATERIALIZED CTE: planned apart from the LIMIT, a common word is
+    read from the GIN index (a few ms) instead of a sequential scan that detoasts every row's
+    tsvector until it has found enough (100+ ms). MariaDB refuses a LIMIT directly inside IN (...),
+    hence the derived tables.
     """
-    # Django's own compiled SQL for the matches, its values still parameters.
-    sql, params = matches.order_by().values_list("pk").query.sql_with_params()
+    # Django's own compiled SQL for the matches, its values still parameters; the id named pk_ in each.
+    sql, params = matches.order_by().values(pk_=F("pk")).query.sql_with_params()
+    if named is None:
+        if connection.vendor == "postgresql":
+            candidates = f"WITH candidates AS MATERIALIZED ({sql}) SELECT * FROM candidates LIMIT {KEYWORD_LIMIT}"  # noqa: S608
+        else:
+            candidates = f"SELECT * FROM ({sql} LIMIT {KEYWORD_LIMIT}) AS candidates"  # noqa: S608
+        return RawSQL(candidates, params)  # noqa: S611
+    # Each part is capped on its own, then a product in both keeps its better tier.
+    named_sql, named_params = named.order_by().values(pk_=F("pk")).query.sql_with_params()
     if connection.vendor == "postgresql":
-        candidates = f"WITH candidates AS MATERIALIZED ({sql}) SELECT * FROM candidates LIMIT {KEYWORD_LIMIT}"  # noqa: S608
+        parts = (
+            f"WITH named AS MATERIALIZED ({named_sql}), matched AS MATERIALIZED ({sql}) "  # noqa: S608
+            f"SELECT pk_ FROM ((SELECT pk_, 0 AS tier FROM named LIMIT {KEYWORD_LIMIT}) "
+            f"UNION ALL (SELECT pk_, 1 AS tier FROM matched LIMIT {KEYWORD_LIMIT})) AS tiers"
+        )
     else:
-        candidates = f"SELECT * FROM ({sql} LIMIT {KEYWORD_LIMIT}) AS candidates"  # noqa: S608
-    return RawSQL(candidates, params)  # noqa: S611
+        parts = (
+            f"SELECT pk_ FROM (SELECT pk_, 0 AS tier FROM ({named_sql} LIMIT {KEYWORD_LIMIT}) AS named "  # noqa: S608
+            f"UNION ALL SELECT pk_, 1 AS tier FROM ({sql} LIMIT {KEYWORD_LIMIT}) AS matched) AS tiers"
+        )
+    candidates = f"SELECT * FROM ({parts} GROUP BY pk_ ORDER BY MIN(tier) LIMIT {KEYWORD_LIMIT}) AS candidates"  # noqa: S608
+    return RawSQL(candidates, (*named_params, *params))  # noqa: S611
 
 
 def _has_latin(terms: list[str]) -> bool:
@@ -120,8 +142,10 @@ def _postgresql(products: QuerySet, terms: list[str]) -> QuerySet:
     tsquery = postgres_tsquery(terms)
     matches = RawSQL('"catalog_product"."search_vector" @@ %s::tsquery', [tsquery], output_field=BooleanField())
     rank = RawSQL('ts_rank_cd("catalog_product"."search_vector", %s::tsquery)', [tsquery], output_field=FloatField())
+    named = RawSQL(f"{schema.POSTGRES_NAMES_VECTOR} @@ %s::tsquery", [tsquery], output_field=BooleanField())  # noqa: S611
     # The candidates matched already: the outer query only ranks them (no second @@ per row).
-    return products.filter(pk__in=_candidates(products.filter(matches))).annotate(keyword_rank=rank)
+    candidates = _candidates(products.filter(matches), products.filter(named))
+    return products.filter(pk__in=candidates).annotate(keyword_rank=rank)
 
 
 def _postgresql_similar(products: QuerySet, terms: list[str]) -> QuerySet:
@@ -187,19 +211,23 @@ def _sqlite(products: QuerySet, terms: list[str]) -> QuerySet:
     if not parts:
         return _unranked(products.filter(fallback))
     fts = schema.FTS_TABLE
-    # A join with the FTS table (ranked by bm25) is not expressible otherwise; the query is a parameter.
     word_starts = [rf"(?i)(?<![a-z0-9]){re.escape(term)}" for term in terms if not is_cjk(term)]
-    matches = products.filter(fallback).extra(  # noqa: S610
-        tables=[fts],
-        where=[
-            f'{fts}.rowid = "catalog_product"."id"',
-            f"{fts} MATCH %s",
-            *[f"({fts}.names || ' ' || {fts}.body) REGEXP %s"] * len(word_starts),
-        ],
-        params=[" AND ".join(parts), *word_starts],
-        select={"keyword_rank": f"-{fts}.rank"},
-    )
-    return matches.filter(pk__in=_candidates(matches))
+
+    def matching(column_filter: str, text: str) -> QuerySet:
+        # A join with the FTS table (ranked by bm25) is not expressible otherwise; the query is a parameter.
+        return products.filter(fallback).extra(  # noqa: S610
+            tables=[fts],
+            where=[
+                f'{fts}.rowid = "catalog_product"."id"',
+                f"{fts} MATCH %s",
+                *[f"{text} REGEXP %s"] * len(word_starts),
+            ],
+            params=[f"{column_filter}({' AND '.join(parts)})", *word_starts],
+        )
+
+    matches = matching("", f"({fts}.names || ' ' || {fts}.body)")
+    named = matching("names : ", f"{fts}.names")
+    return matches.filter(pk__in=_candidates(matches, named)).extra(select={"keyword_rank": f"-{fts}.rank"})  # noqa: S610
 
 
 # MariaDB/MySQL: FULLTEXT (boolean mode) over the ASCII-encoded document of catalog.search.text.
@@ -211,11 +239,10 @@ def _mysql(products: QuerySet, terms: list[str]) -> QuerySet:
     document = f"MATCH({table}.names, {table}.body) AGAINST (%s IN BOOLEAN MODE)"
     names = f"MATCH({table}.names) AGAINST (%s IN BOOLEAN MODE)"
     query = mysql_boolean_query(terms)
-    matches = products.extra(  # noqa: S610  (a join ranked by MATCH; the query is a parameter)
-        tables=[table],
-        where=[f"{table}.product_id = `catalog_product`.`id`", document],
-        params=[query],
-        select={"keyword_rank": f"10 * {names} + {document}"},
-        select_params=[query, query],
+    join = f"{table}.product_id = `catalog_product`.`id`"
+    # A join ranked by MATCH; the query is a parameter.
+    matches = products.extra(tables=[table], where=[join, document], params=[query])  # noqa: S610
+    named = products.extra(tables=[table], where=[join, names], params=[query])  # noqa: S610
+    return matches.filter(pk__in=_candidates(matches, named)).extra(  # noqa: S610
+        select={"keyword_rank": f"10 * {names} + {document}"}, select_params=[query, query]
     )
-    return matches.filter(pk__in=_candidates(matches))

@@ -4,8 +4,9 @@
 - SQLite: an FTS5 table with the trigram tokenizer (`catalog_product_fts`), its vocabulary (for
   one- and two-character terms, which trigrams cannot match directly), filled by triggers.
 - PostgreSQL: a `search_vector` tsvector column ('simple' configuration over latin words plus CJK
-  characters and pairs) kept by a trigger, with a GIN index; a pg_trgm GIN index on the names for
-  typos; with pgvector, an `embedding vector` column on catalog_productembedding and an HNSW index.
+  characters and pairs) kept by a trigger, with a GIN index; a GIN index on the product names' own
+  tsvector (name matches first); a pg_trgm GIN index on the names for typos; with pgvector, an
+  `embedding vector` column on catalog_productembedding and an HNSW index.
 - MariaDB/MySQL: a FULLTEXT index on catalog_productsearchdocument (written from Python, see
   catalog.search.sync), since MariaDB has no ngram parser.
 
@@ -102,6 +103,12 @@ POSTGRES_TRIGGERS = [
         FOR EACH ROW EXECUTE FUNCTION catalog_category_search_vector()""",
 ]
 
+# The product's names as PostgreSQL indexes them (catalog_product_names_search); queries must spell
+# the expression the same way to use the index.
+POSTGRES_NAMES_VECTOR = (
+    """to_tsvector('simple', catalog_search_text("catalog_product"."name" || ' ' || "catalog_product"."name_en"))"""
+)
+
 PGVECTOR_MISSING = (
     "PostgreSQL has no pgvector extension (`vector` is not in pg_available_extensions). Production "
     "PostgreSQL needs it for semantic search: install it (e.g. the postgresql-NN-pgvector package) and "
@@ -144,6 +151,7 @@ def uninstall(connection) -> None:
             cursor.execute("DROP TRIGGER IF EXISTS catalog_product_search_vector ON catalog_product")
             cursor.execute("DROP TRIGGER IF EXISTS catalog_category_search_vector ON catalog_category")
             cursor.execute("DROP INDEX IF EXISTS catalog_product_names_trgm")
+            cursor.execute("DROP INDEX IF EXISTS catalog_product_names_search")
             cursor.execute("ALTER TABLE catalog_product DROP COLUMN IF EXISTS search_vector")
             for function in ("catalog_product_search_vector()", "catalog_category_search_vector()"):
                 cursor.execute(f"DROP FUNCTION IF EXISTS {function}")
@@ -192,6 +200,17 @@ def _install_postgresql(cursor) -> None:
     cursor.execute(
         "CREATE INDEX IF NOT EXISTS catalog_product_names_trgm ON catalog_product "
         "USING gin ((name || ' ' || name_en) gin_trgm_ops)"
+    )
+    install_postgresql_names_index(cursor)
+
+
+def install_postgresql_names_index(cursor) -> None:
+    """The product's own names (name, name_en) as a tsvector, for the name matches a keyword query
+    takes first (catalog.search.keyword): `search_vector @@ 'tea:*A'` must read every matching
+    row's tsvector to check the weight (~200 ms for a common word at 100k), this index does not."""
+    cursor.execute(
+        "CREATE INDEX IF NOT EXISTS catalog_product_names_search ON catalog_product "
+        f"USING gin ({POSTGRES_NAMES_VECTOR})"
     )
 
 

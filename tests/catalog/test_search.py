@@ -121,6 +121,26 @@ def test_keyword_counts_and_ranks_at_most_keyword_limit_matches_after_the_filter
     assert search("tea", max_price=1000, category="teaware") == ["POT"]
 
 
+def test_keyword_cap_takes_name_matches_first_however_many_older_products_mention_the_word(shop, monkeypatch):
+    monkeypatch.setattr(keyword, "KEYWORD_LIMIT", 5)
+    kitchen = Category.objects.get(slug="kitchen")
+    for number in range(7):  # more mentions than the cap, all older than the kettle
+        product_create(
+            sku=f"CUP-{number}", name=f"茶杯 {number}", name_en=f"Tea Cup {number}", category=kitchen,
+            price_cents=1000, description="配电水壶用。", description_en="Fill it from an electric kettle.",
+        )  # fmt: skip
+    product_create(
+        sku="KETTLE", name="电水壶", name_en="Electric Kettle", category=kitchen, price_cents=9900,
+        description="一升。", description_en="One litre.",
+    )  # fmt: skip
+    for query in ("kettle", "electric kettle", "电水壶", "水壶"):
+        results = product_search(query=query, mode="keyword")
+        assert results.count() == 5, query
+        assert skus(results)[0] == "KETTLE", query  # found, and ranked first
+    assert search("kettle", mode="hybrid")[0] == "KETTLE"
+    assert search("kettle cup")[0].startswith("CUP-")  # every word must still match
+
+
 def test_keyword_matches_category_names_and_the_parent_category(shop):
     assert search("运动") == ["RUN-RED"]
     assert search("sports") == ["RUN-RED"]
