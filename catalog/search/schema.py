@@ -53,6 +53,8 @@ SQLITE_TRIGGERS = [
     END""",
 ]
 
+# {schema}: the functions' own schema, since an index build runs them with a search_path of
+# pg_catalog only (PostgreSQL 17+); see create_postgresql_functions.
 POSTGRES_FUNCTIONS = [
     # CJK characters and neighbouring pairs, as catalog.search.text.document_grams does in Python.
     r"""CREATE OR REPLACE FUNCTION catalog_cjk_grams(t text) RETURNS text
@@ -67,7 +69,7 @@ POSTGRES_FUNCTIONS = [
     $$""",
     r"""CREATE OR REPLACE FUNCTION catalog_search_text(t text) RETURNS text
         LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT regexp_replace(n, '[^a-z0-9]+', ' ', 'g') || ' ' || catalog_cjk_grams(n)
+        SELECT regexp_replace(n, '[^a-z0-9]+', ' ', 'g') || ' ' || {schema}.catalog_cjk_grams(n)
         FROM (SELECT lower(normalize(coalesce(t, ''), NFKC)) AS n) AS normalized
     $$""",
     """CREATE OR REPLACE FUNCTION catalog_product_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -191,7 +193,8 @@ def _install_postgresql(cursor) -> None:
         raise ImproperlyConfigured("PostgreSQL has no pg_trgm extension: install postgresql-contrib.")
     cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     cursor.execute("ALTER TABLE catalog_product ADD COLUMN IF NOT EXISTS search_vector tsvector")
-    for statement in POSTGRES_FUNCTIONS + POSTGRES_TRIGGERS:
+    create_postgresql_functions(cursor)
+    for statement in POSTGRES_TRIGGERS:
         cursor.execute(statement)
     cursor.execute("UPDATE catalog_product SET category_id = category_id")
     cursor.execute(
@@ -202,6 +205,14 @@ def _install_postgresql(cursor) -> None:
         "USING gin ((name || ' ' || name_en) gin_trgm_ops)"
     )
     install_postgresql_names_index(cursor)
+
+
+def create_postgresql_functions(cursor) -> None:
+    """Create (or replace) the text functions in the current schema, naming it where one calls another."""
+    cursor.execute("SELECT quote_ident(current_schema())")
+    schema = cursor.fetchone()[0]
+    for statement in POSTGRES_FUNCTIONS:
+        cursor.execute(statement.replace("{schema}", schema))
 
 
 def install_postgresql_names_index(cursor) -> None:
