@@ -79,5 +79,6 @@ def search(request):
             "query": filters["query"],
             "page": _page(request, results),
             "semantic_error": results.semantic_error,
+            "capped": results.capped,
         },
     )

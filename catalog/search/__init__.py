@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from catalog.exceptions import SearchModeUnavailable
 from catalog.models import Product
+from catalog.search import keyword
 from catalog.search.embeddings import EmbeddingsUnavailable
 from catalog.search.keyword import keyword_ids, keyword_match
 
@@ -95,9 +96,17 @@ class SearchResults:
     ranked: list[tuple[int, str]] = field(default_factory=list)  # semantic/hybrid: (product id, match)
     semantic_error: str | None = None
     match: str | None = KEYWORD
+    _count: int | None = field(default=None, init=False, repr=False)
 
     def count(self) -> int:
-        return self.queryset.count() if self.queryset is not None else len(self.ranked)
+        if self._count is None:
+            self._count = self.queryset.count() if self.queryset is not None else len(self.ranked)
+        return self._count
+
+    @property
+    def capped(self) -> bool:
+        """Whether keyword matches reached KEYWORD_LIMIT: there may be more than `count()` says."""
+        return self.queryset is not None and self.match == KEYWORD and self.count() >= keyword.KEYWORD_LIMIT
 
     def __len__(self) -> int:
         return self.count()

@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from pytest_django.asserts import assertContains
 
 from catalog.exceptions import SearchModeUnavailable
 from catalog.models import Category, Product, ProductEmbedding, SearchIndex
@@ -458,3 +459,13 @@ def test_search_page_is_hybrid_and_shows_why_each_product_matched(client, embedd
     assert "card-match-both" in html
     html = client.get("/search/", {"q": "保温壶", "sort": "price", "max_price": "100"}).content.decode()
     assert "不锈钢保温壶" not in html  # ¥129 is over the limit
+
+
+def test_search_page_says_plus_when_keyword_matches_reach_the_cap(settings, client, shop, monkeypatch):
+    settings.EMBEDDING_BACKEND = "none"  # words only: the count is the keyword count
+    reset()
+    monkeypatch.setattr(keyword, "KEYWORD_LIMIT", 3)
+    assertContains(client.get("/search/", {"q": "tea"}), "找到 3+ 件商品")  # TEA-LJ, TEA-PU, MUG: maybe more
+    assertContains(client.get("/search/", {"q": "龙井"}), "找到 1 件商品")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assertContains(client.get("/search/", {"q": "tea"}), "3+ products found")
