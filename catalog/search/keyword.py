@@ -77,20 +77,23 @@ def _candidates(matches: QuerySet, named: QuerySet | None = None) -> RawSQL:
         else:
             candidates = f"SELECT * FROM ({sql} LIMIT {KEYWORD_LIMIT}) AS candidates"  # noqa: S608
         return RawSQL(candidates, params)  # noqa: S611
-    # Each part is capped on its own, then a product in both keeps its better tier.
     named_sql, named_params = named.order_by().values(pk_=F("pk")).query.sql_with_params()
     if connection.vendor == "postgresql":
-        parts = (
-            f"WITH named AS MATERIALIZED ({named_sql}), matched AS MATERIALIZED ({sql}) "  # noqa: S608
-            f"SELECT pk_ FROM ((SELECT pk_, 0 AS tier FROM named LIMIT {KEYWORD_LIMIT}) "
-            f"UNION ALL (SELECT pk_, 1 AS tier FROM matched LIMIT {KEYWORD_LIMIT})) AS tiers"
+        # The other matches only fill what the name matches leave: none is read when those fill the cap.
+        candidates = (
+            f"WITH named_all AS MATERIALIZED ({named_sql}), "  # noqa: S608
+            f"named AS MATERIALIZED (SELECT pk_ FROM named_all LIMIT {KEYWORD_LIMIT}), "
+            f"matched AS MATERIALIZED ({sql}) "
+            "SELECT pk_ FROM named UNION ALL (SELECT pk_ FROM matched WHERE pk_ NOT IN (SELECT pk_ FROM named) "
+            f"LIMIT {KEYWORD_LIMIT} - (SELECT count(*) FROM named))"
         )
     else:
+        # Each part capped on its own (MariaDB's LIMIT takes no subquery), a product in both keeps its better tier.
         parts = (
             f"SELECT pk_ FROM (SELECT pk_, 0 AS tier FROM ({named_sql} LIMIT {KEYWORD_LIMIT}) AS named "  # noqa: S608
             f"UNION ALL SELECT pk_, 1 AS tier FROM ({sql} LIMIT {KEYWORD_LIMIT}) AS matched) AS tiers"
         )
-    candidates = f"SELECT * FROM ({parts} GROUP BY pk_ ORDER BY MIN(tier) LIMIT {KEYWORD_LIMIT}) AS candidates"  # noqa: S608
+        candidates = f"SELECT * FROM ({parts} GROUP BY pk_ ORDER BY MIN(tier) LIMIT {KEYWORD_LIMIT}) AS candidates"  # noqa: S608
     return RawSQL(candidates, (*named_params, *params))  # noqa: S611
 
 
