@@ -28,55 +28,22 @@ import asyncio
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from importlib.metadata import version
 from pathlib import Path
+
+from common import machine, pin, summary
+
+PACKAGES = ("django", "channels", "asgiref", "openai")
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 TARGET = {"overhead_p95_ms": 10.0, "ratio_20_to_1_p95": 1.5}
 ANSWER = "Here are our teas; I put one in your cart."
-
-
-def pin(core: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > core:
-        os.sched_setaffinity(0, {core})
-
-
-def summary(seconds: list[float]) -> dict:
-    ordered = sorted(seconds)
-    return {
-        "n": len(ordered),
-        "p50_ms": round(statistics.median(ordered) * 1000, 3),
-        "p95_ms": round(ordered[max(int(len(ordered) * 0.95) - 1, 0)] * 1000, 3),
-        "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
-    }
-
-
-def machine() -> dict:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    packages = ("django", "channels", "asgiref", "openai")
-    return {
-        "host": platform.node(),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "load_average": [round(value, 2) for value in os.getloadavg()],
-        "python": platform.python_version(),
-        **{package: version(package) for package in packages},
-    }
 
 
 def tool_calls(sku: str) -> list[tuple[str, str, dict]]:
@@ -340,7 +307,7 @@ def run(args) -> dict:
         "target": TARGET,
         "met": met,
         "ratio_p95": {"turn": ratio, "direct": direct_ratio},
-        "machine": machine(),
+        "machine": machine(*PACKAGES),
         "setup": {
             "database": "SQLite (WAL), demo catalog",
             "turns": "assistant.chat.collect_turn in this process, pinned to core 0, DEBUG=0",

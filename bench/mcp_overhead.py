@@ -23,15 +23,16 @@ import contextlib
 import datetime
 import json
 import os
-import platform
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from importlib.metadata import version
 from pathlib import Path
+
+from common import free_port, machine, pin, summary
+
+PACKAGES = ("django", "daphne", "uvicorn", "mcp", "httpx2", "starlette", "channels")
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -39,47 +40,6 @@ BIN = Path(sys.executable).parent
 TARGET = {"overhead_p50_ms": 3.0, "calls_per_s": 150}
 CALLS = {"get_product": {"sku": "TEA-001"}, "view_cart": {}}
 PROTOCOL = "2025-06-18"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def pin(core: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > core:
-        os.sched_setaffinity(0, {core})
-
-
-def summary(seconds: list[float]) -> dict:
-    ordered = sorted(seconds)
-    return {
-        "n": len(ordered),
-        "p50_ms": round(statistics.median(ordered) * 1000, 3),
-        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 3),
-        "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
-    }
-
-
-def machine() -> dict:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    packages = ("django", "daphne", "uvicorn", "mcp", "httpx2", "starlette", "channels")
-    return {
-        "host": platform.node(),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "load_average": [round(value, 2) for value in os.getloadavg()],
-        "python": platform.python_version(),
-        **{package: version(package) for package in packages},
-    }
 
 
 class Shop:
@@ -309,7 +269,7 @@ def run(args) -> dict:
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "target": TARGET,
         "met": met,
-        "machine": machine(),
+        "machine": machine(*PACKAGES),
         "setup": {
             "database": "SQLite (WAL), demo catalog",
             "settings": "DEBUG=0, MCP rate limit off",

@@ -11,7 +11,6 @@ import concurrent.futures
 import datetime
 import json
 import os
-import platform
 import re
 import shutil
 import socket
@@ -24,6 +23,11 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+import common
+from common import free_port
+
+PACKAGES = ("django", "djangorestframework", "daphne", "uvicorn", "gunicorn", "channels", "psycopg", "mysqlclient")
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -78,12 +82,6 @@ def create_database(name: str, url: str) -> str | None:
     except Exception as error:  # no server here: reported in the results instead
         return f"{type(error).__name__}: {error}"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Bench:
@@ -387,40 +385,8 @@ BENCHMARKS = {
 
 
 def machine() -> dict:
-    versions = {}
-    for package in (
-        "django",
-        "djangorestframework",
-        "daphne",
-        "uvicorn",
-        "gunicorn",
-        "channels",
-        "psycopg",
-        "mysqlclient",
-    ):
-        try:
-            from importlib.metadata import version
-
-            versions[package] = version(package)
-        except Exception:
-            versions[package] = None
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "",
-    )
-    return {
-        "host": platform.node(),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "wrk": subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("[")[0].strip(),
-        **versions,
-    }
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("[")[0].strip()
+    return {**common.machine(*PACKAGES), "sqlite": sqlite3.sqlite_version, "wrk": wrk}
 
 
 def markdown(report: dict) -> str:

