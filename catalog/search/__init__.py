@@ -181,13 +181,13 @@ def fuse(
     """Return reciprocal rank fusion of the two rankings, each product with why it was found.
 
     A product counts as found by meaning only when it is nearly as close (MEANING_MARGIN) as the
-    best one: the best neighbour when the words matched, or `best`, the closest product outside the
-    filters, when they matched nothing within them ("coffee" under 50 yuan: the closest cheap
-    products are notebooks, far from any coffee, so none is shown). With no keyword match and no
-    filters every neighbour counts: the words were not in the catalog, the meaning may be.
+    best one: the best neighbour when the words matched or nothing filtered the search ("tea under
+    100 yuan" lists the teas, not the whole catalog ranked), or `best`, the closest product outside
+    the filters, when the words matched nothing within them ("coffee" under 50 yuan: the closest
+    cheap products are notebooks, far from any coffee, so none is shown).
     """
-    if scores and (keyword_ids or best is not None):
-        best = scores[0] if keyword_ids else best
+    if scores:
+        best = scores[0] if keyword_ids or best is None else best
         meaning_ids = [pk for pk, score in zip(meaning_ids, scores, strict=True) if score >= best - MEANING_MARGIN]
     fused: dict[int, float] = {}
     for ranking in (keyword_ids, meaning_ids):
