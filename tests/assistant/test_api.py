@@ -152,7 +152,7 @@ def test_bad_input_is_refused_in_the_error_shape_before_the_model(alice, brain, 
     assert CountingBrain.calls == 0
 
 
-def test_the_rate_limit_answers_429_before_the_model(alice, brain, settings):
+def test_the_rate_limit_answers_429_before_the_model(alice, brain, settings, whole_minute):
     settings.ASSISTANT_RATE_LIMIT_PER_MINUTE = 1
     CountingBrain.calls = 0
     brain(CountingBrain())

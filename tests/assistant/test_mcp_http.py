@@ -275,7 +275,7 @@ async def test_an_oversized_body_is_refused_with_413(live, alice, async_db):
     assert streamed.status_code == 413
 
 
-async def test_each_token_has_a_rate_limit(live, alice, async_db):
+async def test_each_token_has_a_rate_limit(live, alice, async_db, whole_minute):
     busy, other = await token_for(alice), await token_for(alice)
     statuses = [(await post(live, token=busy)).status_code for _ in range(2 * RATE_LIMIT + 1)]
     assert statuses[0] == 200 and 429 in statuses  # even if a minute boundary passes meanwhile

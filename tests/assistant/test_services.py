@@ -6,7 +6,7 @@ from assistant.services import chat_rate_check, conversation_adopt_guest, conver
 pytestmark = pytest.mark.django_db
 
 
-def test_the_rate_limit_counts_turns_per_shopper(settings):
+def test_the_rate_limit_counts_turns_per_shopper(settings, whole_minute):
     settings.ASSISTANT_RATE_LIMIT_PER_MINUTE = 3
     for _ in range(3):
         chat_rate_check(key="user:1")
