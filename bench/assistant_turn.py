@@ -36,12 +36,11 @@ import time
 import uuid
 from pathlib import Path
 
-from common import machine, pin, summary
+from common import machine, pin, save, summary
 
 PACKAGES = ("django", "channels", "asgiref", "openai")
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 TARGET = {"overhead_p95_ms": 10.0, "ratio_20_to_1_p95": 1.5}
 ANSWER = "Here are our teas; I put one in your cart."
 
@@ -369,10 +368,7 @@ def main() -> int:
     report = run(args)
     text = markdown(report)
     if not args.no_save:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        stem = RESULTS / f"{datetime.date.today().isoformat()}-B9-assistant-turn-model-{args.model_ms:g}ms"
-        stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
-        stem.with_suffix(".md").write_text(text)
+        save(f"B9-assistant-turn-model-{args.model_ms:g}ms", report, text)
     print(text)
     print(json.dumps({"met": report["met"], "ratio_p95": report["ratio_p95"]}))
     return 0

@@ -1,10 +1,15 @@
 """What every benchmark script needs: a free port, a core of its own, latency summaries, the machine."""
 
+import datetime
+import json
 import os
 import platform
 import socket
 import statistics
 from importlib.metadata import version
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def free_port() -> int:
@@ -42,3 +47,12 @@ def machine(*packages: str) -> dict:
         "python": platform.python_version(),
         **{package: version(package) for package in packages},
     }
+
+
+def save(name: str, report: dict, text: str) -> Path:
+    """Write `report` as JSON and `text` as markdown to bench/results/<date>-<name>.{json,md}."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = RESULTS / f"{datetime.date.today().isoformat()}-{name}"
+    stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    stem.with_suffix(".md").write_text(text)
+    return stem

@@ -30,12 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import free_port, machine, pin, summary
+from common import free_port, machine, pin, save, summary
 
 PACKAGES = ("django", "daphne", "uvicorn", "mcp", "httpx2", "starlette", "channels")
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 TARGET = {"overhead_p50_ms": 3.0, "calls_per_s": 150}
 CALLS = {"get_product": {"sku": "TEA-001"}, "view_cart": {}}
@@ -327,10 +326,7 @@ def main() -> int:
     report = run(args)
     text = markdown(report)
     if not args.no_save:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        stem = RESULTS / f"{datetime.date.today().isoformat()}-B10-mcp-overhead"
-        stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
-        stem.with_suffix(".md").write_text(text)
+        save("B10-mcp-overhead", report, text)
     print(text)
     print(json.dumps({"met": report["met"], "servers": list(report["servers"])}))
     return 0

@@ -30,7 +30,6 @@ from common import free_port
 PACKAGES = ("django", "djangorestframework", "daphne", "uvicorn", "gunicorn", "channels", "psycopg", "mysqlclient")
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 SERVERS = ("daphne", "uvicorn", "gunicorn")
 # B4's databases: SQLite is the bench database (DATABASE_URL of Bench.env); the others get their own.
@@ -436,10 +435,7 @@ def main() -> int:
         "args": vars(args),
         "results": results,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = RESULTS / f"{datetime.date.today()}-{'-'.join(chosen)}"
-    stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
-    stem.with_suffix(".md").write_text(markdown(report))
+    stem = common.save("-".join(chosen), report, markdown(report))
     print(f"wrote {stem}.json and .md")
     return 0
 

