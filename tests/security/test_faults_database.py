@@ -44,32 +44,28 @@ for n in range({SHOPPERS}):
 """
 
 
-@pytest.fixture(scope="module")
-def private_postgres():
+def seeded(server, name):
+    """Start a private `server` with the seed data, yield it, then remove it (once, in the SQLite run)."""
     if connection.vendor != "sqlite":
-        pytest.skip("runs once, in the SQLite run: it brings its own PostgreSQL")
+        pytest.skip(f"runs once, in the SQLite run: it brings its own {name}")
     datadir = tempfile.TemporaryDirectory(prefix="mcpshop-faults-")  # not pytest's: its 0700 dirs stop postgres
-    database = PrivatePostgres(Path(datadir.name) / "data")
+    database = server(Path(datadir.name) / "data")
     try:
         manage("shell", "-c", SEED, env={"DATABASE_URL": database.url})
         yield database
     finally:
         database.cleanup()
         datadir.cleanup()
+
+
+@pytest.fixture(scope="module")
+def private_postgres():
+    yield from seeded(PrivatePostgres, "PostgreSQL")
 
 
 @pytest.fixture(scope="module")
 def private_mariadb():
-    if connection.vendor != "sqlite":
-        pytest.skip("runs once, in the SQLite run: it brings its own MariaDB")
-    datadir = tempfile.TemporaryDirectory(prefix="mcpshop-faults-")
-    database = PrivateMariaDB(Path(datadir.name) / "data")
-    try:
-        manage("shell", "-c", SEED, env={"DATABASE_URL": database.url})
-        yield database
-    finally:
-        database.cleanup()
-        datadir.cleanup()
+    yield from seeded(PrivateMariaDB, "MariaDB")
 
 
 @pytest.fixture(scope="module", params=["PostgreSQL", "MariaDB"])
