@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.models import Category, Product
+from catalog.selectors import product_stock_locked
 from catalog.services import PRODUCT_FIELDS, product_create, product_delete, product_update
 from catalog.templatetags.shop import money
 
@@ -52,9 +53,7 @@ class ProductAdminForm(forms.ModelForm):
         if self.instance.pk and "stock" in self.changed_data:
             shown = self.fields["stock"].to_python(self.data.get(self.add_initial_prefix("stock")))
             # Locked until the admin's transaction ends: no sale can land between this check and the save.
-            current = (
-                Product.objects.select_for_update().filter(pk=self.instance.pk).values_list("stock", flat=True).first()
-            )
+            current = product_stock_locked(product_id=self.instance.pk)
             if shown is not None and current is not None and current != shown:
                 raise forms.ValidationError(
                     _("The stock changed from %(shown)d to %(current)d while you were editing. Enter it again."),

@@ -76,3 +76,8 @@ def product_featured(*, limit: int = 8) -> QuerySet[Product]:
 def product_list_low_stock(*, threshold: int) -> QuerySet[Product]:
     """Return the active products with `threshold` units or fewer on the shelf, the emptiest first."""
     return Product.objects.filter(is_active=True, stock__lte=threshold).order_by("stock", "sku")
+
+
+def product_stock_locked(*, product_id: int) -> int | None:
+    """Return a product's stock, its row locked until the caller's transaction ends (None if it is gone)."""
+    return Product.objects.select_for_update().filter(pk=product_id).values_list("stock", flat=True).first()
