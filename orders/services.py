@@ -1,13 +1,14 @@
 import hashlib
 import json
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cart.exceptions import EmptyCart
 from cart.models import Cart
 from catalog.services import product_release_stock, product_reserve_stocks
+from mcpshop_site.db import retry_on_deadlock
 from mcpshop_site.exceptions import InvalidInput
 from orders.exceptions import IdempotencyConflict, IllegalTransition, PaymentFailed
 from orders.models import Order, OrderItem
@@ -15,7 +16,6 @@ from orders.payments import get_gateway
 from orders.selectors import order_get_for_user
 
 CONTACT_LIMITS = {"name": 100, "phone": 32, "address": 300}
-_DEADLOCK_RETRIES = 3
 
 
 def _clean_contact(**contact) -> dict:
@@ -46,16 +46,17 @@ def order_place(*, user, name: str, phone: str, address: str, idempotency_key: s
     contact = _clean_contact(name=name, phone=phone, address=address)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
         raise InvalidInput(_("Idempotency-Key must be 1 to 128 characters."), field="Idempotency-Key")
-    for attempt in range(_DEADLOCK_RETRIES):
-        try:
-            return _order_place(user=user, contact=contact, idempotency_key=idempotency_key)
-        except IntegrityError:
-            if idempotency_key is None or attempt == _DEADLOCK_RETRIES - 1:
-                raise  # a concurrent twin with the same key committed first: replay it
-        except OperationalError as error:
-            if "deadlock" not in str(error).lower() or attempt == _DEADLOCK_RETRIES - 1:
-                raise
-    raise AssertionError("unreachable")
+    return retry_on_deadlock(_order_place_or_replay, user=user, contact=contact, idempotency_key=idempotency_key)
+
+
+def _order_place_or_replay(*, user, contact: dict, idempotency_key: str | None) -> Order:
+    try:
+        return _order_place(user=user, contact=contact, idempotency_key=idempotency_key)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # A concurrent twin with the same key committed first: this time the key finds it, and replays it.
+        return _order_place(user=user, contact=contact, idempotency_key=idempotency_key)
 
 
 @transaction.atomic
