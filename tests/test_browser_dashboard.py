@@ -56,6 +56,8 @@ def test_staff_see_the_dashboard_drawn_and_styled_without_console_errors(live_se
             page.fill("#id_password", PASSWORD)
             page.click("input[type=submit]")
             page.click("#sales-dashboard-link caption a")
+            # The click returns once the new page is committed; its stylesheet may still be on the way.
+            page.wait_for_url("**/dashboard/", wait_until="load")
 
             assert page.locator("h1").inner_text() == title
             assert page.locator("#orders-per-day-title").text_content() == chart
