@@ -131,15 +131,15 @@ class Bench:
             self.manage("seed_demo", "--products", str(self.args.products - count))
 
     @contextmanager
-    def server(self, kind: str, bare: bool = False):
-        """Serve the shop (or B1's bare Django) on core 0 with `kind`, one process; yield its base URL."""
+    def server(self, kind: str, baseline: str = ""):
+        """Serve the shop (or B1's "bare" or "stock" Django) on core 0 with `kind`, one process; yield its base URL."""
         port = free_port()
-        settings = "bench.bare_settings" if bare else "bench.settings"
+        settings = f"bench.{baseline}_settings" if baseline else "bench.settings"
         if kind == "gunicorn":
-            app = "bench.bare_wsgi:application" if bare else "mcpshop_site.wsgi:application"
+            app = "bench.baseline_wsgi:application" if baseline else "mcpshop_site.wsgi:application"
             command = [str(BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", *GUNICORN_ARGS, "--log-level", "warning", app]
         else:
-            app = "bench.bare_asgi:application" if bare else "mcpshop_site.asgi:application"
+            app = "bench.baseline_asgi:application" if baseline else "mcpshop_site.asgi:application"
             if kind == "daphne":
                 command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
             else:
@@ -214,12 +214,22 @@ class Bench:
         return self.wrk(url, connections=1)
 
     def b1(self):
-        """HTTP stack: a trivial JSON view through our middleware vs the same view in a bare Django."""
+        """HTTP stack: a trivial JSON view through our middleware vs the same view in a bare Django.
+
+        Reference point in the same rounds: the view behind stock Django's startproject middleware
+        (bench/stock_settings.py), to show what a stock stack costs against bare.
+        """
         figures = {}
         for kind in SERVERS:
-            with self.server(kind) as ours, self.server(kind, bare=True) as bare:
-                result = self.rounds({"ours": ours + "/bench/trivial/", "bare": bare + "/bench/trivial/"})
-            figures[kind] = {**result, "ratio": round(result["ours"]["rps"] / result["bare"]["rps"], 3)}
+            with self.server(kind) as ours, self.server(kind, "bare") as bare, self.server(kind, "stock") as stock:
+                result = self.rounds(
+                    {name: url + "/bench/trivial/" for name, url in (("ours", ours), ("bare", bare), ("stock", stock))}
+                )
+            figures[kind] = {
+                **result,
+                "ratio": round(result["ours"]["rps"] / result["bare"]["rps"], 3),
+                "stock_ratio": round(result["stock"]["rps"] / result["bare"]["rps"], 3),
+            }
         return {"target": "ours >= 0.85x bare", "gunicorn": " ".join(GUNICORN_ARGS), "figures": figures}
 
     def b2(self):
