@@ -11,6 +11,18 @@ def cart_find(*, user=None, token: str | None = None) -> Cart | None:
     return None
 
 
+def cart_lines_with_stock(*, user) -> list[tuple[int, str, int, bool]]:
+    """Return the signed-in user's cart lines as (quantity, SKU, stock, active), by product id.
+
+    One query and no lock: a snapshot of committed rows (checkout's early sold-out answer).
+    """
+    return list(
+        CartItem.objects.filter(cart__user=user)
+        .order_by("product_id")
+        .values_list("quantity", "product__sku", "product__stock", "product__is_active")
+    )
+
+
 def cart_items(*, cart: Cart | None) -> list[CartItem]:
     """Return the cart's lines with their products, oldest first, in one query."""
     if cart is None:

@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 
 from cart.exceptions import EmptyCart
 from cart.models import Cart
+from cart.selectors import cart_lines_with_stock
+from catalog.exceptions import InsufficientStock, ProductNotFound
 from catalog.services import product_release_stock, product_reserve_stocks
 from mcpshop_site.db import retry_on_deadlock
 from mcpshop_site.exceptions import InvalidInput
@@ -46,7 +48,27 @@ def order_place(*, user, name: str, phone: str, address: str, idempotency_key: s
     contact = _clean_contact(name=name, phone=phone, address=address)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
         raise InvalidInput(_("Idempotency-Key must be 1 to 128 characters."), field="Idempotency-Key")
+    if idempotency_key is None:
+        _refuse_early(user=user)
     return retry_on_deadlock(_order_place_or_replay, user=user, contact=contact, idempotency_key=idempotency_key)
+
+
+def _refuse_early(*, user) -> None:
+    """Raise what the locked checkout would raise on a snapshot of the cart's lines and their stock.
+
+    One unlocked read: a sold-out product (most requests in a rush) is answered without a transaction,
+    the cart's lock, or the write lock SQLite takes for one. The answer is the one the checkout would
+    have given at the snapshot's moment; a cart that passes is checked again under the locks. Not for a
+    request with an Idempotency-Key: that one may have to replay an order its key already made.
+    """
+    lines = cart_lines_with_stock(user=user)
+    if not lines:
+        raise EmptyCart()
+    for quantity, sku, stock, active in lines:
+        if not active:
+            raise ProductNotFound(sku=sku)
+        if stock < quantity:
+            raise InsufficientStock(sku=sku, requested=quantity, available=stock)
 
 
 def _order_place_or_replay(*, user, contact: dict, idempotency_key: str | None) -> Order:

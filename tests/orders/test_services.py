@@ -1,8 +1,12 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cart.exceptions import EmptyCart
 from cart.services import cart_add_item, cart_get_or_create
 from catalog.exceptions import InsufficientStock
+from catalog.models import Product
+from orders import services
 from orders.exceptions import IdempotencyConflict, IllegalTransition
 from orders.models import Order
 from orders.services import order_cancel, order_pay, order_place
@@ -41,6 +45,37 @@ def test_a_short_line_rolls_back_the_whole_order(alice, product, make_product):
     with pytest.raises(InsufficientStock) as error:
         order_place(user=alice, **CONTACT)
     assert error.value.details["sku"] == "TEA-001"
+    other.refresh_from_db()
+    assert other.stock == 3
+    assert not Order.objects.exists()
+
+
+def test_a_sold_out_cart_is_refused_by_one_unlocked_read(alice, product):
+    _fill_cart(alice, (product, 2))
+    product.stock = 1
+    product.save()
+    with CaptureQueriesContext(connection) as queries, pytest.raises(InsufficientStock) as error:
+        order_place(user=alice, **CONTACT)
+    assert error.value.details == {"sku": "TEA-001", "requested": 2, "available": 1}
+    # No transaction (no SAVEPOINT inside the test's), no lock: a sold-out rush does not queue for the locks.
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["SELECT"]
+    assert " FOR UPDATE" not in queries.captured_queries[0]["sql"]
+
+
+def test_a_line_sold_after_the_unlocked_read_is_caught_under_the_locks(alice, product, make_product, monkeypatch):
+    other = make_product(stock=3)
+    _fill_cart(alice, (other, 2), (product, 5))
+    read = services.cart_lines_with_stock
+
+    def read_then_another_buyer_takes_one(**arguments):
+        lines = read(**arguments)
+        Product.objects.filter(pk=product.pk).update(stock=4)
+        return lines
+
+    monkeypatch.setattr(services, "cart_lines_with_stock", read_then_another_buyer_takes_one)
+    with pytest.raises(InsufficientStock) as error:
+        order_place(user=alice, **CONTACT)
+    assert error.value.details == {"sku": "TEA-001", "requested": 5, "available": 4}
     other.refresh_from_db()
     assert other.stock == 3
     assert not Order.objects.exists()
