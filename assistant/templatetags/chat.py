@@ -1,11 +1,13 @@
 """The chat widget's configuration, handed to static/js/chat.js in a data attribute (no inline script)."""
 
+import functools
 import json
 
 from django import template
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.middleware.csrf import get_token
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -65,29 +67,42 @@ def _strings() -> dict:
     }
 
 
+@functools.cache
+def _fixed(language: str, script_prefix: str) -> tuple[dict, dict]:
+    """Return the configuration's URLs and strings, which depend only on these two: built once per process."""
+    urls = {
+        "session_url": reverse("assistant:guest_session"),
+        "history_url": reverse("api:conversation-list"),
+        "cart_add_url": reverse("cart:add"),
+        "cart_url": reverse("cart:detail"),
+        "product_url": reverse("catalog:product", args=["0"]),
+        "language": language,
+        "order_url": reverse("orders:detail", args=[0]),
+        "login_url": reverse("accounts:login"),
+    }
+    return urls, _strings()
+
+
+setting_changed.connect(lambda **kwargs: _fixed.cache_clear(), weak=False, dispatch_uid="assistant.chat._fixed")
+
+
 @register.simple_tag(takes_context=True)
 def chat_config(context) -> str:
     """Return the widget's configuration as JSON (escaped by the template like any other value)."""
     request = context["request"]
     user = request.user
     signed_in = user.is_authenticated
+    urls, strings = _fixed(get_language(), get_script_prefix())
     return json.dumps(
         {
             "socket": "/ws/chat/",
             "user": f"u{user.pk}" if signed_in else "guest",
             "guest_ready": signed_in or bool(request.session.get(GUEST_CART_SESSION_KEY)),
-            "session_url": reverse("assistant:guest_session"),
-            "history_url": reverse("api:conversation-list"),
-            "cart_add_url": reverse("cart:add"),
-            "cart_url": reverse("cart:detail"),
-            "product_url": reverse("catalog:product", args=["0"]),
-            "language": get_language(),
-            "order_url": reverse("orders:detail", args=[0]),
-            "login_url": reverse("accounts:login"),
+            **urls,
             "csrf": get_token(request),
             "currency": currency_symbol(),
             "max_chars": settings.ASSISTANT_MAX_INPUT_CHARS,
-            "strings": _strings(),
+            "strings": strings,
         },
         ensure_ascii=False,
     )
