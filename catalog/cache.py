@@ -96,24 +96,30 @@ def product_grid(request, products) -> SafeString:
     The key covers all a card shows: each product's last save, its category's names, whether it is in
     stock and why search found it, plus the language and the page's path (the add-to-cart forms' `next`).
     The shopper's CSRF token is the one per-request part: cached as a marker and filled in each time.
+    A queryset is read for the key's columns alone, and for whole products only when the grid is not cached.
     """
-    products = list(products)
-    content = [
-        (
-            product.pk,
-            product.updated_at,
-            product.category.name,
-            product.category.name_en,
-            product.in_stock,
-            getattr(product, "match", None),
-        )
-        for product in products
-    ]
+    if isinstance(products, QuerySet):
+        match = ("match",) if "match" in products.query.annotations else ()
+        rows = products.values_list("pk", "updated_at", "category__name", "category__name_en", "stock", *match)
+        content = [(*row[:4], row[4] > 0, row[5] if match else None) for row in rows]
+    else:
+        products = list(products)
+        content = [
+            (
+                product.pk,
+                product.updated_at,
+                product.category.name,
+                product.category.name_en,
+                product.in_stock,
+                getattr(product, "match", None),
+            )
+            for product in products
+        ]
     key = f"catalog:grid:{_digest(get_language(), request.get_full_path(), content)}"
     marker = _csrf_marker()
     html = cache.get(key)
     if html is None:
-        context = {"products": products, "request": request, "csrf_token": marker}
+        context = {"products": list(products), "request": request, "csrf_token": marker}
         html = render_to_string("partials/product_grid.html", context)
         cache.set(key, html, GRID_TIMEOUT)
     return mark_safe(html.replace(marker, get_token(request)))  # noqa: S308  (rendered by our template)
