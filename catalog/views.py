@@ -1,6 +1,7 @@
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 
 from cart.forms import CartAddForm
 from catalog.cache import CachedCountPaginator, categories
@@ -48,7 +49,8 @@ def category(request, slug):
             "category": shelf,
             "page": paginator.get_page(request.GET.get("page")),
             "sort": sort,
-            "form": ProductFilterForm(initial={"sort": sort}),
+            # Built only when the sort menu is rendered: once per language and sort ({% cachefragment %}, shop.py)
+            "form": SimpleLazyObject(lambda: ProductFilterForm(initial={"sort": sort})),
         },
     )
 

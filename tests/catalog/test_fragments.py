@@ -94,3 +94,14 @@ def test_a_fragment_is_rendered_once_and_its_live_parts_every_time(settings):
     settings.DEBUG = True  # templates may change under a development server: nothing is stored
     assert render(source, request, flag=True, stored="e", fresh="5") == "e|5"
     assert render(source, request, flag=True, stored="f", fresh="6") == "f|6"
+
+
+def test_the_sort_menu_shows_the_chosen_order(category, make_product):
+    make_product("TEA-1")
+    guest = Client()
+    for sort in ("price", "newest", "name", "price"):
+        page = guest.get(category.get_absolute_url(), {"sort": sort})
+        assertContains(page, f'<option value="{sort}" selected>', html=False)
+        assert page.content.decode().count(" selected>") == 1
+    guest.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assertContains(guest.get(category.get_absolute_url(), {"sort": "name"}), "Sort by")
