@@ -1,4 +1,4 @@
-"""The page fragments stored once per process ({% cachefragment %} in base.html): shared parts, per-shopper live parts."""
+"""Page fragments stored once per process ({% cachefragment %}): shared parts, per-shopper live parts."""
 
 import re
 
@@ -28,7 +28,7 @@ def test_each_shopper_gets_a_csrf_token_of_their_own_that_works(product):
     shoppers = [Client(enforce_csrf_checks=True) for _ in range(3)]
     tokens = [language_form_token(shopper.get(product.get_absolute_url())) for shopper in shoppers]
     assert len(set(tokens)) == 3
-    for shopper, token in zip(shoppers, tokens):
+    for shopper, token in zip(shoppers, tokens, strict=True):
         response = shopper.post(reverse("set_language"), {"language": "en", "next": "/", "csrfmiddlewaretoken": token})
         assert response.status_code == 302
         assert shopper.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
