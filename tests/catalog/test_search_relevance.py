@@ -9,7 +9,8 @@ set was written (thresholds a little under it), or when hybrid stops beating key
 from dataclasses import dataclass
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 
 from catalog.management.demo_catalog import CATEGORIES, PRODUCTS
 from catalog.models import Category, Product
@@ -100,23 +101,28 @@ FLOORS = {
 }
 
 
-@pytest.fixture
-def demo_catalog(settings):
-    settings.EMBEDDING_BACKEND = "local"
-    reset()
-    categories = {}
-    for position, demo in enumerate(CATEGORIES):
-        categories[demo.slug] = Category.objects.create(
-            name=demo.name, name_en=demo.name_en, slug=demo.slug, parent=categories.get(demo.parent), position=position
-        )
-    for demo in PRODUCTS:
-        product_create(
-            sku=demo.sku, name=demo.name, name_en=demo.name_en, category=categories[demo.category],
-            price_cents=demo.price_cents, stock=demo.stock, description=demo.description,
-            description_en=demo.description_en,
-        )  # fmt: skip
-    vectors.embed_products(Product.objects.values_list("pk", flat=True))
-    yield
+@pytest.fixture(scope="module")
+def demo_catalog(django_db_setup, django_db_blocker):
+    """The demo catalog, created and embedded once for this module's tests, which only read it: it lives
+    in a transaction around theirs, rolled back after the last one (embedding it took ~15 s a test)."""
+    local_embeddings = override_settings(EMBEDDING_BACKEND="local", SEARCH_EMBED_ON_SAVE="manual")
+    with local_embeddings, django_db_blocker.unblock(), transaction.atomic():
+        reset()
+        categories = {}
+        for position, demo in enumerate(CATEGORIES):
+            categories[demo.slug] = Category.objects.create(
+                name=demo.name, name_en=demo.name_en, slug=demo.slug, parent=categories.get(demo.parent),
+                position=position,
+            )  # fmt: skip
+        for demo in PRODUCTS:
+            product_create(
+                sku=demo.sku, name=demo.name, name_en=demo.name_en, category=categories[demo.category],
+                price_cents=demo.price_cents, stock=demo.stock, description=demo.description,
+                description_en=demo.description_en,
+            )  # fmt: skip
+        vectors.embed_products(Product.objects.values_list("pk", flat=True))
+        yield
+        transaction.set_rollback(True)
     reset()
 
 
