@@ -22,7 +22,7 @@ from catalog.exceptions import SearchModeUnavailable
 from catalog.models import Product
 from catalog.search import keyword
 from catalog.search.embeddings import EmbeddingsUnavailable
-from catalog.search.keyword import keyword_ids, keyword_match
+from catalog.search.keyword import RANKED, keyword_ranking
 
 MODES = ("keyword", "semantic", "hybrid")
 SORTS = {
@@ -92,10 +92,9 @@ class SearchResults:
     """
 
     mode: str
-    queryset: QuerySet | None = None  # keyword mode and plain listings: ranked in the database
-    ranked: list[tuple[int, str]] = field(default_factory=list)  # semantic/hybrid: (product id, match)
+    queryset: QuerySet | None = None  # a plain listing (no query), ordered in the database
+    ranked: list[tuple[int, str]] = field(default_factory=list)  # a search: (product id, match), in order
     semantic_error: str | None = None
-    match: str | None = KEYWORD
     _count: int | None = field(default=None, init=False, repr=False)
 
     def count(self) -> int:
@@ -106,7 +105,7 @@ class SearchResults:
     @property
     def capped(self) -> bool:
         """Whether keyword matches reached KEYWORD_LIMIT: there may be more than `count()` says."""
-        return self.queryset is not None and self.match == KEYWORD and self.count() >= keyword.KEYWORD_LIMIT
+        return self.mode == "keyword" and self.queryset is None and self.count() >= keyword.KEYWORD_LIMIT
 
     def __len__(self) -> int:
         return self.count()
@@ -117,7 +116,7 @@ class SearchResults:
         if self.queryset is not None:
             products = list(self.queryset[index])
             for product in products:
-                product.match = self.match
+                product.match = None
             return products
         window = self.ranked[index]
         found = Product.objects.select_related("category").in_bulk([pk for pk, _ in window])
@@ -150,9 +149,9 @@ def product_search(
     query = " ".join(query.replace("\x00", " ").split())
     sort = sort if sort in SORTS else "relevance"
     if not query:
-        return SearchResults(mode=mode, queryset=products.order_by(*(SORTS[sort] or SORTS["newest"])), match=None)
+        return SearchResults(mode=mode, queryset=products.order_by(*(SORTS[sort] or SORTS["newest"])))
     if mode == "keyword":
-        return SearchResults(mode=mode, queryset=_keyword_sorted(keyword_match(products, query), sort))
+        return _keyword_results(products, query, sort)
     from catalog.search.vectors import nearest
 
     try:
@@ -161,13 +160,11 @@ def product_search(
         if mode == "semantic":
             message = _("Search by meaning is not available: %(reason)s") % {"reason": error}
             raise SearchModeUnavailable(message, mode=mode, reason=str(error)) from None
-        return SearchResults(
-            mode="keyword", queryset=_keyword_sorted(keyword_match(products, query), sort), semantic_error=str(error)
-        )
+        return _keyword_results(products, query, sort, semantic_error=str(error))
     if mode == "semantic":
         ranked = [(pk, MEANING) for pk in neighbours.ids]
     else:
-        found = keyword_ids(products, query, limit=CANDIDATES)
+        found = keyword_ranking(products, query, limit=CANDIDATES)
         best = _closest_of_all(query) if not found and filters.any else None
         ranked = fuse(found, neighbours.ids, neighbours.scores, best=best)
     if sort != "relevance":
@@ -210,10 +207,10 @@ def _closest_of_all(query: str) -> float | None:
     return closest.scores[0] if closest.scores else None
 
 
-def _keyword_sorted(products: QuerySet, sort: str) -> QuerySet:
-    if sort == "relevance":
-        return products.order_by("-keyword_rank", "-created_at", "-id")
-    return products.order_by(*SORTS[sort])
+def _keyword_results(products: QuerySet, query: str, sort: str, semantic_error: str | None = None) -> SearchResults:
+    """The keyword matches as a ranked list: one query finds, sorts and (by its length) counts them."""
+    ids = keyword_ranking(products, query, order=SORTS[sort] or RANKED)
+    return SearchResults(mode="keyword", ranked=[(pk, KEYWORD) for pk in ids], semantic_error=semantic_error)
 
 
 def _sorted(ranked: list[tuple[int, str]], sort: str) -> list[tuple[int, str]]:
