@@ -1,14 +1,18 @@
-"""Response headers every page gets, API paths without their slash, a clean 503 while the database is away."""
+"""Response headers every page gets, API paths without their slash, the language, a 503 while the database is away."""
 
 import logging
 from functools import wraps
 
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.middleware.common import CommonMiddleware
+from django.middleware.locale import LocaleMiddleware
 from django.template.response import TemplateResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.deprecation import MiddlewareMixin
 
@@ -67,6 +71,29 @@ class ShopCommonMiddleware(CommonMiddleware):
             request.path_info += "/"
             request.path += "/"
         return super().process_request(request)
+
+
+class ShopLocaleMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware, skipping its language-in-the-URL work while no i18n_patterns() are used.
+
+    The shop's URLs carry no language prefix, so the stock middleware's two path lookups per request
+    (a failed language lookup for the first path segment, not cached) find nothing: the language comes
+    from the cookie or Accept-Language alike, and the response gets the same Vary and Content-Language.
+    """
+
+    def process_request(self, request):
+        if is_language_prefix_patterns_used(getattr(request, "urlconf", settings.ROOT_URLCONF))[0]:
+            return super().process_request(request)
+        translation.activate(translation.get_language_from_request(request))
+        request.LANGUAGE_CODE = translation.get_language()
+        return None
+
+    def process_response(self, request, response):
+        if is_language_prefix_patterns_used(getattr(request, "urlconf", settings.ROOT_URLCONF))[0]:
+            return super().process_response(request, response)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
 
 
 class DatabaseUnavailableMiddleware(MiddlewareMixin):

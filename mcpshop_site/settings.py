@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "mcpshop_site.middleware.content_security_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "mcpshop_site.middleware.ShopLocaleMiddleware",  # Django's, without the URL-prefix work (no i18n_patterns)
     "mcpshop_site.middleware.ShopCommonMiddleware",  # API paths work without their trailing slash
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

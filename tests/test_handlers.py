@@ -47,6 +47,7 @@ async def test_a_sync_page_gets_every_middleware_in_one_hop(hops, category, make
     assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["content-language"] == "en"  # LocaleMiddleware read Accept-Language
+    assert "Accept-Language" in headers["vary"]  # so a shared cache keeps the languages apart
     assert "csrftoken=" in headers["set-cookie"]  # the add-to-cart form's token (CSRF middleware)
     assert len(hops) == 1
 
