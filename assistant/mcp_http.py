@@ -19,7 +19,9 @@ per process, and stops with the reactor; under uvicorn the lifespan starts and s
 """
 
 import asyncio
+import copy
 import dataclasses
+import datetime
 import json
 import logging
 import sys
@@ -40,9 +42,10 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
-from accounts.services import mcp_token_authenticate
+from accounts.services import mcp_token_authenticate, mcp_token_hash
 from assistant.mcp_db import database_threads
 from assistant.mcp_server import SCOPES, McpIdentity, build_server
+from assistant.selectors import mcp_token_live_scopes
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +61,26 @@ class ShopAccessToken(AccessToken):
     identity: Any = Field(default=None, exclude=True)
 
 
-def _authenticate(plain: str) -> tuple[ShopAccessToken | None, int | None]:
-    """Return the verified token (or None) and, if its rate limit is spent, the seconds to wait."""
+@dataclasses.dataclass(frozen=True)
+class _Verified:
+    """A token this process has read whole: who it acts for, until when that read may be reused."""
+
+    token_id: int
+    scopes: str  # as stored: any change to them means reading the token again
+    access: ShopAccessToken
+    reuse_until: datetime.datetime  # its last use is due to be recorded then (and the user read again)
+
+
+VERIFIED_MAX = 1000
+_verified: dict[str, _Verified] = {}  # by token hash
+
+
+def _verify(plain: str, token_hash: str) -> _Verified | None:
+    """Read the token and its user (recording its use when due) and remember them; None if it is not live."""
     token = mcp_token_authenticate(plain)
     if token is None:
-        return None, None
+        _verified.pop(token_hash, None)
+        return None
     scopes = token.scope_list
     access = ShopAccessToken(
         token=token.prefix,  # the secret itself is not kept around
@@ -72,7 +90,36 @@ def _authenticate(plain: str) -> tuple[ShopAccessToken | None, int | None]:
         expires_at=int(token.expires_at.timestamp()) if token.expires_at else None,
         identity=McpIdentity(user=token.user, scopes=frozenset(scopes), token_id=token.pk),
     )
-    return access, _spend_rate(token.token_hash)
+    reuse_until = token.last_used_at + datetime.timedelta(seconds=settings.MCP_TOKEN_LAST_USED_SECONDS)
+    if len(_verified) >= VERIFIED_MAX:
+        _verified.clear()
+    verified = _verified[token_hash] = _Verified(token.pk, token.scopes, access, reuse_until)
+    return verified
+
+
+def _authenticate(plain: str) -> tuple[ShopAccessToken | None, int | None]:
+    """Return the verified token (or None) and, if its rate limit is spent, the seconds to wait.
+
+    Every request asks the database whether the token is still live, so a revocation, an expiry or a
+    deactivated user refuses the very next request in every process. A token seen before is checked
+    with one plain SELECT of its scopes (`mcp_token_live_scopes`) instead of reading the token and its
+    user through the ORM again (about 0.3 ms less per request, B10); the whole read is repeated when the
+    answer differs and once a minute, when the token's last use is recorded.
+    """
+    token_hash = mcp_token_hash(plain)
+    known = _verified.get(token_hash)
+    now = timezone.now()
+    if (
+        known is None
+        or now >= known.reuse_until
+        or mcp_token_live_scopes(token_id=known.token_id, now=now) != known.scopes
+    ):
+        known = _verify(plain, token_hash)
+        if known is None:
+            return None, None
+    # Each request its own user instance: nothing a tool caches on it outlives the request.
+    identity = dataclasses.replace(known.access.identity, user=copy.copy(known.access.identity.user))
+    return known.access.model_copy(update={"identity": identity}), _spend_rate(token_hash)
 
 
 def _spend_rate(token_hash: str) -> int | None:

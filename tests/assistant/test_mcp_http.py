@@ -12,6 +12,8 @@ from datetime import timedelta
 import httpx2
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -19,7 +21,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import McpToken
 from accounts.services import mcp_token_create, mcp_token_revoke
-from assistant.mcp_http import McpGate
+from assistant.mcp_http import McpGate, _authenticate
 from assistant.models import PendingConfirmation
 from assistant.tools import TOOLS
 from cart.models import CartItem
@@ -238,6 +240,44 @@ async def test_revoking_a_token_stops_an_open_session_at_once(live, alice, shop,
                 await sync_to_async(mcp_token_revoke)(user=alice, token_id=row.pk)
                 await client.call_tool("add_to_cart", {"sku": "MUG-01"})
     assert await cart_of(alice) == [("MUG-01", 1)]
+
+
+async def test_a_token_seen_before_follows_its_row_at_once_deactivation_expiry_scopes(live, alice, shop, async_db):
+    token = await token_for(alice)
+    row = await McpToken.objects.alatest("id")
+    async with connect(live, token) as client:
+        assert data(await client.call_tool("add_to_cart", {"sku": "MUG-01"}))["added"]
+        await McpToken.objects.filter(pk=row.pk).aupdate(scopes="read")
+        narrowed = data(await client.call_tool("add_to_cart", {"sku": "MUG-01"}))
+        assert narrowed["error"]["details"]["token_scopes"] == ["read"]
+        await McpToken.objects.filter(pk=row.pk).aupdate(expires_at=timezone.now() - timedelta(seconds=1))
+        with pytest.raises(Exception):  # noqa: B017  (the SDK reports the 401 in its own way)
+            await client.call_tool("view_cart", {})
+    await McpToken.objects.filter(pk=row.pk).aupdate(scopes="read cart", expires_at=None)
+    async with connect(live, token) as client:
+        assert data(await client.call_tool("view_cart", {}))["count"] == 1
+        alice.is_active = False
+        await alice.asave(update_fields=["is_active"])
+        with pytest.raises(Exception):  # noqa: B017
+            await client.call_tool("view_cart", {})
+    assert await cart_of(alice) == [("MUG-01", 1)]
+
+
+def test_a_token_seen_before_costs_one_plain_query_until_its_use_is_recorded(alice, settings):
+    plain = mcp_token_create(user=alice, name="test")[1]
+    settings.MCP_RATE_LIMIT_PER_MINUTE = 0
+    first, _ = _authenticate(plain)
+    with CaptureQueriesContext(connection) as queries:
+        again, _ = _authenticate(plain)
+    assert len(queries) == 1 and "JOIN" in queries[0]["sql"]
+    assert again.identity.user == first.identity.user and again.identity.user is not first.identity.user
+    assert again.identity.scopes == {"read", "cart", "orders"} and again.client_id == first.client_id
+    settings.MCP_TOKEN_LAST_USED_SECONDS = 0  # every use due to be recorded: every request reads it whole
+    busy = mcp_token_create(user=alice, name="busy")[1]
+    _authenticate(busy)
+    with CaptureQueriesContext(connection) as queries:
+        _authenticate(busy)
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "UPDATE"]
 
 
 # Transport security, body size, rate limit ---------------------------------------------------------
