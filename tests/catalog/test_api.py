@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -96,6 +97,26 @@ def test_image_url_is_absolute(api, make_product):
     make_product("IMG-1", image="products/tea.jpg")
     item = api.get(PRODUCTS).json()["results"][0]
     assert item["image_url"] == "http://testserver/media/products/tea.jpg"
+
+
+@pytest.mark.parametrize("media_url", ["/media/", "https://cdn.example.com/shop-media/"])
+def test_image_urls_are_the_storages_own(api, make_product, settings, media_url):
+    """Each product's image_url is what the storage's url() gives for it, however odd the file's name."""
+    settings.MEDIA_URL = media_url
+    names = [
+        "products/tea.jpg",
+        "products/龙井 100%.png",
+        "products//x.jpg",
+        "products/./y.jpg",
+        "a/../z.jpg",
+        "b:c?#.png",
+    ]
+    for i, name in enumerate(names):
+        make_product(f"IMG-{i}", image=name)
+    items = api.get(PRODUCTS).json()["results"]
+    expected = {f"IMG-{i}": default_storage.url(name) for i, name in enumerate(names)}
+    expected = {sku: url if "://" in url else f"http://testserver{url}" for sku, url in expected.items()}
+    assert {item["sku"]: item["image_url"] for item in items} == expected
 
 
 def test_product_list_filters(api, category, green, make_product):
