@@ -1,6 +1,11 @@
 import itertools
 import os
+import shutil
+import sqlite3
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -12,6 +17,7 @@ from catalog.models import Category
 from catalog.services import product_create
 
 _serial = itertools.count(1)
+ROOT = Path(__file__).resolve().parent.parent
 
 # Property-based tests run a small budget by default (seconds, in `make test`); HYPOTHESIS_PROFILE=long
 # runs a thousand examples each (and longer state machine runs) for a fuzzing session. Tests that need
@@ -121,3 +127,58 @@ def whole_minute():
     left = 60 - time.time() % 60
     if left < 20:
         time.sleep(left + 0.1)
+
+
+def shop_env(directory: Path) -> dict:
+    """The environment of a shop served from `directory` as `make run` does: SQLite, its own media, no model."""
+    return {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{directory / 'shop.sqlite3'}",
+        "MEDIA_ROOT": str(directory / "media"),
+        "OPENAI_API_KEY": "",
+    }
+
+
+def manage(directory: Path, *command: str, stdin: str | None = None, env: dict | None = None) -> None:
+    """Run a manage.py command on the shop in `directory`."""
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *command],
+        cwd=ROOT,
+        env={**shop_env(directory), **(env or {})},
+        check=True,
+        capture_output=True,
+        input=stdin,
+        text=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def shop_files(tmp_path_factory):
+    """Copy a migrated SQLite shop into a directory: `shop_files(directory)` with the demo catalog and its
+    pictures (`seed_demo`), `shop_files(directory, demo=False)` empty. Each kind is migrated (and seeded)
+    once a run, for the browser tests that serve a shop with daphne; each gets its own copy."""
+    made = {}
+
+    def template(demo: bool) -> Path:
+        if demo not in made:
+            directory = tmp_path_factory.mktemp("demo-shop" if demo else "empty-shop")
+            if demo:
+                copy(directory, demo=False)
+                manage(directory, "seed_demo")
+            else:
+                manage(directory, "migrate", "--noinput", "-v", "0")
+            made[demo] = directory
+        return made[demo]
+
+    def copy(directory: Path, *, demo: bool = True) -> None:
+        source = template(demo)
+        # SQLite's backup copies what is still in the write-ahead log too.
+        origin, target = sqlite3.connect(source / "shop.sqlite3"), sqlite3.connect(directory / "shop.sqlite3")
+        origin.backup(target)
+        origin.close()
+        target.close()
+        if (source / "media").exists():
+            shutil.copytree(source / "media", directory / "media")
+
+    return copy

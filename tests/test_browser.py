@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import shop_env
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "tests" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -44,21 +46,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_shop(tmp_path_factory):
-    """Migrate and seed a fresh SQLite database and serve it with daphne, as `make run` does."""
+def live_shop(tmp_path_factory, shop_files):
+    """Serve a fresh copy of a migrated SQLite database with the demo catalog with daphne, as `make run` does."""
     if not Path(CHROMIUM).exists():
         _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     tmp = tmp_path_factory.mktemp("shop")
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "DATABASE_URL": f"sqlite:///{tmp / 'shop.sqlite3'}",
-        "MEDIA_ROOT": str(tmp / "media"),
-        "OPENAI_API_KEY": "",
-    }
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo"]):
-        subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    shop_files(tmp)
+    env = shop_env(tmp)
     port = _free_port()
     daphne = [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
     server = subprocess.Popen(

@@ -5,7 +5,6 @@ one product whose name and description carry HTML and script, and drives Debian'
 Playwright. Screenshots land in tests/screenshots/chat-*.png.
 """
 
-import os
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import manage, shop_env
 from tests.test_browser import CHROMIUM, SHOTS, _free_port, _missing, browser  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
@@ -40,27 +40,14 @@ class LiveShop:
     """daphne serving a seeded SQLite shop; `restart()` drops every WebSocket, as a deploy would."""
 
     def __init__(self, tmp: Path):
-        self.env = {
-            **os.environ,
-            "DEBUG": "1",
-            "DATABASE_URL": f"sqlite:///{tmp / 'shop.sqlite3'}",
-            "MEDIA_ROOT": str(tmp / "media"),
-            "OPENAI_API_KEY": "",
-        }
+        self.tmp = tmp
+        self.env = shop_env(tmp)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = None
 
     def manage(self, *command: str, stdin: str | None = None) -> None:
-        subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), *command],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            input=stdin,
-            text=True,
-        )
+        manage(self.tmp, *command, stdin=stdin, env=self.env)
 
     def start(self) -> None:
         daphne = [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(self.port)]
@@ -89,12 +76,11 @@ class LiveShop:
 
 
 @pytest.fixture(scope="module")
-def chat_shop(tmp_path_factory):
+def chat_shop(tmp_path_factory, shop_files):
     if not Path(CHROMIUM).exists():
         _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     shop = LiveShop(tmp_path_factory.mktemp("chat-shop"))
-    shop.manage("migrate", "--noinput", "-v", "0")
-    shop.manage("seed_demo")
+    shop_files(shop.tmp)
     shop.manage("shell", stdin=EVIL_PRODUCT)
     shop.start()
     yield shop

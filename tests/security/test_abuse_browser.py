@@ -24,13 +24,13 @@ EVIL_REPLY = (
 
 
 @pytest.fixture(scope="module")
-def injected_shop(tmp_path_factory):
+def injected_shop(tmp_path_factory, shop_files):
     if not Path(CHROMIUM).exists():
         _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     with FakeOpenAI([reply(EVIL_REPLY)] * 5) as model:
         shop = LiveShop(tmp_path_factory.mktemp("injected-shop"))
         shop.env.update(OPENAI_API_KEY="test-key", OPENAI_BASE_URL=model.base_url, EMBEDDING_BACKEND="none")
-        shop.manage("migrate", "--noinput", "-v", "0")
+        shop_files(shop.tmp, demo=False)
         shop.start()
         yield shop, model
         shop.stop()
