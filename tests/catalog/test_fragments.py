@@ -105,3 +105,19 @@ def test_the_sort_menu_shows_the_chosen_order(category, make_product):
         assert page.content.decode().count(" selected>") == 1
     guest.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assertContains(guest.get(category.get_absolute_url(), {"sort": "name"}), "Sort by")
+
+
+def test_the_quantity_field_allows_at_most_each_products_stock(make_product):
+    guest = Client()
+    for sku, stock, limit in (
+        ("LOW-5", 5, ' max="5"'),
+        ("MANY", 500, ' max="99"'),
+        ("LOW-7", 7, ' max="7"'),
+        ("LOW-5B", 5, ' max="5"'),
+    ):
+        page = guest.get(make_product(sku, stock=stock).get_absolute_url())
+        assertContains(page, f'<input type="hidden" name="sku" value="{sku}" id="id_sku">', html=True)
+        assertContains(
+            page, f'<input type="number" name="quantity" value="1" min="1"{limit} required id="id_quantity">'
+        )
+        assert page.content.decode().count('name="quantity"') == 1
