@@ -12,7 +12,8 @@ catalog_product_names_search, the names column of SQLite's FTS5 table and of Mar
 document, which also hold the SKU and the category), then the first other matches the index yields,
 up to the cap. Those are ranked, counted and paged, the rest are not looked at. `keyword_ranking`
 lists them in order, as product_search takes them (its length is the count); on PostgreSQL one
-query finds them and sorts them by the keys the index scan read with each. Counting and ranking
+query finds them and sorts them by the keys the index scan read with each, and ranks the first
+RANK_LIMIT (200, the first 8 pages) by ts_rank_cd, the pages after them newest first. Counting and ranking
 every match of a common word ("tea" in 14% of 100,000 products) took 100-700 ms; the cap keeps it
 bounded, the way big shops show "1,000+ results" and ask for a narrower query. A product named "Tea"
 added after thousands of products that mention tea in their descriptions is still found, first.
@@ -38,6 +39,7 @@ from catalog.search.text import (
 
 SQLITE_MAX_EXPANSION = 200  # trigrams one short term may expand to before it falls back to icontains
 KEYWORD_LIMIT = 1000  # matches a query ranks and counts at most (see the module docstring)
+RANK_LIMIT = 200  # of those, how many PostgreSQL ranks by ts_rank_cd (see _postgresql_ranking)
 
 
 def keyword_match(products: QuerySet, query: str) -> QuerySet:
@@ -214,31 +216,42 @@ def _postgresql_ranking(
 ) -> list[int]:
     """Return the ids of the candidates (see `_candidates`) in `order`, at most `limit`, in one query.
 
-    Each candidate's sort keys (ts_rank_cd included) are read by the index scan that finds it,
-    so the candidates are sorted as they are, without fetching each row again by its id (1,000
-    index probes and as many category rows for a common word, then the same again to count them).
+    Each candidate's sort keys are read by the index scan that finds it, so the candidates are
+    sorted as they are, without fetching each row again by its id (1,000 index probes and as many
+    category rows for a common word, then the same again to count them). ts_rank_cd is the
+    exception: it reads the row's tsvector, which PostgreSQL keeps out of line (TOAST, ~1.7 KB),
+    three more buffers per row. So only the first RANK_LIMIT candidates (the name matches first)
+    are ranked by it and come first, best first; the others, on the pages after, newest first.
     """
     if similar:
         matches, rank = _postgresql_similar_parts(terms)
         named = None
     else:
         matches, named, rank = _postgresql_parts(terms)
-    keys, order_by = {"pk_": F("pk")}, []
+    keys, order_by, ranked = {"pk_": F("pk")}, [], ""
     for number, field in enumerate(order):
-        name = field.removeprefix("-")
+        name, direction = field.removeprefix("-"), "DESC" if field.startswith("-") else "ASC"
+        if name == "keyword_rank" and not similar:  # word_similarity reads the names only: in the scan
+            ranked = (
+                f", ranked AS (SELECT first.pk_, {rank.sql} AS rank_ FROM (SELECT pk_ FROM candidates "  # noqa: S608
+                f'LIMIT {RANK_LIMIT}) AS first JOIN "catalog_product" ON "catalog_product"."id" = first.pk_)'
+            )
+            order_by.append(f"ranked.rank_ {direction} NULLS LAST")
+            continue
         keys[f"key{number}_"] = rank if name == "keyword_rank" else F(name)
-        order_by.append(f"key{number}_ {'DESC' if field.startswith('-') else 'ASC'}")
+        order_by.append(f"candidates.key{number}_ {direction}")
 
     def select(condition: RawSQL) -> tuple[str, tuple]:
         return products.filter(condition).order_by().values(**keys).query.sql_with_params()
 
     sql, params = select(matches)
     named_sql, named_params = select(named) if named is not None else (None, ())
-    candidates = _postgresql_candidates(sql, named_sql, "*")
-    params = (*named_params, *params)
+    params = (*named_params, *params, *(rank.params if ranked else ()))
+    join = " LEFT JOIN ranked ON ranked.pk_ = candidates.pk_" if ranked else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT pk_ FROM ({candidates}) AS candidates ORDER BY {', '.join(order_by)} LIMIT {limit}",  # noqa: S608
+            f"WITH candidates AS MATERIALIZED ({_postgresql_candidates(sql, named_sql, '*')}){ranked} "  # noqa: S608
+            f"SELECT candidates.pk_ FROM candidates{join} ORDER BY {', '.join(order_by)} LIMIT {limit}",
             params,
         )
         return [row[0] for row in cursor.fetchall()]

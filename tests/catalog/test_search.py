@@ -142,6 +142,23 @@ def test_keyword_cap_takes_name_matches_first_however_many_older_products_mentio
     assert search("kettle cup")[0].startswith("CUP-")  # every word must still match
 
 
+def test_postgresql_ranks_the_first_rank_limit_candidates_and_lists_the_others_newest_first(shop, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: ts_rank_cd reads each row's out-of-line tsvector")
+    kitchen = Category.objects.get(slug="kitchen")
+    for number in range(4):  # CUP-3 says "cup" most: the best match
+        product_create(
+            sku=f"CUP-{number}", name=f"茶杯 {number}", name_en=f"Cup {number}", category=kitchen, price_cents=1000,
+            description_en="Cup after cup, a cup for every tea." if number == 3 else "Porcelain.",
+        )  # fmt: skip
+    assert search("cup") == ["CUP-3", "CUP-2", "CUP-1", "CUP-0"]  # the best, then equals newest first
+    monkeypatch.setattr(keyword, "RANK_LIMIT", 2)
+    # The first two candidates the index yields are ranked and come first; the others follow, newest first.
+    assert search("cup") == ["CUP-1", "CUP-0", "CUP-3", "CUP-2"]
+    assert product_search(query="cup", mode="keyword").count() == 4
+    assert search("cup", sort="price") == ["CUP-0", "CUP-1", "CUP-2", "CUP-3"]  # other orders take every match
+
+
 def test_keyword_matches_category_names_and_the_parent_category(shop):
     assert search("运动") == ["RUN-RED"]
     assert search("sports") == ["RUN-RED"]
