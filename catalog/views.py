@@ -32,12 +32,24 @@ def home(request):
     )
 
 
+def _shelf(slug: str) -> Category:
+    """Return the category with this slug and its parent from the cached category list (else the database)."""
+    shelves = {shelf.slug: shelf for shelf in categories()}
+    shelf = shelves.get(slug)
+    if shelf is None:  # not in the list yet (another process's cache, without Redis) or no such category
+        try:
+            return category_get(slug=slug)
+        except Category.DoesNotExist:
+            raise Http404 from None
+    parent = next((parent for parent in shelves.values() if parent.pk == shelf.parent_id), None)
+    if parent is not None:
+        shelf.parent = parent
+    return shelf
+
+
 def category(request, slug):
     """One shelf, paginated and sorted by `?sort=`."""
-    try:
-        shelf = category_get(slug=slug)
-    except Category.DoesNotExist:
-        raise Http404 from None
+    shelf = _shelf(slug)
     sort = request.GET.get("sort")
     sort = sort if sort in PRODUCT_SORTS else "newest"
     products = product_list(category=shelf.slug, sort=sort)

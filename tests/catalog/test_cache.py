@@ -100,3 +100,19 @@ def test_home_category_counts_follow_new_products_and_categories(client, categor
     page = client.get("/").content.decode()
     assert re.search(r'茶叶 <span class="count">2</span>', page)
     assert re.search(r'咖啡 <span class="count">0</span>', page)
+
+
+def test_a_category_page_follows_renames_and_serves_categories_the_cached_list_lacks(category, make_product):
+    make_product("TEA-1")
+    assert "<h1>茶叶</h1>" in shelf()
+
+    category.name = "名茶"
+    category.save()
+    assert "<h1>名茶</h1>" in shelf()
+
+    # Written without signals (like a bulk import): not in the cached list yet, served from the database
+    Category.objects.bulk_create([Category(slug="herbal", name="花草茶", name_en="Herbal", parent=category)])
+    page = Client().get("/c/herbal/")
+    assert page.status_code == 200
+    assert "<h1>花草茶</h1>" in page.content.decode()
+    assert Client().get("/c/no-such-shelf/").status_code == 404
