@@ -13,7 +13,7 @@ document, which also hold the SKU and the category), then the first other matche
 up to the cap. Those are ranked, counted and paged, the rest are not looked at. `keyword_ranking`
 lists them in order, as product_search takes them (its length is the count); on PostgreSQL one
 query finds them and sorts them by the keys the index scan read with each, and ranks the first
-RANK_LIMIT (200, the first 8 pages) by ts_rank_cd, the pages after them newest first. Counting and ranking
+RANK_LIMIT (200, 8 pages) by ts_rank_cd, the pages after them newest first. Counting and ranking
 every match of a common word ("tea" in 14% of 100,000 products) took 100-700 ms; the cap keeps it
 bounded, the way big shops show "1,000+ results" and ask for a narrower query. A product named "Tea"
 added after thousands of products that mention tea in their descriptions is still found, first.
@@ -218,41 +218,34 @@ def _postgresql_ranking(
 
     Each candidate's sort keys are read by the index scan that finds it, so the candidates are
     sorted as they are, without fetching each row again by its id (1,000 index probes and as many
-    category rows for a common word, then the same again to count them). ts_rank_cd is the
-    exception: it reads the row's tsvector, which PostgreSQL keeps out of line (TOAST, ~1.7 KB),
-    three more buffers per row. So only the first RANK_LIMIT candidates (the name matches first)
-    are ranked by it and come first, best first; the others, on the pages after, newest first.
+    category rows for a common word, then the same again to count them). ts_rank_cd reads the
+    row's tsvector, which PostgreSQL keeps out of line (TOAST, ~1.7 KB): three more buffers a row.
+    So only the first RANK_LIMIT name matches the scan yields (and, when the names leave room, the
+    first RANK_LIMIT others) are ranked by it and come first, best first; the rest, newest first.
     """
-    if similar:
+    if similar:  # word_similarity reads the names only
         matches, rank = _postgresql_similar_parts(terms)
         named = None
     else:
         matches, named, rank = _postgresql_parts(terms)
-    keys, order_by, ranked = {"pk_": F("pk")}, [], ""
+        first = f"CASE WHEN row_number() OVER () <= {RANK_LIMIT} THEN {rank.sql} END"
+        rank = RawSQL(first, rank.params, output_field=FloatField())  # noqa: S611
+    keys, order_by = {"pk_": F("pk")}, []
     for number, field in enumerate(order):
         name, direction = field.removeprefix("-"), "DESC" if field.startswith("-") else "ASC"
-        if name == "keyword_rank" and not similar:  # word_similarity reads the names only: in the scan
-            ranked = (
-                f", ranked AS (SELECT first.pk_, {rank.sql} AS rank_ FROM (SELECT pk_ FROM candidates "  # noqa: S608
-                f'LIMIT {RANK_LIMIT}) AS first JOIN "catalog_product" ON "catalog_product"."id" = first.pk_)'
-            )
-            order_by.append(f"ranked.rank_ {direction} NULLS LAST")
-            continue
         keys[f"key{number}_"] = rank if name == "keyword_rank" else F(name)
-        order_by.append(f"candidates.key{number}_ {direction}")
+        order_by.append(f"key{number}_ {direction}{' NULLS LAST' if name == 'keyword_rank' else ''}")
 
     def select(condition: RawSQL) -> tuple[str, tuple]:
         return products.filter(condition).order_by().values(**keys).query.sql_with_params()
 
     sql, params = select(matches)
     named_sql, named_params = select(named) if named is not None else (None, ())
-    params = (*named_params, *params, *(rank.params if ranked else ()))
-    join = " LEFT JOIN ranked ON ranked.pk_ = candidates.pk_" if ranked else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH candidates AS MATERIALIZED ({_postgresql_candidates(sql, named_sql, '*')}){ranked} "  # noqa: S608
-            f"SELECT candidates.pk_ FROM candidates{join} ORDER BY {', '.join(order_by)} LIMIT {limit}",
-            params,
+            f"SELECT pk_ FROM ({_postgresql_candidates(sql, named_sql, '*')}) AS candidates "  # noqa: S608
+            f"ORDER BY {', '.join(order_by)} LIMIT {limit}",
+            (*named_params, *params),
         )
         return [row[0] for row in cursor.fetchall()]
 
