@@ -11,7 +11,9 @@ import contextlib
 import functools
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from assistant.exceptions import EmptyMessage, LoginRequired, MessageTooLong, UnreadableMessage
 from assistant.llm import Brain, BrainError, BrainReply, get_brain
+from assistant.mcp_db import tidy_connections
 from assistant.models import Conversation, Message, PendingConfirmation
 from assistant.selectors import cart_lines, conversation_get, conversation_history
 from assistant.services import (
@@ -125,8 +128,8 @@ def _arguments_for_display(arguments: str):
 def _in_turn_thread(func):
     """Return `func` to run in the turn's thread (see `run_turn`), as every database step of a turn runs.
 
-    On SQLite the turn keeps its connection from step to step and `run_turn` closes it at the end: a new
-    one costs ~1.2 ms here (Django registers its SQL functions on each), three times a turn. With a
+    On SQLite the turn's thread keeps its connection from step to step and from turn to turn (see
+    `TurnThreads`): a new one costs ~1.2 ms here (Django registers its SQL functions on each). With a
     database server the connection goes back after every step, as Channels does, so that none (nor a
     pool slot) sits idle while the model answers.
     """
@@ -135,6 +138,44 @@ def _in_turn_thread(func):
 
 def _turn_keeps_connection() -> bool:
     return connections[DEFAULT_DB_ALIAS].vendor == "sqlite"
+
+
+class TurnThreads:
+    """Threads lent to turns, one to each running turn, and kept for the next turns when it ends.
+
+    A turn's database steps run in a thread of its own, so a slow step does not hold up the other
+    chats. Starting that thread for every turn (and a second one to join it at the end, as asgiref
+    does) and, on SQLite, opening its connection cost more than the turn's own queries; a turn now
+    borrows an idle thread with its connection, and gives it back. At most `keep` idle threads stay.
+    """
+
+    def __init__(self, keep: int = 32):
+        self.keep = keep
+        self._idle: list[ThreadPoolExecutor] = []
+        self._lock = threading.Lock()
+
+    def borrow(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
+
+    def give_back(self, executor: ThreadPoolExecutor) -> None:
+        """Keep the thread of a turn that ended cleanly for the next turn (or retire it, if enough wait)."""
+        with self._lock:
+            if len(self._idle) < self.keep:
+                self._idle.append(executor)
+                return
+        self.retire(executor)
+
+    @staticmethod
+    def retire(executor: ThreadPoolExecutor) -> None:
+        """End the thread once its work is done, closing its connections first (a cancelled turn's too)."""
+        executor.submit(connections.close_all)
+        executor.shutdown(wait=False)
+
+
+turn_threads = TurnThreads()
 
 
 @dataclass
@@ -323,8 +364,8 @@ async def run_turn(
     `user` is the transport's authenticated user (or None/anonymous); a guest is known by
     `guest_token` (their cart token) and also rate-limited by their network `address` (when known).
     The turn runs as its own task inside its own `ThreadSensitiveContext`, so its ORM calls get a
-    thread of their own: a slow turn does not hold up other chats. Closing the iterator early (the
-    shopper left) cancels the turn.
+    thread of their own (lent by `turn_threads`): a slow turn does not hold up other chats. Closing
+    the iterator early (the shopper left) cancels the turn.
     """
     queue: asyncio.Queue = asyncio.Queue()
     done = object()
@@ -333,14 +374,20 @@ async def run_turn(
     )
 
     async def produce() -> None:
+        executor, ended = turn_threads.borrow(), False
         try:
-            async with ThreadSensitiveContext():
+            async with ThreadSensitiveContext(executor=executor):
                 try:
                     await turn.run(queue.put)
-                finally:  # in the turn's thread, after its last step: the thread ends with the turn
+                finally:  # in the turn's thread, after its last step: keep its connection only if sound
                     if _turn_keeps_connection():
-                        await sync_to_async(connections.close_all)()
+                        await sync_to_async(tidy_connections)()
+            ended = True
         finally:
+            if ended:
+                turn_threads.give_back(executor)
+            else:
+                turn_threads.retire(executor)
             queue.put_nowait(done)
 
     task = asyncio.create_task(produce())

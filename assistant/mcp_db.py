@@ -23,8 +23,12 @@ WORKERS = 4
 _local = threading.local()
 
 
-def _tidy_connections() -> None:
-    """Close this thread's connections that are broken, mid-transaction or older than KEEP_SECONDS."""
+def tidy_connections() -> None:
+    """Close this thread's connections that are broken, mid-transaction or older than KEEP_SECONDS.
+
+    A thread that serves many calls (these workers, the assistant's turn threads) calls this after
+    each one instead of closing its connections: the next call finds its connection open.
+    """
     seen = getattr(_local, "seen", None)
     if seen is None:
         seen = _local.seen = {}
@@ -45,7 +49,7 @@ def _job(function, args, kwargs):
     try:
         return function(*args, **kwargs)
     finally:
-        _tidy_connections()
+        tidy_connections()
 
 
 class DatabaseThreads:

@@ -236,6 +236,9 @@ async def serialization(bench: Bench, chats_at_once: int, waves: int) -> dict:
         return begin(self)
 
     class SharedThread(contextlib.AbstractAsyncContextManager):
+        def __init__(self, **_executor):  # the turn's own thread is not used: everything on the shared one
+            pass
+
         async def __aexit__(self, *exc):
             return None
 

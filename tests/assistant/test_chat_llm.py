@@ -1,5 +1,6 @@
 """The turn loop against a local fake OpenAI-compatible server, through the real `openai` client."""
 
+import asyncio
 import json
 
 import pytest
@@ -466,9 +467,11 @@ async def test_a_steps_calls_and_results_are_stored_together_and_replayed_next_t
     assert "categories" in json.loads(replayed[2]["content"])
 
 
-async def test_a_turn_on_sqlite_opens_one_connection_and_closes_it(alice, shop, fake_model):
+async def test_turns_on_sqlite_share_one_kept_connection(alice, shop, fake_model):
     from django.db import connection
     from django.db.backends.signals import connection_created
+
+    from assistant.chat import turn_threads
 
     if connection.vendor != "sqlite":
         pytest.skip("a database server's connection goes back after every step of the turn instead")
@@ -477,13 +480,43 @@ async def test_a_turn_on_sqlite_opens_one_connection_and_closes_it(alice, shop, 
     def note(sender, connection, **kwargs):
         opened.append(connection)
 
-    _server, brain = fake_model([reply("", [("c1", "view_cart", {})]), reply("Empty.")])
+    script = [reply("", [("c1", "view_cart", {})]), reply("Empty.")]
+    _server, brain = fake_model(script * 2)
+    while turn_threads._idle:  # no thread kept from earlier tests: the first turn opens the connection
+        turn_threads.retire(turn_threads._idle.pop())
     connection_created.connect(note)
     try:
-        result = await collect_turn(user=alice, text="my cart?", brain=brain)
+        first = await collect_turn(user=alice, text="my cart?", brain=brain)
+        second = await collect_turn(user=alice, text="my cart?", brain=brain)
     finally:
         connection_created.disconnect(note)
 
-    assert result.reply == "Empty."
-    assert len(opened) == 1, "every step of the turn should use the turn's one connection"
-    assert opened[0].connection is None, "the turn's connection outlived its thread"
+    assert first.reply == second.reply == "Empty."
+    assert len(opened) == 1, "every step of both turns should use the one kept connection"
+    assert opened[0].connection is not None and turn_threads._idle, "the thread and its connection wait"
+
+
+async def test_a_kept_connection_is_closed_once_broken_or_left_in_a_transaction():
+    from django.db import connection, transaction
+
+    from assistant.mcp_db import tidy_connections
+
+    seen = []
+
+    def in_a_thread():
+        connection.ensure_connection()
+        tidy_connections()
+        seen.append(connection.connection is not None)  # sound: kept
+        connection.errors_occurred, connection.is_usable = True, lambda: False
+        tidy_connections()
+        seen.append(connection.connection is None)  # broken: closed
+        del connection.is_usable
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        tidy_connections()
+        seen.append(connection.closed_in_transaction)  # left inside a transaction: closed
+        atomic.__exit__(None, None, None)
+        connection.close()
+
+    await asyncio.to_thread(in_a_thread)
+    assert seen == [True, True, True]
