@@ -1,3 +1,5 @@
+import functools
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -49,6 +51,18 @@ class CachedCountPagination(Pagination):
         return cached_count(queryset, filters=self.filters)
 
 
+def _list_filters(query_params) -> dict:
+    params = ProductListQuerySerializer(data=query_params)
+    params.is_valid(raise_exception=True)
+    return params.validated_data
+
+
+@functools.cache
+def _default_list_filters() -> dict:
+    """The filters of a list asked for without parameters (the usual first page), checked once per process."""
+    return _list_filters({})
+
+
 class ProductListApi(StaffWritesMixin, APIView):
     pagination_class = Pagination  # the page envelope of the schema; get() picks the paginator per request
 
@@ -63,9 +77,7 @@ class ProductListApi(StaffWritesMixin, APIView):
         `mode=keyword` (the default) needs every word, `semantic` finds by meaning in any language,
         `hybrid` fuses both rankings.
         """
-        params = ProductListQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        filters = params.validated_data
+        filters = _list_filters(request.query_params) if request.query_params else dict(_default_list_filters())
         results = product_search(
             query=filters.get("q", ""),
             mode=filters["mode"],

@@ -329,3 +329,12 @@ def test_unknown_api_paths_answer_json_404(api):
     assert response.status_code == 404
     assert response.json() == {"error": {"code": "not_found", "message": "Not found.", "details": {}}}
     assert api.get("/api/products/TEA-1/extra").json()["error"]["code"] == "not_found"
+
+
+def test_a_list_without_parameters_is_the_list_with_the_defaults_spelled_out(api, make_product):
+    for i in range(3):
+        make_product(f"D-{i}", stock=i)
+    plain = api.get(PRODUCTS).json()
+    assert plain == api.get(PRODUCTS, {"mode": "keyword", "in_stock": "false", "offset": 0}).json()
+    assert plain["count"] == 3
+    assert api.get(PRODUCTS, {"in_stock": "true"}).json()["count"] == 2  # and parameters still apply
