@@ -129,11 +129,21 @@ def _in_turn_thread(func):
     """Return `func` to run in the turn's thread (see `run_turn`), as every database step of a turn runs.
 
     On SQLite the turn's thread keeps its connection from step to step and from turn to turn (see
-    `TurnThreads`): a new one costs ~1.2 ms here (Django registers its SQL functions on each). With a
-    database server the connection goes back after every step, as Channels does, so that none (nor a
-    pool slot) sits idle while the model answers.
+    `TurnThreads`), checked after each step (`tidy_connections`): a new one costs ~1.2 ms here (Django
+    registers its SQL functions on each). With a database server the connection goes back after every
+    step, as Channels does, so that none (nor a pool slot) sits idle while the model answers.
     """
-    return sync_to_async(func) if _turn_keeps_connection() else database_sync_to_async(func)
+    if not _turn_keeps_connection():
+        return database_sync_to_async(func)
+
+    @functools.wraps(func)
+    def step(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        finally:  # keep the connection for the next step (and turn) only if it is sound
+            tidy_connections()
+
+    return sync_to_async(step)
 
 
 def _turn_keeps_connection() -> bool:
@@ -377,11 +387,7 @@ async def run_turn(
         executor, ended = turn_threads.borrow(), False
         try:
             async with ThreadSensitiveContext(executor=executor):
-                try:
-                    await turn.run(queue.put)
-                finally:  # in the turn's thread, after its last step: keep its connection only if sound
-                    if _turn_keeps_connection():
-                        await sync_to_async(tidy_connections)()
+                await turn.run(queue.put)
             ended = True
         finally:
             if ended:
