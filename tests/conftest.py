@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
@@ -25,6 +26,20 @@ ROOT = Path(__file__).resolve().parent.parent
 hypothesis_settings.register_profile("default", max_examples=30, stateful_step_count=20, deadline=None)
 hypothesis_settings.register_profile("long", max_examples=1000, stateful_step_count=100, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+class OneRoundPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """Django's PBKDF2 with one round: hashes made in tests cost microseconds, not half a second of CPU each
+    (hundreds of accounts and logins a run). The algorithm name is the same and the rounds are stored in
+    the hash, so a shop process in another process (LiveServer, daphne), with Django's hashers only,
+    checks these passwords too."""
+
+    iterations = 1
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["tests.conftest.OneRoundPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
 
 
 @pytest.fixture(autouse=True)
