@@ -81,7 +81,7 @@ def serve(
     if profile:
         command = [sys.executable, str(HERE / "profiled.py"), profile, *command]
     if callgrind:
-        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={callgrind}", "-q", *command]
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={callgrind}.%p", "-q", *command]
     server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, preexec_fn=lambda: pin(0))
     deadline = time.monotonic() + (600 if callgrind else 30)
     while time.monotonic() < deadline:
@@ -98,7 +98,7 @@ class Callgrind:
     """Instructions executed by a server running under callgrind, from start() to stop() (all its threads)."""
 
     def __init__(self, pid: int, out: Path):
-        self.pid, self.out = pid, out
+        self.pid, self.out = pid, out.with_name(f"{out.name}.{pid}")
 
     def start(self) -> None:
         subprocess.run(["callgrind_control", "-z", str(self.pid)], check=True, capture_output=True)
