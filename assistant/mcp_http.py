@@ -112,7 +112,10 @@ def _authenticate(plain: str) -> tuple[ShopAccessToken | None, int | None]:
     if (
         known is None
         or now >= known.reuse_until
-        or mcp_token_live_scopes(token_id=known.token_id, now=now) != known.scopes
+        or mcp_token_live_scopes(
+            token_id=known.token_id, token_hash=token_hash, user_id=known.access.identity.user.pk, now=now
+        )
+        != known.scopes
     ):
         known = _verify(plain, token_hash)
         if known is None:
