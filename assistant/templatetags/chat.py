@@ -99,7 +99,7 @@ def chat_config(context) -> str:
             "user": f"u{user.pk}" if signed_in else "guest",
             "guest_ready": signed_in or bool(request.session.get(GUEST_CART_SESSION_KEY)),
             **urls,
-            "csrf": get_token(request),
+            "csrf": str(context.get("csrf_token") or get_token(request)),  # the page's own token, masked once
             "currency": currency_symbol(),
             "max_chars": settings.ASSISTANT_MAX_INPUT_CHARS,
             "strings": strings,
