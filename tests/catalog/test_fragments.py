@@ -77,6 +77,7 @@ def test_chat_widget_config_is_each_shoppers_own(alice, product):
     assert f"&quot;user&quot;: &quot;u{alice.pk}&quot;" in page
     csrf = re.search(r"&quot;csrf&quot;: &quot;(\w+)&quot;", page).group(1)
     assert csrf not in guest_config
+    assert f'name="csrfmiddlewaretoken" value="{csrf}"' in page  # the page's own token, valid for its cookie
 
 
 def render(source: str, request, **context) -> str:
