@@ -322,6 +322,47 @@ def run(args) -> dict:
     }
 
 
+async def lock_contention(bench: Bench, chats_at_once: int, waves: int) -> dict:
+    """Count what meets SQLite's write lock taken: every connection's busy timeout 0, so such a write fails
+    at once (instead of sleeping in SQLite's busy handler), in `waves` waves of simultaneous turns, then of
+    the direct baseline. Returns the failures per kind.
+    """
+    from django.db import OperationalError
+    from django.db.backends.signals import connection_created
+
+    from assistant.chat import collect_turn
+
+    def no_waiting(sender, connection, **kwargs):
+        connection.connection.execute("PRAGMA busy_timeout = 0")
+
+    async def direct_failed(user) -> bool:
+        try:
+            await direct(user, bench.sku)
+        except (RuntimeError, OperationalError):  # a tool met the lock taken (an error result, or raised)
+            return True
+        return False
+
+    users = await asyncio.to_thread(bench.shoppers, chats_at_once, "b9lock")
+    counts = {"turns": 0, "turns_failed": 0, "turn_tool_errors": 0, "direct": 0, "direct_failed": 0}
+    connection_created.connect(no_waiting)
+    try:
+        for _ in range(waves):
+            await asyncio.to_thread(Bench.empty_carts, users)
+            results = await asyncio.gather(*(collect_turn(user=user, text="show me some tea") for user in users))
+            counts["turns"] += len(results)
+            counts["turns_failed"] += sum(result.error is not None for result in results)
+            counts["turn_tool_errors"] += sum(
+                "error" in event["result"] for result in results for event in result.events if event["type"] == "tool"
+            )
+            await asyncio.to_thread(Bench.empty_carts, users)
+            failed = await asyncio.gather(*(direct_failed(user) for user in users))
+            counts["direct"] += len(failed)
+            counts["direct_failed"] += sum(failed)
+    finally:
+        connection_created.disconnect(no_waiting)
+    return counts
+
+
 def markdown(report: dict) -> str:
     setup = report["setup"]
     lines = [
@@ -363,10 +404,21 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=100, help="turns per figure, shared by the chats")
     parser.add_argument("--model-ms", type=float, default=200.0, help="the scripted model's wait before answering")
     parser.add_argument("--no-save", action="store_true", help="print the results only")
+    parser.add_argument(
+        "--lock-check", action="store_true", help="only count writes that meet SQLite's write lock taken (5 waves)"
+    )
     parser.add_argument("--serve-model", metavar="SKU", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_model:
         serve_model(args.serve_model, args.model_ms / 1000)
+        return 0
+    if args.lock_check:
+        bench = Bench(Path(tempfile.mkdtemp(prefix="b9-")), args.model_ms / 1000)
+        pin(0)
+        try:
+            print(json.dumps(asyncio.run(lock_contention(bench, args.chats, waves=5))))
+        finally:
+            bench.stop()
         return 0
     report = run(args)
     text = markdown(report)
