@@ -41,25 +41,30 @@ CALLS = {"get_product": {"sku": "TEA-001"}, "view_cart": {}}
 PROTOCOL = "2025-06-18"
 
 
+def environment(workdir: Path) -> dict:
+    """The shop's environment for the bench: production settings (DEBUG=0), SQLite in `workdir`, no rate limit."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "mcpshop_site.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "k" * 50,
+        "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": f"sqlite:///{workdir / 'b10.sqlite3'}",
+        "MEDIA_ROOT": str(workdir / "media"),
+        "EMBEDDING_BACKEND": "none",
+        "OPENAI_API_KEY": "",
+        "MCP_RATE_LIMIT_PER_MINUTE": "0",  # the benchmark is one token's burst by design
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 class Shop:
     """A migrated bench database, a shopper with an MCP token, and the server process."""
 
     def __init__(self, workdir: Path):
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "mcpshop_site.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-" + "k" * 50,
-            "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            "DATABASE_URL": f"sqlite:///{workdir / 'b10.sqlite3'}",
-            "MEDIA_ROOT": str(workdir / "media"),
-            "EMBEDDING_BACKEND": "none",
-            "OPENAI_API_KEY": "",
-            "MCP_RATE_LIMIT_PER_MINUTE": "0",  # the benchmark is one token's burst by design
-            "LOG_LEVEL": "WARNING",
-        }
+        self.env = environment(workdir)
         for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo", "--if-empty"]):
             subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=self.env, check=True)
         os.environ.update(self.env)
@@ -98,6 +103,28 @@ class Shop:
         raise RuntimeError(f"{kind} did not start")
 
 
+async def open_raw_session(url: str, auth: dict, stack: contextlib.AsyncExitStack, timeout: float = 30):
+    """Open an MCP session with a plain keep-alive HTTP client; return the client and the initialize response."""
+    import httpx2
+
+    raw = await stack.enter_async_context(
+        httpx2.AsyncClient(
+            headers={**auth, "Accept": "application/json, text/event-stream", "Content-Type": "application/json"},
+            timeout=timeout,
+        )
+    )
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "b10", "version": "1"}},
+    }
+    opened = await raw.post(url, json=initialize)
+    raw.headers.update({"Mcp-Session-Id": opened.headers["mcp-session-id"], "Mcp-Protocol-Version": PROTOCOL})
+    await raw.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+    return raw, opened
+
+
 class Variants:
     """Every way of making the same call, each ready to go (sessions open), timed in interleaved rounds.
 
@@ -121,21 +148,7 @@ class Variants:
             client = Client(streamable_http_client(self.url, http_client=http), mode=mode)
             self.clients[label] = await self.stack.enter_async_context(client)
             await self.clients[label].list_tools()
-        raw = await self.stack.enter_async_context(
-            httpx2.AsyncClient(
-                headers={**auth, "Accept": "application/json, text/event-stream", "Content-Type": "application/json"},
-                timeout=30,
-            )
-        )
-        initialize = {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "b10", "version": "1"}},
-        }
-        opened = await raw.post(self.url, json=initialize)
-        raw.headers.update({"Mcp-Session-Id": opened.headers["mcp-session-id"], "Mcp-Protocol-Version": PROTOCOL})
-        await raw.post(self.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+        raw, _ = await open_raw_session(self.url, auth, self.stack)
         self.raw = raw
         self.rest = await self.stack.enter_async_context(httpx2.AsyncClient(timeout=30))
 

@@ -31,30 +31,16 @@ import time
 from pathlib import Path
 
 from common import free_port, pin, summary
+from mcp_overhead import environment as shop_environment
+from mcp_overhead import open_raw_session
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
-PROTOCOL = "2025-06-18"
 CALL = ("get_product", {"sku": "TEA-001"})
 
 
 def environment(root: Path, workdir: Path) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "mcpshop_site.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "k" * 50,
-        "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": f"sqlite:///{workdir / 'b10.sqlite3'}",
-        "MEDIA_ROOT": str(workdir / "media"),
-        "EMBEDDING_BACKEND": "none",
-        "OPENAI_API_KEY": "",
-        "MCP_RATE_LIMIT_PER_MINUTE": "0",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": f"{root}:{HERE}",
-    }
+    return {**shop_environment(workdir), "PYTHONPATH": f"{root}:{HERE}"}
 
 
 def make_token(root: Path, env: dict) -> str:
@@ -160,21 +146,7 @@ async def open_clients(url: str, token: str, stack) -> dict:
     http = await stack.enter_async_context(httpx2.AsyncClient(headers=auth, timeout=120))
     sdk = await stack.enter_async_context(Client(streamable_http_client(url, http_client=http), mode="legacy"))
     await sdk.list_tools()
-    raw = await stack.enter_async_context(
-        httpx2.AsyncClient(
-            headers={**auth, "Accept": "application/json, text/event-stream", "Content-Type": "application/json"},
-            timeout=120,
-        )
-    )
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "b10", "version": "1"}},
-    }
-    opened = await raw.post(url, json=initialize)
-    raw.headers.update({"Mcp-Session-Id": opened.headers["mcp-session-id"], "Mcp-Protocol-Version": PROTOCOL})
-    await raw.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+    raw, opened = await open_raw_session(url, auth, stack, timeout=120)
     rest = await stack.enter_async_context(httpx2.AsyncClient(timeout=120))
     return {"sdk": sdk, "raw": raw, "rest": rest, "initialize": opened}
 
