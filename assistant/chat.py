@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, transaction
 from django.utils.translation import gettext as _
 
-from assistant.exceptions import EmptyMessage, LoginRequired, MessageTooLong, UnreadableMessage
+from assistant.exceptions import EmptyMessage, LoginRequired, MessageTooLong, RateLimited, UnreadableMessage
 from assistant.llm import Brain, BrainError, BrainReply, get_brain
 from assistant.mcp_db import tidy_connections
 from assistant.models import Conversation, Message, PendingConfirmation
@@ -294,7 +294,10 @@ class Turn:
         try:
             message_id = await self._run(emit)
         except ShopError as error:
-            await emit({"type": "error", "code": error.code, "message": error.message})
+            event = {"type": "error", "code": error.code, "message": error.message}
+            if isinstance(error, RateLimited):  # when to try again, for the REST API's Retry-After
+                event["retry_after"] = error.details["retry_after"]
+            await emit(event)
         except BrainError as error:
             await emit({"type": "error", "code": error.code, "message": error.message})
             message_id = await self._close_after_failure(error.message)
@@ -441,7 +444,7 @@ async def collect_turn(**kwargs) -> TurnResult:
         elif kind == "delta":
             text.append(event["text"])
         elif kind == "error":
-            result.error = {"code": event["code"], "message": event["message"]}
+            result.error = {key: value for key, value in event.items() if key != "type"}
         elif kind == "done":
             result.message_id = event["message_id"]
     result.reply = "".join(text)

@@ -28,7 +28,6 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -46,6 +45,7 @@ from accounts.services import mcp_token_authenticate, mcp_token_hash
 from assistant.mcp_db import database_threads
 from assistant.mcp_server import SCOPES, McpIdentity, build_server
 from assistant.selectors import mcp_token_live_scopes
+from mcpshop_site.ratelimit import rate_limit_spend
 
 logger = logging.getLogger(__name__)
 
@@ -126,20 +126,8 @@ def _authenticate(plain: str) -> tuple[ShopAccessToken | None, int | None]:
 
 
 def _spend_rate(token_hash: str) -> int | None:
-    """Count one request for the token; return seconds until the next minute if the limit is spent."""
-    limit = settings.MCP_RATE_LIMIT_PER_MINUTE
-    if limit <= 0:
-        return None
-    now = int(timezone.now().timestamp())
-    bucket = f"mcp:rate:{token_hash[:32]}:{now // 60}"
-    if cache.add(bucket, 1, timeout=90):
-        return None
-    try:
-        count = cache.incr(bucket)
-    except ValueError:  # expired between add() and incr()
-        cache.add(bucket, 1, timeout=90)
-        return None
-    return 60 - now % 60 if count > limit else None
+    """Count one request for the token; return the seconds to wait if its limit is spent."""
+    return rate_limit_spend(f"mcp:{token_hash[:32]}", settings.MCP_RATE_LIMIT_PER_MINUTE)
 
 
 class McpTokenVerifier:

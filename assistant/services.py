@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import NoReturn
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +21,7 @@ from assistant.exceptions import (
 from assistant.models import Conversation, Message, PendingConfirmation
 from assistant.selectors import cart_lines, guest_key
 from cart.exceptions import EmptyCart
+from mcpshop_site.ratelimit import rate_limit_spend
 from orders.models import Order
 from orders.services import order_cancel_for_user, order_place
 
@@ -112,21 +112,12 @@ def conversation_adopt_guest(*, user, guest_token: str | None) -> int:
 
 
 def chat_rate_check(*, key: str, limit: int | None = None) -> None:
-    """Count one turn for `key` (a user, a guest, an address) and raise RateLimited past `limit` per minute
-    (by default ASSISTANT_RATE_LIMIT_PER_MINUTE)."""
+    """Count one turn for `key` (a user, a guest, an address) and raise RateLimited past `limit` per sliding
+    minute (by default ASSISTANT_RATE_LIMIT_PER_MINUTE)."""
     limit = settings.ASSISTANT_RATE_LIMIT_PER_MINUTE if limit is None else limit
-    if limit <= 0:
-        return
-    bucket = f"assistant:rate:{token_hash(key)}:{int(timezone.now().timestamp() // 60)}"
-    if cache.add(bucket, 1, timeout=90):
-        return
-    try:
-        count = cache.incr(bucket)
-    except ValueError:  # expired between add() and incr()
-        cache.add(bucket, 1, timeout=90)
-        return
-    if count > limit:
-        raise RateLimited(retry_after=60 - int(timezone.now().timestamp()) % 60)
+    retry_after = rate_limit_spend(f"assistant:{token_hash(key)}", limit)
+    if retry_after is not None:
+        raise RateLimited(retry_after=retry_after)
 
 
 # Confirm-to-buy ----------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -133,15 +132,6 @@ def page_client_for(user) -> Client:
 
 
 CONTACT = {"name": "张三", "phone": "13800000000", "address": "上海市黄浦区南京东路 1 号"}
-
-
-@pytest.fixture
-def whole_minute():
-    """Start with most of a clock minute ahead: the rate limits count per minute, and a count that
-    straddles the minute's end starts again at zero (a test that counts would see no limit)."""
-    left = 60 - time.time() % 60
-    if left < 20:
-        time.sleep(left + 0.1)
 
 
 def shop_env(directory: Path) -> dict:

@@ -66,7 +66,8 @@ def error_status(code: str) -> int:
 
 def _error_for_event(event: dict, details: dict | None = None) -> Response:
     status = error_status(event["code"])
-    headers = {"Retry-After": str(60 - timezone.now().second)} if status == 429 else None
+    # The shop's own limit says when; the model endpoint's 429 does not: try again next minute.
+    headers = {"Retry-After": str(event.get("retry_after", 60 - timezone.now().second))} if status == 429 else None
     return error_response(event["code"], event["message"], status, details, headers)
 
 

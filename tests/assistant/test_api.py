@@ -152,7 +152,7 @@ def test_bad_input_is_refused_in_the_error_shape_before_the_model(alice, brain, 
     assert CountingBrain.calls == 0
 
 
-def test_the_rate_limit_answers_429_before_the_model(alice, brain, settings, whole_minute):
+def test_the_rate_limit_answers_429_before_the_model(alice, brain, settings):
     settings.ASSISTANT_RATE_LIMIT_PER_MINUTE = 1
     CountingBrain.calls = 0
     brain(CountingBrain())
@@ -163,7 +163,8 @@ def test_the_rate_limit_answers_429_before_the_model(alice, brain, settings, who
 
     assert first.status_code == 200
     assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
-    assert 0 < int(limited["Retry-After"]) <= 60
+    # One turn a sliding minute: the next fits once the first has left the window, a minute or two away.
+    assert 60 <= int(limited["Retry-After"]) <= 120
     assert CountingBrain.calls == 1
 
 

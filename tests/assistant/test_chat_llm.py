@@ -220,7 +220,7 @@ async def test_too_long_a_message_is_refused_before_any_model_call(alice, fake_m
     assert not await Message.objects.aexists()
 
 
-async def test_a_chatty_shopper_is_rate_limited_before_any_model_call(alice, fake_model, settings, whole_minute):
+async def test_a_chatty_shopper_is_rate_limited_before_any_model_call(alice, fake_model, settings):
     settings.ASSISTANT_RATE_LIMIT_PER_MINUTE = 2
     server, brain = fake_model([reply("one"), reply("two"), reply("three")])
 

@@ -423,7 +423,7 @@ async def test_one_turn_at_a_time_per_socket(alice, brain):
     await socket.disconnect()
 
 
-async def test_the_rate_limit_stops_a_turn_before_the_model(alice, brain, settings, whole_minute):
+async def test_the_rate_limit_stops_a_turn_before_the_model(alice, brain, settings):
     settings.ASSISTANT_RATE_LIMIT_PER_MINUTE = 2
     counting = brain(CountingBrain())
     socket = await open_socket(cookies=await session_cookie_for(alice))

@@ -41,7 +41,7 @@ LIMIT = 3
 
 
 @pytest.fixture
-def limited(settings, fake_model, monkeypatch, whole_minute):
+def limited(settings, fake_model, monkeypatch):
     """A low rate limit and a scripted model that counts its calls (the fake server's requests)."""
     from assistant import chat
 
