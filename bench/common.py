@@ -1,6 +1,7 @@
 """What every benchmark script needs: a free port, a core of its own, latency summaries, the machine."""
 
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -50,9 +51,16 @@ def machine(*packages: str) -> dict:
 
 
 def save(name: str, report: dict, text: str) -> Path:
-    """Write `report` as JSON and `text` as markdown to bench/results/<date>-<name>.{json,md}."""
+    """Write `report` as JSON and `text` as markdown to bench/results/<UTC date>-<name>[-N].{json,md}, never over
+    an earlier run's files (annotated results of the same day keep their reading). The date is UTC's: Django
+    sets the process's time zone to the shop's (Asia/Shanghai), which named files a day ahead."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = RESULTS / f"{datetime.date.today().isoformat()}-{name}"
+    first = RESULTS / f"{datetime.datetime.now(datetime.UTC).date().isoformat()}-{name}"
+    stem = next(
+        candidate
+        for candidate in itertools.chain([first], (first.with_name(f"{first.name}-{n}") for n in itertools.count(2)))
+        if not candidate.with_suffix(".json").exists() and not candidate.with_suffix(".md").exists()
+    )
     stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
     stem.with_suffix(".md").write_text(text)
     return stem
