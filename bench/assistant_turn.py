@@ -1,7 +1,7 @@
 """B9: an assistant turn with a scripted model, 1 and 20 concurrent chats, against the same work done directly.
 
-Standalone: `python bench/assistant_turn.py` (also run by `make bench ONLY=B9`). It migrates a fresh SQLite
-database with the demo catalog and runs turns in this process (pinned to core 0) through
+Standalone: `python bench/assistant_turn.py` (also run by `make bench ONLY=B9`, on SQLite and on PostgreSQL).
+It migrates a fresh SQLite database (or `--database-url`'s) with the demo catalog and runs turns in this process (pinned to core 0) through
 `assistant.chat.collect_turn()`, the code every transport adapts (the WebSocket consumer forwards the same
 events), with the configured OpenAI-compatible brain pointed at a scripted model: the local fake server of
 the tests (tests/assistant/fake_openai.py) in a process of its own on core 1. Every model answer waits
@@ -36,7 +36,7 @@ import time
 import uuid
 from pathlib import Path
 
-from common import machine, pin, save, summary
+from common import create_database, machine, pin, save, summary
 
 PACKAGES = ("django", "channels", "asgiref", "openai")
 
@@ -79,16 +79,17 @@ def serve_model(sku: str, delay: float) -> None:
 class Bench:
     """A migrated bench database with the demo catalog, Django set up in this process, the model server."""
 
-    def __init__(self, workdir: Path, model_seconds: float):
+    def __init__(self, workdir: Path, model_seconds: float, database_url: str = ""):
         self.env = {
             "DJANGO_SETTINGS_MODULE": "mcpshop_site.settings",
             "DEBUG": "0",
             "SECRET_KEY": "bench-" + "k" * 50,
             "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DATABASE_URL": f"sqlite:///{workdir / 'b9.sqlite3'}",
+            "DATABASE_URL": database_url or f"sqlite:///{workdir / 'b9.sqlite3'}",
             "MEDIA_ROOT": str(workdir / "media"),
             "EMBEDDING_BACKEND": "none",
+            "PGVECTOR": "off",  # (on PostgreSQL: the turns search by keyword, no vectors needed)
             "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",  # one shopper's burst is the benchmark
             "LOG_LEVEL": "WARNING",
         }
@@ -287,9 +288,17 @@ async def measure(bench: Bench, args) -> dict:
     return figures
 
 
+def _database(url: str) -> str:
+    return "PostgreSQL" if url.startswith("postgres") else "MariaDB" if url.startswith("mysql") else "SQLite"
+
+
 def run(args) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="b9-"))
-    bench = Bench(workdir, args.model_ms / 1000)
+    if args.database_url:
+        problem = create_database(_database(args.database_url).lower(), args.database_url)
+        if problem:
+            raise SystemExit(f"{args.database_url}: {problem}")
+    bench = Bench(workdir, args.model_ms / 1000, args.database_url)
     pin(0)
     try:
         figures = asyncio.run(measure(bench, args))
@@ -311,7 +320,7 @@ def run(args) -> dict:
         "ratio_p95": {"turn": ratio, "direct": direct_ratio},
         "machine": machine(*PACKAGES),
         "setup": {
-            "database": "SQLite (WAL), demo catalog",
+            "database": f"{_database(args.database_url)}, demo catalog",
             "turns": "assistant.chat.collect_turn in this process, pinned to core 0, DEBUG=0",
             "model": f"tests/assistant/fake_openai.py in its own process on core 1, {args.model_ms} ms before each "
             "streamed answer; two model steps per turn (search_products + add_to_cart, then text)",
@@ -405,6 +414,11 @@ def main() -> int:
     parser.add_argument("--model-ms", type=float, default=200.0, help="the scripted model's wait before answering")
     parser.add_argument("--no-save", action="store_true", help="print the results only")
     parser.add_argument(
+        "--database-url",
+        default="",
+        help="a MariaDB or PostgreSQL database to run on (created if missing) instead of a fresh SQLite one",
+    )
+    parser.add_argument(
         "--lock-check", action="store_true", help="only count writes that meet SQLite's write lock taken (5 waves)"
     )
     parser.add_argument("--serve-model", metavar="SKU", help=argparse.SUPPRESS)
@@ -423,7 +437,8 @@ def main() -> int:
     report = run(args)
     text = markdown(report)
     if not args.no_save:
-        save(f"B9-assistant-turn-model-{args.model_ms:g}ms", report, text)
+        on = "" if not args.database_url else f"-{_database(args.database_url).lower()}"
+        save(f"B9-assistant-turn-model-{args.model_ms:g}ms{on}", report, text)
     print(text)
     print(json.dumps({"met": report["met"], "ratio_p95": report["ratio_p95"]}))
     return 0

@@ -50,6 +50,40 @@ def machine(*packages: str) -> dict:
     }
 
 
+def create_database(name: str, url: str) -> str | None:
+    """Create database `url` on its server (`name` "mariadb" or "postgresql") if missing; return why not if the
+    server is not there."""
+    import environ
+
+    config = environ.Env.db_url_config(url)
+    try:
+        if name == "mariadb":
+            import MySQLdb
+
+            connection = MySQLdb.connect(
+                host=config["HOST"], port=int(config["PORT"] or 3306), user=config["USER"], password=config["PASSWORD"]
+            )
+            connection.cursor().execute(
+                f"CREATE DATABASE IF NOT EXISTS `{config['NAME']}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            )
+            connection.close()
+        else:
+            import psycopg
+
+            with psycopg.connect(
+                host=config["HOST"],
+                port=config["PORT"] or 5432,
+                user=config["USER"],
+                dbname="postgres",
+                autocommit=True,
+            ) as connection:
+                if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone():
+                    connection.execute(f'CREATE DATABASE "{config["NAME"]}"')
+    except Exception as error:  # no server here: reported in the results instead
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
 def save(name: str, report: dict, text: str) -> Path:
     """Write `report` as JSON and `text` as markdown to bench/results/<UTC date>-<name>[-N].{json,md}, never over
     an earlier run's files (annotated results of the same day keep their reading). The date is UTC's: Django

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import common
-from common import free_port
+from common import create_database, free_port
 
 PACKAGES = ("django", "djangorestframework", "daphne", "uvicorn", "gunicorn", "channels", "psycopg", "mysqlclient")
 
@@ -48,39 +48,6 @@ done = function(summary, latency, requests)
     summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout))
 end
 """
-
-
-def create_database(name: str, url: str) -> str | None:
-    """Create the bench database on this server if missing; return why not if the server is not there."""
-    import environ
-
-    config = environ.Env.db_url_config(url)
-    try:
-        if name == "mariadb":
-            import MySQLdb
-
-            connection = MySQLdb.connect(
-                host=config["HOST"], port=int(config["PORT"] or 3306), user=config["USER"], password=config["PASSWORD"]
-            )
-            connection.cursor().execute(
-                f"CREATE DATABASE IF NOT EXISTS `{config['NAME']}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-            )
-            connection.close()
-        else:
-            import psycopg
-
-            with psycopg.connect(
-                host=config["HOST"],
-                port=config["PORT"] or 5432,
-                user=config["USER"],
-                dbname="postgres",
-                autocommit=True,
-            ) as connection:
-                if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone():
-                    connection.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    except Exception as error:  # no server here: reported in the results instead
-        return f"{type(error).__name__}: {error}"
-    return None
 
 
 class Bench:
@@ -399,7 +366,13 @@ BENCHMARKS = {
     "B6": lambda bench: bench.external("search.py", "--products", str(bench.args.products)),
     "B7": lambda bench: {"see": "B6 (bench/search.py measures both)"},
     "B8": lambda bench: bench.external("websocket.py"),
-    "B9": lambda bench: bench.external("assistant_turn.py"),
+    # B9 on SQLite (`make run`'s database, one writer at a time) and on PostgreSQL (production's).
+    "B9": lambda bench: {
+        "sqlite": bench.external("assistant_turn.py"),
+        "postgresql": bench.external(
+            "assistant_turn.py", "--database-url", DATABASES["postgresql"].rsplit("/", 1)[0] + "/mcpshop_bench_b9"
+        ),
+    },
     "B10": lambda bench: bench.external("mcp_overhead.py"),
 }
 
