@@ -164,15 +164,6 @@ def test_a_database_restart_under_load_gives_clean_errors_then_full_recovery(sho
         for thread in threads:
             thread.join(60)
 
-    import sys
-
-    print(
-        "DEBUG",
-        [(round(a - answers[0][0], 1), round(b - a, 1), c) for a, b, c, _ in answers],
-        round(stopped_at - answers[0][0], 1),
-        round(recovered_at - answers[0][0], 1),
-        file=sys.stderr,
-    )
     before = [status for started, ended, status, _ in answers if ended < stopped_at]
     assert before and set(before) == {201}
     failures = [(status, body) for _, _, status, body in answers if status >= 400]
