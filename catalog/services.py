@@ -97,12 +97,19 @@ def product_reserve_stocks(*, quantities: dict[int, int], skus: dict[int, str] |
     }
     for pk in ids:
         row = rows.get(pk)
-        if row is None or not row["is_active"]:
-            raise ProductNotFound(sku=(skus or {}).get(pk) or (row or {}).get("sku", ""))
-        if row["stock"] < quantities[pk]:
-            raise InsufficientStock(sku=row["sku"], requested=quantities[pk], available=row["stock"])
+        if row is None:
+            raise ProductNotFound(sku=(skus or {}).get(pk, ""))
+        product_check_available(sku=row["sku"], quantity=quantities[pk], stock=row["stock"], is_active=row["is_active"])
     taken = Case(*(When(pk=pk, then=Value(quantity)) for pk, quantity in quantities.items()))
     Product.objects.filter(pk__in=ids).update(stock=F("stock") - taken)
+
+
+def product_check_available(*, sku: str, quantity: int, stock: int, is_active: bool) -> None:
+    """Raise ProductNotFound if the product is off sale, InsufficientStock if fewer than `quantity` are left."""
+    if not is_active:
+        raise ProductNotFound(sku=sku)
+    if stock < quantity:
+        raise InsufficientStock(sku=sku, requested=quantity, available=stock)
 
 
 def product_release_stock(*, product_id: int, quantity: int) -> None:

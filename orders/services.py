@@ -8,8 +8,7 @@ from django.utils.translation import gettext as _
 from cart.exceptions import EmptyCart
 from cart.models import Cart
 from cart.selectors import cart_lines_with_stock
-from catalog.exceptions import InsufficientStock, ProductNotFound
-from catalog.services import product_release_stock, product_reserve_stocks
+from catalog.services import product_check_available, product_release_stock, product_reserve_stocks
 from mcpshop_site.db import retry_on_deadlock
 from mcpshop_site.exceptions import InvalidInput
 from orders.exceptions import IdempotencyConflict, IllegalTransition, PaymentFailed
@@ -65,10 +64,7 @@ def _refuse_early(*, user) -> None:
     if not lines:
         raise EmptyCart()
     for quantity, sku, stock, active in lines:
-        if not active:
-            raise ProductNotFound(sku=sku)
-        if stock < quantity:
-            raise InsufficientStock(sku=sku, requested=quantity, available=stock)
+        product_check_available(sku=sku, quantity=quantity, stock=stock, is_active=active)
 
 
 def _order_place_or_replay(*, user, contact: dict, idempotency_key: str | None) -> Order:
