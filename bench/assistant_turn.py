@@ -36,7 +36,7 @@ import time
 import uuid
 from pathlib import Path
 
-from common import create_database, machine, pin, save, summary
+from common import create_database, machine, pin, save, shop_env, summary
 
 PACKAGES = ("django", "channels", "asgiref", "openai")
 
@@ -80,20 +80,16 @@ class Bench:
     """A migrated bench database with the demo catalog, Django set up in this process, the model server."""
 
     def __init__(self, workdir: Path, model_seconds: float, database_url: str = ""):
-        self.env = {
-            "DJANGO_SETTINGS_MODULE": "mcpshop_site.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-" + "k" * 50,
-            "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DATABASE_URL": database_url or f"sqlite:///{workdir / 'b9.sqlite3'}",
-            "MEDIA_ROOT": str(workdir / "media"),
-            "EMBEDDING_BACKEND": "none",
-            "PGVECTOR": "off",  # (on PostgreSQL: the turns search by keyword, no vectors needed)
-            "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",  # one shopper's burst is the benchmark
-            "LOG_LEVEL": "WARNING",
+        env = {
+            **os.environ,
+            **shop_env(
+                database_url or f"sqlite:///{workdir / 'b9.sqlite3'}",
+                MEDIA_ROOT=str(workdir / "media"),
+                PGVECTOR="off",  # (on PostgreSQL: the turns search by keyword, no vectors needed)
+                ASSISTANT_RATE_LIMIT_PER_MINUTE="0",  # one shopper's burst is the benchmark
+                LOG_LEVEL="WARNING",
+            ),
         }
-        env = {**os.environ, **self.env, "OPENAI_API_KEY": ""}
         for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo", "--if-empty"]):
             subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
         os.environ.update(env)

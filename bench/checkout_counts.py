@@ -16,17 +16,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-for name, value in {
-    "DEBUG": "0",
-    "SECRET_KEY": "bench-" + "k" * 50,
-    "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "SECURE_SSL_REDIRECT": "0",
-    "DATABASE_URL": f"sqlite:///{ROOT / 'bench' / '.work' / 'bench-10000.sqlite3'}",
-    "DJANGO_SETTINGS_MODULE": "bench.settings",
-    "EMBEDDING_BACKEND": "none",
-    "OPENAI_API_KEY": "",
-}.items():
+from common import shop_env  # noqa: E402  (bench/common.py, beside this script)
+
+for name, value in shop_env(
+    f"sqlite:///{ROOT / 'bench' / '.work' / 'bench-10000.sqlite3'}", DJANGO_SETTINGS_MODULE="bench.settings"
+).items():
     os.environ.setdefault(name, value)
 
 import django  # noqa: E402

@@ -13,6 +13,23 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def shop_env(database_url: str, **settings: str) -> dict[str, str]:
+    """The shop's environment variables for a benchmark: production settings (DEBUG=0) without TLS, `database_url`,
+    no model and no embeddings; `settings` add to them or override them."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "mcpshop_site.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "k" * 50,
+        "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": database_url,
+        "EMBEDDING_BACKEND": "none",
+        "OPENAI_API_KEY": "",
+        **settings,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import free_port, machine, pin, save, summary
+from common import free_port, machine, pin, save, shop_env, summary
 
 PACKAGES = ("django", "daphne", "uvicorn", "mcp", "httpx2", "starlette", "channels")
 
@@ -45,18 +45,12 @@ def environment(workdir: Path) -> dict:
     """The shop's environment for the bench: production settings (DEBUG=0), SQLite in `workdir`, no rate limit."""
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "mcpshop_site.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "k" * 50,
-        "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": f"sqlite:///{workdir / 'b10.sqlite3'}",
-        "MEDIA_ROOT": str(workdir / "media"),
-        "EMBEDDING_BACKEND": "none",
-        "OPENAI_API_KEY": "",
-        "MCP_RATE_LIMIT_PER_MINUTE": "0",  # the benchmark is one token's burst by design
-        "LOG_LEVEL": "WARNING",
+        **shop_env(
+            f"sqlite:///{workdir / 'b10.sqlite3'}",
+            MEDIA_ROOT=str(workdir / "media"),
+            MCP_RATE_LIMIT_PER_MINUTE="0",  # the benchmark is one token's burst by design
+            LOG_LEVEL="WARNING",
+        ),
     }
 
 

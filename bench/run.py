@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import common
-from common import create_database, free_port
+from common import create_database, free_port, shop_env
 
 PACKAGES = ("django", "djangorestframework", "daphne", "uvicorn", "gunicorn", "channels", "psycopg", "mysqlclient")
 
@@ -56,17 +56,12 @@ class Bench:
         self.db = Path(args.workdir) / f"bench-{args.products}.sqlite3"
         self.env = {
             **os.environ,
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-" + "k" * 50,
-            "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            "DATABASE_URL": f"sqlite:///{self.db}",
-            "MEDIA_ROOT": str(Path(args.workdir) / "media"),
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "EMBEDDING_BACKEND": "none",
-            "OPENAI_API_KEY": "",
-            "PYTHONPATH": str(ROOT),
+            **shop_env(
+                f"sqlite:///{self.db}",
+                MEDIA_ROOT=str(Path(args.workdir) / "media"),
+                DJANGO_SETTINGS_MODULE="bench.settings",
+                PYTHONPATH=str(ROOT),
+            ),
         }
         self.results = {}
 

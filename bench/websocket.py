@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import free_port, machine, pin, save, summary
+from common import free_port, machine, pin, save, shop_env, summary
 
 PACKAGES = ("django", "channels", "daphne", "twisted", "autobahn", "websockets")
 
@@ -63,17 +63,7 @@ class Server:
         self.port = free_port()
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "mcpshop_site.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-" + "k" * 50,
-            "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            "DATABASE_URL": f"sqlite:///{workdir / 'b8.sqlite3'}",
-            "EMBEDDING_BACKEND": "none",
-            "OPENAI_API_KEY": "",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT),
+            **shop_env(f"sqlite:///{workdir / 'b8.sqlite3'}", LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT)),
         }
         self.process = subprocess.Popen(
             [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), app],
