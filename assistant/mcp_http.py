@@ -41,10 +41,10 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
+from accounts.selectors import mcp_token_live_scopes
 from accounts.services import mcp_token_authenticate, mcp_token_hash
 from assistant.mcp_db import database_threads
 from assistant.mcp_server import SCOPES, McpIdentity, build_server
-from assistant.selectors import mcp_token_live_scopes
 from mcpshop_site.ratelimit import rate_limit_spend
 
 logger = logging.getLogger(__name__)
@@ -122,12 +122,8 @@ def _authenticate(plain: str) -> tuple[ShopAccessToken | None, int | None]:
             return None, None
     # Each request its own user instance: nothing a tool caches on it outlives the request.
     identity = dataclasses.replace(known.access.identity, user=copy.copy(known.access.identity.user))
-    return known.access.model_copy(update={"identity": identity}), _spend_rate(token_hash)
-
-
-def _spend_rate(token_hash: str) -> int | None:
-    """Count one request for the token; return the seconds to wait if its limit is spent."""
-    return rate_limit_spend(f"mcp:{token_hash[:32]}", settings.MCP_RATE_LIMIT_PER_MINUTE)
+    retry_after = rate_limit_spend(f"mcp:{token_hash[:32]}", settings.MCP_RATE_LIMIT_PER_MINUTE)
+    return known.access.model_copy(update={"identity": identity}), retry_after
 
 
 class McpTokenVerifier:
