@@ -24,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from catalog.models import Category, Product
-from catalog.selectors import category_list
+from catalog.selectors import category_get, category_list
 
 VERSION_KEY = "catalog:version"
 COUNT_TIMEOUT = 60
@@ -82,6 +82,19 @@ def categories() -> list[Category]:
         rows = list(category_list())
         cache.set(key, rows, COUNT_TIMEOUT)
     return rows
+
+
+def category_cached(*, slug: str) -> Category:
+    """Return the category with this slug, its parent set, from `categories()`; from the database if the
+    cached list lacks it (another process's cache, without Redis). Raises Category.DoesNotExist."""
+    shelves = {shelf.slug: shelf for shelf in categories()}
+    shelf = shelves.get(slug)
+    if shelf is None:
+        return category_get(slug=slug)
+    parent = next((parent for parent in shelves.values() if parent.pk == shelf.parent_id), None)
+    if parent is not None:
+        shelf.parent = parent
+    return shelf
 
 
 def _csrf_marker() -> str:

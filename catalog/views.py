@@ -4,12 +4,12 @@ from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 
 from cart.forms import CartAddForm
-from catalog.cache import CachedCountPaginator, categories
+from catalog.cache import CachedCountPaginator, categories, category_cached
 from catalog.exceptions import ProductNotFound
 from catalog.forms import ProductFilterForm
 from catalog.models import Category
 from catalog.search import product_search
-from catalog.selectors import PRODUCT_SORTS, category_get, product_featured, product_get, product_list
+from catalog.selectors import PRODUCT_SORTS, product_featured, product_get, product_list
 
 PAGE_SIZE = 24
 HOME_SIZE = 8
@@ -32,24 +32,12 @@ def home(request):
     )
 
 
-def _shelf(slug: str) -> Category:
-    """Return the category with this slug and its parent from the cached category list (else the database)."""
-    shelves = {shelf.slug: shelf for shelf in categories()}
-    shelf = shelves.get(slug)
-    if shelf is None:  # not in the list yet (another process's cache, without Redis) or no such category
-        try:
-            return category_get(slug=slug)
-        except Category.DoesNotExist:
-            raise Http404 from None
-    parent = next((parent for parent in shelves.values() if parent.pk == shelf.parent_id), None)
-    if parent is not None:
-        shelf.parent = parent
-    return shelf
-
-
 def category(request, slug):
     """One shelf, paginated and sorted by `?sort=`."""
-    shelf = _shelf(slug)
+    try:
+        shelf = category_cached(slug=slug)
+    except Category.DoesNotExist:
+        raise Http404 from None
     sort = request.GET.get("sort")
     sort = sort if sort in PRODUCT_SORTS else "newest"
     products = product_list(category=shelf.slug, sort=sort)
