@@ -3,7 +3,6 @@ from django.db.models.functions import Coalesce
 
 from catalog.exceptions import ProductNotFound
 from catalog.models import Category, Product
-from catalog.search.keyword import keyword_match
 
 PRODUCT_SORTS = {
     "newest": ("-created_at", "-id"),
@@ -32,7 +31,6 @@ def category_get(*, slug: str) -> Category:
 
 def product_list(
     *,
-    query: str = "",
     category: str | None = None,
     min_price: int | None = None,
     max_price: int | None = None,
@@ -49,9 +47,6 @@ def product_list(
         products = products.filter(price_cents__lte=max_price)
     if in_stock:
         products = products.filter(stock__gt=0)
-    query = " ".join(query.replace("\x00", " ").split())
-    if query:
-        products = keyword_match(products, query)  # the database's full-text index (catalog.search)
     return products.order_by(*PRODUCT_SORTS.get(sort, PRODUCT_SORTS["newest"]))
 
 

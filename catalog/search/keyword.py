@@ -1,8 +1,8 @@
 """Keyword search on each database's own full-text engine.
 
-`keyword_match(products, query)` narrows a Product queryset to the products that contain every
-term of the query and annotates `keyword_rank` (higher is better: names count more than
-descriptions). PostgreSQL also accepts near spellings of the names (pg_trgm) so a typo still finds
+`keyword_ranking(products, query)` lists the ids of the products of a queryset that contain every
+term of the query, best first by `keyword_rank` (names count more than descriptions) or in a
+given order. PostgreSQL also accepts near spellings of the names (pg_trgm) so a typo still finds
 something. `icontains` is only the last resort, for queries with no indexable term (emoji,
 punctuation) and, on SQLite, for a one- or two-character term too common to expand.
 
@@ -42,18 +42,6 @@ KEYWORD_LIMIT = 1000  # matches a query ranks and counts at most (see the module
 RANK_LIMIT = 200  # of those, how many PostgreSQL ranks by ts_rank_cd (see _postgresql_ranking)
 
 
-def keyword_match(products: QuerySet, query: str) -> QuerySet:
-    """Return `products` that match every term of `query` (at most KEYWORD_LIMIT), annotated with `keyword_rank`.
-
-    On PostgreSQL, when no product has the words, near spellings of the names match instead.
-    """
-    terms = query_terms(query)
-    if connection.vendor == "postgresql" and _has_latin(terms):
-        exact = _postgresql(products, terms)
-        return exact if exact.exists() else _postgresql_similar(products, terms)
-    return _match(products, query, terms)
-
-
 RANKED = ("-keyword_rank", "-created_at", "-id")  # best match first, then the newest
 
 
@@ -77,12 +65,10 @@ def keyword_ranking(
 
 def _candidates(matches: QuerySet, named: QuerySet | None = None) -> RawSQL:
     """Return a subquery of at most KEYWORD_LIMIT `matches` for `pk__in`: the `named` ones (the
-    matches in the names) first, then the first other `matches` the index yields.
+    matches in the names; SQLite and MariaDB) first, then the first other `matches` the index yields.
 
-    On PostgreSQL each part is a MATERIALIZED CTE: planned apart from the LIMIT, a common word is
-    read from the GIN index (a few ms) instead of a sequential scan that detoasts every row's
-    tsvector until it has found enough (100+ ms). MariaDB refuses a LIMIT directly inside IN (...),
-    hence the derived tables.
+    On PostgreSQL (`matches` without terms: the icontains fallback) a MATERIALIZED CTE, see
+    `_postgresql_candidates`. MariaDB refuses a LIMIT directly inside IN (...), hence the derived tables.
     """
     # Django's own compiled SQL for the matches, its values still parameters; the id named pk_ in each.
     sql, params = matches.order_by().values(pk_=F("pk")).query.sql_with_params()
@@ -93,22 +79,21 @@ def _candidates(matches: QuerySet, named: QuerySet | None = None) -> RawSQL:
             candidates = f"SELECT * FROM ({sql} LIMIT {KEYWORD_LIMIT}) AS candidates"  # noqa: S608
         return RawSQL(candidates, params)  # noqa: S611
     named_sql, named_params = named.order_by().values(pk_=F("pk")).query.sql_with_params()
-    if connection.vendor == "postgresql":
-        candidates = _postgresql_candidates(sql, named_sql)
-    else:
-        # Each part capped on its own (MariaDB's LIMIT takes no subquery), a product in both keeps its better tier.
-        parts = (
-            f"SELECT pk_ FROM (SELECT pk_, 0 AS tier FROM ({named_sql} LIMIT {KEYWORD_LIMIT}) AS named "  # noqa: S608
-            f"UNION ALL SELECT pk_, 1 AS tier FROM ({sql} LIMIT {KEYWORD_LIMIT}) AS matched) AS tiers"
-        )
-        candidates = f"SELECT * FROM ({parts} GROUP BY pk_ ORDER BY MIN(tier) LIMIT {KEYWORD_LIMIT}) AS candidates"  # noqa: S608
+    # Each part capped on its own (MariaDB's LIMIT takes no subquery), a product in both keeps its better tier.
+    parts = (
+        f"SELECT pk_ FROM (SELECT pk_, 0 AS tier FROM ({named_sql} LIMIT {KEYWORD_LIMIT}) AS named "  # noqa: S608
+        f"UNION ALL SELECT pk_, 1 AS tier FROM ({sql} LIMIT {KEYWORD_LIMIT}) AS matched) AS tiers"
+    )
+    candidates = f"SELECT * FROM ({parts} GROUP BY pk_ ORDER BY MIN(tier) LIMIT {KEYWORD_LIMIT}) AS candidates"  # noqa: S608
     return RawSQL(candidates, (*named_params, *params))  # noqa: S611
 
 
 def _postgresql_candidates(sql: str, named_sql: str | None = None, columns: str = "pk_") -> str:
-    """Return PostgreSQL's candidates (see `_candidates`): the `named` matches first, if any, then the
-    others, KEYWORD_LIMIT in all. The other matches only fill what the name matches leave: none is
-    read when those fill the cap."""
+    """Return PostgreSQL's candidates: the `named` matches first, if any, then the others, KEYWORD_LIMIT
+    in all. The other matches only fill what the name matches leave: none is read when those fill the
+    cap. Each part is a MATERIALIZED CTE: planned apart from the LIMIT, a common word is read from the
+    GIN index (a few ms) instead of a sequential scan that detoasts every row's tsvector until it has
+    found enough (100+ ms)."""
     if named_sql is None:
         return f"WITH candidates AS MATERIALIZED ({sql}) SELECT {columns} FROM candidates LIMIT {KEYWORD_LIMIT}"  # noqa: S608
     return (
@@ -127,9 +112,7 @@ def _has_latin(terms: list[str]) -> bool:
 def _match(products: QuerySet, query: str, terms: list[str]) -> QuerySet:
     if not terms:
         return _unranked(_icontains(products, query))
-    vendor = connection.vendor
-    if vendor == "postgresql":
-        return _postgresql(products, terms)
+    vendor = connection.vendor  # (PostgreSQL's terms: see _postgresql_ranking)
     if vendor == "sqlite" and _sqlite_ready():
         return _sqlite(products, terms)
     if vendor == "mysql":
@@ -162,13 +145,6 @@ def _icontains_word(word: str) -> Q:
 
 
 # PostgreSQL: tsvector ('simple' over latin words and CJK grams, see schema.py) + pg_trgm on the names.
-
-
-def _postgresql(products: QuerySet, terms: list[str]) -> QuerySet:
-    matches, named, rank = _postgresql_parts(terms)
-    # The candidates matched already: the outer query only ranks them (no second @@ per row).
-    candidates = _candidates(products.filter(matches), products.filter(named))
-    return products.filter(pk__in=candidates).annotate(keyword_rank=rank)
 
 
 def _postgresql_parts(terms: list[str]) -> tuple[RawSQL, RawSQL, RawSQL]:
@@ -204,11 +180,6 @@ def _postgresql_similar_parts(terms: list[str]) -> tuple[RawSQL, RawSQL]:
         output_field=FloatField(),
     )
     return similar, rank
-
-
-def _postgresql_similar(products: QuerySet, terms: list[str]) -> QuerySet:
-    similar, rank = _postgresql_similar_parts(terms)
-    return products.filter(pk__in=_candidates(products.filter(similar))).annotate(keyword_rank=rank)
 
 
 def _postgresql_ranking(

@@ -9,7 +9,7 @@ from PIL import Image
 from catalog.management.commands import seed_demo
 from catalog.management.demo_images import draw_product_image
 from catalog.models import Category, Product
-from catalog.selectors import product_list
+from catalog.search import product_search
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +55,8 @@ def test_loads_a_bilingual_catalog_with_a_picture_for_every_product(media):
 
 def test_the_demo_products_are_found_like_any_other(media):
     seed()
-    assert [p.sku for p in product_list(query="龙井")] == ["TEA-001"]
-    assert "RUN-005" in {p.sku for p in product_list(query="running shoe", category="sports")}
+    assert [p.sku for p in product_search(query="龙井", mode="keyword")[:10]] == ["TEA-001"]
+    assert "RUN-005" in {p.sku for p in product_search(query="running shoe", mode="keyword", category="sports")[:10]}
 
 
 def test_running_it_again_duplicates_nothing_and_keeps_live_data(media):
