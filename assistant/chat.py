@@ -38,8 +38,9 @@ from assistant.services import (
     messages_save,
     token_hash,
 )
-from assistant.tools import ToolContext, call_tool, cart_payload, money, openai_tools, order_payload
+from assistant.tools import ToolContext, call_tool, cart_payload, openai_tools, order_payload
 from mcpshop_site.exceptions import ServiceUnavailable, ShopError
+from mcpshop_site.money import money
 
 logger = logging.getLogger(__name__)
 

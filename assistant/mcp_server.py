@@ -31,8 +31,9 @@ from mcp_types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, TextConte
 from pydantic import Field
 
 from assistant.mcp_db import database_threads
-from assistant.tools import TOOLS, Tool, ToolContext, call_tool, get_tool, money
+from assistant.tools import TOOLS, Tool, ToolContext, call_tool, get_tool
 from catalog.selectors import product_list
+from mcpshop_site.money import money
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from assistant.llm import BrainReply, OnText, ToolCall
-from assistant.tools import money
+from mcpshop_site.money import money
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}

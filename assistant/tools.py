@@ -26,21 +26,15 @@ from cart.services import cart_add_item, cart_get_or_create, cart_remove_item, c
 from catalog.exceptions import InsufficientStock, ProductNotFound
 from catalog.selectors import category_list, product_get
 from mcpshop_site.exceptions import InvalidInput, ShopError
+from mcpshop_site.money import money
 from orders.exceptions import IllegalTransition
 from orders.selectors import order_get_for_user, order_last_address, order_list_for_user
 from orders.services import CONTACT_LIMITS
 
 logger = logging.getLogger(__name__)
 
-CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
 SNIPPET_CHARS = 160
 DESCRIPTION_CHARS = 1000
-
-
-def money(cents: int) -> str:
-    """Return integer cents as a price in the shop's currency, e.g. 12800 -> "¥128.00"."""
-    currency = settings.SHOP_CURRENCY
-    return f"{CURRENCY_SYMBOLS.get(currency, currency + ' ')}{cents // 100:,}.{cents % 100:02d}"
 
 
 @dataclass

@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 from catalog.models import Category, Product
 from catalog.selectors import product_stock_locked
 from catalog.services import PRODUCT_FIELDS, product_create, product_delete, product_update
-from catalog.templatetags.shop import money
+from mcpshop_site.money import money
 
 
 @admin.register(Category)

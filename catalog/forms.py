@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from catalog.templatetags.shop import currency_symbol
+from mcpshop_site.money import currency_symbol
 
 # The keys of catalog.selectors.PRODUCT_SORTS, with labels for shoppers.
 SORT_CHOICES = [

@@ -6,8 +6,8 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from catalog.templatetags.shop import money
 from mcpshop_site.exceptions import ShopError
+from mcpshop_site.money import money
 from orders.dashboard import sales_dashboard
 from orders.models import Order, OrderItem
 from orders.services import order_cancel, order_mark_delivered, order_mark_shipped

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from catalog.selectors import product_list_low_stock
-from catalog.templatetags.shop import money
 from mcpshop_site.exceptions import ShopError
+from mcpshop_site.money import money
 from orders.selectors import order_sales_per_day, order_top_products
 
 DAYS = 30  # the orders-per-day charts

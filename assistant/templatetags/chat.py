@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cart.signals import GUEST_CART_SESSION_KEY
-from catalog.templatetags.shop import currency_symbol
+from mcpshop_site.money import currency_symbol
 
 register = template.Library()
 

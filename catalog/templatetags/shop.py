@@ -14,27 +14,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from catalog import cache
+from mcpshop_site.money import money
 
 register = template.Library()
 
-CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
-
-
-def currency_symbol() -> str:
-    """Return the symbol of the shop's currency (settings.SHOP_CURRENCY), or its code."""
-    currency = settings.SHOP_CURRENCY
-    return CURRENCY_SYMBOLS.get(currency, f"{currency} ")
-
-
-@register.filter
-def money(cents) -> str:
-    """Return integer cents as a price in the shop's currency, e.g. 12800 -> "¥128.00"."""
-    try:
-        cents = int(cents)
-    except (TypeError, ValueError):
-        return ""
-    sign, cents = ("-", -cents) if cents < 0 else ("", cents)
-    return f"{sign}{currency_symbol()}{cents // 100:,}.{cents % 100:02d}"
+register.filter("money", money)
 
 
 @register.simple_tag(takes_context=True)

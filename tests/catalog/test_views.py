@@ -10,7 +10,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from cart.services import cart_add_item, cart_get_or_create
 from catalog.models import Category
-from catalog.templatetags.shop import money
+from mcpshop_site.money import money
 from orders.services import order_place
 from tests.conftest import CONTACT, page_client_for
 
