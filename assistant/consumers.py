@@ -26,6 +26,7 @@ from assistant.chat import confirm, decline, run_turn
 from cart.services import new_guest_token
 from cart.signals import GUEST_CART_SESSION_KEY
 from mcpshop_site.exceptions import ServiceUnavailable
+from mcpshop_site.parsers import NestedTooDeep, json_loads
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.frames += 1
         with translation.override(self.language):
-            frame = self._parse(text_data, bytes_data)
+            try:
+                frame = self._parse(text_data, bytes_data)
+            except NestedTooDeep as error:
+                await self.send_error(error.code, error.message)
+                return
             if frame is None:
                 await self.send_error("invalid", _("Send JSON objects with a type, as the chat protocol says."))
                 return
@@ -129,7 +134,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             except UnicodeDecodeError:
                 return None
         try:
-            frame = json.loads(text_data)
+            frame = json_loads(text_data)  # NestedTooDeep is no ValueError: receive() answers it
         except ValueError:
             frame = text_data if self.plain_text else None
         if self.plain_text and isinstance(frame, str):

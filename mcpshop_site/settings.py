@@ -186,6 +186,12 @@ SHOP_PAYMENT_GATEWAY = env.str("SHOP_PAYMENT_GATEWAY", default="orders.payments.
 REST_FRAMEWORK = {
     # JSON only: the API is for programs (people read /api/docs/), and errors keep one shape.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's three, with JSON nested too deep refused as bad input (mcpshop_site/parsers.py)
+    "DEFAULT_PARSER_CLASSES": [
+        "mcpshop_site.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -23,6 +23,7 @@ from assistant.offline import OfflineBrain
 from cart.models import CartItem
 from cart.signals import GUEST_CART_SESSION_KEY
 from mcpshop_site.asgi import application
+from mcpshop_site.parsers import MAX_JSON_DEPTH
 from orders.models import Order
 
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("async_db")]
@@ -505,4 +506,31 @@ async def test_without_a_conversation_id_the_socket_goes_on_and_null_starts_afre
 
     assert first[0]["id"] == same[0]["id"] == back[0]["id"] != fresh[0]["id"]
     assert await Conversation.objects.acount() == 2
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/ws/chat/", "/api/chat"])
+@pytest.mark.parametrize("signed_in", [False, True], ids=["guest", "shopper"])
+async def test_a_frame_nested_too_deep_is_an_error_event_and_the_socket_goes_on(alice, shop, brain, path, signed_in):
+    """A 4 KB frame of brackets used to raise RecursionError in the consumer: the socket closed with 1011."""
+    counting = brain(CountingBrain())
+    socket = await open_socket(path=path, cookies=await session_cookie_for(alice) if signed_in else None)
+    frames = [
+        "[" * 4096,
+        '{"type": "message", "text": ' + "[" * 2000 + "]" * 2000 + "}",
+        '{"type": "message", "text": ' * (MAX_JSON_DEPTH + 1) + '"hi"' + "}" * (MAX_JSON_DEPTH + 1),
+    ]
+
+    replies = []
+    for frame in frames:
+        await socket.send_to(text_data=frame)
+        replies.append(await socket.receive_json_from())
+    await socket.send_to(bytes_data=("[" * 4096).encode())
+    replies.append(await socket.receive_json_from())
+    asked, talked = counting.calls, await Conversation.objects.aexists()
+    still_open = await say(socket, "what's in my cart")
+
+    assert [(event["type"], event["code"]) for event in replies] == [("error", "nested_too_deep")] * 4
+    assert (asked, talked) == (0, False)
+    assert of_type(still_open, "cart") and await Conversation.objects.acount() == 1
     await socket.disconnect()

@@ -410,3 +410,25 @@ async def test_uvicorn_serves_mcp_too_and_shuts_down_cleanly(alice, shop, async_
     assert await cart_of(alice) == [("MUG-01", 1)]
     assert "MCP session manager started" in errors and "MCP session manager stopped" in errors
     assert "Application shutdown complete" in errors and "Traceback" not in errors
+
+
+async def test_a_body_nested_too_deep_is_a_400(live, alice, shop, async_db):
+    """The SDK parses with pydantic, whose parser stops at its own depth limit: no 500, no stopped server."""
+    token = await token_for(alice)
+    deep_object = b'{"a": ' * 2000 + b"1" + b"}" * 2000
+    head = json.dumps({key: value for key, value in INITIALIZE.items() if key != "params"})[:-1].encode()
+    bodies = [b"[" * 10_000, head + b', "params": ' + deep_object + b"}"]
+    answers = [await post(live, body, token=token) for body in bodies]
+
+    opened = await post(live, token=token)
+    session = {"Mcp-Session-Id": opened.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-06-18"}
+    await post(live, {"jsonrpc": "2.0", "method": "notifications/initialized"}, token=token, **session)
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call"}
+    arguments = b'{"name": "add_to_cart", "arguments": {"sku": "TEA-LJ", "quantity": ' + deep_object + b"}}"
+    answers.append(
+        await post(live, json.dumps(call)[:-1].encode() + b', "params": ' + arguments + b"}", token=token, **session)
+    )
+
+    assert [answer.status_code for answer in answers] == [400, 400, 400]
+    assert {answer.json()["error"]["code"] for answer in answers} == {-32700}  # JSON-RPC's parse error
+    assert await cart_of(alice) == []
