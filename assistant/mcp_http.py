@@ -9,7 +9,8 @@ In front of the SDK's session manager, in this order:
 3. bearer auth with a personal MCP token: missing, unknown, revoked or expired answers 401 with
    `WWW-Authenticate: Bearer ... resource_metadata="..."` (RFC 9728), served at
    /.well-known/oauth-protected-resource/mcp;
-4. a per-token rate limit (a cache counter per minute): 429 with Retry-After.
+4. a per-token rate limit (a cache counter per minute): 429 with Retry-After;
+5. sessions bounded per token and per user, idle ones closed (`assistant.mcp_sessions`).
 
 The verified token rides on the request as the SDK's `AuthenticatedUser`, so an MCP session only
 serves the token that opened it, and `assistant.mcp_server` takes the acting user from it.
@@ -45,6 +46,7 @@ from accounts.selectors import mcp_token_live_scopes
 from accounts.services import mcp_token_authenticate, mcp_token_hash
 from assistant.mcp_db import database_threads
 from assistant.mcp_server import SCOPES, McpIdentity, build_server
+from assistant.mcp_sessions import OwnerBoundedSessionManager
 from mcpshop_site.ratelimit import rate_limit_spend
 
 logger = logging.getLogger(__name__)
@@ -197,20 +199,23 @@ class McpGate:
         async with self._lock:
             if self.session_manager is not None:
                 return
-            server = build_server()
-            server.streamable_http_app(
-                streamable_http_path="/mcp",
-                stateless_http=settings.MCP_STATELESS,
+            manager = OwnerBoundedSessionManager(
+                build_server()._lowlevel_server,  # what the SDK's streamable_http_app() serves
+                stateless=settings.MCP_STATELESS,
                 json_response=True,
-                transport_security=self.security_settings,
+                security_settings=self.security_settings,
                 max_request_body_size=settings.MCP_MAX_BODY_BYTES,
+                session_idle_timeout=settings.MCP_SESSION_IDLE_SECONDS,
+                max_sessions=settings.MCP_MAX_SESSIONS,
+                per_token=settings.MCP_SESSIONS_PER_TOKEN,
+                per_user=settings.MCP_SESSIONS_PER_USER,
             )
             loop = asyncio.get_running_loop()
             ready = loop.create_future()
             self._stop = asyncio.Event()
-            self._runner = loop.create_task(self._run(server.session_manager, ready))
+            self._runner = loop.create_task(self._run(manager, ready))
             await ready
-            self.session_manager = server.session_manager
+            self.session_manager = manager
             self._stop_with_daphne()
             logger.info("MCP session manager started")
 

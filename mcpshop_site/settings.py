@@ -308,6 +308,13 @@ MCP_RATE_LIMIT_PER_MINUTE = env.int("MCP_RATE_LIMIT_PER_MINUTE", default=300)  #
 # Sessions live in the process that opened them: behind a load balancer without sticky sessions, set
 # MCP_STATELESS=1 (each request stands alone; server-to-client requests are then unavailable).
 MCP_STATELESS = env.bool("MCP_STATELESS", default=False)
+# Stateful sessions held in memory per process (about 43 KiB each): one ends after this many seconds
+# without a request; a new one past MCP_MAX_SESSIONS answers 503; past the cap of its token or its user,
+# that owner's least recently used session is closed (assistant/mcp_sessions.py).
+MCP_SESSION_IDLE_SECONDS = env.float("MCP_SESSION_IDLE_SECONDS", default=300)
+MCP_MAX_SESSIONS = env.int("MCP_MAX_SESSIONS", default=2000)
+MCP_SESSIONS_PER_TOKEN = env.int("MCP_SESSIONS_PER_TOKEN", default=5)
+MCP_SESSIONS_PER_USER = env.int("MCP_SESSIONS_PER_USER", default=20)
 MCP_TOKENS_PER_USER = 20  # live (not revoked) tokens per account
 MCP_TOKEN_LAST_USED_SECONDS = 60  # "last used" is written at most this often per token
 
