@@ -39,6 +39,7 @@ from assistant.services import (
     token_hash,
 )
 from assistant.tools import ToolContext, call_tool, cart_payload, openai_tools, order_payload
+from assistant.transcript import tool_note
 from mcpshop_site.exceptions import ServiceUnavailable, ShopError
 from mcpshop_site.money import money
 
@@ -265,7 +266,8 @@ class Turn:
                 )
             )
             arguments = _arguments_for_display(call.arguments)
-            events.append({"type": "tool", "name": call.name, "arguments": arguments, "result": result})
+            note = tool_note(call.name, call.arguments, result)
+            events.append({"type": "tool", "name": call.name, "arguments": arguments, "result": result, **note})
             events.extend(self.ctx.take_events())
         messages_save(step)
         if self.ctx.cart_changed:

@@ -123,6 +123,13 @@ def product_with_cart_id(*, sku: str, user=None, guest_token: str | None = None)
     return product
 
 
+def products_by_sku(*, skus) -> dict[str, Product]:
+    """Return the active products with these SKUs by SKU, in one query (the cards of a restored chat)."""
+    if not skus:
+        return {}
+    return {p.sku: p for p in Product.objects.filter(sku__in=list(skus), is_active=True).select_related("category")}
+
+
 SEARCH_SORTS = {"relevance": "relevance", "price_asc": "price", "price_desc": "-price", "newest": "newest"}
 
 

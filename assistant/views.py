@@ -10,8 +10,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from assistant.exceptions import ConversationNotFound
-from assistant.models import Message
 from assistant.selectors import conversation_get, conversation_list_for_user, conversation_messages
+from assistant.transcript import tool_calls
 from cart.services import new_guest_token
 from cart.signals import GUEST_CART_SESSION_KEY
 
@@ -34,26 +34,20 @@ def _pretty(text: str) -> str:
 
 @login_required
 def conversation_detail(request, conversation_id):
-    """One of the shopper's conversations, tool calls included; anyone else's is a 404."""
+    """One of the shopper's conversations, each tool call told in words; anyone else's is a 404."""
     try:
         conversation = conversation_get(user=request.user, conversation_id=conversation_id)
     except ConversationNotFound:
         raise Http404 from None
-    messages = list(conversation_messages(conversation=conversation))
-    results = {m.tool_call_id: m for m in messages if m.role == Message.Role.TOOL}
-    entries = []
-    for message in messages:
-        if message.role == Message.Role.TOOL:
-            continue  # shown with its call
-        calls = [
-            {
-                "name": call.get("name", ""),
-                "arguments": _pretty(call.get("arguments", "")),
-                "result": _pretty(results[call.get("id")].content) if call.get("id") in results else "",
-            }
-            for call in message.tool_calls or []
-        ]
-        entries.append({"message": message, "calls": calls})
+    entries = [
+        {
+            "message": message,
+            "calls": [
+                {**call, "arguments": _pretty(call["arguments"]), "result": _pretty(call["result"])} for call in calls
+            ],
+        }
+        for message, calls in tool_calls(conversation_messages(conversation=conversation))
+    ]
     return render(request, "assistant/conversation_detail.html", {"conversation": conversation, "entries": entries})
 
 

@@ -72,10 +72,15 @@ class MessageSerializer(serializers.ModelSerializer):
     tool_calls = serializers.ListField(
         child=serializers.DictField(), help_text="For assistant messages: [{id, name, arguments}]."
     )
+    events = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="For assistant messages with tool calls: what the chat showed, as WebSocket events: "
+        "`tool` ({name, label, error}) per call, `products` (the cards) after a search.",
+    )
 
     class Meta:
         model = Message
-        fields = ["id", "role", "content", "tool_calls", "tool_call_id", "tool_name", "created_at"]
+        fields = ["id", "role", "content", "tool_calls", "tool_call_id", "tool_name", "created_at", "events"]
 
 
 class ConversationDetailSerializer(serializers.Serializer):

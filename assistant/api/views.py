@@ -29,6 +29,7 @@ from assistant.api.serializers import (
 from assistant.chat import collect_turn, confirm, decline
 from assistant.selectors import cart_lines, conversation_get, conversation_list_for_user, conversation_messages
 from assistant.tools import cart_payload
+from assistant.transcript import restored_events, tool_calls
 from cart.services import new_guest_token
 from cart.signals import GUEST_CART_SESSION_KEY
 from mcpshop_site.api import ErrorSerializer, PageQuerySerializer, Pagination, error_response, error_responses
@@ -239,4 +240,7 @@ class ConversationDetailApi(APIView):
         guest_token = None if user else request.session.get(GUEST_CART_SESSION_KEY)
         conversation = conversation_get(user=user, guest_token=guest_token, conversation_id=conversation_id)
         conversation.message_list = list(conversation_messages(conversation=conversation))
+        events = restored_events(tool_calls(conversation.message_list))
+        for message in conversation.message_list:
+            message.events = events.get(message.pk, [])
         return Response(ConversationDetailSerializer(conversation).data)

@@ -1,4 +1,4 @@
-"""The chat widget's configuration, handed to static/js/chat.js in a data attribute (no inline script)."""
+"""The chat widget's configuration, handed to static/js/chat/main.js in a data attribute (no inline script)."""
 
 import functools
 import json
@@ -15,20 +15,6 @@ from cart.signals import GUEST_CART_SESSION_KEY
 from mcpshop_site.money import currency_symbol
 
 register = template.Library()
-
-TOOL_LABELS = {
-    "search_products": lambda: _("Searched the catalog"),
-    "get_product": lambda: _("Looked up a product"),
-    "list_categories": lambda: _("Looked at the categories"),
-    "view_cart": lambda: _("Looked at your cart"),
-    "add_to_cart": lambda: _("Changed your cart"),
-    "update_cart_item": lambda: _("Changed your cart"),
-    "remove_from_cart": lambda: _("Changed your cart"),
-    "place_order": lambda: _("Prepared your order"),
-    "list_orders": lambda: _("Looked up your orders"),
-    "get_order": lambda: _("Looked up an order"),
-    "cancel_order": lambda: _("Prepared the cancellation"),
-}
 
 
 def _strings() -> dict:
@@ -50,8 +36,6 @@ def _strings() -> dict:
         "cart": _("Your cart: %(count)s items, %(total)s"),
         "cart_empty": _("Your cart is now empty."),
         "view_cart": _("View cart"),
-        "cart_badge_one": _("1 item in your cart"),
-        "cart_badge_many": _("%(count)s items in your cart"),
         "thinking": _("The assistant is thinking…"),
         "connecting": _("Connecting…"),
         "reconnecting": _("Connection lost. Reconnecting…"),
@@ -62,8 +46,6 @@ def _strings() -> dict:
         "assistant": _("Assistant"),
         "welcome": _("Hello! Ask me about products, your cart or your orders, in Chinese or English."),
         "suggestions": [_("Tea under 100 yuan"), _("What's in my cart?"), _("Where is my order?")],
-        "tool": _("Used %(name)s"),
-        "tools": {name: label() for name, label in TOOL_LABELS.items()},
     }
 
 

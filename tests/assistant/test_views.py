@@ -12,8 +12,9 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from assistant.chat import collect_turn
-from assistant.models import Conversation
+from assistant.models import Conversation, Message
 from assistant.offline import OfflineBrain
+from assistant.services import conversation_start, message_create
 from cart.signals import GUEST_CART_SESSION_KEY
 from tests.catalog.test_views import INLINE_CODE
 from tests.conftest import page_client_for
@@ -35,7 +36,7 @@ def test_every_storefront_page_carries_the_widget_configured_by_data_attributes(
     response = client.get(path)
 
     html = response.content.decode()
-    assert '<script src="/static/js/chat.js" defer></script>' in html
+    assert '<script type="module" src="/static/js/chat/main.js"></script>' in html
     assert 'aria-expanded="false"' in html and 'aria-controls="chat-panel"' in html
     config = widget_config(response)
     assert config["socket"] == "/ws/chat/" and config["user"] == "guest" and config["guest_ready"] is False
@@ -54,7 +55,6 @@ def test_the_widget_speaks_english_on_english_pages_and_knows_a_signed_in_shoppe
 
     assert config["user"] == f"u{alice.pk}" and config["guest_ready"] is True
     assert config["strings"]["add"] == "Add to cart" and config["strings"]["confirm"] == "Confirm"
-    assert config["strings"]["tools"]["search_products"] == "Searched the catalog"
 
 
 @pytest.mark.django_db
@@ -90,8 +90,8 @@ def test_the_conversation_pages_show_the_shoppers_own_chats_with_their_tool_call
     assertContains(listing, mine.get_absolute_url())
     assertNotContains(listing, "my orders")
     assertContains(detail, "show me mugs")
-    assertContains(detail, "add_to_cart")
-    assertContains(detail, "&quot;MUG-01&quot;")  # the call's arguments, escaped
+    assertContains(detail, "把 1 × 陶瓷马克杯 加入了购物车")  # what the call did, in words (Chinese by default)
+    assertContains(detail, "&quot;MUG-01&quot;")  # the call's arguments, escaped, under "Details"
     for response in (listing, detail):
         assert not INLINE_CODE.search(response.content.decode())
     assert page_client_for(bob).get(mine.get_absolute_url()).status_code == 404
@@ -143,3 +143,74 @@ def test_a_guests_conversation_follows_them_into_their_account(alice, shop, door
         HTTP_X_CSRFTOKEN=client.cookies[settings.CSRF_COOKIE_NAME].value,
     )
     assert follow.status_code == 200 and follow.json()["cart"]["count"] == 2
+
+
+def record(user, steps) -> Conversation:
+    """Store a conversation whose assistant made these tool calls: [(name, arguments, result)]."""
+    conversation = conversation_start(user=user, title_from="mugs")
+    message_create(conversation=conversation, role=Message.Role.USER, content="mugs")
+    calls = [
+        {"id": f"c{n}", "name": name, "arguments": json.dumps(arguments)}
+        for n, (name, arguments, _) in enumerate(steps)
+    ]
+    message_create(conversation=conversation, role=Message.Role.ASSISTANT, content="", tool_calls=calls)
+    for call, (name, _, result) in zip(calls, steps, strict=True):
+        content = json.dumps(result, ensure_ascii=False)
+        message_create(
+            conversation=conversation, role=Message.Role.TOOL, content=content, tool_call_id=call["id"], tool_name=name
+        )
+    message_create(conversation=conversation, role=Message.Role.ASSISTANT, content="Done.")
+    return conversation
+
+
+STEPS = [
+    ("search_products", {"query": "mugs"}, {"products": [{"sku": "MUG-01", "name": "陶瓷马克杯"}], "count": 1}),
+    (
+        "add_to_cart",
+        {"sku": "MUG-01", "quantity": 2},
+        {"added": {"sku": "MUG-01", "name": "陶瓷马克杯", "quantity_added": 2}},
+    ),
+    ("place_order", {}, {"error": {"code": "login_required", "message": "Please sign in first.", "details": {}}}),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", ["Searched for “mugs”", "Added 2 × 陶瓷马克杯 to the cart", "Could not prepare your order"]),
+        ("zh-hans", ["搜索了“mugs”", "把 2 × 陶瓷马克杯 加入了购物车", "没能准备订单"]),
+    ],
+)
+def test_the_transcript_tells_each_step_in_words_not_tool_names(alice, shop, language, said):
+    client = page_client_for(alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    detail = client.get(record(alice, STEPS).get_absolute_url())
+
+    labels = re.findall(r'<span class="transcript-step-label">(.*?)</span>', detail.content.decode())
+    assert [unescape(label) for label in labels] == said
+    for name in ("search_products", "add_to_cart", "place_order"):
+        assert name not in "".join(labels)
+    assertContains(detail, '<li class="transcript-step transcript-step-failed">', count=1)
+
+
+@pytest.mark.django_db
+def test_a_restored_conversation_shows_the_live_notes_and_cards(alice, shop):
+    conversation = record(alice, STEPS)
+    client = page_client_for(alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    body = client.get(reverse("api:conversation-detail", args=[conversation.public_id])).json()
+
+    events = [event for message in body["messages"] for event in message["events"]]
+    assert [(event["type"], event.get("label")) for event in events] == [
+        ("tool", "Searched for “mugs”"),
+        ("products", None),
+        ("tool", "Added 2 × 陶瓷马克杯 to the cart"),
+        ("tool", "Could not prepare your order"),
+    ]
+    assert [event["error"] for event in events if event["type"] == "tool"][2]["code"] == "login_required"
+    card = events[1]["items"][0]
+    assert card["sku"] == "MUG-01" and card["url"] == "/products/MUG-01/" and "image_url" in card
+    assert card["name"] == "Ceramic Mug"  # the card as live: in the shopper's language

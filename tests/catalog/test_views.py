@@ -97,7 +97,7 @@ def test_no_page_has_inline_script_style_or_event_handlers(alice, product):
         assert response.status_code in (200, 404), url
         html = response.content.decode()
         assert not INLINE_CODE.search(html), (url, INLINE_CODE.search(html).group(0))
-        assert '<script src="/static/js/shop.js" defer></script>' in html, url
+        assert '<script type="module" src="/static/js/shop.js"></script>' in html, url
 
 
 def test_language_switch_turns_the_next_page_english(client, product):

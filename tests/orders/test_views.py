@@ -1,3 +1,4 @@
+import datetime
 import html
 import re
 
@@ -7,6 +8,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from pytest_django.asserts import assertContains, assertNotContains
 
 from cart.models import CartItem
@@ -261,3 +264,19 @@ def test_checkout_stays_within_its_query_budget(alice, make_product):
     assert len(page) <= 15
     assert len(post) <= 15
     assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_an_order_shows_the_same_local_time_on_its_page_and_in_the_list(alice, product, language):
+    order = place(alice, product)
+    # Just before midnight UTC is the next morning in Shanghai: the date must be the local one.
+    Order.objects.filter(pk=order.pk).update(created_at=datetime.datetime(2026, 12, 6, 21, 41, tzinfo=datetime.UTC))
+    client = page_client_for(alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    with translation.override(language):
+        placed = date_format(timezone.localtime(Order.objects.get(pk=order.pk).created_at), "DATETIME_FORMAT")
+    assert ("7" in placed) and ("5:41" in placed)  # Dec. 7, 2026, 5:41 a.m. / 2026年12月7日 05:41
+
+    for page in (client.get(reverse("orders:list")), client.get(order.get_absolute_url())):
+        times = re.findall(r'<time datetime="2026-12-07T05:41:00\+08:00">(.*?)</time>', page.content.decode())
+        assert times == [placed], times
