@@ -174,7 +174,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "mcpshop_site.storage.StaticFilesStorage"
     },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
