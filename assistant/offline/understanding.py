@@ -1,0 +1,244 @@
+"""Understanding: one utterance in, an intent and its slots out.
+
+Clear signals are read by rules (a verb of the cart, a position, a price, a phone number); what the
+rules leave open is classified by meaning against labelled examples (`intents.classify`). The
+slots are the product words, a quantity, a position, a reference ("it", "those"), price limits,
+delivery details and an order number. What the previous turns left open (a question the engine
+asked) is the planner's business, not this module's.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.offline import intents, rules
+from assistant.offline.rules import CLASSIFIERS, CN_NUMBER, EN_NUMBER, is_chinese, normalize
+
+GREETING = r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|你好|您好|嗨|哈喽|早上好|晚上好)(?: there)?[\s!.。！~,，]*$"  # noqa: E501
+THANKS = r"^(?:(?:ok|great|perfect|好的|太好了)[\s,，!！]*)?(?:thanks|thank you|thx|ty|cheers|谢谢|多谢|感谢)"
+CONFIRM = r"^(?:yes|yeah|yep|ok|okay|confirm|sure|go ahead|确认|好的|是的|可以|行|没问题|对)[\s!.。！,，]*(?:please)?$"
+DECLINE = r"^(?:no|nope|nah|never ?mind|forget it|不用了?|不要了|算了|没有了|不需要)[\s!.。！,，]*(?:thanks|谢谢)?$"
+CLEAR = (
+    r"\b(?:clear|empty|reset|wipe)\b.*\b(?:cart|basket|bag)\b|\b(?:remove|delete|take out)\b.*\b(?:everything|all)\b|"
+    r"清空|全部(?:删|去掉|不要)|都(?:删|不要|去掉)"
+)
+CANCEL = r"\bcancel\b|\bcall off\b|取消|撤销|撤回|不要这个订单|不想要(?:这个|那个)?订单"
+CHECKOUT = (
+    r"\bplace (?:my |the |an |this )?order\b|\bcheck ?out\b|\bbuy (?:it |them |everything )?now\b|\bready to pay\b|"
+    r"\bsubmit (?:my |the )?order\b|\bcomplete (?:my |the )?(?:order|purchase)\b|\border (?:it|them|everything)\b|"
+    r"\bpay now\b|下单|结账|结算|买单|提交订单|付款|支付|确认订单"
+)
+VIEW_CART = (
+    r"\b(?:what'?s|what is|anything) in (?:my|the) (?:shopping )?(?:cart|basket|bag)\b|\b(?:show|view|see|check|open|"
+    r"look at)\b.*\b(?:cart|basket)\b|\bmy (?:cart|basket)\b|^(?:the )?(?:cart|basket)$|"
+    r"购物车(?:里|中)?(?:有什么|有啥|都有)|"
+    r"(?:看|查|打开).{0,3}购物车|^(?:我的)?购物车$|购物车多少钱"
+)
+ORDERS = (
+    r"\bwhere(?:'s| is| are)? my (?:order|package|parcel|stuff)s?\b|\bmy orders?\b|\border status\b|\btrack\b|"
+    r"\border\s*#?\s*\d+|\bshipped\b|\bdeliver(?:ed|y)\b|我的订单|订单|物流|快递|发货|到哪"
+)
+UPDATE = (
+    r"\b(?:change|set|update|make|adjust|bump|increase|decrease|reduce|lower)\b.*?\b(?:to|it)\s*(?:"
+    + EN_NUMBER
+    + r")\b|"
+    r"(?:改成|改为|换成|变成|设为|调到|调成|调整为|改到|数量改)\s*"
+    + CN_NUMBER
+    + r"|\bonly (?:need|want) (?:"
+    + EN_NUMBER
+    + r")\b"
+)
+REMOVE = (
+    r"\b(?:remove|delete|take out|take off|drop|get rid of|throw out|don'?t want|no longer want|take away)\b|"
+    r"删除|删掉|删了|去掉|移除|拿掉|拿出|不要了|不要|别要"
+)
+ADD = (
+    r"\b(?:add|put|i'?ll take|i will take|throw in|i'?ll get|i'?ll have)\b|加入|加到|放进|放入|加购|"
+    r"加\s*" + CN_NUMBER + r"|(?:来|要|买|拿)\s*" + CN_NUMBER + r"\s*[" + CLASSIFIERS + r"]|我要了|要了"
+)
+CONTACT_LABEL = r"\b(?:recipient|address|ship(?:ping)? to|deliver to)\b|收货人|收件人|地址|寄到|送到"
+CART_PHRASE = r"\b(?:to|into|in|from|out of)\s+(?:my|the)\s+(?:shopping\s+)?(?:cart|basket|bag)\b"
+WEAK_ADD = r"\b(?:buy|take|get|want|order|grab)\b|买|要|来"
+CATEGORIES = (
+    r"\bcategor(?:y|ies)\b|\bwhat (?:do|else do) you (?:sell|have)\b|\bwhat kinds?\b|\bdepartments?\b|分类|类别|类目|"
+    r"都卖什么|卖什么|有哪些种类|有什么种类"
+)
+HELP = r"\b(?:help|what can you do|how does this work|what do you do)\b|帮助|你能做什么|你会什么|怎么用|能干什么"
+REFINE = (
+    r"\bcheaper\b|\bless expensive\b|\bmore affordable\b|\blower price\b|便宜一?点|更便宜|再便宜|\bonly\b|只要|只看"
+)
+DETAILS = (
+    r"\btell me (?:more )?about\b|\bdetails?\b|\bdescribe\b|\bmore (?:info|information)\b|\bwhat is (?:it|that)\b|"
+    r"介绍|详情|详细"
+)
+DETAILS_OF_IT = r"怎么样|什么样|好不好|\bany good\b|\bhow is\b"
+SEARCH = (
+    r"\b(?:show|find|search|looking for|look for|do you have|do you sell|have you got|any|recommend|suggest|"
+    r"i want|i need|i'd like|browse|cheap|cheapest|budget|expensive)\b|"
+    r"有没有|有什么|有哪些|想买|想要|我要|找|搜|推荐|看看|便宜|实惠|贵|有卖"
+)
+EN_FILLER = (
+    r"\b(?:show me|show|do you have|do you sell|have you got|is there|are there|any|some|i want to buy|"
+    r"i want|i'd like|i would like|i need|i'm looking for|im looking for|looking for|look for|find me|find|"
+    r"search for|search|get me|please|pls|can you|could you|recommend|suggest|me|a|an|the|for|with|what|which|"
+    r"is|are|there|products?|items?|something|stuff|things?|in stock|available|cheap(?:est)?|cheaper|inexpensive|"
+    r"budget|affordable|expensive|premium|high-end|priced|price|prices|of|to|buy|you|got|have|sell|good|nice|only|just|"
+    r"ones?|hi|hello|hey|thanks|um|uh|well|so|maybe|also|too|kind|sort|type|instead|really|actually|yuan|rmb)\b"
+)
+ZH_FILLER = (
+    r"有没有|有什么|有哪些|我想买|我想要|我要买|我要|想买|想要|给我看看|给我看|看看|帮我找|帮我搜|找一下|搜一下|"
+    r"推荐一下|推荐|一些|一下|搜索|有货|现货|有库存|最便宜|更便宜|便宜一?点|便宜|实惠|划算|最贵|高端|价格|商品|东西|产品|卖|"
+    r"你们|这里|请|吗|呢|吧|呀|啊|么|的|买点|来点|一点|找|搜|买|什么|哪些|只要|只看|就要|[一两几][个款件双只台套本把条瓶盒包]|款|你好|谢谢|嗯"
+)
+ACTION_WORDS = (
+    r"\b(?:please|pls|can you|could you|i'?ll take|i will take|i'?ll get|i'?ll have|add|put|throw in|remove|delete|"
+    r"take out|take off|take away|drop|get rid of|throw out|don'?t want|no longer want|anymore|change|set|update|make|"
+    r"adjust|bump|increase|decrease|reduce|lower|the|a|an|of|to|from|in|into|out|my|cart|basket|quantity|qty|"
+    r"ones?|pieces?|units?|items?|more|another|also|and|buy|get|want|i|would|like|order|instead|just|up|down|"
+    r"too|as well|tell|me|about|details?|describe|info|information|what|is|how|some|any|both|all|all of|"
+    r"only|need|yes|ok|okay|hey|hi|thanks|then|now|actually|let'?s|go|with|never ?mind|please)\b"
+)
+ZH_ACTION_WORDS = (
+    r"加入购物车|加到购物车|放进购物车|放入购物车|购物车里?的?|从购物车|加购|请|帮我|给我|把|将|加入|加到|放进|放入|"
+    r"删除|删掉|删了|去掉|移除|拿掉|拿出|不要了|不要|别要|改成|改为|换成|变成|设为|调到|调成|调整为|改到|数量|我想|我要|需要|我|想|"
+    r"一下|介绍|详细|详情|怎么样|什么样|说说|算了|算啦|还是|吧|了|的|吗|呢|啊|嗯"
+)
+ZH_EDGE_WORDS = (
+    r"^[加来要买拿再也还就好请把将都给]+|[加来要买拿再也还就好里中]+$"  # verbs at a phrase's edge, not inside a name
+)
+
+
+@dataclass
+class Utterance:
+    """What the shopper said, in the engine's terms."""
+
+    text: str
+    intent: str
+    lang: str | None  # "zh-hans", "en", or None when the text says nothing about it (a number)
+    words: str = ""  # the product words ("green tea", "龙井"), requests and numbers taken out
+    quantity: int | None = None
+    ordinal: int | None = None  # a position in the list last shown; -1 is the last one
+    refers: str = ""  # "one" (it, that), "many" (those, 这两个) or ""
+    min_price: int | None = None
+    max_price: int | None = None
+    sort: str = "relevance"
+    in_stock: bool = False
+    cheaper: bool = False
+    contact: dict = field(default_factory=dict)
+    order_id: int | None = None
+    guessed: bool = False  # no rule and no example fitted: a search is only a guess
+
+
+def language(text: str) -> str | None:
+    if is_chinese(text):
+        return "zh-hans"
+    return "en" if re.search(r"[a-zA-Z]{2}", text) else None
+
+
+def search_terms(text: str) -> str:
+    """Return the keywords left once the request words are gone: "show me cheap mugs" -> "mug"."""
+    if is_chinese(text):
+        text = re.sub(ZH_FILLER, " ", text)
+        text = re.sub(r"^\s*有", " ", text)
+    text = re.sub(EN_FILLER, " ", text)
+    text = re.sub(r"[^\w\s\-]", " ", text)
+    words = [rules.singular(word) if not is_chinese(word) else word for word in text.split()]
+    return " ".join(words[:6])
+
+
+def product_words(text: str) -> str:
+    """Return what is left of a request once verbs, numbers and cart words are gone: the product."""
+    text = re.sub(CART_PHRASE, " ", text)
+    text = re.sub(ACTION_WORDS, " ", text)
+    text = re.sub(ZH_ACTION_WORDS, " ", text)
+    text = re.sub(r"[^\w\s\-]", " ", text)
+    words = [re.sub(ZH_EDGE_WORDS, "", word) if is_chinese(word) else rules.singular(word) for word in text.split()]
+    return " ".join(word for word in words if word and not word.isdigit())
+
+
+def _order_id(t: str) -> int | None:
+    match = re.search(
+        r"(?:\border|订单|单号)\s*(?:number|no\.?|号)?\s*#?\s*(\d{1,9})(?!\d)|#\s*(\d{1,9})(?!\d)|(?<!\d)(\d{1,9})\s*号?订单",
+        t,
+    )
+    if match:
+        return int(next(group for group in match.groups() if group))
+    return None
+
+
+def _rule_intent(t: str, contact: dict) -> str | None:
+    """Return the intent the rules are sure of, or None."""
+    for intent, pattern in (("greet", GREETING), ("thanks", THANKS), ("confirm", CONFIRM), ("decline", DECLINE)):
+        if re.search(pattern, t):
+            return intent
+    if re.search(CLEAR, t) and not re.search(CANCEL, t):
+        return "clear_cart"
+    if re.search(CANCEL, t):
+        return "cancel_order"
+    whole_address = len(contact.get("address", "")) >= 0.8 * len(t) and rules.is_address(t)
+    if contact.get("phone") or len(contact) >= 2 or (contact and re.search(CONTACT_LABEL, t)) or whole_address:
+        return "contact"
+    if re.search(CHECKOUT, t):
+        return "checkout"
+    for intent, pattern in (("set_quantity", UPDATE), ("remove", REMOVE), ("add", ADD), ("view_cart", VIEW_CART)):
+        if re.search(pattern, t):
+            return intent
+    if re.search(ORDERS, t):
+        return "orders"
+    for intent, pattern in (("categories", CATEGORIES), ("help", HELP), ("refine", REFINE)):
+        if re.search(pattern, t):
+            return intent
+    return None
+
+
+def understand(text: str, *, by_meaning: bool = True) -> Utterance:
+    """Return what the shopper asks for. `by_meaning=False` uses the rules alone."""
+    t = normalize(text).strip(" ?？!！.。")
+    lang = language(text)
+    if not t:
+        return Utterance(text, "unknown", lang)
+    contact = rules.contact(text)
+    intent = _rule_intent(t, contact)
+    low, high, rest = rules.prices(t)
+    position, rest = rules.ordinal(rest)
+    refers, rest = rules.reference(rest)
+    guessed = False
+    if intent is None:
+        wants = re.search(WEAK_ADD, t) and (position is not None or refers)
+        if wants:
+            intent = "add"
+        elif re.search(DETAILS, t) or (
+            (position is not None or refers) and (re.search(DETAILS_OF_IT, t) or not re.search(SEARCH, t))
+        ):
+            intent = "details"
+        elif re.search(SEARCH, t) or low is not None or high is not None:
+            intent = "search"
+    bare = len(t.split()) <= 2 if not is_chinese(t) else len(t) <= 4  # a bare name ("mug", "跑鞋") is a search
+    if intent is None and by_meaning and not bare:
+        found = intents.classify(text)
+        if found is not None:
+            intent = found[0] if found[0] != "chitchat" else "unknown"
+    if intent is None:
+        short = len(t.split()) <= 4 if not is_chinese(t) else len(t) <= 8
+        intent, guessed = ("search", True) if short else ("unknown", False)
+    utterance = Utterance(
+        text, intent, lang, ordinal=position, refers=refers, min_price=low, max_price=high, guessed=guessed
+    )
+    if intent == "set_quantity":
+        utterance.quantity, rest = rules.new_quantity(rest)
+    elif intent in ("add", "remove", "details"):
+        utterance.quantity, rest = rules.quantity(rest)
+    if intent in ("search", "refine"):
+        utterance.words = search_terms(rest)
+        utterance.cheaper = bool(re.search(r"\bcheaper\b|less expensive|more affordable|更便宜|便宜一?点|再便宜", t))
+        if re.search(r"\b(?:cheap|cheapest|inexpensive|budget|affordable|lowest price)\b|便宜|实惠|划算", t):
+            utterance.sort = "price_asc"
+        elif re.search(r"\b(?:expensive|premium|high-end|priciest)\b|最贵|高端|贵的", t):
+            utterance.sort = "price_desc"
+        utterance.in_stock = bool(re.search(r"\bin stock\b|\bavailable\b|有货|现货|有库存", t))
+    else:
+        utterance.words = product_words(rest)
+    if intent in ("contact", "checkout"):
+        utterance.contact = contact
+    if intent in ("orders", "cancel_order"):
+        utterance.order_id = _order_id(t)
+    return utterance
