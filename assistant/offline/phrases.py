@@ -8,8 +8,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override, pgettext_lazy
 
-from mcpshop_site.money import money
 from mcpshop_site.exceptions import ShopError
+from mcpshop_site.money import money
 from orders.models import Order
 
 PHRASES = {

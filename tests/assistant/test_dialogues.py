@@ -26,7 +26,14 @@ from orders.services import order_place
 from tests.assistant.dialogues import DEV, HELD_OUT, Dialogue
 from tests.conftest import CONTACT
 
-pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("async_db")]
+
+def played(test):
+    """Mark a test that plays dialogues through the real turn loop (async, on committed data)."""
+    for mark in (pytest.mark.anyio, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("async_db")):
+        test = mark(test)
+    return test
+
+
 HELD_OUT_FLOOR = 0.6  # measured when the set was written; see the printed rate
 _passages: dict[str, object] = {}
 _serial = itertools.count()
@@ -150,12 +157,14 @@ async def _run(dialogues: list[Dialogue], make_user, shop, label: str) -> tuple[
     return rate, failures
 
 
+@played
 async def test_every_development_dialogue_ends_right(demo_shop, make_user, capsys):
     with capsys.disabled():
         _, failures = await _run(DEV, make_user, demo_shop, "Offline engine, development dialogues")
     assert not failures, "\n\n".join(failures)
 
 
+@played
 async def test_held_out_dialogues(demo_shop, make_user, capsys):
     with capsys.disabled():
         rate, failures = await _run(HELD_OUT, make_user, demo_shop, "Offline engine, held-out dialogues")
