@@ -26,7 +26,7 @@ from assistant.exceptions import EmptyMessage, LoginRequired, MessageTooLong, Ra
 from assistant.llm import Brain, BrainError, BrainReply, get_brain
 from assistant.mcp_db import tidy_connections
 from assistant.models import Conversation, Message, PendingConfirmation
-from assistant.selectors import cart_lines, conversation_get, conversation_history
+from assistant.selectors import conversation_get, conversation_history
 from assistant.services import (
     chat_rate_check,
     confirmation_decline,
@@ -38,10 +38,13 @@ from assistant.services import (
     messages_save,
     token_hash,
 )
-from assistant.tools import ToolContext, call_tool, cart_payload, openai_tools, order_payload
+from assistant.tools import ToolContext, call_tool, openai_tools
 from assistant.transcript import tool_note
+from cart.selectors import cart_items, cart_view
+from cart.shoppers import Shopper
 from mcpshop_site.exceptions import ServiceUnavailable, ShopError
 from mcpshop_site.money import money
+from orders.selectors import order_summary
 
 logger = logging.getLogger(__name__)
 
@@ -199,13 +202,11 @@ class _Begun:
 class Turn:
     """The state of one turn; `run()` drives it and reports through `emit`."""
 
-    def __init__(
-        self, *, user, text: str, conversation_id=None, guest_token: str | None = None, address=None, brain=None
-    ):
-        self.user, self.text, self.conversation_id = user, text, conversation_id
-        self.guest_token, self.address = guest_token, address
+    def __init__(self, *, shopper: Shopper, text: str, conversation_id=None, address=None, brain=None):
+        self.shopper, self.text, self.conversation_id = shopper, text, conversation_id
+        self.address = address
         self.brain: Brain = brain or get_brain()
-        self.ctx = ToolContext(user=user, guest_token=guest_token)
+        self.ctx = ToolContext(shopper=shopper)
         self.conversation: Conversation | None = None
         self.state: dict = {}
         self.streamed: list[str] = []  # text of the current model step, as streamed
@@ -213,23 +214,22 @@ class Turn:
     # Work on the database, each in one hop to the turn's thread -------------------------------
 
     def _begin(self) -> _Begun:
-        if self.ctx.signed_in:
-            chat_rate_check(key=f"user:{self.user.pk}")
-        elif self.guest_token:
+        shopper = self.shopper
+        if shopper.signed_in:
+            chat_rate_check(key=f"user:{shopper.user.pk}")
+        elif shopper.guest_token:
             # A guest token is as cheap as a new cookie-less request: the address bounds all of its guests.
             if self.address:
                 chat_rate_check(key=f"address:{self.address}", limit=settings.ASSISTANT_GUEST_RATE_LIMIT_PER_MINUTE)
-            chat_rate_check(key=f"guest:{self.guest_token}")
+            chat_rate_check(key=f"guest:{shopper.guest_token}")
         else:  # the transport gives every guest a token (their cart's); without one nothing can be kept
             raise LoginRequired(_("Please sign in, or allow cookies, to chat."))
         with transaction.atomic():
             if not self.conversation_id:  # a new conversation: its history is this message alone
-                conversation = conversation_start(user=self.user, guest_token=self.guest_token, title_from=self.text)
+                conversation = conversation_start(shopper=shopper, title_from=self.text)
                 message = message_create(conversation=conversation, role=Message.Role.USER, content=self.text)
                 return _Begun(conversation, [_model_message(message)])
-            conversation = conversation_get(
-                user=self.user, guest_token=self.guest_token, conversation_id=self.conversation_id
-            )
+            conversation = conversation_get(shopper=shopper, conversation_id=self.conversation_id)
             message_create(conversation=conversation, role=Message.Role.USER, content=self.text)
             conversation_touch(conversation=conversation, title_from=self.text)
         history = conversation_history(conversation=conversation, budget_tokens=settings.ASSISTANT_HISTORY_TOKENS)
@@ -272,7 +272,7 @@ class Turn:
         messages_save(step)
         if self.ctx.cart_changed:
             self.ctx.cart_changed = False
-            events.append({"type": "cart", "cart": cart_payload(cart_lines(**self.ctx.identity()))})
+            events.append({"type": "cart", "cart": cart_view(cart_items(shopper=self.shopper))})
         if self.ctx.shown is not None:
             self.state["last_items"], self.ctx.shown = self.ctx.shown, None
         return events, [_model_message(message) for message in step]
@@ -368,26 +368,23 @@ class Turn:
 
 async def run_turn(
     *,
-    user,
+    shopper: Shopper,
     text: str,
     conversation_id=None,
-    guest_token: str | None = None,
     address: str | None = None,
     brain: Brain | None = None,
 ) -> AsyncIterator[dict]:
     """Run one turn and yield its events as they happen, ending with `done`.
 
-    `user` is the transport's authenticated user (or None/anonymous); a guest is known by
-    `guest_token` (their cart token) and also rate-limited by their network `address` (when known).
+    `shopper` is who the transport says is chatting (`cart.shoppers.shopper_for`); a guest is also
+    rate-limited by their network `address` (when known).
     The turn runs as its own task inside its own `ThreadSensitiveContext`, so its ORM calls get a
     thread of their own (lent by `turn_threads`): a slow turn does not hold up other chats. Closing
     the iterator early (the shopper left) cancels the turn.
     """
     queue: asyncio.Queue = asyncio.Queue()
     done = object()
-    turn = Turn(
-        user=user, text=text, conversation_id=conversation_id, guest_token=guest_token, address=address, brain=brain
-    )
+    turn = Turn(shopper=shopper, text=text, conversation_id=conversation_id, address=address, brain=brain)
 
     async def produce() -> None:
         executor, ended = turn_threads.borrow(), False
@@ -461,8 +458,8 @@ def _redeem(user, token: str) -> list[dict]:
     order = confirmation_redeem(user=user, token=token)
     _note_outcome(token, _("Order #%(id)s: %(status)s.") % {"id": order.pk, "status": order.get_status_display()})
     return [
-        {"type": "order", "order": order_payload(order)},
-        {"type": "cart", "cart": cart_payload(cart_lines(user=user))},
+        {"type": "order", "order": order_summary(order)},
+        {"type": "cart", "cart": cart_view(cart_items(shopper=Shopper(user=user)))},
     ]
 
 

@@ -23,8 +23,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from assistant.chat import confirm, decline, run_turn
-from cart.services import new_guest_token
-from cart.signals import GUEST_CART_SESSION_KEY
+from cart.shoppers import Shopper, new_guest_token, shopper_for
 from mcpshop_site.exceptions import ServiceUnavailable
 from mcpshop_site.parsers import NestedTooDeep, json_loads
 
@@ -68,7 +67,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         self.user = self.scope.get("user")
-        self.guest_token: str | None = None
+        self.shopper: Shopper | None = None
         self.conversation_id: str | None = None
         self.turn: asyncio.Task | None = None
         self.busy = False  # a turn is under way: from its message until its `done` is sent
@@ -158,7 +157,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_error("token_not_valid", _("The token is not valid or has expired. Sign in again."))
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        self.user, self.guest_token = user, None
+        self.user, self.shopper = user, None
 
     async def on_message(self, frame: dict) -> None:
         text = frame.get("text")
@@ -171,21 +170,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.busy = True
         try:
-            guest_token = None if self.signed_in else await self._guest_token()
+            shopper = await self._shopper()
         except BaseException:
             self.busy = False
             raise
-        self.turn = asyncio.create_task(self._run_turn(text, conversation_id or None, guest_token))
+        self.turn = asyncio.create_task(self._run_turn(text, conversation_id or None, shopper))
 
-    async def _run_turn(self, text: str, conversation_id: str | None, guest_token: str | None) -> None:
+    async def _run_turn(self, text: str, conversation_id: str | None, shopper: Shopper) -> None:
         # A task of its own: frames keep coming in (busy, disconnect) while the turn runs.
         with translation.override(self.language):
             try:
                 async for event in run_turn(
-                    user=self.user if self.signed_in else None,
+                    shopper=shopper,
                     text=text,
                     conversation_id=conversation_id,
-                    guest_token=guest_token,
                     address=(self.scope.get("client") or [None])[0],
                 ):
                     if event["type"] == "conversation":
@@ -218,22 +216,25 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for event in await action(user=user, token=token):
             await self.send_event(event)
 
-    async def _guest_token(self) -> str:
-        """Return the guest's cart token from their session, creating it there if need be.
+    async def _shopper(self) -> Shopper:
+        """Return who is chatting: the signed-in user, else the guest's cart token from their session.
 
-        Without a session (no cookie: a raw client) the token lives as long as the socket.
+        A guest's token is created in the session if need be; without a session (no cookie: a raw
+        client) it lives as long as the socket.
         """
-        if self.guest_token:
-            return self.guest_token
+        if self.shopper is None:
+            self.shopper = await database_sync_to_async(self._shopper_from_scope)()
+        return self.shopper
+
+    def _shopper_from_scope(self) -> Shopper:
         session = self.scope.get("session")
-        token = None
-        if session is not None:
-            token = await database_sync_to_async(session.get)(GUEST_CART_SESSION_KEY)
-            if not token and session.session_key:
-                token = session[GUEST_CART_SESSION_KEY] = new_guest_token()
-                await database_sync_to_async(session.save)()
-        self.guest_token = token or new_guest_token()
-        return self.guest_token
+        if self.signed_in or session is None or not session.session_key:
+            shopper = shopper_for(self.user, session)
+        else:
+            shopper = shopper_for(self.user, session, create=True)
+            if session.modified:
+                session.save()
+        return shopper if shopper.known else Shopper(guest_token=new_guest_token())
 
 
 class SeedChatConsumer(ChatConsumer):

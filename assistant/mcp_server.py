@@ -32,8 +32,8 @@ from pydantic import Field
 
 from assistant.mcp_db import database_threads
 from assistant.tools import TOOLS, Tool, ToolContext, call_tool, get_tool
-from catalog.selectors import product_list
-from mcpshop_site.money import money
+from cart.shoppers import shopper_for
+from catalog.selectors import product_card, product_list
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def scope_error(identity: McpIdentity, scope: str, what: str) -> dict:
 
 def _run_as(identity: McpIdentity, name: str, arguments) -> dict:
     """Run registry tool `name` as the identity's shopper (synchronous: ORM inside)."""
-    ctx = ToolContext(user=identity.user)
+    ctx = ToolContext(shopper=shopper_for(identity.user))
     try:
         with translation.override(identity.language or settings.LANGUAGE_CODE):
             result = call_tool(ctx, name, arguments)
@@ -198,19 +198,10 @@ def _catalog_page(identity: McpIdentity, page: int) -> dict:
     count = products.count()
     pages = max(1, -(-count // CATALOG_PAGE_SIZE))
     start = (page - 1) * CATALOG_PAGE_SIZE
-    rows = [
-        {
-            "sku": product.sku,
-            "name": product.name,
-            "name_en": product.name_en,
-            "category": product.category.slug,
-            "price_cents": product.price_cents,
-            "price": money(product.price_cents),
-            "stock": product.stock,
-            "url": _absolute(identity, product.get_absolute_url()),
-        }
-        for product in products[start : start + CATALOG_PAGE_SIZE]
-    ]
+    rows = [product_card(product) for product in products[start : start + CATALOG_PAGE_SIZE]]
+    for row in rows:
+        row["url"] = _absolute(identity, row["url"])
+        row["image_url"] = row["image_url"] and _absolute(identity, row["image_url"])
     return {
         "products": rows,
         "page": page,

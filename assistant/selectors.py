@@ -2,13 +2,11 @@ import hashlib
 import re
 import uuid
 
-from django.db.models import Count, IntegerField, QuerySet, Subquery, Value
+from django.db.models import Count, QuerySet
 
 from assistant.exceptions import ConfirmationNotFound, ConversationNotFound
 from assistant.models import Conversation, Message, PendingConfirmation
-from cart.models import Cart, CartItem
-from catalog.exceptions import ProductNotFound
-from catalog.models import Product
+from cart.shoppers import Shopper
 from catalog.search import SearchResults
 from catalog.search import product_search as catalog_search
 
@@ -35,17 +33,17 @@ def conversation_list_for_user(*, user) -> QuerySet[Conversation]:
     return Conversation.objects.filter(user=user).annotate(message_count=Count("messages")).order_by("-updated_at")
 
 
-def conversation_get(*, user=None, guest_token: str | None = None, conversation_id) -> Conversation:
-    """Return the caller's conversation by public id; anyone else's is exactly as missing as a wrong id."""
+def conversation_get(*, shopper: Shopper, conversation_id) -> Conversation:
+    """Return the shopper's conversation by public id; anyone else's is exactly as missing as a wrong id."""
     try:
         public_id = uuid.UUID(str(conversation_id))
     except (TypeError, ValueError, AttributeError):
         raise ConversationNotFound(id=str(conversation_id)[:64]) from None
     conversations = Conversation.objects.filter(public_id=public_id)
-    if user is not None and user.is_authenticated:
-        conversations = conversations.filter(user=user)
-    elif guest_token:
-        conversations = conversations.filter(user__isnull=True, guest_key=guest_key(guest_token))
+    if shopper.signed_in:
+        conversations = conversations.filter(user=shopper.user)
+    elif shopper.guest_token:
+        conversations = conversations.filter(user__isnull=True, guest_key=guest_key(shopper.guest_token))
     else:
         raise ConversationNotFound(id=str(public_id))
     conversation = conversations.first()
@@ -80,54 +78,6 @@ def conversation_history(*, conversation: Conversation, budget_tokens: int) -> l
         if message.role == Message.Role.USER:
             start = len(kept)
     return list(reversed(kept[:start]))
-
-
-def cart_lines(*, user=None, guest_token: str | None = None) -> list[CartItem]:
-    """Return the caller's cart lines with their products in one query (no cart row lookup first)."""
-    if user is not None and user.is_authenticated:
-        items = CartItem.objects.filter(cart__user=user)
-    elif guest_token:
-        items = CartItem.objects.filter(cart__session_key=guest_token, cart__user__isnull=True)
-    else:
-        return []
-    return list(items.select_related("product", "product__category").order_by("added_at", "id"))
-
-
-def cart_line_for_sku(*, user=None, guest_token: str | None = None, sku: str) -> CartItem | None:
-    """Return the caller's cart line for this SKU, with its cart and product, in one query."""
-    if user is not None and user.is_authenticated:
-        items = CartItem.objects.filter(cart__user=user)
-    elif guest_token:
-        items = CartItem.objects.filter(cart__session_key=guest_token, cart__user__isnull=True)
-    else:
-        return None
-    return items.select_related("cart", "product").filter(product__sku=sku).first()
-
-
-def product_with_cart_id(*, sku: str, user=None, guest_token: str | None = None) -> Product:
-    """Return the active product with this SKU, annotated with the caller's cart id (or None), in one query."""
-    if user is not None and user.is_authenticated:
-        cart_id = Subquery(Cart.objects.filter(user=user).values("pk")[:1])
-    elif guest_token:
-        cart_id = Subquery(Cart.objects.filter(session_key=guest_token, user__isnull=True).values("pk")[:1])
-    else:
-        cart_id = Value(None, output_field=IntegerField())
-    product = (
-        Product.objects.filter(sku=sku, is_active=True)
-        .select_related("category")
-        .annotate(caller_cart_id=cart_id)
-        .first()
-    )
-    if product is None:
-        raise ProductNotFound(sku=sku)
-    return product
-
-
-def products_by_sku(*, skus) -> dict[str, Product]:
-    """Return the active products with these SKUs by SKU, in one query (the cards of a restored chat)."""
-    if not skus:
-        return {}
-    return {p.sku: p for p in Product.objects.filter(sku__in=list(skus), is_active=True).select_related("category")}
 
 
 SEARCH_SORTS = {"relevance": "relevance", "price_asc": "price", "price_desc": "-price", "newest": "newest"}

@@ -19,8 +19,10 @@ from assistant.exceptions import (
     RateLimited,
 )
 from assistant.models import Conversation, Message, PendingConfirmation
-from assistant.selectors import cart_lines, guest_key
+from assistant.selectors import guest_key
 from cart.exceptions import EmptyCart
+from cart.selectors import cart_items
+from cart.shoppers import Shopper
 from mcpshop_site.ratelimit import rate_limit_spend
 from orders.models import Order
 from orders.services import order_cancel_for_user, order_place
@@ -45,16 +47,16 @@ def _title(text: str) -> str:
     return " ".join(text.split())[:TITLE_LENGTH]
 
 
-def conversation_start(*, user=None, guest_token: str | None = None, title_from: str = "") -> Conversation:
+def conversation_start(*, shopper: Shopper, title_from: str = "") -> Conversation:
     """Open a new conversation for a signed-in user, or for a guest identified by their token.
 
     `title_from` (the first message) gives it its title in the same INSERT.
     """
-    if user is not None and user.is_authenticated:
-        return Conversation.objects.create(user=user, title=_title(title_from))
-    if not guest_token:
+    if shopper.signed_in:
+        return Conversation.objects.create(user=shopper.user, title=_title(title_from))
+    if not shopper.guest_token:
         raise ValueError("a guest conversation needs a guest token")
-    return Conversation.objects.create(guest_key=guest_key(guest_token), title=_title(title_from))
+    return Conversation.objects.create(guest_key=guest_key(shopper.guest_token), title=_title(title_from))
 
 
 def message_build(
@@ -182,7 +184,7 @@ def _claim(confirmation: PendingConfirmation, outcome: str) -> None:
 
 
 def _current_cart_fingerprint(user) -> str:
-    lines = cart_lines(user=user)
+    lines = cart_items(shopper=Shopper(user=user))
     return cart_fingerprint((line.product.sku, line.quantity, line.product.price_cents) for line in lines)
 
 

@@ -11,43 +11,39 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, get_type_hints
+from typing import Annotated, Literal, get_type_hints
 
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from assistant.exceptions import AddressRequired, InvalidToolArguments, LoginRequired, UnknownTool
 from assistant.models import Conversation, PendingConfirmation
-from assistant.selectors import cart_line_for_sku, cart_lines, product_search, product_with_cart_id
+from assistant.selectors import product_search
 from assistant.services import cart_fingerprint, confirmation_create
-from cart.exceptions import CartItemNotFound, EmptyCart
-from cart.models import Cart
-from cart.services import cart_add_item, cart_get_or_create, cart_remove_item, cart_set_quantity
+from cart.exceptions import EmptyCart
+from cart.selectors import cart_items, cart_line_for_sku, cart_line_view, cart_view
+from cart.services import cart_add, cart_remove_item, cart_set_quantity
+from cart.shoppers import Shopper
 from catalog.exceptions import InsufficientStock, ProductNotFound
-from catalog.selectors import category_list, product_get
+from catalog.selectors import DESCRIPTION_CHARS, category_list, product_card, product_get
 from mcpshop_site.exceptions import InvalidInput, ShopError
-from mcpshop_site.money import money
 from orders.exceptions import IllegalTransition
-from orders.selectors import order_get_for_user, order_last_address, order_list_for_user
+from orders.selectors import order_get_for_user, order_last_address, order_list_for_user, order_summary
 from orders.services import CONTACT_LIMITS
 
 logger = logging.getLogger(__name__)
-
-SNIPPET_CHARS = 160
-DESCRIPTION_CHARS = 1000
 
 
 @dataclass
 class ToolContext:
     """Who is acting and what the tools did besides their result.
 
-    `user` and `guest_token` come from the transport (session, JWT, MCP token), never from tool
-    arguments. `events` collects what the transport shows next to the reply (product cards, the
-    confirm button); the model never sees them, so the confirmation token travels only there.
+    The `shopper` comes from the transport (session, JWT, MCP token), never from tool arguments.
+    `events` collects what the transport shows next to the reply (product cards, the confirm
+    button); the model never sees them, so the confirmation token travels only there.
     """
 
-    user: Any = None
-    guest_token: str | None = None
+    shopper: Shopper = field(default_factory=Shopper)
     conversation: Conversation | None = None
     events: list[dict] = field(default_factory=list)
     cart_changed: bool = False
@@ -55,16 +51,19 @@ class ToolContext:
 
     @property
     def signed_in(self) -> bool:
-        return self.user is not None and self.user.is_authenticated
+        return self.shopper.signed_in
 
     def require_login(self):
-        if not self.signed_in:
+        """Return the signed-in user, or raise LoginRequired (orders belong to an account)."""
+        if not self.shopper.signed_in:
             raise LoginRequired()
-        return self.user
+        return self.shopper.user
 
-    def identity(self) -> dict:
-        """Return the keyword arguments that select this shopper's cart."""
-        return {"user": self.user} if self.signed_in else {"guest_token": self.guest_token}
+    def require_cart(self) -> Shopper:
+        """Return the shopper, if they can have a cart (signed in, or a guest with a cart token)."""
+        if not self.shopper.known:
+            raise LoginRequired("Please sign in (or allow cookies) to use a cart.")
+        return self.shopper
 
     def emit(self, type_: str, **data) -> None:
         self.events.append({"type": type_, **data})
@@ -185,93 +184,6 @@ def tool(*, scope: str, read_only: bool = False):
     return register
 
 
-# Shapes ------------------------------------------------------------------------------------------
-
-
-def product_card(product) -> dict:
-    """Return the card the widget shows for a product (the same fields as the API's product list)."""
-    return {
-        "sku": product.sku,
-        "name": product.display_name,
-        "price_cents": product.price_cents,
-        "stock": product.stock,
-        "image_url": product.image.url if product.image else "",
-        "url": product.get_absolute_url(),
-    }
-
-
-def _snippet(text: str, limit: int) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _product_data(product, *, description_chars: int = SNIPPET_CHARS) -> dict:
-    row = {
-        "sku": product.sku,
-        "name": product.name,
-        "name_en": product.name_en,
-        "category": product.category.slug,
-        "price_cents": product.price_cents,
-        "price": money(product.price_cents),
-        "stock": product.stock,
-        "description": _snippet(product.description, description_chars),
-    }
-    if product.description_en:
-        row["description_en"] = _snippet(product.description_en, description_chars)
-    return row
-
-
-def _line_data(item) -> dict:
-    return {
-        "sku": item.product.sku,
-        "name": item.product.name,
-        "name_en": item.product.name_en,
-        "quantity": item.quantity,
-        "unit_price_cents": item.product.price_cents,
-        "line_total_cents": item.quantity * item.product.price_cents,
-        "stock": item.product.stock,
-    }
-
-
-def cart_payload(items) -> dict:
-    """Return the cart as the transport shows it (the API's cart shape, plus the item count)."""
-    lines = [
-        {
-            "id": item.id,
-            "sku": item.product.sku,
-            "name": item.product.display_name,
-            "quantity": item.quantity,
-            "unit_price_cents": item.product.price_cents,
-            "line_total_cents": item.quantity * item.product.price_cents,
-            "image_url": item.product.image.url if item.product.image else "",
-            "url": item.product.get_absolute_url(),
-        }
-        for item in items
-    ]
-    return {
-        "items": lines,
-        "count": sum(line["quantity"] for line in lines),
-        "total_cents": sum(line["line_total_cents"] for line in lines),
-    }
-
-
-def order_payload(order) -> dict:
-    """Return an order as plain data (the API's order shape, plus what the model needs)."""
-    return {
-        "id": order.id,
-        "status": order.status,
-        "status_display": str(order.get_status_display()),
-        "total_cents": order.total_cents,
-        "total": money(order.total_cents),
-        "created_at": order.created_at.isoformat(),
-        "items": [
-            {"sku": item.sku, "name": item.name, "quantity": item.quantity, "unit_price_cents": item.unit_price_cents}
-            for item in order.items.all()
-        ],
-        "can_cancel": order.can_cancel,
-    }
-
-
 def _remember(ctx: ToolContext, rows: list[dict]) -> None:
     ctx.shown = [{"sku": row["sku"], "name": row["name"], "name_en": row.get("name_en", "")} for row in rows]
 
@@ -309,9 +221,9 @@ def search_products(
     products = list(found[: limit + 1])
     more = len(products) > limit
     products = products[:limit]
-    rows = [_product_data(product) for product in products]
+    rows = [product_card(product) for product in products]
     if products:
-        ctx.emit("products", items=[product_card(product) for product in products])
+        ctx.emit("products", items=rows)
         _remember(ctx, rows)
     return {"products": rows, "count": len(rows), "more_available": more}
 
@@ -320,8 +232,8 @@ def search_products(
 def get_product(ctx: ToolContext, sku: Sku) -> dict:
     """Return one product's details: price (cents), stock, category and full description."""
     product = product_get(sku=sku)
-    row = _product_data(product, description_chars=DESCRIPTION_CHARS)
-    ctx.emit("products", items=[product_card(product)])
+    row = product_card(product, description_chars=DESCRIPTION_CHARS)
+    ctx.emit("products", items=[row])
     _remember(ctx, [row])
     return {"product": row}
 
@@ -347,18 +259,10 @@ def list_categories(ctx: ToolContext) -> dict:
 @tool(scope="cart", read_only=True)
 def view_cart(ctx: ToolContext) -> dict:
     """Show the shopper's cart: lines with quantities and prices in cents, and the total."""
-    items = cart_lines(**ctx.identity())
-    rows = [_line_data(item) for item in items]
-    ctx.emit("cart", cart=cart_payload(items))
-    _remember(ctx, rows)
-    total = sum(row["line_total_cents"] for row in rows)
-    return {"items": rows, "count": sum(row["quantity"] for row in rows), "total_cents": total, "total": money(total)}
-
-
-def _cart_for_writing(ctx: ToolContext):
-    if not ctx.signed_in and not ctx.guest_token:
-        raise LoginRequired("Please sign in (or allow cookies) to use a cart.")
-    return cart_get_or_create(**({"user": ctx.user} if ctx.signed_in else {"token": ctx.guest_token}))
+    cart = cart_view(cart_items(shopper=ctx.shopper))
+    ctx.emit("cart", cart=cart)
+    _remember(ctx, cart["items"])
+    return cart
 
 
 @tool(scope="cart")
@@ -368,21 +272,10 @@ def add_to_cart(
     quantity: Annotated[int, Field(ge=1, le=99, description="How many to add (default 1).")] = 1,
 ) -> dict:
     """Add a product to the shopper's cart (adds to the quantity already there)."""
-    product = product_with_cart_id(sku=sku, **ctx.identity())
-    # The cart row is only needed for its key: skip reading it again when the product query found it.
-    cart = Cart(pk=product.caller_cart_id) if product.caller_cart_id else _cart_for_writing(ctx)
-    item = cart_add_item(cart=cart, product=product, quantity=quantity)
+    item = cart_add(shopper=ctx.require_cart(), sku=sku, quantity=quantity)
     ctx.cart_changed = True
-    return {
-        "added": {
-            "sku": product.sku,
-            "name": product.name,
-            "quantity_added": quantity,
-            "quantity_in_cart": item.quantity,
-            "unit_price_cents": product.price_cents,
-            "line_total_cents": item.quantity * product.price_cents,
-        }
-    }
+    line = cart_line_view(item)
+    return {"added": {**line, "quantity_added": quantity, "quantity_in_cart": item.quantity}}
 
 
 @tool(scope="cart")
@@ -392,31 +285,18 @@ def update_cart_item(
     quantity: Annotated[int, Field(ge=0, le=99, description="The new quantity; 0 removes the line.")],
 ) -> dict:
     """Set the quantity of a product that is already in the shopper's cart."""
-    item = cart_line_for_sku(**ctx.identity(), sku=sku)
-    if item is None:
-        raise CartItemNotFound(sku=sku)
     if quantity == 0:
-        cart_remove_item(cart=item.cart, item_id=item.id)
-        ctx.cart_changed = True
-        return {"removed": {"sku": sku, "name": item.product.name}}
+        return remove_from_cart(ctx, sku)
+    item = cart_line_for_sku(shopper=ctx.shopper, sku=sku)
     item = cart_set_quantity(cart=item.cart, item_id=item.id, quantity=quantity)
     ctx.cart_changed = True
-    return {
-        "updated": {
-            "sku": sku,
-            "name": item.product.name,
-            "quantity": item.quantity,
-            "line_total_cents": item.quantity * item.product.price_cents,
-        }
-    }
+    return {"updated": cart_line_view(item)}
 
 
 @tool(scope="cart")
 def remove_from_cart(ctx: ToolContext, sku: Sku) -> dict:
     """Remove a product from the shopper's cart."""
-    item = cart_line_for_sku(**ctx.identity(), sku=sku)
-    if item is None:
-        raise CartItemNotFound(sku=sku)
+    item = cart_line_for_sku(shopper=ctx.shopper, sku=sku)
     cart_remove_item(cart=item.cart, item_id=item.id)
     ctx.cart_changed = True
     return {"removed": {"sku": sku, "name": item.product.name}}
@@ -459,7 +339,7 @@ def place_order(
     summary with a Confirm button and only their own click places it. Never say the order is placed.
     """
     user = ctx.require_login()
-    items = cart_lines(user=user)
+    items = cart_items(shopper=ctx.shopper)
     if not items:
         raise EmptyCart()
     for item in items:
@@ -468,7 +348,7 @@ def place_order(
         if item.quantity > item.product.stock:
             raise InsufficientStock(sku=item.product.sku, requested=item.quantity, available=item.product.stock)
     contact = _contact(user, {"name": name, "phone": phone, "address": address})
-    rows = [_line_data(item) for item in items]
+    rows = [cart_line_view(item) for item in items]
     summary = {
         "lines": [
             {key: row[key] for key in ("sku", "name", "name_en", "quantity", "unit_price_cents", "line_total_cents")}
@@ -502,7 +382,7 @@ def list_orders(
 ) -> dict:
     """List the shopper's most recent orders with their status, total (cents) and items."""
     user = ctx.require_login()
-    orders = [order_payload(order) for order in order_list_for_user(user=user)[:limit]]
+    orders = [order_summary(order) for order in order_list_for_user(user=user)[:limit]]
     return {"orders": orders, "count": len(orders)}
 
 
@@ -510,7 +390,7 @@ def list_orders(
 def get_order(ctx: ToolContext, order_id: OrderId) -> dict:
     """Return one of the shopper's orders: status, items, total (cents) and delivery details."""
     order = order_get_for_user(user=ctx.require_login(), order_id=order_id)
-    data = order_payload(order)
+    data = order_summary(order)
     data["address"] = {"name": order.name, "phone": order.phone, "address": order.address}
     return {"order": data}
 
@@ -525,7 +405,7 @@ def cancel_order(ctx: ToolContext, order_id: OrderId) -> dict:
     order = order_get_for_user(user=user, order_id=order_id)
     if not order.can_cancel:
         raise IllegalTransition(status=order.status, to="CANCELLED")
-    data = order_payload(order)
+    data = order_summary(order)
     summary = {
         "order_id": order.id,
         "status": order.status,

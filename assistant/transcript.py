@@ -11,8 +11,7 @@ from collections.abc import Iterable
 from django.utils.translation import gettext as _
 
 from assistant.models import Message
-from assistant.selectors import products_by_sku
-from assistant.tools import product_card
+from catalog.selectors import product_by_sku, product_card
 
 
 def _loads(text) -> dict:
@@ -145,7 +144,7 @@ def restored_events(paired: list[tuple[Message, list[dict]]]) -> dict[int, list[
     shown = {
         id(call): _shown_skus(call["name"], _loads(call["result"])) for _message, calls in paired for call in calls
     }
-    products = products_by_sku(skus={sku for skus in shown.values() for sku in skus})
+    products = product_by_sku(skus={sku for skus in shown.values() for sku in skus})
     events = {}
     for message, calls in paired:
         for call in calls:

@@ -12,8 +12,7 @@ from django.views.decorators.http import require_POST
 from assistant.exceptions import ConversationNotFound
 from assistant.selectors import conversation_get, conversation_list_for_user, conversation_messages
 from assistant.transcript import tool_calls
-from cart.services import new_guest_token
-from cart.signals import GUEST_CART_SESSION_KEY
+from cart.shoppers import shopper_for_request
 
 PAGE_SIZE = 20
 SHOWN_RESULT_CHARS = 2000
@@ -36,7 +35,7 @@ def _pretty(text: str) -> str:
 def conversation_detail(request, conversation_id):
     """One of the shopper's conversations, each tool call told in words; anyone else's is a 404."""
     try:
-        conversation = conversation_get(user=request.user, conversation_id=conversation_id)
+        conversation = conversation_get(shopper=shopper_for_request(request), conversation_id=conversation_id)
     except ConversationNotFound:
         raise Http404 from None
     entries = [
@@ -58,6 +57,5 @@ def guest_session(request):
     A WebSocket cannot set cookies, so the widget asks here first; the chat then uses the same
     cart as the storefront.
     """
-    if not request.user.is_authenticated and not request.session.get(GUEST_CART_SESSION_KEY):
-        request.session[GUEST_CART_SESSION_KEY] = new_guest_token()
+    shopper_for_request(request, create=True)
     return JsonResponse({"ok": True})

@@ -12,7 +12,7 @@ the tests (tests/assistant/fake_openai.py) in a process of its own on core 1. Ev
 
 Baselines, measured in the same run on the same database:
 
-- tools: the same two tool calls, `call_tool(ToolContext(user=...), ...)` in a worker thread;
+- tools: the same two tool calls, `call_tool(ToolContext(shopper=Shopper(user=...)), ...)` in a worker thread;
 - direct: the same two model requests with the same brain and the same two tools called directly in
   between: a turn without the turn's own work (conversation, messages, history, events).
 
@@ -37,6 +37,8 @@ import uuid
 from pathlib import Path
 
 from common import create_database, machine, pin, save, shop_env, summary
+
+from cart.shoppers import Shopper
 
 PACKAGES = ("django", "channels", "asgiref", "openai")
 
@@ -139,7 +141,7 @@ async def turn(user) -> float:
     from assistant.chat import collect_turn
 
     started = time.perf_counter()
-    result = await collect_turn(user=user, text="show me some tea and put one in my cart")
+    result = await collect_turn(shopper=Shopper(user=user), text="show me some tea and put one in my cart")
     elapsed = time.perf_counter() - started
     if result.error or result.reply != ANSWER or len([e for e in result.events if e["type"] == "tool"]) != 2:
         raise RuntimeError(f"unexpected turn: {result}")
@@ -149,7 +151,7 @@ async def turn(user) -> float:
 def _tools_directly(user, calls) -> None:
     from assistant.tools import ToolContext, call_tool
 
-    ctx = ToolContext(user=user)
+    ctx = ToolContext(shopper=Shopper(user=user))
     for _, name, arguments in calls:
         result = call_tool(ctx, name, json.dumps(arguments))
         if "error" in result:
@@ -353,7 +355,9 @@ async def lock_contention(bench: Bench, chats_at_once: int, waves: int) -> dict:
     try:
         for _ in range(waves):
             await asyncio.to_thread(Bench.empty_carts, users)
-            results = await asyncio.gather(*(collect_turn(user=user, text="show me some tea") for user in users))
+            results = await asyncio.gather(
+                *(collect_turn(shopper=Shopper(user=user), text="show me some tea") for user in users)
+            )
             counts["turns"] += len(results)
             counts["turns_failed"] += sum(result.error is not None for result in results)
             counts["turn_tool_errors"] += sum(

@@ -35,6 +35,7 @@ from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from cart.services import cart_add_item, cart_get_or_create  # noqa: E402
+from cart.shoppers import Shopper  # noqa: E402
 from catalog.models import Category, Product  # noqa: E402
 from catalog.services import product_create  # noqa: E402
 
@@ -61,7 +62,7 @@ def buyers(n: int) -> list[str]:
     for i in range(n):
         user, _ = User.objects.get_or_create(username=f"b4count{i}", defaults={"email": f"b4count{i}@example.com"})
         user.orders.all().delete()
-        cart = cart_get_or_create(user=user)
+        cart = cart_get_or_create(shopper=Shopper(user=user))
         cart.items.all().delete()
         cart_add_item(cart=cart, product=product, quantity=1)
         tokens.append(str(RefreshToken.for_user(user).access_token))

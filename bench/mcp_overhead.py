@@ -5,7 +5,7 @@ database with the demo catalog, makes a shopper with an MCP token, and serves th
 production (`mcpshop_site.asgi:application`, DEBUG=0) with daphne, then uvicorn, pinned to core 0; the
 client runs on core 1. For each server:
 
-- direct: `call_tool(ToolContext(user=...), name, arguments)` in this process, on the same database;
+- direct: `call_tool(ToolContext(shopper=Shopper(user=...)), name, arguments)` in this process, on the same database;
 - sdk: the mcp SDK's own client (`Client` + `streamable_http_client`), one session reused for every call,
   in the handshake era (`mode="legacy"`, an Mcp-Session-Id session) and in the 2026-07-28 era;
 - raw: the same JSON-RPC `tools/call` posted on an open session with a keep-alive HTTP client, i.e. what
@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 
 from common import free_port, machine, pin, save, shop_env, summary
+
+from cart.shoppers import Shopper
 
 PACKAGES = ("django", "daphne", "uvicorn", "mcp", "httpx2", "starlette", "channels")
 
@@ -151,7 +153,7 @@ class Variants:
 
         started = time.perf_counter()
         if variant == "direct":
-            result = call_tool(ToolContext(user=self.shop.user), name, arguments)
+            result = call_tool(ToolContext(shopper=Shopper(user=self.shop.user)), name, arguments)
             assert "error" not in result, result
         elif variant == "raw_http_session":
             call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}}

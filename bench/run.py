@@ -264,13 +264,13 @@ tokens = []
 for i in range({buyers}):
     user, _ = User.objects.get_or_create(username=f"b4buyer{{i}}", defaults={{"email": f"b4buyer{{i}}@example.com"}})
     user.orders.all().delete()
-    cart = cart_get_or_create(user=user)
+    cart = cart_get_or_create(shopper=Shopper(user=user))
     cart.items.all().delete()
     cart_add_item(cart=cart, product=race, quantity=1)
     tokens.append(str(RefreshToken.for_user(user).access_token))
 # The warm-up buyer checks out an empty cart (400): the first request waits for the worker to boot.
 warm, _ = User.objects.get_or_create(username="b4warmup", defaults={{"email": "b4warmup@example.com"}})
-cart_get_or_create(user=warm).items.all().delete()
+cart_get_or_create(shopper=Shopper(user=warm)).items.all().delete()
 print(json.dumps([tokens, str(RefreshToken.for_user(warm).access_token)]))
 """
         tokens, warm_token = json.loads(

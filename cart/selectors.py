@@ -1,14 +1,18 @@
+from django.db.models import IntegerField, Subquery, Value
+
 from cart.exceptions import CartItemNotFound
 from cart.models import Cart, CartItem
+from cart.shoppers import Shopper
+from catalog.exceptions import ProductNotFound
+from catalog.models import Product
+from mcpshop_site.money import money
 
 
-def cart_find(*, user=None, token: str | None = None) -> Cart | None:
-    """Return the signed-in user's cart, else the guest cart for this token, if there is one."""
-    if user is not None and user.is_authenticated:
-        return Cart.objects.filter(user=user).first()
-    if token:
-        return Cart.objects.filter(session_key=token, user__isnull=True).first()
-    return None
+def cart_find(*, shopper: Shopper) -> Cart | None:
+    """Return the shopper's cart, if there is one."""
+    if not shopper.known:
+        return None
+    return Cart.objects.filter(shopper.cart_filter()).first()
 
 
 def cart_lines_with_stock(*, user) -> list[tuple[int, str, int, bool]]:
@@ -23,32 +27,29 @@ def cart_lines_with_stock(*, user) -> list[tuple[int, str, int, bool]]:
     )
 
 
-def cart_items(*, cart: Cart | None) -> list[CartItem]:
-    """Return the cart's lines with their products, oldest first, in one query."""
-    if cart is None:
+def cart_items(*, shopper: Shopper) -> list[CartItem]:
+    """Return the shopper's cart lines with their products, oldest first, in one query (no cart lookup first)."""
+    if not shopper.known:
         return []
-    return list(cart.items.select_related("product", "product__category").order_by("added_at", "id"))
+    return list(
+        CartItem.objects.filter(shopper.cart_filter("cart__"))
+        .select_related("product", "product__category")
+        .order_by("added_at", "id")
+    )
 
 
-def cart_summary(*, cart: Cart | None) -> dict:
-    """Return the cart as plain data: lines with prices, the item count and the total in cents."""
-    items = [
-        {
-            "id": item.id,
-            "sku": item.product.sku,
-            "name": item.product.name,
-            "quantity": item.quantity,
-            "unit_price_cents": item.product.price_cents,
-            "line_total_cents": item.line_total_cents,
-            "stock": item.product.stock,
-        }
-        for item in cart_items(cart=cart)
-    ]
-    return {
-        "items": items,
-        "count": sum(item["quantity"] for item in items),
-        "total_cents": sum(item["line_total_cents"] for item in items),
-    }
+def cart_line_for_sku(*, shopper: Shopper, sku: str) -> CartItem:
+    """Return the shopper's cart line for this SKU, with its cart and product, in one query."""
+    item = None
+    if shopper.known:
+        item = (
+            CartItem.objects.filter(shopper.cart_filter("cart__"), product__sku=sku)
+            .select_related("cart", "product")
+            .first()
+        )
+    if item is None:
+        raise CartItemNotFound(sku=sku)
+    return item
 
 
 def cart_item_get(*, cart: Cart | None, item_id) -> CartItem:
@@ -60,3 +61,54 @@ def cart_item_get(*, cart: Cart | None, item_id) -> CartItem:
         return CartItem.objects.select_related("product").get(pk=item_id, cart=cart)
     except (CartItem.DoesNotExist, TypeError, ValueError):
         raise CartItemNotFound(id=item_id) from None
+
+
+def product_for_cart(*, shopper: Shopper, sku: str) -> Product:
+    """Return the active product with this SKU, annotated with the shopper's cart id (or None), in one query."""
+    if len(sku) > 32 or "\x00" in sku:  # can never match, and PostgreSQL refuses NUL outright
+        raise ProductNotFound(sku=sku[:32])
+    if shopper.known:
+        cart_id = Subquery(Cart.objects.filter(shopper.cart_filter()).values("pk")[:1])
+    else:
+        cart_id = Value(None, output_field=IntegerField())
+    product = (
+        Product.objects.filter(sku=sku, is_active=True)
+        .select_related("category")
+        .annotate(shopper_cart_id=cart_id)
+        .first()
+    )
+    if product is None:
+        raise ProductNotFound(sku=sku)
+    return product
+
+
+# The cart's shape, for every door (the API, the tools, MCP, the chat's events and the widget) -------
+
+
+def cart_line_view(item: CartItem) -> dict:
+    """Return one cart line as every door shows it."""
+    product = item.product
+    return {
+        "id": item.id,
+        "sku": product.sku,
+        "name": product.name,
+        "name_en": product.name_en,
+        "quantity": item.quantity,
+        "unit_price_cents": product.price_cents,
+        "line_total_cents": item.quantity * product.price_cents,
+        "stock": product.stock,
+        "image_url": product.image.url if product.image else "",
+        "url": product.get_absolute_url(),
+    }
+
+
+def cart_view(items: list[CartItem]) -> dict:
+    """Return a cart as every door shows it: its lines, the number of units and the total."""
+    lines = [cart_line_view(item) for item in items]
+    total = sum(line["line_total_cents"] for line in lines)
+    return {
+        "items": lines,
+        "count": sum(line["quantity"] for line in lines),
+        "total_cents": total,
+        "total": money(total),
+    }

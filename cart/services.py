@@ -1,12 +1,11 @@
-import secrets
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from cart.exceptions import InvalidQuantity
 from cart.models import Cart, CartItem
-from cart.selectors import cart_find, cart_item_get
+from cart.selectors import cart_find, cart_item_get, product_for_cart
+from cart.shoppers import Shopper
 from catalog.exceptions import InsufficientStock, ProductNotFound
 from catalog.models import Product
 from mcpshop_site.db import retry_on_deadlock
@@ -24,16 +23,10 @@ def validate_quantity(quantity) -> int:
     return quantity
 
 
-def new_guest_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def cart_get_or_create(*, user=None, token: str | None = None) -> Cart:
-    """Return the user's (or the guest token's) cart, creating it on first use; safe under races."""
-    owner = {"user": user} if user is not None and user.is_authenticated else {"session_key": token}
-    if not owner.get("user") and not token:
-        raise ValueError("a cart needs a user or a guest token")
-    cart = cart_find(user=owner.get("user"), token=token)
+def cart_get_or_create(*, shopper: Shopper) -> Cart:
+    """Return the shopper's cart, creating it on first use; safe under races."""
+    owner = shopper.cart_owner()
+    cart = cart_find(shopper=shopper)
     if cart is not None:
         return cart
     try:
@@ -87,6 +80,14 @@ def _cart_add_item(*, cart: Cart, product: Product, quantity) -> CartItem:
     return CartItem(pk=pk, cart=cart, product=product, quantity=in_cart + quantity)
 
 
+def cart_add(*, shopper: Shopper, sku: str, quantity) -> CartItem:
+    """Add `quantity` of the active product with this SKU to the shopper's cart (made on first use)."""
+    product = product_for_cart(shopper=shopper, sku=sku)
+    # The cart row is only needed for its key: not read again when the product's query found it.
+    cart = Cart(pk=product.shopper_cart_id) if product.shopper_cart_id else cart_get_or_create(shopper=shopper)
+    return cart_add_item(cart=cart, product=product, quantity=quantity)
+
+
 @transaction.atomic
 def cart_set_quantity(*, cart: Cart, item_id, quantity) -> CartItem:
     """Set the quantity of one of this cart's lines (someone else's line is not found)."""
@@ -104,17 +105,29 @@ def cart_remove_item(*, cart: Cart, item_id) -> None:
 
 
 def cart_clear(*, cart: Cart | None) -> None:
+    """Remove every line of the cart."""
     if cart is not None:
         cart.items.all().delete()
+
+
+def cart_lock_for_checkout(*, user) -> tuple[Cart | None, list[CartItem]]:
+    """Lock the user's cart row and return it with its lines and their products, by product id.
+
+    Inside the checkout's transaction: locking the cart row serialises one shopper's checkouts (double
+    clicks, retries) without blocking anyone else's.
+    """
+    cart = Cart.objects.select_for_update().filter(user=user).first()
+    lines = list(cart.items.select_related("product").order_by("product_id")) if cart else []
+    return cart, lines
 
 
 @transaction.atomic
 def cart_merge(*, user, token: str | None) -> Cart | None:
     """Move a guest cart's lines into the user's cart at login, capped by stock and the line limit."""
-    guest = cart_find(token=token)
+    guest = cart_find(shopper=Shopper(guest_token=token))
     if guest is None:
-        return cart_find(user=user)
-    cart = cart_get_or_create(user=user)
+        return cart_find(shopper=Shopper(user=user))
+    cart = cart_get_or_create(shopper=Shopper(user=user))
     for item in guest.items.select_related("product"):
         existing = CartItem.objects.select_for_update().filter(cart=cart, product=item.product).first()
         limit = min(settings.SHOP_MAX_LINE_QUANTITY, item.product.stock)

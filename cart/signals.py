@@ -2,8 +2,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import Signal, receiver
 
 from cart.services import cart_merge
-
-GUEST_CART_SESSION_KEY = "guest_cart_token"
+from cart.shoppers import GUEST_CART_SESSION_KEY
 
 # Sent with `user` and `token` once a guest's session token has passed to the account they logged
 # in to: other apps move what else the token owned (the assistant, its conversations).

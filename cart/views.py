@@ -9,30 +9,15 @@ from django.views.decorators.http import require_POST
 from cart.exceptions import InvalidQuantity
 from cart.forms import CartAddForm, CartQuantityForm
 from cart.models import Cart
-from cart.selectors import cart_find, cart_items, cart_summary
-from cart.services import (
-    cart_add_item,
-    cart_clear,
-    cart_get_or_create,
-    cart_remove_item,
-    cart_set_quantity,
-    new_guest_token,
-)
-from cart.signals import GUEST_CART_SESSION_KEY
-from catalog.selectors import product_get
+from cart.selectors import cart_find, cart_items, cart_view
+from cart.services import cart_add, cart_clear, cart_remove_item, cart_set_quantity
+from cart.shoppers import shopper_for_request
 from mcpshop_site.exceptions import InvalidInput, ShopError
 
 
-def shopper_cart(request, *, create: bool = False) -> Cart | None:
-    """Return the signed-in user's cart, or the guest cart kept in the session; create it if asked."""
-    if request.user.is_authenticated:
-        return cart_get_or_create(user=request.user) if create else cart_find(user=request.user)
-    token = request.session.get(GUEST_CART_SESSION_KEY)
-    if not token:
-        if not create:
-            return None
-        token = request.session[GUEST_CART_SESSION_KEY] = new_guest_token()
-    return cart_get_or_create(token=token) if create else cart_find(token=token)
+def shopper_cart(request) -> Cart | None:
+    """Return the shopper's cart (a signed-in user's, or the guest cart kept in the session), if any."""
+    return cart_find(shopper=shopper_for_request(request))
 
 
 def _next_url(request, default: str) -> str:
@@ -57,7 +42,7 @@ def _form_error(form) -> ShopError:
 
 def detail(request):
     """The cart: its lines with quantities to change, a total, and the way to checkout."""
-    items = cart_items(cart=shopper_cart(request))
+    items = cart_items(shopper=shopper_for_request(request))
     return render(
         request,
         "cart/cart_detail.html",
@@ -78,9 +63,8 @@ def add(request):
     try:
         if not form.is_valid():
             raise _form_error(form)
-        product = product_get(sku=form.cleaned_data["sku"])
-        cart = shopper_cart(request, create=True)
-        item = cart_add_item(cart=cart, product=product, quantity=form.cleaned_data["quantity"])
+        shopper = shopper_for_request(request, create=True)
+        item = cart_add(shopper=shopper, sku=form.cleaned_data["sku"], quantity=form.cleaned_data["quantity"])
     except ShopError as error:
         if as_json:
             return JsonResponse({"ok": False, **error.as_dict()}, status=error.status)
@@ -91,7 +75,8 @@ def add(request):
         "name": item.product.display_name,
     }
     if as_json:
-        return JsonResponse({"ok": True, "message": message, "cart_count": cart_summary(cart=cart)["count"]})
+        count = cart_view(cart_items(shopper=shopper))["count"]
+        return JsonResponse({"ok": True, "message": message, "cart_count": count})
     messages.success(request, message)
     return redirect(back)
 

@@ -3,6 +3,7 @@ from django.db.models.functions import Coalesce
 
 from catalog.exceptions import ProductNotFound
 from catalog.models import Category, Product
+from mcpshop_site.money import money
 
 PRODUCT_SORTS = {
     "newest": ("-created_at", "-id"),
@@ -63,6 +64,13 @@ def product_get(*, sku: str, include_inactive: bool = False) -> Product:
         raise ProductNotFound(sku=sku) from None
 
 
+def product_by_sku(*, skus) -> dict[str, Product]:
+    """Return the active products with these SKUs by SKU, in one query (the cards of a restored chat)."""
+    if not skus:
+        return {}
+    return {p.sku: p for p in Product.objects.filter(sku__in=list(skus), is_active=True).select_related("category")}
+
+
 def product_featured(*, limit: int = 8) -> QuerySet[Product]:
     """Return featured products in stock, newest first."""
     return product_list(in_stock=True).filter(is_featured=True)[:limit]
@@ -76,3 +84,65 @@ def product_list_low_stock(*, threshold: int) -> QuerySet[Product]:
 def product_stock_locked(*, product_id: int) -> int | None:
     """Return a product's stock, its row locked until the caller's transaction ends (None if it is gone)."""
     return Product.objects.select_for_update().filter(pk=product_id).values_list("stock", flat=True).first()
+
+
+# The product's shape, for every door (the API, the tools, MCP, the chat's events and the widget) ---
+
+SNIPPET_CHARS = 160  # a description in a list
+DESCRIPTION_CHARS = 1000  # one product's description, for the assistant
+
+# The columns a product list reads: rows of `.values(*PRODUCT_VALUES)` become cards without model instances.
+PRODUCT_VALUES = (
+    "sku",
+    "name",
+    "name_en",
+    "price_cents",
+    "stock",
+    "category__slug",
+    "description",
+    "description_en",
+    "image",
+)
+
+
+def product_values(product: Product) -> dict:
+    """Return a Product as a `.values(*PRODUCT_VALUES)` row."""
+    return {
+        **{field: getattr(product, field) for field in PRODUCT_VALUES if field not in ("category__slug", "image")},
+        "category__slug": product.category.slug,
+        "image": product.image.name,
+    }
+
+
+def _snippet(text: str, limit: int | None) -> str:
+    if limit is None:
+        return text
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def product_row_card(row: dict, *, image_url, url: str, description_chars: int | None = None) -> dict:
+    """Return a product's card from a `.values(*PRODUCT_VALUES)` row; descriptions cut to `description_chars`."""
+    return {
+        "sku": row["sku"],
+        "name": row["name"],
+        "name_en": row["name_en"],
+        "category": row["category__slug"],
+        "price_cents": row["price_cents"],
+        "price": money(row["price_cents"]),
+        "stock": row["stock"],
+        "description": _snippet(row["description"], description_chars),
+        "description_en": _snippet(row["description_en"], description_chars),
+        "image_url": image_url,
+        "url": url,
+    }
+
+
+def product_card(product: Product, *, description_chars: int | None = SNIPPET_CHARS) -> dict:
+    """Return a product's card with its image and page as site paths (the tools, MCP, the chat's events)."""
+    return product_row_card(
+        product_values(product),
+        image_url=product.image.url if product.image else "",
+        url=product.get_absolute_url(),
+        description_chars=description_chars,
+    )

@@ -3,7 +3,6 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 
-from cart.forms import CartAddForm
 from catalog.cache import CachedCountPaginator, categories, category_cached
 from catalog.exceptions import ProductNotFound
 from catalog.forms import ProductFilterForm
@@ -56,13 +55,12 @@ def category(request, slug):
 
 
 def product(request, sku):
-    """A product page with its price, stock and an add-to-cart form."""
+    """A product page with its price, stock and an add-to-cart form (the cart's own, from its template tag)."""
     try:
         item = product_get(sku=sku)
     except ProductNotFound:
         raise Http404 from None
-    form = CartAddForm(initial={"sku": item.sku, "quantity": 1}, stock=item.stock)
-    return render(request, "catalog/product_detail.html", {"product": item, "form": form})
+    return render(request, "catalog/product_detail.html", {"product": item})
 
 
 def search(request):

@@ -4,8 +4,10 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import BigIntegerField, Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from catalog.models import _in_language
+from mcpshop_site.money import money
 from orders.exceptions import OrderNotFound, TimeZoneUnavailable
 from orders.models import Order, OrderItem
 
@@ -29,6 +31,27 @@ def order_get_for_user(*, user, order_id) -> Order:
 def order_last_address(*, user) -> dict | None:
     """Return the contact details of the user's latest order, to prefill the next checkout."""
     return Order.objects.filter(user=user).order_by("-created_at", "-id").values("name", "phone", "address").first()
+
+
+def order_summary(order: Order) -> dict:
+    """Return an order as every door but the REST API shows it (the tools, MCP, the chat's events).
+
+    `placed` is the local time in the active language, as the order pages show it.
+    """
+    return {
+        "id": order.id,
+        "status": order.status,
+        "status_display": str(order.get_status_display()),
+        "total_cents": order.total_cents,
+        "total": money(order.total_cents),
+        "created_at": order.created_at.isoformat(),
+        "placed": date_format(timezone.localtime(order.created_at), "DATETIME_FORMAT"),
+        "items": [
+            {"sku": item.sku, "name": item.name, "quantity": item.quantity, "unit_price_cents": item.unit_price_cents}
+            for item in order.items.all()
+        ],
+        "can_cancel": order.can_cancel,
+    }
 
 
 # The sales dashboard (staff) --------------------------------------------------------------------

@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cart.exceptions import EmptyCart
-from cart.models import Cart
 from cart.selectors import cart_lines_with_stock
+from cart.services import cart_clear, cart_lock_for_checkout
 from catalog.services import product_check_available, product_release_stock, product_reserve_stocks
 from mcpshop_site.db import retry_on_deadlock
 from mcpshop_site.exceptions import InvalidInput
@@ -79,10 +79,7 @@ def _order_place_or_replay(*, user, contact: dict, idempotency_key: str | None) 
 
 @transaction.atomic
 def _order_place(*, user, contact: dict, idempotency_key: str | None) -> Order:
-    # Locking the cart row serialises one shopper's checkouts (double clicks, retries) without
-    # blocking anyone else's.
-    cart = Cart.objects.select_for_update().filter(user=user).first()
-    lines = list(cart.items.select_related("product").order_by("product_id")) if cart else []
+    cart, lines = cart_lock_for_checkout(user=user)
     if idempotency_key is not None:
         previous = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
         if previous is not None:
@@ -111,7 +108,7 @@ def _order_place(*, user, contact: dict, idempotency_key: str | None) -> Order:
         )
         for line in lines
     )
-    cart.items.all().delete()
+    cart_clear(cart=cart)
     order.replayed = False
     return order
 

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cart.exceptions import EmptyCart
-from cart.selectors import cart_find, cart_items
+from cart.selectors import cart_items
+from cart.shoppers import shopper_for_request
 from mcpshop_site.exceptions import ShopError
 from orders.exceptions import IdempotencyConflict, OrderNotFound
 from orders.forms import CheckoutForm
@@ -43,7 +44,7 @@ def order_detail(request, order_id):
 @login_required
 def checkout(request):
     """Contact form and order summary; posting it turns the cart into an order, once per form."""
-    items = cart_items(cart=cart_find(user=request.user))
+    items = cart_items(shopper=shopper_for_request(request))
     if request.method == "POST":
         form = CheckoutForm(request.POST)
         if form.is_valid():

@@ -17,6 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from assistant.tools import ToolContext, call_tool
 from cart.models import CartItem
 from cart.services import cart_get_or_create
+from cart.shoppers import Shopper
 from catalog.models import Category, Product
 from catalog.search.sync import backfill_documents
 from orders.services import order_place
@@ -45,7 +46,7 @@ def _catalog(shelf, size: int) -> list[Product]:
 
 def _set_cart(user, products) -> None:
     """Make the user's cart hold exactly one of each of `products`."""
-    cart = cart_get_or_create(user=user)
+    cart = cart_get_or_create(shopper=Shopper(user=user))
     cart.items.all().delete()
     CartItem.objects.bulk_create(CartItem(cart=cart, product=product, quantity=1) for product in products)
 
@@ -170,7 +171,7 @@ def test_each_tool(world, name):
         arguments = {
             key: _path(value, w) if isinstance(value, str) else value for key, value in TOOL_CALLS[name].items()
         }
-        result = call_tool(ToolContext(user=w["shopper"]), name, arguments)
+        result = call_tool(ToolContext(shopper=Shopper(user=w["shopper"])), name, arguments)
         assert "error" not in result, result
 
     def reset(w):

@@ -27,11 +27,10 @@ from assistant.api.serializers import (
     DeclinedSerializer,
 )
 from assistant.chat import collect_turn, confirm, decline
-from assistant.selectors import cart_lines, conversation_get, conversation_list_for_user, conversation_messages
-from assistant.tools import cart_payload
+from assistant.selectors import conversation_get, conversation_list_for_user, conversation_messages
 from assistant.transcript import restored_events, tool_calls
-from cart.services import new_guest_token
-from cart.signals import GUEST_CART_SESSION_KEY
+from cart.selectors import cart_items, cart_view
+from cart.shoppers import shopper_for_request
 from mcpshop_site.api import ErrorSerializer, PageQuerySerializer, Pagination, error_response, error_responses
 from mcpshop_site.exceptions import ShopError
 
@@ -111,16 +110,15 @@ class ChatApi(AsyncApiView):
     permission_classes = [AllowAny]
 
     def prepare(self, request) -> None:
-        self.user, self.guest_token = request.user, None
         self.address = BaseThrottle().get_ident(request)  # as the login throttle sees it (NUM_PROXIES)
-        if request.user.is_authenticated or request.method != "POST":
+        self.shopper = shopper_for_request(request)
+        if self.shopper.signed_in or request.method != "POST":
             return
         # A guest is known by the cart token in their session: a cookie, so the usual CSRF check applies.
         if request.session.session_key:
             SessionAuthentication().enforce_csrf(request)
-        self.guest_token = request.session.get(GUEST_CART_SESSION_KEY)
-        if not self.guest_token:
-            self.guest_token = request.session[GUEST_CART_SESSION_KEY] = new_guest_token()
+        if not self.shopper.known:
+            self.shopper = shopper_for_request(request, create=True)
             get_token(request)  # send a CSRF cookie along with the new session cookie
 
     @extend_schema(
@@ -142,12 +140,10 @@ class ChatApi(AsyncApiView):
         serializer = ChatRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = self.user if self.user.is_authenticated else None
         result = await collect_turn(
-            user=user,
+            shopper=self.shopper,
             text=data["text"],
             conversation_id=data.get("conversation_id") or None,
-            guest_token=self.guest_token,
             address=self.address,
         )
         if result.error:
@@ -157,7 +153,7 @@ class ChatApi(AsyncApiView):
             return _error_for_event(result.error, details)
         cart = result.cart
         if cart is None:
-            cart = await sync_to_async(lambda: cart_payload(cart_lines(user=user, guest_token=self.guest_token)))()
+            cart = await sync_to_async(lambda: cart_view(cart_items(shopper=self.shopper)))()
         return Response(
             {
                 "reply": result.reply,
@@ -236,9 +232,7 @@ class ConversationDetailApi(APIView):
 
         A guest reads the conversations of their session; anyone else's answers 404.
         """
-        user = request.user if request.user.is_authenticated else None
-        guest_token = None if user else request.session.get(GUEST_CART_SESSION_KEY)
-        conversation = conversation_get(user=user, guest_token=guest_token, conversation_id=conversation_id)
+        conversation = conversation_get(shopper=shopper_for_request(request), conversation_id=conversation_id)
         conversation.message_list = list(conversation_messages(conversation=conversation))
         events = restored_events(tool_calls(conversation.message_list))
         for message in conversation.message_list:

@@ -11,7 +11,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from cart.signals import GUEST_CART_SESSION_KEY
+from cart.shoppers import shopper_for_request
 from mcpshop_site.money import currency_symbol
 
 register = template.Library()
@@ -79,7 +79,7 @@ def chat_config(context) -> str:
         {
             "socket": "/ws/chat/",
             "user": f"u{user.pk}" if signed_in else "guest",
-            "guest_ready": signed_in or bool(request.session.get(GUEST_CART_SESSION_KEY)),
+            "guest_ready": shopper_for_request(request).known,
             **urls,
             "csrf": str(context.get("csrf_token") or get_token(request)),  # the page's own token, masked once
             "currency": currency_symbol(),

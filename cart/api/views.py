@@ -4,16 +4,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cart.api.serializers import (
-    CartAddSerializer,
-    CartLineSerializer,
-    CartQuantitySerializer,
-    CartSerializer,
-    cart_line_data,
-)
-from cart.selectors import cart_find, cart_summary
-from cart.services import cart_add_item, cart_clear, cart_get_or_create, cart_remove_item, cart_set_quantity
-from catalog.selectors import product_get
+from cart.api.serializers import CartAddSerializer, CartLineSerializer, CartQuantitySerializer, CartSerializer
+from cart.selectors import cart_find, cart_items, cart_line_view, cart_view
+from cart.services import cart_add, cart_clear, cart_remove_item, cart_set_quantity
+from cart.shoppers import shopper_for_request
 from mcpshop_site.api import error_responses
 
 ITEM_PARAMETER = OpenApiParameter("item_id", int, OpenApiParameter.PATH, description="The cart line's id.")
@@ -25,7 +19,7 @@ class CartApi(APIView):
     @extend_schema(operation_id="cart_retrieve", responses={200: CartSerializer, **error_responses(401)})
     def get(self, request):
         """Return the signed-in user's cart with line and grand totals in cents."""
-        return Response(CartSerializer(cart_summary(cart=cart_find(user=request.user))).data)
+        return Response(cart_view(cart_items(shopper=shopper_for_request(request))))
 
     @extend_schema(
         operation_id="cart_add",
@@ -36,10 +30,8 @@ class CartApi(APIView):
         """Add a quantity of a product to the cart (added to its line if it is already there)."""
         serializer = CartAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        product = product_get(sku=serializer.validated_data["sku"])
-        cart = cart_get_or_create(user=request.user)
-        item = cart_add_item(cart=cart, product=product, quantity=serializer.validated_data["quantity"])
-        return Response(cart_line_data(item), status=status.HTTP_201_CREATED)
+        item = cart_add(shopper=shopper_for_request(request), **serializer.validated_data)
+        return Response(cart_line_view(item), status=status.HTTP_201_CREATED)
 
 
 class CartClearApi(APIView):
@@ -48,7 +40,7 @@ class CartClearApi(APIView):
     @extend_schema(operation_id="cart_clear", responses={204: None, **error_responses(401)})
     def delete(self, request):
         """Remove every line from the cart."""
-        cart_clear(cart=cart_find(user=request.user))
+        cart_clear(cart=cart_find(shopper=shopper_for_request(request)))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -66,12 +58,14 @@ class CartItemApi(APIView):
         serializer = CartQuantitySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         item = cart_set_quantity(
-            cart=cart_find(user=request.user), item_id=item_id, quantity=serializer.validated_data["quantity"]
+            cart=cart_find(shopper=shopper_for_request(request)),
+            item_id=item_id,
+            quantity=serializer.validated_data["quantity"],
         )
-        return Response(cart_line_data(item))
+        return Response(cart_line_view(item))
 
     @extend_schema(operation_id="cart_item_destroy", responses={204: None, **error_responses(401, 404)})
     def delete(self, request, item_id):
         """Remove one line from the cart."""
-        cart_remove_item(cart=cart_find(user=request.user), item_id=item_id)
+        cart_remove_item(cart=cart_find(shopper=shopper_for_request(request)), item_id=item_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 from rest_framework import serializers
 
 from catalog.models import Category, Product, sku_validator
+from catalog.selectors import product_row_card, product_values
 from mcpshop_site.api import PageQuerySerializer, WholeNumberField
 
 MAX_CENTS = 2**31 - 1  # the widest value a PositiveIntegerField holds on every database
@@ -15,19 +16,6 @@ MAX_TEXT = 10_000
 
 _SLUG = re.compile(r"[-\w]{1,64}")
 _SKU_MARK = "sku0mark0"  # a stand-in SKU that reverse() leaves untouched
-
-# The columns a product list reads: rows of `.values(*PRODUCT_VALUES)` serialize without model instances.
-PRODUCT_VALUES = (
-    "sku",
-    "name",
-    "name_en",
-    "price_cents",
-    "stock",
-    "category__slug",
-    "description",
-    "description_en",
-    "image",
-)
 
 
 class CategorySerializer(serializers.Serializer):
@@ -45,6 +33,7 @@ class ProductSerializer(serializers.Serializer):
     name = serializers.CharField()
     name_en = serializers.CharField()
     price_cents = serializers.IntegerField()
+    price = serializers.CharField(help_text="The price for people, in the shop's currency, e.g. ¥128.00.")
     stock = serializers.IntegerField()
     category = serializers.SlugField(help_text="The category's slug.")
     description = serializers.CharField()
@@ -53,20 +42,11 @@ class ProductSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="The product's storefront page.")
 
     def to_representation(self, product):
-        row = product if isinstance(product, dict) else _row_of(product)
+        row = product if isinstance(product, dict) else product_values(product)
         image = row["image"]
-        return {
-            "sku": row["sku"],
-            "name": row["name"],
-            "name_en": row["name_en"],
-            "price_cents": row["price_cents"],
-            "stock": row["stock"],
-            "category": row["category__slug"],
-            "description": row["description"],
-            "description_en": row["description_en"],
-            "image_url": self._absolute(self._image_url(image)) if image else None,
-            "url": self._page_url(row["sku"]),
-        }
+        return product_row_card(
+            row, image_url=self._absolute(self._image_url(image)) if image else None, url=self._page_url(row["sku"])
+        )
 
     @cached_property
     def _origin(self) -> str:
@@ -114,14 +94,6 @@ class ProductDetailSerializer(ProductSerializer):
 
     def to_representation(self, product):
         return {**super().to_representation(product), "is_active": product.is_active}
-
-
-def _row_of(product: Product) -> dict:
-    return {
-        **{field: getattr(product, field) for field in PRODUCT_VALUES if field not in ("category__slug", "image")},
-        "category__slug": product.category.slug,
-        "image": product.image.name,
-    }
 
 
 class ProductListQuerySerializer(PageQuerySerializer):

@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api.serializers import (
-    PRODUCT_VALUES,
     CategorySerializer,
     ProductCreateSerializer,
     ProductDetailSerializer,
@@ -17,7 +16,7 @@ from catalog.api.serializers import (
 )
 from catalog.cache import cached_count
 from catalog.search import product_search
-from catalog.selectors import category_list, product_get
+from catalog.selectors import PRODUCT_VALUES, category_list, product_get
 from catalog.services import product_create, product_delete, product_update
 from mcpshop_site.api import Pagination, error_responses
 

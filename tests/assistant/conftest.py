@@ -5,6 +5,7 @@ from django.db import connections
 from django.utils import translation
 
 from assistant.tools import ToolContext
+from cart.shoppers import Shopper
 from catalog.models import Category
 from catalog.services import product_create
 
@@ -76,7 +77,7 @@ def shop(db, category):
 @pytest.fixture
 def ctx_for():
     def make(user=None, *, guest_token=None, conversation=None):
-        return ToolContext(user=user, guest_token=guest_token, conversation=conversation)
+        return ToolContext(shopper=Shopper(user=user, guest_token=guest_token), conversation=conversation)
 
     return make
 

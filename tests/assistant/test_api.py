@@ -71,15 +71,16 @@ def test_a_turn_over_rest_answers_with_the_reply_actions_and_cart(alice, shop):
     body = found.json()
     assert set(body) == {"reply", "conversation_id", "message_id", "actions", "cart"}
     assert "Ceramic Mug" in body["reply"] and types(body["actions"]) == ["tool", "products"]
-    assert body["actions"][1]["items"][0] == {
-        "sku": "MUG-01",
-        "name": "Ceramic Mug",
-        "price_cents": 3900,
-        "stock": 50,
-        "image_url": "",
-        "url": "/products/MUG-01/",
-    }
-    assert body["cart"] == {"items": [], "count": 0, "total_cents": 0}
+    card = body["actions"][1]["items"][0]
+    assert card == body["actions"][0]["result"]["products"][0]
+    assert (card["sku"], card["name_en"], card["price_cents"], card["stock"], card["url"]) == (
+        "MUG-01",
+        "Ceramic Mug",
+        3900,
+        50,
+        "/products/MUG-01/",
+    )
+    assert body["cart"] == {"items": [], "count": 0, "total_cents": 0, "total": "¥0.00"}
     assert added.status_code == 200 and added.json()["conversation_id"] == body["conversation_id"]
     assert added.json()["cart"]["count"] == 1 and added.json()["cart"]["items"][0]["sku"] == "MUG-01"
     assert CartItem.objects.get(cart__user=alice).quantity == 1

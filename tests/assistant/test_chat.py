@@ -13,6 +13,7 @@ from assistant.models import Conversation, Message, PendingConfirmation
 from assistant.offline import OfflineBrain
 from assistant.services import conversation_adopt_guest
 from cart.models import CartItem
+from cart.shoppers import Shopper
 from orders.models import Order
 from tests.conftest import CONTACT
 
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True), pytest
 
 
 async def test_a_turn_streams_events_in_protocol_order(alice, shop):
-    events = [event async for event in run_turn(user=alice, text="show me mugs", brain=OfflineBrain())]
+    events = [event async for event in run_turn(shopper=Shopper(user=alice), text="show me mugs", brain=OfflineBrain())]
 
     kinds = [event["type"] for event in events]
     assert kinds[0] == "conversation" and kinds[-1] == "done"
@@ -35,10 +36,14 @@ async def test_a_turn_streams_events_in_protocol_order(alice, shop):
 
 
 async def test_someone_elses_conversation_is_not_found_and_gets_nothing(alice, bob, shop):
-    first = await collect_turn(user=alice, text="show me mugs", brain=OfflineBrain())
+    first = await collect_turn(shopper=Shopper(user=alice), text="show me mugs", brain=OfflineBrain())
 
-    intruder = await collect_turn(user=bob, text="hi", conversation_id=first.conversation_id, brain=OfflineBrain())
-    guessed = await collect_turn(user=bob, text="hi", conversation_id="not-a-uuid", brain=OfflineBrain())
+    intruder = await collect_turn(
+        shopper=Shopper(user=bob), text="hi", conversation_id=first.conversation_id, brain=OfflineBrain()
+    )
+    guessed = await collect_turn(
+        shopper=Shopper(user=bob), text="hi", conversation_id="not-a-uuid", brain=OfflineBrain()
+    )
 
     assert intruder.error["code"] == guessed.error["code"] == "conversation_not_found"
     assert [event["type"] for event in intruder.events] == ["error", "done"]
@@ -47,12 +52,18 @@ async def test_someone_elses_conversation_is_not_found_and_gets_nothing(alice, b
 
 
 async def test_a_guest_continues_their_conversation_with_their_token_only(shop):
-    first = await collect_turn(user=None, guest_token="token-a", text="show me mugs", brain=OfflineBrain())
+    first = await collect_turn(shopper=Shopper(guest_token="token-a"), text="show me mugs", brain=OfflineBrain())
     follow = await collect_turn(
-        user=None, guest_token="token-a", text="add it", conversation_id=first.conversation_id, brain=OfflineBrain()
+        shopper=Shopper(guest_token="token-a"),
+        text="add it",
+        conversation_id=first.conversation_id,
+        brain=OfflineBrain(),
     )
     stranger = await collect_turn(
-        user=None, guest_token="token-b", text="add it", conversation_id=first.conversation_id, brain=OfflineBrain()
+        shopper=Shopper(guest_token="token-b"),
+        text="add it",
+        conversation_id=first.conversation_id,
+        brain=OfflineBrain(),
     )
 
     assert follow.error is None and "Ceramic Mug" in follow.reply
@@ -63,16 +74,18 @@ async def test_a_guest_continues_their_conversation_with_their_token_only(shop):
 
 
 async def test_a_guests_conversations_follow_them_into_their_account(alice, shop):
-    first = await collect_turn(user=None, guest_token="token-a", text="hello", brain=OfflineBrain())
+    first = await collect_turn(shopper=Shopper(guest_token="token-a"), text="hello", brain=OfflineBrain())
 
     moved = await sync_to_async(conversation_adopt_guest)(user=alice, guest_token="token-a")
-    again = await collect_turn(user=alice, text="hello", conversation_id=first.conversation_id, brain=OfflineBrain())
+    again = await collect_turn(
+        shopper=Shopper(user=alice), text="hello", conversation_id=first.conversation_id, brain=OfflineBrain()
+    )
 
     assert moved == 1 and again.error is None
 
 
 async def test_a_guest_without_a_token_is_asked_to_allow_cookies(shop):
-    result = await collect_turn(user=None, text="hello", brain=OfflineBrain())
+    result = await collect_turn(shopper=Shopper(), text="hello", brain=OfflineBrain())
 
     assert result.error["code"] == "login_required"
     assert not await Conversation.objects.aexists()
@@ -80,7 +93,7 @@ async def test_a_guest_without_a_token_is_asked_to_allow_cookies(shop):
 
 @pytest.mark.parametrize("text", ["", "   \n"])
 async def test_an_empty_message_is_refused(alice, text):
-    result = await collect_turn(user=alice, text=text, brain=OfflineBrain())
+    result = await collect_turn(shopper=Shopper(user=alice), text=text, brain=OfflineBrain())
 
     assert result.error["code"] == "empty_message"
     assert not await Conversation.objects.aexists()
@@ -89,7 +102,7 @@ async def test_an_empty_message_is_refused(alice, text):
 async def test_confirm_and_decline_from_the_shoppers_client(alice, bob, shop):
     await sync_to_async(_fill)(alice, shop, "MUG-01", 2)
     prepared = await collect_turn(
-        user=alice,
+        shopper=Shopper(user=alice),
         text=f"下单，收货人{CONTACT['name']}，电话{CONTACT['phone']}，地址{CONTACT['address']}",
         brain=OfflineBrain(),
     )
@@ -104,11 +117,14 @@ async def test_confirm_and_decline_from_the_shoppers_client(alice, bob, shop):
 
     placed = await confirm(user=alice, token=token)
     assert placed[0]["type"] == "order" and placed[0]["order"]["total_cents"] == 7800
-    assert placed[1] == {"type": "cart", "cart": {"items": [], "count": 0, "total_cents": 0}}
+    assert placed[1] == {"type": "cart", "cart": {"items": [], "count": 0, "total_cents": 0, "total": "¥0.00"}}
 
     await sync_to_async(_fill)(alice, shop, "MUG-01", 1)
     again = await collect_turn(
-        user=alice, text="place my order", conversation_id=prepared.conversation_id, brain=OfflineBrain()
+        shopper=Shopper(user=alice),
+        text="place my order",
+        conversation_id=prepared.conversation_id,
+        brain=OfflineBrain(),
     )
     second = next(event["token"] for event in again.events if event["type"] == "confirm_required")
     assert await decline(user=alice, token=second) == []
@@ -123,17 +139,19 @@ async def test_confirm_and_decline_from_the_shoppers_client(alice, bob, shop):
 def _fill(user, shop, sku, quantity):
     from cart.services import cart_add_item, cart_get_or_create
 
-    cart_add_item(cart=cart_get_or_create(user=user), product=shop[sku], quantity=quantity)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=user)), product=shop[sku], quantity=quantity)
 
 
 async def test_leaving_mid_turn_stops_it_and_leaves_no_broken_conversation(alice, shop):
-    turn = run_turn(user=alice, text="show me mugs", brain=OfflineBrain())
+    turn = run_turn(shopper=Shopper(user=alice), text="show me mugs", brain=OfflineBrain())
     first = await anext(turn)
     await turn.aclose()
 
     assert first["type"] == "conversation"
     await asyncio.sleep(0.05)
-    again = await collect_turn(user=alice, text="hello", conversation_id=first["id"], brain=OfflineBrain())
+    again = await collect_turn(
+        shopper=Shopper(user=alice), text="hello", conversation_id=first["id"], brain=OfflineBrain()
+    )
     assert again.error is None
 
 
@@ -161,7 +179,9 @@ async def test_a_slow_turn_does_not_hold_up_other_chats(make_user, shop, monkeyp
         return real(ctx, name, arguments)
 
     monkeypatch.setattr(chat, "call_tool", slow_call_tool)
-    results = await asyncio.gather(*(collect_turn(user=user, text="hi", brain=SlowToolBrain()) for user in users))
+    results = await asyncio.gather(
+        *(collect_turn(shopper=Shopper(user=user), text="hi", brain=SlowToolBrain()) for user in users)
+    )
 
     assert [result.reply for result in results] == ["ok"] * 4
     tools = [event["result"] for result in results for event in result.events if event["type"] == "tool"]

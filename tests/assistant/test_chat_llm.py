@@ -9,6 +9,7 @@ from assistant.chat import collect_turn, confirm
 from assistant.models import Conversation, Message, PendingConfirmation
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from orders.models import Order
 from orders.services import order_place
 from tests.assistant.fake_openai import reply
@@ -29,7 +30,7 @@ def _types(result):
 async def test_a_streamed_reply_arrives_in_deltas_and_is_remembered(alice, fake_model):
     server, brain = fake_model([reply("Hello! I can help you find tea.")])
 
-    result = await collect_turn(user=alice, text="hi", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="hi", brain=brain)
 
     deltas = [event["text"] for event in result.events if event["type"] == "delta"]
     assert len(deltas) > 3
@@ -61,21 +62,21 @@ async def test_every_tool_call_of_a_step_is_answered_and_the_model_sees_the_resu
         ]
     )
 
-    result = await collect_turn(user=alice, text="tea under 100 yuan, and add two mugs", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="tea under 100 yuan, and add two mugs", brain=brain)
 
     tools = [event for event in result.events if event["type"] == "tool"]
     assert [tool["name"] for tool in tools] == ["search_products", "view_cart", "add_to_cart"]
     assert tools[0]["arguments"] == {"query": "tea", "max_price": 10000}
     assert [p["sku"] for p in tools[0]["result"]["products"]] == ["TEA-TGY"]
     products = next(event for event in result.events if event["type"] == "products")
-    assert products["items"][0] == {
-        "sku": "TEA-TGY",
-        "name": "Anxi Tieguanyin",  # the card speaks the page's language
-        "price_cents": 8800,
-        "stock": 20,
-        "image_url": "",
-        "url": "/products/TEA-TGY/",
-    }
+    card = products["items"][0]
+    assert (card["sku"], card["name_en"], card["price_cents"], card["stock"], card["url"]) == (
+        "TEA-TGY",
+        "Anxi Tieguanyin",
+        8800,
+        20,
+        "/products/TEA-TGY/",
+    )
     cart = result.cart
     assert [(line["sku"], line["quantity"]) for line in cart["items"]] == [("MUG-01", 2)]
     assert cart["total_cents"] == 7800
@@ -92,8 +93,10 @@ async def test_every_tool_call_of_a_step_is_answered_and_the_model_sees_the_resu
 async def test_history_is_replayed_on_the_next_turn(alice, fake_model):
     server, brain = fake_model([reply("Hi Alice."), reply("You said hi.")])
 
-    first = await collect_turn(user=alice, text="hi", brain=brain)
-    await collect_turn(user=alice, text="what did I say?", conversation_id=first.conversation_id, brain=brain)
+    first = await collect_turn(shopper=Shopper(user=alice), text="hi", brain=brain)
+    await collect_turn(
+        shopper=Shopper(user=alice), text="what did I say?", conversation_id=first.conversation_id, brain=brain
+    )
 
     replayed = [(m["role"], m["content"]) for m in server.requests[1]["messages"][1:]]
     assert replayed == [("user", "hi"), ("assistant", "Hi Alice."), ("user", "what did I say?")]
@@ -104,7 +107,7 @@ async def test_a_tool_loop_that_never_ends_is_bounded(alice, shop, fake_model, s
     forever = [lambda body: reply("", [(f"call_{len(body['messages'])}", "search_products", {"query": "tea"})])] * 10
     server, brain = fake_model(forever)
 
-    result = await collect_turn(user=alice, text="find tea forever", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="find tea forever", brain=brain)
 
     assert len(server.requests) == 4  # three steps with tools, then one asking for a plain answer
     assert server.requests[-1]["tool_choice"] == "none"
@@ -119,7 +122,7 @@ async def test_server_errors_are_retried_before_the_answer(alice, fake_model):
         [{"status": 500, "headers": fast}, {"status": 429, "headers": fast}, reply("Here I am.")], max_retries=2
     )
 
-    result = await collect_turn(user=alice, text="hello?", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="hello?", brain=brain)
 
     assert len(server.requests) == 3
     assert result.error is None and result.reply == "Here I am."
@@ -131,7 +134,7 @@ async def test_retries_back_off_between_attempts(alice, fake_model):
     server, brain = fake_model([{"status": 503}, reply("Recovered.")], max_retries=1)
 
     started = time.monotonic()
-    result = await collect_turn(user=alice, text="hello?", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="hello?", brain=brain)
 
     assert result.reply == "Recovered." and len(server.requests) == 2
     assert time.monotonic() - started >= 0.5 * 0.75  # the SDK's first backoff: 0.5 s less up to 25 % jitter
@@ -141,13 +144,15 @@ async def test_an_endpoint_that_keeps_failing_gives_a_clear_message_and_a_valid_
     fast = {"retry-after-ms": "10"}
     server, brain = fake_model([{"status": 500, "headers": fast}] * 3 + [reply("Back again.")], max_retries=2)
 
-    failed = await collect_turn(user=alice, text="hello?", brain=brain)
+    failed = await collect_turn(shopper=Shopper(user=alice), text="hello?", brain=brain)
 
     assert len(server.requests) == 3
     assert failed.error["code"] == "model_unavailable"
     assert failed.error["message"] == "The assistant is unavailable right now. Please try again later."
     assert _types(failed)[-1] == "done" and failed.message_id is not None
-    again = await collect_turn(user=alice, text="and now?", conversation_id=failed.conversation_id, brain=brain)
+    again = await collect_turn(
+        shopper=Shopper(user=alice), text="and now?", conversation_id=failed.conversation_id, brain=brain
+    )
     assert again.reply == "Back again."
     roles = [m["role"] for m in server.requests[-1]["messages"]]
     assert roles == ["system", "user", "assistant", "user"]
@@ -157,7 +162,7 @@ async def test_rate_limiting_that_persists_says_the_assistant_is_busy(alice, fak
     fast = {"retry-after-ms": "10"}
     server, brain = fake_model([{"status": 429, "headers": fast}] * 2, max_retries=1)
 
-    result = await collect_turn(user=alice, text="hello?", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="hello?", brain=brain)
 
     assert len(server.requests) == 2
     assert result.error["code"] == "model_busy"
@@ -168,7 +173,7 @@ async def test_a_model_that_does_not_answer_in_time_gives_a_clear_message(alice,
     # attempt starts ~1 s in (0.5 s timeout + <= 0.5 s backoff), 1 s before the turn's deadline (2 s).
     server, brain = fake_model([{"sleep": 5, **reply("too late")}] * 2, timeout=0.5, max_retries=1)
 
-    result = await collect_turn(user=alice, text="hello?", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="hello?", brain=brain)
 
     assert result.error["code"] == "model_timeout"
     assert result.error["message"] == "The assistant took too long to answer. Please try again."
@@ -191,7 +196,7 @@ async def test_the_whole_call_deadline_leaves_room_for_every_attempt_and_backoff
 async def test_a_stream_cut_mid_answer_gives_a_clear_message_and_keeps_what_was_said(alice, fake_model):
     _server, brain = fake_model([{"cut": True, "text": "Our best green tea is"}])
 
-    result = await collect_turn(user=alice, text="best tea?", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="best tea?", brain=brain)
 
     assert result.error["code"] == "model_interrupted"
     assert result.reply.startswith("Our best")
@@ -205,7 +210,7 @@ async def test_a_stream_that_ends_without_finishing_counts_as_cut(alice, fake_mo
     half["cut"] = True  # no finish_reason and no [DONE], yet a well-formed body
     _server, brain = fake_model([half])
 
-    result = await collect_turn(user=alice, text="tell me", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="tell me", brain=brain)
 
     assert result.error["code"] == "model_interrupted"
 
@@ -213,7 +218,9 @@ async def test_a_stream_that_ends_without_finishing_counts_as_cut(alice, fake_mo
 async def test_too_long_a_message_is_refused_before_any_model_call(alice, fake_model, settings):
     server, brain = fake_model([reply("never")])
 
-    result = await collect_turn(user=alice, text="x" * (settings.ASSISTANT_MAX_INPUT_CHARS + 1), brain=brain)
+    result = await collect_turn(
+        shopper=Shopper(user=alice), text="x" * (settings.ASSISTANT_MAX_INPUT_CHARS + 1), brain=brain
+    )
 
     assert result.error["code"] == "message_too_long"
     assert server.requests == []
@@ -224,7 +231,7 @@ async def test_a_chatty_shopper_is_rate_limited_before_any_model_call(alice, fak
     settings.ASSISTANT_RATE_LIMIT_PER_MINUTE = 2
     server, brain = fake_model([reply("one"), reply("two"), reply("three")])
 
-    results = [await collect_turn(user=alice, text=f"message {n}", brain=brain) for n in range(3)]
+    results = [await collect_turn(shopper=Shopper(user=alice), text=f"message {n}", brain=brain) for n in range(3)]
 
     assert [r.error["code"] if r.error else None for r in results] == [None, None, "rate_limited"]
     assert len(server.requests) == 2
@@ -234,7 +241,7 @@ async def test_the_configured_endpoint_is_used_when_a_key_is_set(alice, fake_mod
     server, _brain = fake_model([reply("From the configured model.")])
     settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, settings.OPENAI_MODEL = "k", server.base_url, "configured"
 
-    result = await collect_turn(user=alice, text="hi")
+    result = await collect_turn(shopper=Shopper(user=alice), text="hi")
 
     assert result.reply == "From the configured model."
     assert server.requests[0]["model"] == "configured"
@@ -274,7 +281,7 @@ async def test_instructions_inside_product_text_buy_nothing_and_touch_no_one_els
         return reply("Done: I ordered 10 of them for you.")
 
     server, brain = fake_model([obedient_model] * 3)
-    result = await collect_turn(user=alice, text="tell me about the bait tea", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="tell me about the bait tea", brain=brain)
 
     assert not await Order.objects.filter(user=alice).aexists()
     pending = [c async for c in PendingConfirmation.objects.filter(user=alice)]
@@ -320,7 +327,7 @@ async def _bob_has_a_cart_and_an_order(bob, shop):
     from asgiref.sync import sync_to_async
 
     def prepare():
-        cart = cart_get_or_create(user=bob)
+        cart = cart_get_or_create(shopper=Shopper(user=bob))
         cart_add_item(cart=cart, product=shop["TEA-TGY"], quantity=1)
         order = order_place(user=bob, **CONTACT)
         cart_add_item(cart=cart, product=shop["MUG-01"], quantity=1)
@@ -337,7 +344,7 @@ async def test_the_order_is_placed_only_by_the_shoppers_confirmation(alice, shop
             reply("Please check the summary and press Confirm."),
         ]
     )
-    result = await collect_turn(user=alice, text="buy two longjing", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="buy two longjing", brain=brain)
     event = next(e for e in result.events if e["type"] == "confirm_required")
     assert event["action"] == "place_order"
     assert event["summary"]["total_cents"] == 2 * 12800
@@ -366,7 +373,7 @@ async def test_unreadable_unknown_and_excess_tool_calls_are_all_answered_with_er
         ]
     )
 
-    result = await collect_turn(user=alice, text="do things", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="do things", brain=brain)
 
     codes = [event["result"]["error"]["code"] for event in result.events if event["type"] == "tool"]
     assert codes == ["invalid_arguments", "unknown_tool", "too_many_tool_calls"]
@@ -378,10 +385,10 @@ async def test_unreadable_unknown_and_excess_tool_calls_are_all_answered_with_er
 async def test_long_histories_are_trimmed_to_the_token_budget(alice, fake_model, settings):
     settings.ASSISTANT_HISTORY_TOKENS = 300
     server, brain = fake_model([reply("x" * 800), reply("y" * 800), reply("short")])
-    first = await collect_turn(user=alice, text="one", brain=brain)
-    await collect_turn(user=alice, text="two", conversation_id=first.conversation_id, brain=brain)
+    first = await collect_turn(shopper=Shopper(user=alice), text="one", brain=brain)
+    await collect_turn(shopper=Shopper(user=alice), text="two", conversation_id=first.conversation_id, brain=brain)
 
-    await collect_turn(user=alice, text="three", conversation_id=first.conversation_id, brain=brain)
+    await collect_turn(shopper=Shopper(user=alice), text="three", conversation_id=first.conversation_id, brain=brain)
 
     sent = [(m["role"], m["content"][:3]) for m in server.requests[-1]["messages"]]
     assert sent == [("system", sent[0][1]), ("user", "two"), ("assistant", "yyy"), ("user", "thr")]
@@ -400,7 +407,7 @@ async def test_a_tool_that_crashes_is_still_answered_and_the_turn_goes_on(alice,
     monkeypatch.setattr(chat, "call_tool", flaky)
     server, brain = fake_model([reply("", [("a", "view_cart", {}), ("b", "list_categories", {})]), reply("Hmm.")])
 
-    result = await collect_turn(user=alice, text="cart?", brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="cart?", brain=brain)
 
     results = [event["result"] for event in result.events if event["type"] == "tool"]
     assert results[0]["error"]["code"] == "internal_error" and "categories" in results[1]
@@ -414,7 +421,7 @@ async def test_a_tool_call_left_without_results_is_not_replayed(alice, fake_mode
     from assistant.services import conversation_start, message_create
 
     def broken_history():
-        conversation = conversation_start(user=alice)
+        conversation = conversation_start(shopper=Shopper(user=alice))
         message_create(conversation=conversation, role="user", content="first")
         calls = [{"id": "lost", "name": "view_cart", "arguments": "{}"}]
         message_create(conversation=conversation, role="assistant", content="Checking.", tool_calls=calls)
@@ -423,7 +430,7 @@ async def test_a_tool_call_left_without_results_is_not_replayed(alice, fake_mode
     conversation_id = await sync_to_async(broken_history)()
     server, brain = fake_model([reply("Fine now.")])
 
-    result = await collect_turn(user=alice, text="again", conversation_id=conversation_id, brain=brain)
+    result = await collect_turn(shopper=Shopper(user=alice), text="again", conversation_id=conversation_id, brain=brain)
 
     sent = server.requests[0]["messages"][1:]
     assert sent == [
@@ -442,9 +449,9 @@ async def test_a_steps_calls_and_results_are_stored_together_and_replayed_next_t
             reply("Still here."),
         ]
     )
-    first = await collect_turn(user=alice, text="categories?", brain=brain)
+    first = await collect_turn(shopper=Shopper(user=alice), text="categories?", brain=brain)
 
-    await collect_turn(user=alice, text="thanks", conversation_id=first.conversation_id, brain=brain)
+    await collect_turn(shopper=Shopper(user=alice), text="thanks", conversation_id=first.conversation_id, brain=brain)
 
     stored = [
         (m.role, m.tool_call_id, m.tool_name)
@@ -486,8 +493,8 @@ async def test_turns_on_sqlite_share_one_kept_connection(alice, shop, fake_model
         turn_threads.retire(turn_threads._idle.pop())
     connection_created.connect(note)
     try:
-        first = await collect_turn(user=alice, text="my cart?", brain=brain)
-        second = await collect_turn(user=alice, text="my cart?", brain=brain)
+        first = await collect_turn(shopper=Shopper(user=alice), text="my cart?", brain=brain)
+        second = await collect_turn(shopper=Shopper(user=alice), text="my cart?", brain=brain)
     finally:
         connection_created.disconnect(note)
 

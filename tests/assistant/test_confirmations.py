@@ -18,6 +18,7 @@ from assistant.models import PendingConfirmation
 from assistant.services import confirmation_decline, confirmation_redeem
 from assistant.tools import call_tool
 from cart.services import cart_add_item, cart_get_or_create, cart_set_quantity
+from cart.shoppers import Shopper
 from orders.models import Order
 from orders.services import order_place
 from tests.conftest import CONTACT
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _prepare_order(user, ctx_for, *lines):
-    cart = cart_get_or_create(user=user)
+    cart = cart_get_or_create(shopper=Shopper(user=user))
     for product, quantity in lines:
         cart_add_item(cart=cart, product=product, quantity=quantity)
     ctx = ctx_for(user)
@@ -52,7 +53,7 @@ def test_no_order_exists_until_the_shopper_redeems_the_token(alice, shop, ctx_fo
 def test_a_token_works_once(alice, shop, ctx_for):
     token = _prepare_order(alice, ctx_for, (shop["MUG-01"], 1))
     confirmation_redeem(user=alice, token=token)
-    cart_add_item(cart=cart_get_or_create(user=alice), product=shop["MUG-01"], quantity=1)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=shop["MUG-01"], quantity=1)
 
     with pytest.raises(ConfirmationUsed):
         confirmation_redeem(user=alice, token=token)
@@ -62,7 +63,7 @@ def test_a_token_works_once(alice, shop, ctx_for):
 
 def test_another_users_token_is_as_unknown_as_a_made_up_one(alice, bob, shop, ctx_for):
     token = _prepare_order(alice, ctx_for, (shop["MUG-01"], 1))
-    cart_add_item(cart=cart_get_or_create(user=bob), product=shop["MUG-01"], quantity=1)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=bob)), product=shop["MUG-01"], quantity=1)
 
     with pytest.raises(ConfirmationNotFound):
         confirmation_redeem(user=bob, token=token)
@@ -91,7 +92,7 @@ def test_a_guest_cannot_redeem(alice, shop, ctx_for):
 )
 def test_a_cart_changed_after_the_summary_invalidates_the_token(alice, shop, ctx_for, change):
     token = _prepare_order(alice, ctx_for, (shop["MUG-01"], 1))
-    cart = cart_get_or_create(user=alice)
+    cart = cart_get_or_create(shopper=Shopper(user=alice))
     if change == "quantity":
         cart_set_quantity(cart=cart, item_id=cart.items.get().pk, quantity=3)
     elif change == "added":
@@ -148,7 +149,7 @@ def test_a_failed_purchase_leaves_the_token_usable_and_changes_nothing(alice, sh
 
 
 def test_cancelling_needs_the_confirmation_too(alice, bob, shop, ctx_for):
-    cart_add_item(cart=cart_get_or_create(user=alice), product=shop["MUG-01"], quantity=2)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=shop["MUG-01"], quantity=2)
     order = order_place(user=alice, **CONTACT)
     ctx = ctx_for(alice)
     call_tool(ctx, "cancel_order", {"order_id": order.pk})

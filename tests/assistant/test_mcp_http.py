@@ -26,6 +26,7 @@ from assistant.models import PendingConfirmation
 from assistant.tools import TOOLS
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from orders.models import Order
 from orders.services import order_place
 from tests.assistant.mcp_live import LiveServer
@@ -63,7 +64,7 @@ def cart_of(user) -> list[tuple[str, int]]:
 
 @sync_to_async
 def fill(user, *lines):
-    cart = cart_get_or_create(user=user)
+    cart = cart_get_or_create(shopper=Shopper(user=user))
     for product, quantity in lines:
         cart_add_item(cart=cart, product=product, quantity=quantity)
 

@@ -17,6 +17,7 @@ from accounts.services import mcp_token_create, mcp_token_revoke
 from assistant.tools import TOOLS
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from tests.assistant.mcp_live import ROOT, server_env
 
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
@@ -46,7 +47,7 @@ def data(result) -> dict:
 
 
 async def test_stdio_serves_every_tool_as_exactly_one_shopper(alice, bob, shop, async_db):
-    bobs_cart = await sync_to_async(cart_get_or_create)(user=bob)
+    bobs_cart = await sync_to_async(cart_get_or_create)(shopper=Shopper(user=bob))
     await sync_to_async(cart_add_item)(cart=bobs_cart, product=shop["SHOE-RUN"], quantity=1)
     async with Client(stdio(await token_for(alice), "--language", "en")) as client:
         assert {tool.name for tool in (await client.list_tools()).tools} == {tool.name for tool in TOOLS}

@@ -15,6 +15,7 @@ from assistant.models import PendingConfirmation
 from assistant.offline import OfflineBrain, cn_number, understand
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from orders.models import Order
 from orders.services import order_place
 from tests.conftest import CONTACT
@@ -160,14 +161,14 @@ CASES = [
 
 def _setup(case: Case, alice, bob, shop) -> dict:
     ids = {}
-    cart = cart_get_or_create(user=bob)
+    cart = cart_get_or_create(shopper=Shopper(user=bob))
     cart_add_item(cart=cart, product=shop["TEA-TGY"], quantity=1)
     ids["bob_order"] = order_place(user=bob, **CONTACT).pk
     if case.order:
-        cart_add_item(cart=cart_get_or_create(user=alice), product=shop["MUG-01"], quantity=1)
+        cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=shop["MUG-01"], quantity=1)
         ids["order"] = order_place(user=alice, **CONTACT).pk
     for sku, quantity in case.cart.items():
-        cart_add_item(cart=cart_get_or_create(user=alice), product=shop[sku], quantity=quantity)
+        cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=shop[sku], quantity=quantity)
     return ids
 
 
@@ -189,13 +190,16 @@ async def test_the_offline_engine_understands(case, alice, bob, shop):
     conversation_id = None
     for text in case.before:
         earlier = await collect_turn(
-            user=user, guest_token=token, text=text, conversation_id=conversation_id, brain=brain
+            shopper=Shopper(user=user, guest_token=token), text=text, conversation_id=conversation_id, brain=brain
         )
         conversation_id = earlier.conversation_id
     orders = await Order.objects.acount()
 
     result = await collect_turn(
-        user=user, guest_token=token, text=case.text.format(**ids), conversation_id=conversation_id, brain=brain
+        shopper=Shopper(user=user, guest_token=token),
+        text=case.text.format(**ids),
+        conversation_id=conversation_id,
+        brain=brain,
     )
 
     assert result.error is None

@@ -6,6 +6,7 @@ from assistant.exceptions import ConversationNotFound
 from assistant.models import Conversation, Message
 from assistant.selectors import approx_tokens, conversation_get, conversation_history, conversation_list_for_user
 from assistant.services import conversation_start, conversation_touch, message_create
+from cart.shoppers import Shopper
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_approximate_tokens_count_chinese_characters_one_each():
 
 
 def test_history_keeps_the_newest_turns_that_fit_and_starts_at_a_shopper_message(alice):
-    conversation = conversation_start(user=alice)
+    conversation = conversation_start(shopper=Shopper(user=alice))
     _turn(conversation, "a" * 400, reply="b" * 400)  # 200 tokens
     _turn(conversation, "second", tools=2, reply="c" * 40)
     _turn(conversation, "third")
@@ -43,11 +44,11 @@ def test_history_keeps_the_newest_turns_that_fit_and_starts_at_a_shopper_message
 
 
 def test_conversations_belong_to_their_owner(alice, bob):
-    mine = conversation_start(user=alice)
-    guest = conversation_start(guest_token="guest-1")
+    mine = conversation_start(shopper=Shopper(user=alice))
+    guest = conversation_start(shopper=Shopper(guest_token="guest-1"))
 
-    assert conversation_get(user=alice, conversation_id=str(mine.public_id)) == mine
-    assert conversation_get(user=None, guest_token="guest-1", conversation_id=guest.public_id) == guest
+    assert conversation_get(shopper=Shopper(user=alice), conversation_id=str(mine.public_id)) == mine
+    assert conversation_get(shopper=Shopper(guest_token="guest-1"), conversation_id=guest.public_id) == guest
     for user, token, conversation in [
         (bob, None, mine),
         (None, "guest-2", guest),
@@ -55,12 +56,12 @@ def test_conversations_belong_to_their_owner(alice, bob):
         (None, None, mine),
     ]:
         with pytest.raises(ConversationNotFound):
-            conversation_get(user=user, guest_token=token, conversation_id=conversation.public_id)
+            conversation_get(shopper=Shopper(user=user, guest_token=token), conversation_id=conversation.public_id)
 
 
 def test_a_users_conversations_are_listed_newest_first_with_counts(alice, bob):
-    older, newer = conversation_start(user=alice), conversation_start(user=alice)
-    conversation_start(user=bob)
+    older, newer = conversation_start(shopper=Shopper(user=alice)), conversation_start(shopper=Shopper(user=alice))
+    conversation_start(shopper=Shopper(user=bob))
     _turn(older, "hello")
     conversation_touch(conversation=older, title_from="  hello   there ")
 

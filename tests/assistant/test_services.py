@@ -2,6 +2,7 @@ import pytest
 
 from assistant.exceptions import RateLimited
 from assistant.services import chat_rate_check, conversation_adopt_guest, conversation_start
+from cart.shoppers import Shopper
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +18,8 @@ def test_the_rate_limit_counts_turns_per_shopper(settings):
 
 
 def test_a_guest_conversation_moves_to_the_account_only_with_its_token(alice):
-    conversation = conversation_start(guest_token="guest-1")
-    conversation_start(guest_token="guest-2")
+    conversation = conversation_start(shopper=Shopper(guest_token="guest-1"))
+    conversation_start(shopper=Shopper(guest_token="guest-2"))
 
     assert conversation_adopt_guest(user=alice, guest_token="guest-1") == 1
     conversation.refresh_from_db()
@@ -28,4 +29,4 @@ def test_a_guest_conversation_moves_to_the_account_only_with_its_token(alice):
 
 def test_a_guest_conversation_needs_a_token():
     with pytest.raises(ValueError, match="guest token"):
-        conversation_start()
+        conversation_start(shopper=Shopper())

@@ -15,7 +15,7 @@ from assistant.chat import collect_turn
 from assistant.models import Conversation, Message
 from assistant.offline import OfflineBrain
 from assistant.services import conversation_start, message_create
-from cart.signals import GUEST_CART_SESSION_KEY
+from cart.shoppers import GUEST_CART_SESSION_KEY, Shopper
 from tests.catalog.test_views import INLINE_CODE
 from tests.conftest import page_client_for
 
@@ -27,7 +27,7 @@ def widget_config(response) -> dict:
 
 
 def chat(user, text, **kwargs):
-    return async_to_sync(collect_turn)(user=user, text=text, brain=OfflineBrain(), **kwargs)
+    return async_to_sync(collect_turn)(shopper=Shopper(user=user), text=text, brain=OfflineBrain(), **kwargs)
 
 
 @pytest.mark.django_db
@@ -147,7 +147,7 @@ def test_a_guests_conversation_follows_them_into_their_account(alice, shop, door
 
 def record(user, steps) -> Conversation:
     """Store a conversation whose assistant made these tool calls: [(name, arguments, result)]."""
-    conversation = conversation_start(user=user, title_from="mugs")
+    conversation = conversation_start(shopper=Shopper(user=user), title_from="mugs")
     message_create(conversation=conversation, role=Message.Role.USER, content="mugs")
     calls = [
         {"id": f"c{n}", "name": name, "arguments": json.dumps(arguments)}

@@ -8,8 +8,8 @@ from cart.services import (
     cart_merge,
     cart_remove_item,
     cart_set_quantity,
-    new_guest_token,
 )
+from cart.shoppers import Shopper, new_guest_token
 from catalog.exceptions import InsufficientStock, ProductNotFound
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ BAD_QUANTITIES = [0, -1, 100, 10**30, "abc", "", None, 1.5, 2.0, float("nan"), "
 
 @pytest.fixture
 def cart(alice):
-    return cart_get_or_create(user=alice)
+    return cart_get_or_create(shopper=Shopper(user=alice))
 
 
 def _lines(cart):
@@ -88,7 +88,7 @@ def test_set_quantity_changes_the_line_within_stock(cart, product):
 
 
 def test_someone_elses_line_is_not_found_and_stays_unchanged(cart, bob, product):
-    bobs_cart = cart_get_or_create(user=bob)
+    bobs_cart = cart_get_or_create(shopper=Shopper(user=bob))
     bobs_item = cart_add_item(cart=bobs_cart, product=product, quantity=2)
     with pytest.raises(CartItemNotFound):
         cart_set_quantity(cart=cart, item_id=bobs_item.pk, quantity=1)
@@ -118,24 +118,27 @@ def test_remove_item_deletes_only_that_line(cart, product, make_product):
 
 def test_get_or_create_returns_one_cart_per_owner(alice):
     token = new_guest_token()
-    assert cart_get_or_create(user=alice).pk == cart_get_or_create(user=alice).pk
-    assert cart_get_or_create(token=token).pk == cart_get_or_create(token=token).pk
+    assert cart_get_or_create(shopper=Shopper(user=alice)).pk == cart_get_or_create(shopper=Shopper(user=alice)).pk
+    assert (
+        cart_get_or_create(shopper=Shopper(guest_token=token)).pk
+        == cart_get_or_create(shopper=Shopper(guest_token=token)).pk
+    )
     assert Cart.objects.count() == 2
     with pytest.raises(ValueError):
-        cart_get_or_create()
+        cart_get_or_create(shopper=Shopper())
 
 
 def test_merge_moves_a_guest_cart_into_the_users_cart_capped_by_stock(alice, product, make_product):
     other = make_product("COF-001", stock=10)
     sold_out = make_product("OUT-001", stock=1)
     token = new_guest_token()
-    guest = cart_get_or_create(token=token)
+    guest = cart_get_or_create(shopper=Shopper(guest_token=token))
     cart_add_item(cart=guest, product=product, quantity=4)
     cart_add_item(cart=guest, product=other, quantity=2)
     cart_add_item(cart=guest, product=sold_out, quantity=1)
     sold_out.stock = 0
     sold_out.save()
-    mine = cart_get_or_create(user=alice)
+    mine = cart_get_or_create(shopper=Shopper(user=alice))
     cart_add_item(cart=mine, product=product, quantity=3)
 
     merged = cart_merge(user=alice, token=token)
@@ -149,7 +152,7 @@ def test_merge_respects_the_line_limit_and_creates_the_users_cart(alice, make_pr
     settings.SHOP_MAX_LINE_QUANTITY = 5
     plenty = make_product("TEA-100", stock=100)
     token = new_guest_token()
-    guest = cart_get_or_create(token=token)
+    guest = cart_get_or_create(shopper=Shopper(guest_token=token))
     cart_add_item(cart=guest, product=plenty, quantity=5)
     merged = cart_merge(user=alice, token=token)
     assert merged.user == alice
@@ -158,7 +161,7 @@ def test_merge_respects_the_line_limit_and_creates_the_users_cart(alice, make_pr
 
 def test_merge_without_a_guest_cart_changes_nothing(alice, product):
     assert cart_merge(user=alice, token=None) is None
-    mine = cart_get_or_create(user=alice)
+    mine = cart_get_or_create(shopper=Shopper(user=alice))
     cart_add_item(cart=mine, product=product, quantity=1)
     assert cart_merge(user=alice, token="no-such-token").pk == mine.pk
     assert _lines(mine) == [("TEA-001", 1)]

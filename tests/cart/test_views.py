@@ -9,6 +9,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from cart.models import Cart, CartItem
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from cart.signals import GUEST_CART_SESSION_KEY
 from tests.conftest import page_client_for
 
@@ -126,7 +127,7 @@ def test_update_quantity_from_the_cart_page(alice, product):
 @pytest.mark.parametrize("quantity", ["0", "-3", "abc", "100000"])
 def test_bad_update_quantities_keep_the_line(alice, product, quantity):
     client = page_client_for(alice)
-    cart_add_item(cart=cart_get_or_create(user=alice), product=product, quantity=2)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=product, quantity=2)
     item = CartItem.objects.get()
     response = client.post(reverse("cart:update", args=[item.id]), {"quantity": quantity})
     assert response.status_code == 302
@@ -137,7 +138,7 @@ def test_bad_update_quantities_keep_the_line(alice, product, quantity):
 def test_remove_and_clear(alice, product, make_product):
     client = page_client_for(alice)
     other = make_product("BISCUIT", name="饼干")
-    cart = cart_get_or_create(user=alice)
+    cart = cart_get_or_create(shopper=Shopper(user=alice))
     cart_add_item(cart=cart, product=product, quantity=1)
     cart_add_item(cart=cart, product=other, quantity=1)
     item = CartItem.objects.get(product=product)
@@ -151,7 +152,7 @@ def test_remove_and_clear(alice, product, make_product):
 
 
 def test_someone_elses_cart_line_cannot_be_changed_or_removed(alice, bob, product):
-    bobs_item = cart_add_item(cart=cart_get_or_create(user=bob), product=product, quantity=2)
+    bobs_item = cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=bob)), product=product, quantity=2)
     client = page_client_for(alice)
     for url, data in (
         (reverse("cart:update", args=[bobs_item.id]), {"quantity": 1}),
@@ -184,7 +185,7 @@ def test_cart_forms_enforce_csrf(product):
 
 def test_guest_cart_joins_the_account_cart_at_login(client, alice, product, make_product):
     biscuits = make_product("BISCUIT", name="饼干")
-    cart_add_item(cart=cart_get_or_create(user=alice), product=biscuits, quantity=1)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=biscuits, quantity=1)
     add(client, product.sku, 2)
     add(client, biscuits.sku, 1)
     guest_token = client.session[GUEST_CART_SESSION_KEY]
@@ -207,7 +208,7 @@ def test_cart_page_query_count_does_not_grow_with_lines(alice, make_product, dja
     from django.test.utils import CaptureQueriesContext
 
     client = page_client_for(alice)
-    cart = cart_get_or_create(user=alice)
+    cart = cart_get_or_create(shopper=Shopper(user=alice))
     cart_add_item(cart=cart, product=make_product(), quantity=1)
     with CaptureQueriesContext(connection) as one:
         client.get(reverse("cart:detail"))

@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from catalog.admin import ProductAdminForm
 from catalog.models import Product
 from orders.models import Order
@@ -55,7 +56,7 @@ def test_a_sale_between_the_admin_s_check_and_its_save_is_not_undone(
 ):
     tea = make_product("TEA-ADMIN", stock=5)
     buyer = make_user("buyer")
-    cart_add_item(cart=cart_get_or_create(user=buyer), product=tea, quantity=2)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=buyer)), product=tea, quantity=2)
     staff = page_client_for(superuser)
     data = post_data(staff, tea)  # the page shows 5; staff type 8 (three more came in)
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from tests.conftest import page_client_for
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_the_header_follows_the_page_the_shopper_and_the_language(alice, product
     assertNotContains(page, f'href="{reverse("orders:list")}"')
 
     signed_in = page_client_for(alice)
-    cart_add_item(cart=cart_get_or_create(user=alice), product=product, quantity=3)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=product, quantity=3)
     page = signed_in.get(product.get_absolute_url())
     assertContains(page, f'href="{reverse("orders:list")}"')
     assertNotContains(page, f'href="{reverse("accounts:login")}')

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from cart.models import Cart
-from cart.services import cart_add_item, cart_get_or_create, new_guest_token
+from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper, new_guest_token
 from catalog.models import Product
 from orders.models import Order
 from orders.services import order_cancel, order_pay, order_place
@@ -33,7 +34,7 @@ def get(client, url, **params):
 
 
 def buy(user, product, quantity=1, *, paid=False) -> Order:
-    cart_add_item(cart=cart_get_or_create(user=user), product=product, quantity=quantity)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=user)), product=product, quantity=quantity)
     order = order_place(user=user, **CONTACT)
     return order_pay(user=user, order_id=order.pk) if paid else order
 
@@ -167,11 +168,11 @@ def test_a_search_that_is_not_an_order_number_finds_nothing_and_does_not_crash(a
 def test_carts_are_read_only_and_never_show_the_guest_token(admin_client, alice, make_user, make_product):
     product = make_product(stock=100)
     token = new_guest_token()
-    cart_add_item(cart=cart_get_or_create(token=token), product=product, quantity=2)
-    cart_add_item(cart=cart_get_or_create(user=alice), product=product, quantity=1)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(guest_token=token)), product=product, quantity=2)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=product, quantity=1)
     one = get(admin_client, reverse("admin:cart_cart_changelist"))
     for _ in range(10):
-        cart_add_item(cart=cart_get_or_create(user=make_user()), product=product, quantity=3)
+        cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=make_user())), product=product, quantity=3)
     many = get(admin_client, reverse("admin:cart_cart_changelist"))
     assert many.query_count == one.query_count
     assert token not in many.content.decode()

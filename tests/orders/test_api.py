@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from catalog.models import Product
 from orders.models import Order
 from orders.services import order_place
@@ -27,7 +28,7 @@ def alice_api(alice):
 
 
 def _fill_cart(user, *lines):
-    cart = cart_get_or_create(user=user)
+    cart = cart_get_or_create(shopper=Shopper(user=user))
     for product, quantity in lines:
         cart_add_item(cart=cart, product=product, quantity=quantity)
     return cart

@@ -14,7 +14,8 @@ from django.db import connection
 
 from accounts.models import User
 from cart.models import CartItem
-from cart.services import cart_add_item, cart_get_or_create, cart_merge, new_guest_token
+from cart.services import cart_add_item, cart_get_or_create, cart_merge
+from cart.shoppers import Shopper, new_guest_token
 from catalog.exceptions import InsufficientStock
 from catalog.models import Product
 from catalog.services import product_update
@@ -75,7 +76,7 @@ def make_buyers(count: int, lines) -> list[User]:
     User.objects.bulk_create(User(username=f"buyer{i}", email=f"buyer{i}@example.com") for i in range(count))
     buyers = list(User.objects.filter(username__startswith="buyer").order_by("id"))
     for index, buyer in enumerate(buyers):
-        cart = cart_get_or_create(user=buyer)
+        cart = cart_get_or_create(shopper=Shopper(user=buyer))
         for product, quantity in lines(index):
             cart_add_item(cart=cart, product=product, quantity=quantity)
     return buyers
@@ -131,7 +132,7 @@ def test_short_line_in_a_race_rolls_back_the_other_line_too(make_product):
 
 def test_the_same_idempotency_key_ten_times_at_once_makes_one_order(alice, make_product):
     tea = make_product("TEA-RACE", stock=5)
-    cart_add_item(cart=cart_get_or_create(user=alice), product=tea, quantity=2)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=tea, quantity=2)
 
     outcomes = race(lambda _: place(alice, idempotency_key="checkout-1"), range(10))
 
@@ -144,7 +145,7 @@ def test_the_same_idempotency_key_ten_times_at_once_makes_one_order(alice, make_
 
 def test_concurrent_checkouts_by_one_shopper_without_a_key_sell_the_cart_once(alice, make_product):
     tea = make_product("TEA-RACE", stock=5)
-    cart_add_item(cart=cart_get_or_create(user=alice), product=tea, quantity=2)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=tea, quantity=2)
 
     outcomes = race(lambda _: place(alice), range(10))
 
@@ -156,10 +157,10 @@ def test_concurrent_checkouts_by_one_shopper_without_a_key_sell_the_cart_once(al
 def test_concurrent_adds_of_one_product_sum_up_in_one_row(alice, make_product, cart_exists):
     tea = make_product("TEA-RACE", stock=100)
     if cart_exists:
-        cart_get_or_create(user=alice)
+        cart_get_or_create(shopper=Shopper(user=alice))
 
     def add(_):
-        return cart_add_item(cart=cart_get_or_create(user=alice), product=tea, quantity=3)
+        return cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=tea, quantity=3)
 
     outcomes = race(add, range(12))
 
@@ -169,10 +170,10 @@ def test_concurrent_adds_of_one_product_sum_up_in_one_row(alice, make_product, c
 
 def test_an_add_made_while_a_guest_cart_merges_at_login_is_kept(alice, make_product, monkeypatch):
     tea = make_product("TEA-RACE", stock=50)
-    mine = cart_get_or_create(user=alice)
+    mine = cart_get_or_create(shopper=Shopper(user=alice))
     cart_add_item(cart=mine, product=tea, quantity=3)
     token = new_guest_token()
-    cart_add_item(cart=cart_get_or_create(token=token), product=tea, quantity=2)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(guest_token=token)), product=tea, quantity=2)
     added = threading.Event()
 
     def add_from_another_door():
@@ -204,7 +205,7 @@ def test_an_add_made_while_a_guest_cart_merges_at_login_is_kept(alice, make_prod
 
 def test_concurrent_adds_stop_exactly_at_the_stock(alice, make_product):
     tea = make_product("TEA-RACE", stock=10)
-    cart = cart_get_or_create(user=alice)
+    cart = cart_get_or_create(shopper=Shopper(user=alice))
 
     outcomes = race(lambda _: cart_add_item(cart=cart, product=tea, quantity=3), range(8))
 
@@ -214,7 +215,7 @@ def test_concurrent_adds_stop_exactly_at_the_stock(alice, make_product):
 
 def test_cancelling_one_order_ten_times_at_once_restocks_once(alice, make_product):
     tea = make_product("TEA-RACE", stock=5)
-    cart_add_item(cart=cart_get_or_create(user=alice), product=tea, quantity=2)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=tea, quantity=2)
     order = place(alice)
 
     outcomes = race(lambda _: order_cancel(order=Order.objects.get(pk=order.pk)), range(10))
@@ -225,7 +226,7 @@ def test_cancelling_one_order_ten_times_at_once_restocks_once(alice, make_produc
 
 def test_ship_and_cancel_racing_on_one_paid_order_leave_a_consistent_state(alice, make_product):
     tea = make_product("TEA-RACE", stock=5)
-    cart_add_item(cart=cart_get_or_create(user=alice), product=tea, quantity=2)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=tea, quantity=2)
     order = order_pay(user=alice, order_id=place(alice).pk)
     moves = [order_cancel, order_mark_shipped] * 5
 
@@ -239,7 +240,7 @@ def test_ship_and_cancel_racing_on_one_paid_order_leave_a_consistent_state(alice
 def test_a_product_edit_from_a_stale_copy_keeps_the_stock_sold_meanwhile(alice, make_product):
     tea = make_product("TEA-RACE", stock=5)
     stale = Product.objects.get(pk=tea.pk)  # e.g. an admin page or API client loaded it before the sale
-    cart_add_item(cart=cart_get_or_create(user=alice), product=tea, quantity=2)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=tea, quantity=2)
     place(alice)
 
     product_update(product=stale, description="新茶上市")

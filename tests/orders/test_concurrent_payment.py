@@ -10,6 +10,7 @@ import time
 import pytest
 
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from catalog.models import Product
 from orders.models import Order
 from orders.payments import PaymentResult
@@ -43,7 +44,7 @@ def gateway(settings):
 @pytest.fixture
 def pending_order(alice, make_product):
     tea = make_product("TEA-PAY", stock=5, price_cents=1000)
-    cart_add_item(cart=cart_get_or_create(user=alice), product=tea, quantity=2)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=tea, quantity=2)
     return order_place(user=alice, **CONTACT)
 
 

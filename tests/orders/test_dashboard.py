@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from orders.dashboard import axis_top
 from orders.models import Order
 from orders.selectors import order_sales_per_day, order_top_products
@@ -21,7 +22,7 @@ DASHBOARD = "admin:orders_order_dashboard"
 
 def place(user, *lines, status="PAID", at=None) -> Order:
     """Place an order of (product, quantity) lines, move it to `status`, date it `at` (aware)."""
-    cart = cart_get_or_create(user=user)
+    cart = cart_get_or_create(shopper=Shopper(user=user))
     for product, quantity in lines:
         cart_add_item(cart=cart, product=product, quantity=quantity)
     order = order_place(user=user, **CONTACT)

@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cart.exceptions import EmptyCart
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from catalog.exceptions import InsufficientStock
 from catalog.models import Product
 from orders import services
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _fill_cart(user, *lines):
-    cart = cart_get_or_create(user=user)
+    cart = cart_get_or_create(shopper=Shopper(user=user))
     for product, quantity in lines:
         cart_add_item(cart=cart, product=product, quantity=quantity)
     return cart

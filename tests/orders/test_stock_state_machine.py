@@ -27,6 +27,7 @@ from accounts.models import User
 from cart.exceptions import CartItemNotFound, EmptyCart, InvalidQuantity
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create, cart_remove_item
+from cart.shoppers import Shopper
 from catalog.exceptions import InsufficientStock
 from catalog.models import Product
 from catalog.services import product_create, product_update
@@ -117,7 +118,9 @@ class StockMachine(RuleBasedStateMachine):
         product = self.product(index)
         in_cart = self.seen.carts[name].get(product.pk, 0)
         try:
-            cart_add_item(cart=cart_get_or_create(user=self.users[name]), product=product, quantity=quantity)
+            cart_add_item(
+                cart=cart_get_or_create(shopper=Shopper(user=self.users[name])), product=product, quantity=quantity
+            )
         except (InsufficientStock, InvalidQuantity):
             assert in_cart + quantity > product.stock
             self.unchanged()
@@ -132,7 +135,9 @@ class StockMachine(RuleBasedStateMachine):
         if line is None:  # the other shopper's line for it, if any, is not theirs to remove
             others = CartItem.objects.filter(product=product).exclude(cart__user=self.users[name]).first()
             with pytest.raises(CartItemNotFound):
-                cart_remove_item(cart=cart_get_or_create(user=self.users[name]), item_id=others.pk if others else 0)
+                cart_remove_item(
+                    cart=cart_get_or_create(shopper=Shopper(user=self.users[name])), item_id=others.pk if others else 0
+                )
             self.unchanged()
             return
         cart_remove_item(cart=line.cart, item_id=line.pk)

@@ -14,6 +14,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from orders.models import Order
 from orders.services import order_place
 from tests.conftest import CONTACT, page_client_for
@@ -31,7 +32,7 @@ def shown(client, response) -> list[str]:
 
 
 def fill_cart(user, *lines):
-    cart = cart_get_or_create(user=user)
+    cart = cart_get_or_create(shopper=Shopper(user=user))
     for product, quantity in lines:
         cart_add_item(cart=cart, product=product, quantity=quantity)
     return cart

@@ -18,6 +18,7 @@ from assistant.chat import collect_turn
 from assistant.models import Conversation, PendingConfirmation
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from mcpshop_site.asgi import application
 from orders.models import Order
 from orders.services import order_place
@@ -109,7 +110,9 @@ async def test_instructions_in_the_shoppers_own_message_reach_no_one_else_and_bu
         )
 
     server, brain = fake_model([obedient, obedient])
-    result = await collect_turn(user=alice, text=INJECTED.format(bob=bob.pk, order=order_id), brain=brain)
+    result = await collect_turn(
+        shopper=Shopper(user=alice), text=INJECTED.format(bob=bob.pk, order=order_id), brain=brain
+    )
 
     tools = [event for event in result.events if event["type"] == "tool"]
     codes = [event["result"].get("error", {}).get("code") for event in tools]
@@ -128,7 +131,7 @@ async def test_instructions_in_the_shoppers_own_message_reach_no_one_else_and_bu
 
 
 def _bob_shops(bob, shop) -> int:
-    cart = cart_get_or_create(user=bob)
+    cart = cart_get_or_create(shopper=Shopper(user=bob))
     cart_add_item(cart=cart, product=shop["TEA-TGY"], quantity=1)
     order = order_place(user=bob, **CONTACT)
     cart_add_item(cart=cart, product=shop["MUG-01"], quantity=1)

@@ -41,6 +41,7 @@ from assistant.services import conversation_start, message_create
 from assistant.tools import TOOLS, ToolContext, call_tool
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from catalog.models import Category, Product
 from orders.models import Order, OrderItem
 from orders.services import order_place
@@ -103,15 +104,15 @@ def world(make_user, make_product, settings) -> World:
     alice = users["alice"]
     tea = make_product("TEA-MX", price_cents=1000, stock=20)
     spare = make_product("SPARE-MX", price_cents=500, stock=3)
-    cart = cart_get_or_create(user=alice)
+    cart = cart_get_or_create(shopper=Shopper(user=alice))
     cart_add_item(cart=cart, product=tea, quantity=2)
     order = order_place(user=alice, idempotency_key=ALICE_KEY, **ALICE_CONTACT)
     item = cart_add_item(cart=cart, product=tea, quantity=1)
-    conversation = conversation_start(user=alice)
+    conversation = conversation_start(shopper=Shopper(user=alice))
     Conversation.objects.filter(pk=conversation.pk).update(title=f"{SECRET} chat")
     message_create(conversation=conversation, role=Message.Role.USER, content=f"my secret is {SECRET}")
     mcp_token, _plain = mcp_token_create(user=alice, name=f"{SECRET} laptop")
-    ctx = ToolContext(user=alice, conversation=conversation)
+    ctx = ToolContext(shopper=Shopper(user=alice), conversation=conversation)
     assert call_tool(ctx, "place_order", ALICE_CONTACT)["status"] == "awaiting_confirmation"
     confirm_token = next(event["token"] for event in ctx.events if event["type"] == "confirm_required")
     return World(

@@ -11,6 +11,7 @@ import pytest
 from assistant.chat import collect_turn
 from assistant.models import PendingConfirmation
 from cart.models import CartItem
+from cart.shoppers import Shopper
 from orders.models import Order
 from tests.assistant.conftest import async_db, english, fake_model, shop  # noqa: F401  (fixtures used here too)
 from tests.assistant.fake_openai import reply
@@ -51,13 +52,15 @@ async def test_a_stream_cut_inside_a_tool_call_runs_no_tool(alice, fake_model, t
     cut = {**reply("On it.", [("call_1", tool, arguments)]), "cut": True}
     server, brain = fake_model([cut, reply("Sorry, where were we?")], max_retries=0)
 
-    failed = await collect_turn(user=alice, text="two mugs please, and order", brain=brain)
+    failed = await collect_turn(shopper=Shopper(user=alice), text="two mugs please, and order", brain=brain)
 
     assert failed.error["code"] == "model_interrupted" and failed.error["message"]
     assert [e for e in failed.events if e["type"] in ("tool", "confirm_required", "order")] == []
     assert await mugs_in_cart(alice) == []
     assert not await PendingConfirmation.objects.aexists() and not await Order.objects.aexists()
-    again = await collect_turn(user=alice, text="hello?", conversation_id=failed.conversation_id, brain=brain)
+    again = await collect_turn(
+        shopper=Shopper(user=alice), text="hello?", conversation_id=failed.conversation_id, brain=brain
+    )
     assert again.error is None and again.reply == "Sorry, where were we?"
     assert_replayable(server.last_messages())
 
@@ -68,12 +71,14 @@ async def test_a_fault_after_a_tool_ran_keeps_its_write_whole_and_the_history_va
     script = [add, *FAULTS[fault], reply("Two mugs are in your cart.")]
     server, brain = fake_model(script, timeout=0.5, max_retries=1)
 
-    failed = await collect_turn(user=alice, text="add two mugs", brain=brain)
+    failed = await collect_turn(shopper=Shopper(user=alice), text="add two mugs", brain=brain)
 
     assert failed.error["code"] == fault and failed.error["message"]
     assert [e["type"] for e in failed.events][-1] == "done"
     assert await mugs_in_cart(alice) == [2]  # the tool's write happened once and whole; retries repeat no tool
-    again = await collect_turn(user=alice, text="so?", conversation_id=failed.conversation_id, brain=brain)
+    again = await collect_turn(
+        shopper=Shopper(user=alice), text="so?", conversation_id=failed.conversation_id, brain=brain
+    )
     assert again.error is None and again.reply == "Two mugs are in your cart."
     replayed = server.last_messages()
     assert_replayable(replayed)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from assistant.tools import TOOLS, ToolContext, call_tool
 from cart.models import CartItem
+from cart.shoppers import Shopper
 from catalog.models import Product
 from mcpshop_site.asgi import application
 from orders.models import Order
@@ -193,7 +194,7 @@ def test_searching_and_filtering_products(api, product, params):
 def test_tool_arguments(alice, product, tool, arguments):
     before = (cart_state(alice), stock(), Order.objects.count())
 
-    result = call_tool(ToolContext(user=alice), tool, arguments)
+    result = call_tool(ToolContext(shopper=Shopper(user=alice)), tool, arguments)
 
     assert isinstance(result, dict)
     json.dumps(result, default=str)  # the model can be sent what it gets back

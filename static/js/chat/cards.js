@@ -36,6 +36,7 @@ export function toolNote(ui, event) {
 
 function productCard(ui, item) {
   const { T, config } = ui;
+  const name = (/^en/.test(config.language) && item.name_en) || item.name;
   const card = el("li", "chat-product");
   const url = sitePath(item.url);
   const media = el(url ? "a" : "span", "chat-product-media");
@@ -54,13 +55,13 @@ function productCard(ui, item) {
     img.height = 64;
     media.appendChild(img);
   } else {
-    media.appendChild(el("span", "chat-product-placeholder", Array.from(item.name || "?")[0]));
+    media.appendChild(el("span", "chat-product-placeholder", Array.from(name || "?")[0]));
   }
   card.appendChild(media);
   const body = card.appendChild(el("div", "chat-product-body"));
   const title = body.appendChild(el("p", "chat-product-name"));
-  if (url) title.appendChild(link(url, item.name));
-  else title.textContent = item.name;
+  if (url) title.appendChild(link(url, name));
+  else title.textContent = name;
   body.appendChild(el("p", "chat-product-price", money(ui, item.price_cents)));
   if (item.stock > 0) {
     const add = body.appendChild(el("form", "chat-product-add"));
@@ -80,7 +81,7 @@ function productCard(ui, item) {
     });
     const button = add.appendChild(el("button", "button button-small", T.add));
     button.type = "submit";
-    button.appendChild(el("span", "visually-hidden", ": " + item.name));
+    button.appendChild(el("span", "visually-hidden", ": " + name));
   } else {
     body.appendChild(el("p", "chat-product-stock", T.out_of_stock));
   }
