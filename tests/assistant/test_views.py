@@ -213,4 +213,4 @@ def test_a_restored_conversation_shows_the_live_notes_and_cards(alice, shop):
     assert [event["error"] for event in events if event["type"] == "tool"][2]["code"] == "login_required"
     card = events[1]["items"][0]
     assert card["sku"] == "MUG-01" and card["url"] == "/products/MUG-01/" and "image_url" in card
-    assert card["name"] == "Ceramic Mug"  # the card as live: in the shopper's language
+    assert (card["name"], card["name_en"]) == ("陶瓷马克杯", "Ceramic Mug")  # the widget picks by language
