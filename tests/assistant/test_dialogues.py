@@ -17,6 +17,7 @@ from assistant import chat
 from assistant.offline import OfflineBrain
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from catalog.management.demo_catalog import CATEGORIES, PRODUCTS
 from catalog.models import Category, Product
 from catalog.search import embeddings, product_search, vectors
@@ -83,10 +84,10 @@ def _scene(dialogue: Dialogue, user, shop) -> list[int]:
     order_ids = []
     for lines in dialogue.before_orders:
         for sku, quantity in lines.items():
-            cart_add_item(cart=cart_get_or_create(user=user), product=shop[sku], quantity=quantity)
+            cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=user)), product=shop[sku], quantity=quantity)
         order_ids.append(order_place(user=user, **CONTACT).pk)
     for sku, quantity in dialogue.before_cart.items():
-        cart_add_item(cart=cart_get_or_create(user=user), product=shop[sku], quantity=quantity)
+        cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=user)), product=shop[sku], quantity=quantity)
     return order_ids
 
 
@@ -123,7 +124,7 @@ async def _play(dialogue: Dialogue, make_user, shop) -> tuple[bool, str]:
 
 
 async def collect(user, text, conversation_id, brain):
-    return await chat.collect_turn(user=user, text=text, conversation_id=conversation_id, brain=brain)
+    return await chat.collect_turn(shopper=Shopper(user=user), text=text, conversation_id=conversation_id, brain=brain)
 
 
 def _search_knows_no_match() -> bool:
