@@ -1,7 +1,63 @@
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import connections
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from accounts.models import McpToken, User
+
+# Session engines that keep every session in the database (cached_db also caches them)
+_DATABASE_SESSIONS = ("django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db")
+_SESSION_USER_SQL: dict[str, str] = {}
+
+
+def _password_of_session_user(*, user_id, session_key: str) -> str | None:
+    """Return the password hash of active user `user_id` if `session_key` is a stored, unexpired session.
+
+    One plain SELECT, asked before every chat frame that acts: the ORM's compilation of the same query cost
+    several times its execution (about 0.7 ms against 0.05 ms on SQLite).
+    """
+    connection = connections[User.objects.db]
+    sql = _SESSION_USER_SQL.get(connection.vendor)
+    if sql is None:
+        q = connection.ops.quote_name
+        user, session = User._meta, Session._meta
+        sql = _SESSION_USER_SQL[connection.vendor] = (
+            f"SELECT u.{q(user.get_field('password').column)} FROM {q(user.db_table)} u"  # noqa: S608  (names only)
+            f" WHERE u.{q(user.pk.column)} = %s AND u.{q(user.get_field('is_active').column)} = %s"
+            f" AND EXISTS (SELECT 1 FROM {q(session.db_table)} s"
+            f" WHERE s.{q(session.pk.column)} = %s AND s.{q(session.get_field('expire_date').column)} > %s)"
+        )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, True, session_key, now])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def user_session_holds(*, user_id, session_key: str, session_hash: str) -> bool:
+    """Return whether the session still signs the user in as when it was opened: the session is stored and
+    unexpired (logging out deletes it; signing in again or changing the password in it gives it a new key),
+    the account is active, and its password is still the one the session signed in with (`session_hash`:
+    the user's session auth hash then). With database sessions, one query.
+
+    The caller knows the session signed in `user_id` when it was opened: Django gives a session a new key
+    whenever it signs someone in, so a key never comes to sign in another user.
+    """
+    if settings.SESSION_ENGINE in _DATABASE_SESSIONS:
+        password = _password_of_session_user(user_id=user_id, session_key=session_key)
+    elif import_module(settings.SESSION_ENGINE).SessionStore(session_key).load():  # cache, files, cookies
+        password = User.objects.filter(pk=user_id, is_active=True).values_list("password", flat=True).first()
+    else:
+        password = None
+    if password is None:
+        return False
+    user = User(pk=user_id, password=password)
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    return any(constant_time_compare(session_hash, current) for current in hashes)
 
 
 def mcp_token_list_for_user(*, user) -> QuerySet[McpToken]:

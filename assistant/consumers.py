@@ -4,6 +4,11 @@ The consumer only translates: frames in, `assistant.chat.run_turn()` events out.
 comes from the connection: the session cookie (storefront), or a JWT sent as the first frame
 `{"type": "auth", "token": "..."}` (API clients; never in the URL). A guest chats with their
 session's guest cart token, so the cart tools work on the cart the storefront shows.
+
+A socket outlives the sign-in it was opened with: every frame that acts (message, confirm, cancel) first
+checks it again, as the next HTTP request would (the session still exists and signs in the same active
+user with the same password; the JWT is still valid for an active user with the same password), and when
+it does not, answers an `error` event and closes with 4401, doing nothing.
 """
 
 import asyncio
@@ -22,6 +27,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.selectors import user_session_holds
 from assistant.chat import confirm, decline, run_turn
 from cart.shoppers import Shopper, new_guest_token, shopper_for
 from mcpshop_site.exceptions import ServiceUnavailable
@@ -34,10 +40,12 @@ MAX_TOKEN_CHARS = 2048
 # Close codes from the application range (servers such as daphne refuse to send 1009 for an app):
 CLOSE_TOO_BIG = 4009  # after 1009, "message too big"
 CLOSE_UNAUTHORIZED = 4401  # after HTTP's 401
+ACTING_FRAMES = frozenset({"message", "confirm", "cancel"})  # the sign-in is checked again before each
 
 
 def user_from_access_token(raw: str):
-    """Return the active user of a valid simplejwt access token (signature, expiry, audience, issuer)."""
+    """Return the active user of a valid simplejwt access token (signature, expiry, audience, issuer, and
+    the password it was issued under: SIMPLE_JWT's CHECK_REVOKE_TOKEN), as REST's JWT authentication does."""
     token = AccessToken(raw)
     return JWTAuthentication().get_user(token)
 
@@ -68,6 +76,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.user = self.scope.get("user")
         self.shopper: Shopper | None = None
+        # How the socket is signed in, to check again before each frame that acts: a session, or a JWT.
+        self.session_key = self.scope["session"].session_key if self.signed_in else None
+        self.session_hash = self.user.get_session_auth_hash() if self.signed_in else None
+        self.access_token: str | None = None
+        self.signed_out = False  # closed for it: later frames (before the client sees the close) are dropped
         self.conversation_id: str | None = None
         self.turn: asyncio.Task | None = None
         self.busy = False  # a turn is under way: from its message until its `done` is sent
@@ -95,6 +108,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send_event({"type": "error", "code": code, "message": str(message)})
 
     async def receive(self, text_data=None, bytes_data=None):
+        if self.signed_out:
+            return
         size = len(bytes_data) if text_data is None else len(text_data.encode("utf-8", "replace"))
         if size > MAX_FRAME_BYTES:
             await self._stop_turn()
@@ -120,6 +135,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self.send_error("invalid", _("Unknown message type."))
                 return
             try:
+                if frame["type"] in ACTING_FRAMES and not await self._still_signed_in():
+                    await self._sign_out()
+                    return
                 await handler(frame)
             except (OperationalError, InterfaceError):  # the database is away: say so and keep the socket
                 logger.warning("chat frame %r: database unavailable", frame.get("type"))
@@ -158,6 +176,30 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self.user, self.shopper = user, None
+        self.access_token, self.session_key = raw, None
+
+    async def _still_signed_in(self) -> bool:
+        """Check the socket's sign-in again (a guest's has nothing to check): one query."""
+        if not self.signed_in:
+            return True
+        if self.access_token is None:
+            return await database_sync_to_async(user_session_holds)(
+                user_id=self.user.pk, session_key=self.session_key, session_hash=self.session_hash
+            )
+        try:
+            await database_sync_to_async(user_from_access_token)(self.access_token)
+        except (TokenError, InvalidToken, AuthenticationFailed):
+            return False
+        return True
+
+    async def _sign_out(self) -> None:
+        self.signed_out = True
+        await self._stop_turn()
+        if self.access_token is not None:
+            await self.send_error("token_not_valid", _("The token is not valid or has expired. Sign in again."))
+        else:
+            await self.send_error("not_authenticated", _("You are no longer signed in. Sign in again."))
+        await self.close(code=CLOSE_UNAUTHORIZED)
 
     async def on_message(self, frame: dict) -> None:
         text = frame.get("text")

@@ -215,6 +215,9 @@ SIMPLE_JWT = {
     "AUDIENCE": "mcpshop",
     "ISSUER": "mcpshop",
     "UPDATE_LAST_LOGIN": True,
+    # Tokens carry a digest of the password's hash: a password change ends every token issued before it
+    # (REST and open chat sockets alike).
+    "CHECK_REVOKE_TOKEN": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MCPshop API",

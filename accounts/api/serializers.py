@@ -1,7 +1,10 @@
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 
 class UserSerializer(serializers.Serializer):
@@ -39,9 +42,15 @@ class TokenResponseSerializer(serializers.Serializer):
 
 
 class TokenRotateSerializer(TokenRefreshSerializer):
-    """simplejwt's refresh (rotating and blacklisting), refusing tokens of deleted users with a 401."""
+    """simplejwt's refresh (rotating and blacklisting), refusing with a 401 the tokens of deleted users and
+    those issued before a password change (simplejwt checks that only for access tokens: CHECK_REVOKE_TOKEN)."""
 
     def validate(self, attrs):
+        refresh = self.token_class(attrs["refresh"])
+        user_id = refresh.get(api_settings.USER_ID_CLAIM)
+        user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
+        if user is not None and refresh.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed(_("The user's password has been changed."), "password_changed")
         try:
             return super().validate(attrs)
         except get_user_model().DoesNotExist:

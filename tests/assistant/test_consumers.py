@@ -14,15 +14,18 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
+from django.urls import reverse
 from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.models import User
 from assistant import chat
 from assistant.llm import BrainReply
-from assistant.models import Conversation, PendingConfirmation
+from assistant.models import Conversation, Message, PendingConfirmation
 from assistant.offline import OfflineBrain
 from cart.models import CartItem
 from cart.shoppers import Shopper
 from cart.signals import GUEST_CART_SESSION_KEY
+from catalog.models import Product
 from mcpshop_site.asgi import application
 from mcpshop_site.parsers import MAX_JSON_DEPTH
 from orders.models import Order
@@ -535,3 +538,134 @@ async def test_a_frame_nested_too_deep_is_an_error_event_and_the_socket_goes_on(
     assert (asked, talked) == (0, False)
     assert of_type(still_open, "cart") and await Conversation.objects.acount() == 1
     await socket.disconnect()
+
+
+# The sign-in is checked again on every frame that acts -----------------------------------------------
+
+
+@sync_to_async
+def _shop_state() -> dict:
+    return {
+        "cart": sorted(CartItem.objects.values_list("cart__user_id", "product__sku", "quantity")),
+        "orders": Order.objects.count(),
+        "stock": sorted(Product.objects.values_list("sku", "stock")),
+        "conversations": sorted(Conversation.objects.values_list("pk", "updated_at")),
+        "messages": Message.objects.count(),
+        "confirmations": sorted(PendingConfirmation.objects.values_list("pk", "used_at", "outcome")),
+    }
+
+
+@sync_to_async
+def _deactivate(user, cookies):
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+
+@sync_to_async
+def _log_out_in_another_tab(user, cookies):
+    tab = Client()
+    tab.cookies[settings.SESSION_COOKIE_NAME] = cookies[settings.SESSION_COOKIE_NAME]
+    assert tab.post(reverse("accounts:logout")).status_code == 302
+
+
+@sync_to_async
+def _change_password(user, cookies):
+    fresh = User.objects.get(pk=user.pk)
+    fresh.set_password("another horse battery")
+    fresh.save()
+
+
+async def _let_expire(user, cookies):
+    await asyncio.sleep(2.1)  # the token below lives 2 seconds
+
+
+ENDINGS = {
+    "deactivated": _deactivate,
+    "logged-out": _log_out_in_another_tab,
+    "password-changed": _change_password,
+    "expired": _let_expire,
+}
+
+
+async def _prepared_order(user) -> str:
+    """Return the confirm token of an order the user's assistant prepared (on a socket of its own)."""
+    socket = await open_socket(cookies=await session_cookie_for(user))
+    token = of_type(await say(socket, CONTACT_TEXT), "confirm_required")[0]["token"]
+    await socket.disconnect()
+    return token
+
+
+@pytest.mark.parametrize("frame", ["message", "confirm", "cancel"])
+@pytest.mark.parametrize(
+    ("sign_in", "ending"),
+    [
+        ("session", "deactivated"),
+        ("session", "logged-out"),
+        ("session", "password-changed"),
+        ("jwt", "deactivated"),
+        ("jwt", "password-changed"),
+        ("jwt", "expired"),
+    ],
+)
+async def test_a_socket_whose_sign_in_ended_closes_with_4401_and_does_nothing(alice, shop, sign_in, ending, frame):
+    """An open socket of a deactivated or logged-out user kept adding to the cart and placed orders."""
+    await sync_to_async(_fill)(alice, shop, "MUG-01", 1)
+    confirm_token = await _prepared_order(alice)
+    cookies = await session_cookie_for(alice)
+    access = await sync_to_async(AccessToken.for_user)(alice)
+    if ending == "expired":
+        access.set_exp(lifetime=timedelta(seconds=2))
+    if sign_in == "session":
+        socket = await open_socket(cookies=cookies)
+    else:
+        socket = await open_socket()
+        await socket.send_json_to({"type": "auth", "token": str(access)})
+    if ending != "expired":  # the same frames act while the sign-in holds
+        assert of_type(await say(socket, "what's in my cart"), "cart")
+    before = await _shop_state()
+
+    await ENDINGS[ending](alice, cookies)
+    sent = {
+        "message": {"text": "add two mugs"},
+        "confirm": {"token": confirm_token},
+        "cancel": {"token": confirm_token},
+    }
+    await socket.send_json_to({"type": frame, **sent[frame]})
+    error = await socket.receive_json_from()
+    closed = await socket.receive_output()
+
+    assert error["type"] == "error" and error["code"] == (
+        "token_not_valid" if sign_in == "jwt" else "not_authenticated"
+    )
+    assert "sign in" in error["message"].lower() or "登录" in error["message"]
+    assert closed == {"type": "websocket.close", "code": 4401}
+    assert await _shop_state() == before
+    if sign_in == "jwt":  # the same token over REST
+        rest = await sync_to_async(Client().get)("/api/cart/", HTTP_AUTHORIZATION=f"Bearer {access}")
+        assert rest.status_code == 401
+
+
+async def test_frames_after_the_sign_out_are_dropped_unread(alice, shop):
+    await sync_to_async(_fill)(alice, shop, "MUG-01", 1)
+    socket = await open_socket(cookies=await session_cookie_for(alice))
+    await _deactivate(alice, None)
+    before = await _shop_state()
+
+    for text in ("add two mugs", "add three mugs"):  # the second arrives before the client sees the close
+        await socket.send_json_to({"type": "message", "text": text})
+    error = await socket.receive_json_from()
+    closed = await socket.receive_output()
+
+    assert (error["code"], closed["code"]) == ("not_authenticated", 4401)
+    assert await socket.receive_nothing()
+    assert await _shop_state() == before
+
+
+async def test_a_guest_socket_and_a_live_sign_in_keep_chatting(alice, shop):
+    guest = await open_socket()
+    signed_in = await open_socket(cookies=await session_cookie_for(alice))
+    await _deactivate(await sync_to_async(User.objects.create_user)("someone-else"), None)
+
+    for socket in (guest, signed_in):
+        for _ in range(2):
+            assert not of_type(await say(socket, "what's in my cart"), "error")
+        await socket.disconnect()

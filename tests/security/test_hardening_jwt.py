@@ -42,3 +42,21 @@ def test_production_takes_every_secret_from_the_environment_and_keeps_the_jwt_ke
     assert openai_key == "sk-from-the-environment" and database["PASSWORD"] == "pw"
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     assert ".env" not in tracked
+
+
+def test_a_password_change_ends_every_access_token_issued_before_it(alice, api):
+    """REST and the open chat sockets alike (tests/assistant/test_consumers.py): SIMPLE_JWT's CHECK_REVOKE_TOKEN."""
+    issued = RefreshToken.for_user(alice)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {issued.access_token}"}
+    assert api.get("/api/auth/me", **bearer).status_code == 200
+
+    alice.set_password("another horse battery")
+    alice.save()
+    refused = api.get("/api/auth/me", **bearer)
+    refreshed = api.post("/api/auth/token/refresh", {"refresh": str(issued)}, format="json")
+    signed_in = api.post("/api/auth/token", {"username": "alice", "password": "another horse battery"}, format="json")
+    fresh = api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {signed_in.json()['access']}")
+
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "password_changed"
+    assert refreshed.status_code == 401 and refreshed.json()["error"]["code"] == "password_changed"
+    assert fresh.status_code == 200 and fresh.json()["username"] == "alice"
