@@ -11,6 +11,7 @@ from catalog.search import product_search
 from catalog.selectors import PRODUCT_SORTS, product_featured, product_get, product_list
 
 PAGE_SIZE = 24
+NARROWING = ("category", "min_price", "max_price", "in_stock")  # the search filters besides the words
 HOME_SIZE = 8
 
 
@@ -68,7 +69,8 @@ def search(request):
 
     Each result says why it was found; when semantic search cannot run, the words alone answer.
     """
-    form = ProductFilterForm(request.GET or None, categories=categories(), search=True)
+    shelves = categories()
+    form = ProductFilterForm(request.GET or None, categories=shelves, search=True)
     filters = form.filters()
     results = product_search(mode="hybrid", **filters)
     return render(
@@ -80,5 +82,8 @@ def search(request):
             "page": _page(request, results),
             "semantic_error": results.semantic_error,
             "capped": results.capped,
+            # When nothing matches: the shelves to browse instead, or (when filters narrowed it) a hint to widen them.
+            "shelves": [shelf for shelf in shelves if shelf.product_count],
+            "filtered": any(value not in (None, "", False) for key, value in filters.items() if key in NARROWING),
         },
     )

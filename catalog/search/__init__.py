@@ -5,9 +5,11 @@ the assistant's search_products tool and (through it) MCP.
     results.count(); page = results[0:24]; page[0].match  # "keyword", "meaning" or "both"
 
 - keyword: the database's own full-text engine (catalog.search.keyword), every term must match;
-- semantic: the nearest products in meaning (catalog.search.vectors), in any language;
-- hybrid: reciprocal rank fusion of both lists (each ranked list gives 1 / (60 + rank)); a product
-  found only by meaning must be nearly as close as the best product for the query (see `fuse`).
+- semantic: the nearest products in meaning (catalog.search.vectors), in any language, when the best
+  of them clears the relevance floor (catalog.search.ranking): gibberish and things the shop does
+  not sell ("iphone 15", "汽车轮胎") find nothing, in every mode;
+- hybrid: both lists fused (catalog.search.ranking.fuse), typos in the words corrected with the
+  catalog's own spelling (catalog.search.query) before the keyword search.
 Filters (category with its children, price range in cents, in stock) are applied in the database.
 When semantic search cannot run, hybrid quietly falls back to keyword and `semantic_error` says why;
 asking for `semantic` alone then raises SearchModeUnavailable.
@@ -23,6 +25,8 @@ from catalog.models import Product
 from catalog.search import keyword
 from catalog.search.embeddings import EmbeddingsUnavailable
 from catalog.search.keyword import RANKED, keyword_ranking
+from catalog.search.query import coverage, coverage_terms, read
+from catalog.search.ranking import KEYWORD, MEANING, found_by_meaning, fuse, meaning_floor
 
 MODES = ("keyword", "semantic", "hybrid")
 SORTS = {
@@ -32,13 +36,7 @@ SORTS = {
     "-price": ("-price_cents", "-id"),
     "name": ("name", "id"),
 }
-RRF_K = 60
 CANDIDATES = 100  # from each ranking, for semantic and hybrid results
-# In hybrid mode a product found only by meaning must be about as close as the best match:
-# the model's cosine scores sit in a narrow band, so the gate is relative, not absolute.
-MEANING_MARGIN = 0.04
-
-KEYWORD, MEANING, BOTH = "keyword", "meaning", "both"
 
 
 @dataclass(frozen=True)
@@ -161,50 +159,21 @@ def product_search(
             message = _("Search by meaning is not available: %(reason)s") % {"reason": error}
             raise SearchModeUnavailable(message, mode=mode, reason=str(error)) from None
         return _keyword_results(products, query, sort, semantic_error=str(error))
+    found = keyword_ranking(products, query, limit=CANDIDATES) if mode == "hybrid" else []
+    reading = read(query, matched=bool(found))
+    if mode == "hybrid" and not found and reading.words != query:
+        found = keyword_ranking(products, reading.words, limit=CANDIDATES)
+    floor = meaning_floor(query, neighbours.model, unknown=reading.unknown)
+    meaning_ids = found_by_meaning(neighbours.ids, neighbours.scores, baseline=neighbours.baseline, floor=floor)
     if mode == "semantic":
-        ranked = [(pk, MEANING) for pk in neighbours.ids]
+        ranked = [(pk, MEANING) for pk in meaning_ids]
     else:
-        found = keyword_ranking(products, query, limit=CANDIDATES)
-        best = _closest_of_all(query) if not found and filters.any else None
-        ranked = fuse(found, neighbours.ids, neighbours.scores, best=best)
+        terms = coverage_terms(reading.words)
+        only_meaning = [pk for pk in meaning_ids if pk not in set(found)] if len(terms) > 1 else []
+        ranked = fuse(found, meaning_ids, coverage(terms, only_meaning))
     if sort != "relevance":
         ranked = _sorted(ranked, sort)
     return SearchResults(mode=mode, ranked=ranked)
-
-
-def fuse(
-    keyword_ids: list[int], meaning_ids: list[int], scores: list[float], *, best: float | None = None
-) -> list[tuple[int, str]]:
-    """Return reciprocal rank fusion of the two rankings, each product with why it was found.
-
-    A product counts as found by meaning only when it is nearly as close (MEANING_MARGIN) as the
-    best one: the best neighbour when the words matched or nothing filtered the search ("tea under
-    100 yuan" lists the teas, not the whole catalog ranked), or `best`, the closest product outside
-    the filters, when the words matched nothing within them ("coffee" under 50 yuan: the closest
-    cheap products are notebooks, far from any coffee, so none is shown).
-    """
-    if scores:
-        best = scores[0] if keyword_ids or best is None else best
-        meaning_ids = [pk for pk, score in zip(meaning_ids, scores, strict=True) if score >= best - MEANING_MARGIN]
-    fused: dict[int, float] = {}
-    for ranking in (keyword_ids, meaning_ids):
-        for rank, pk in enumerate(ranking, 1):
-            fused[pk] = fused.get(pk, 0.0) + 1.0 / (RRF_K + rank)
-    by_keyword, by_meaning = set(keyword_ids), set(meaning_ids)
-    order = sorted(fused, key=lambda pk: -fused[pk])
-    return [
-        (pk, BOTH if pk in by_keyword and pk in by_meaning else KEYWORD if pk in by_keyword else MEANING)
-        for pk in order
-    ]
-
-
-def _closest_of_all(query: str) -> float | None:
-    """Return how close the active product nearest to `query` is, whatever the filters."""
-    from catalog.search.vectors import nearest
-
-    everything = Filters()
-    closest = nearest(query, products=everything.queryset(), filter_sql=everything.sql(), filtered=False, k=1)
-    return closest.scores[0] if closest.scores else None
 
 
 def _keyword_results(products: QuerySet, query: str, sort: str, semantic_error: str | None = None) -> SearchResults:

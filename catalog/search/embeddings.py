@@ -165,8 +165,12 @@ def embed_query(text: str) -> np.ndarray:
 
 
 def reset() -> None:
-    """Forget the backend and cached queries (tests that change the settings)."""
+    """Forget the backend, cached queries, catalog sums and vocabulary (tests that change settings or catalog)."""
     global _backend, _backend_error, _backend_key
     with _backend_lock:
         _backend = _backend_error = _backend_key = None
         _queries.clear()
+    from catalog.search import spelling, vectors  # they import this module
+
+    vectors.forget_sums()
+    spelling.forget()

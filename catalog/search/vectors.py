@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 INDEX = "products"
 EMBED_BATCH = 32
 HNSW_EF_SEARCH = 100
+BASELINE_MIN_PRODUCTS = 20  # a catalog's mean score needs this many products to mean something
 FILTERED_EXACT_LIMIT = 20_000  # with filters, score at most this many allowed rows exactly (numpy store)
 
 
@@ -204,8 +205,16 @@ def finish(backend: Backend) -> None:
 
 @dataclass
 class Neighbours:
+    """The nearest products, best first, with their cosine scores, and `baseline`: the query's mean
+    score over every other stored product than the first (None under BASELINE_MIN_PRODUCTS). The local model
+    scores everything 0.7-1.0, and how high depends on the query; how far the best product stands
+    above the rest of the catalog is what says whether it is about the query at all (see
+    catalog.search.ranking). Leaving the best out keeps a small catalog's mean from leaning on it."""
+
     ids: list[int]
     scores: list[float]
+    baseline: float | None = None
+    model: str = ""
 
 
 def nearest(query: str, *, products: QuerySet, filter_sql: tuple[str, list], filtered: bool, k: int) -> Neighbours:
@@ -222,8 +231,53 @@ def nearest(query: str, *, products: QuerySet, filter_sql: tuple[str, list], fil
     vector = embed_query(query)
     if uses_pgvector():
         _require_pgvector()
-        return _pgvector_nearest(vector, state=state, filter_sql=filter_sql, k=k)
-    return _numpy_nearest(vector, state=state, products=products, filtered=filtered, k=k)
+        found = _pgvector_nearest(vector, state=state, filter_sql=filter_sql, k=k)
+        total, count = _pgvector_sum(state)
+    else:
+        found = _numpy_nearest(vector, state=state, products=products, filtered=filtered, k=k)
+        total, count = _matrix.total, len(_matrix.ids)
+    if found.ids and count >= BASELINE_MIN_PRODUCTS:
+        found.baseline = (float(total @ vector) - found.scores[0]) / (count - 1)
+    found.model = state.model
+    return found
+
+
+SUM_MAX_AGE = 300.0  # seconds a process keeps pgvector's sum of vectors after the index moved on
+_sums: dict[tuple, tuple[int, float, np.ndarray, int]] = {}
+_sums_lock = threading.Lock()
+
+
+def _pgvector_sum(state: SearchIndex) -> tuple[np.ndarray, int]:
+    """Return the sum and the number of the stored vectors, from the database (pgvector's sum) once
+    per process and again when the index moved on and the copy is SUM_MAX_AGE old: one product more
+    or less hardly moves the mean of a catalog, and adding up 100,000 vectors takes a while."""
+    key = (str(connection.settings_dict["NAME"]), state.model, int(state.dims))
+    now = time.monotonic()
+    with _sums_lock:
+        cached = _sums.get(key)
+    if cached and (cached[0] == state.revision or now - cached[1] < SUM_MAX_AGE):
+        return cached[2], cached[3]
+    dims = int(state.dims)
+    with connection.cursor() as cursor:
+        # dims is an int from the index state.
+        cursor.execute(
+            f"SELECT sum(embedding::vector({dims}))::text, count(*) FROM catalog_productembedding "  # noqa: S608
+            f"WHERE dims = {dims} AND embedding IS NOT NULL"
+        )
+        text, count = cursor.fetchone()
+    total = np.asarray(_parse_vector(text), dtype=np.float32) if text else np.zeros(dims, dtype=np.float32)
+    with _sums_lock:
+        _sums[key] = (state.revision, now, total, int(count))
+    return total, int(count)
+
+
+def forget_sums() -> None:
+    with _sums_lock:
+        _sums.clear()
+
+
+def _parse_vector(text: str) -> list[float]:
+    return [float(value) for value in text.strip("[]").split(",")]
 
 
 def _pgvector_nearest(vector: np.ndarray, *, state: SearchIndex, filter_sql: tuple[str, list], k: int) -> Neighbours:
@@ -259,6 +313,7 @@ class _Matrix:
         self.ids = np.zeros(0, dtype=np.int64)
         self.matrix = np.zeros((0, 0), dtype=np.float32)
         self.rows: dict[int, int] = {}
+        self.total = np.zeros(0, dtype=np.float32)  # the sum of the stored vectors (Neighbours.baseline)
 
     def current(self, state: SearchIndex) -> tuple[np.ndarray, np.ndarray, dict]:
         key = (str(connection.settings_dict["NAME"]), state.model, state.dims)
@@ -283,6 +338,7 @@ class _Matrix:
         self.ids = np.asarray(ids, dtype=np.int64)
         self.matrix = np.vstack(vectors) if vectors else np.zeros((0, state.dims), dtype=np.float32)
         self.rows = {pk: row for row, pk in enumerate(ids)}
+        self.total = self.matrix.sum(axis=0)
 
     def _load_changes(self, state: SearchIndex) -> None:
         changed = list(
@@ -302,6 +358,7 @@ class _Matrix:
             self.ids = np.concatenate([self.ids, np.asarray(new_ids, dtype=np.int64)])
         for pk, data in changed:
             self.matrix[self.rows[pk]] = np.frombuffer(bytes(data), dtype=np.float32)
+        self.total = self.matrix.sum(axis=0)
         self.revision = state.revision
 
 

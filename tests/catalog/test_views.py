@@ -201,7 +201,7 @@ def test_search_finds_by_chinese_and_english_words(client, product, make_product
 
 
 def test_search_with_no_match_says_so(client, product):
-    assertContains(client.get(reverse("catalog:search"), {"q": "咖啡"}), "没有符合条件的商品")
+    assertContains(client.get(reverse("catalog:search"), {"q": "咖啡"}), "没有与“咖啡”相符的商品")
 
 
 def test_search_filters_by_category_price_in_yuan_and_stock(client, category, make_product):

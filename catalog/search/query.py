@@ -1,0 +1,98 @@
+"""What a query's words say before any ranking: which ones the catalog knows, and their typos fixed.
+
+A query whose words the catalog never mentions ("printer", "iphone", "refrigerator") names something
+the shop does not sell unless search by meaning is quite sure; a query in the catalog's own words
+("to cut vegetables", "thermos" beside a thermometer) needs less (catalog.search.ranking). A word is
+known when the keyword index finds it in some active product (names, category, descriptions; a
+plural as its singular); an unknown word one edit away from a word of the product names is a typo
+and is searched as that word.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from catalog.models import Product
+from catalog.search import spelling
+from catalog.search.keyword import keyword_ranking
+from catalog.search.text import is_cjk, normalize, query_terms
+
+# English words that say nothing about which product is meant.
+STOPWORDS = frozenset({
+    "a", "an", "and", "any", "are", "as", "at", "be", "by", "for", "from", "i", "in", "is", "it", "me", "my",
+    "of", "on", "or", "some", "something", "that", "the", "this", "to", "under", "what", "when", "which",
+    "with", "without",
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Reading:
+    words: str  # the query as searched by its words: typos replaced by the catalog's spelling
+    unknown: float  # the share of its content words (latin) that no active product mentions, 0..1
+
+
+def content_words(query: str) -> list[str]:
+    return [term for term in query_terms(query) if not is_cjk(term) and not term.isdigit() and term not in STOPWORDS]
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def read(query: str, *, matched: bool) -> Reading:
+    """Read `query`; `matched`: the keyword search found products with all of its words already."""
+    words = content_words(query)
+    if matched or not words:
+        return Reading(words=query, unknown=0.0)
+    everything: QuerySet = Product.objects.filter(is_active=True)
+    corrected, unknown = query, 0
+    for word in words:
+        if keyword_ranking(everything, _singular(word), limit=1):
+            continue
+        fixed = spelling.correct(word)
+        if fixed is None:
+            unknown += 1
+        else:
+            corrected = " ".join(fixed if term == word else term for term in corrected.split())
+    return Reading(words=corrected, unknown=unknown / len(words))
+
+
+# Chinese characters that carry no meaning of their own in a query ("的", "了"...).
+CJK_FILLERS = frozenset("的了和与在用是我要有个一把给吗呢吧啊")
+
+
+def coverage_terms(query: str) -> list[str]:
+    """Return what a product's text should contain to cover the query: its content words (as
+    singulars) and the characters of its Chinese runs."""
+    terms = []
+    for term in query_terms(query):
+        if is_cjk(term):
+            terms.extend(ch for ch in term if ch not in CJK_FILLERS and ch not in terms)
+        elif not term.isdigit() and term not in STOPWORDS:
+            terms.append(_singular(term))
+    return terms
+
+
+def coverage(terms: list[str], ids: list[int]) -> dict[int, float]:
+    """Return how much of the query each product's text (names, category, descriptions) holds, in one
+    query: a word at the start of a word, a Chinese character anywhere. Each term weighs by how few of
+    these products hold it (what sets them apart: in "绿茶" among teas, 绿 rather than 茶)."""
+    if not terms or not ids:
+        return {}
+    patterns = [re.compile(re.escape(term) if is_cjk(term) else rf"(?<![a-z0-9]){re.escape(term)}") for term in terms]
+    rows = Product.objects.filter(pk__in=ids).values_list(
+        "pk", "name", "name_en", "description", "description_en", "category__name", "category__name_en",
+        "category__parent__name", "category__parent__name_en",
+    )  # fmt: skip
+    holds = {}
+    for pk, *parts in rows:
+        text = normalize(" ".join(part for part in parts if part))
+        holds[pk] = [bool(pattern.search(text)) for pattern in patterns]
+    weights = [
+        math.log((len(holds) + 1) / (sum(held[i] for held in holds.values()) + 1)) + 0.1 for i in range(len(terms))
+    ]
+    return {
+        pk: sum(w for w, hit in zip(weights, held, strict=True) if hit) / sum(weights) for pk, held in holds.items()
+    }
