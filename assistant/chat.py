@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, transaction
 from django.utils.translation import gettext as _
 
-from assistant.exceptions import EmptyMessage, LoginRequired, MessageTooLong, RateLimited, UnreadableMessage
+from assistant.exceptions import EmptyMessage, LoginRequired, MessageTooLong, TooManyToolCalls, UnreadableMessage
 from assistant.llm import Brain, BrainError, BrainReply, get_brain
 from assistant.mcp_db import tidy_connections
 from assistant.models import Conversation, Message, PendingConfirmation
@@ -42,7 +42,7 @@ from assistant.tools import ToolContext, call_tool, openai_tools
 from assistant.transcript import tool_note
 from cart.selectors import cart_items, cart_view
 from cart.shoppers import Shopper
-from mcpshop_site.exceptions import ServiceUnavailable, ShopError
+from mcpshop_site.exceptions import InternalError, ServiceUnavailable, ShopError
 from mcpshop_site.money import money
 from orders.selectors import order_summary
 
@@ -251,11 +251,7 @@ class Turn:
         ]
         events = []
         for index, call in enumerate(reply.tool_calls):
-            if index < limit:
-                result = self._call(call)
-            else:
-                message = "Too many tool calls in one step: call fewer at a time."
-                result = {"error": {"code": "too_many_tool_calls", "message": message, "details": {"max": limit}}}
+            result = self._call(call) if index < limit else TooManyToolCalls(max=limit).as_dict()
             step.append(
                 message_build(
                     conversation=self.conversation,
@@ -283,7 +279,7 @@ class Turn:
             return call_tool(self.ctx, call.name, call.arguments)
         except Exception:
             logger.exception("tool %s failed", call.name)
-            return {"error": {"code": "internal_error", "message": "The tool failed unexpectedly.", "details": {}}}
+            return InternalError("The tool failed unexpectedly.").as_dict()
 
     def _finish(self, text: str) -> int:
         message = message_create(conversation=self.conversation, role=Message.Role.ASSISTANT, content=text)
@@ -296,23 +292,19 @@ class Turn:
         message_id = None
         try:
             message_id = await self._run(emit)
-        except ShopError as error:
-            event = {"type": "error", "code": error.code, "message": error.message}
-            if isinstance(error, RateLimited):  # when to try again, for the REST API's Retry-After
-                event["retry_after"] = error.details["retry_after"]
-            await emit(event)
-        except BrainError as error:
-            await emit({"type": "error", "code": error.code, "message": error.message})
+        except BrainError as error:  # the model failed mid-turn: the conversation is closed with a notice
+            await emit(error.as_event())
             message_id = await self._close_after_failure(error.message)
+        except ShopError as error:
+            await emit(error.as_event())
         except (OperationalError, InterfaceError) as failure:  # the database is away: nothing to record it in
             logger.warning("assistant turn: database unavailable: %s", failure)
-            error = ServiceUnavailable()
-            await emit({"type": "error", "code": error.code, "message": error.message})
+            await emit(ServiceUnavailable().as_event())
         except Exception:
             logger.exception("assistant turn failed")
-            notice = _("Something went wrong. Please try again.")
-            await emit({"type": "error", "code": "internal_error", "message": notice})
-            message_id = await self._close_after_failure(notice)
+            error = InternalError()
+            await emit(error.as_event())
+            message_id = await self._close_after_failure(error.message)
         await emit({"type": "done", "message_id": message_id})
 
     async def _close_after_failure(self, notice: str) -> int | None:
@@ -478,7 +470,7 @@ async def confirm(*, user, token: str) -> list[dict]:
         async with ThreadSensitiveContext():
             return await database_sync_to_async(_redeem)(user, token)
     except ShopError as error:
-        return [{"type": "error", "code": error.code, "message": error.message}]
+        return [error.as_event()]
 
 
 def _decline(user, token: str) -> list[dict]:
@@ -493,4 +485,4 @@ async def decline(*, user, token: str) -> list[dict]:
         async with ThreadSensitiveContext():
             return await database_sync_to_async(_decline)(user, token)
     except ShopError as error:
-        return [{"type": "error", "code": error.code, "message": error.message}]
+        return [error.as_event()]

@@ -66,6 +66,16 @@ class MessageTooLong(InvalidInput):
     default_message = _("This message is too long.")
 
 
+class TooManyToolCalls(InvalidInput):
+    code = "too_many_tool_calls"
+    default_message = "Too many tool calls in one step: call fewer at a time."  # for the model, not translated
+
+
+class InsufficientScope(ShopError):
+    code = "insufficient_scope"
+    status = 403
+
+
 class RateLimited(ShopError):
     code = "rate_limited"
     status = 429

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
+from mcpshop_site.exceptions import ShopError
+
 logger = logging.getLogger(__name__)
 
 OnText = Callable[[str], Awaitable[None]]
@@ -34,12 +36,16 @@ class BrainReply:
     tool_calls: list[ToolCall] = field(default_factory=list)
 
 
-class BrainError(Exception):
+# The HTTP status of each way the model can fail (the REST chat answers with it).
+MODEL_ERROR_STATUS = {"model_timeout": 504, "model_busy": 503, "model_unavailable": 502, "model_interrupted": 502}
+
+
+class BrainError(ShopError):
     """The model could not answer; `message` is safe to show the shopper."""
 
     def __init__(self, code: str, message, *, retryable: bool = True):
-        self.code, self.message, self.retryable = code, str(message), retryable
-        super().__init__(f"{code}: {self.message}")
+        super().__init__(message)
+        self.code, self.status, self.retryable = code, MODEL_ERROR_STATUS[code], retryable
 
 
 class Brain(Protocol):

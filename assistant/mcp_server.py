@@ -30,10 +30,12 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
+from assistant.exceptions import InsufficientScope
 from assistant.mcp_db import database_threads
 from assistant.tools import TOOLS, Tool, ToolContext, call_tool, get_tool
 from cart.shoppers import shopper_for
 from catalog.selectors import product_card, product_list
+from mcpshop_site.exceptions import InternalError
 
 logger = logging.getLogger(__name__)
 
@@ -102,16 +104,11 @@ def _absolute(identity: McpIdentity, path: str) -> str:
 
 def scope_error(identity: McpIdentity, scope: str, what: str) -> dict:
     """Return the in-band error for a call the token's scopes do not allow."""
-    return {
-        "error": {
-            "code": "insufficient_scope",
-            "message": (
-                f"This MCP token does not allow {what}: it needs the '{scope}' scope. The shopper can create "
-                "a token with that scope on their account page."
-            ),
-            "details": {"required_scope": scope, "token_scopes": sorted(identity.scopes)},
-        }
-    }
+    message = (
+        f"This MCP token does not allow {what}: it needs the '{scope}' scope. The shopper can create "
+        "a token with that scope on their account page."
+    )
+    return InsufficientScope(message, required_scope=scope, token_scopes=sorted(identity.scopes)).as_dict()
 
 
 def _run_as(identity: McpIdentity, name: str, arguments) -> dict:
@@ -122,7 +119,7 @@ def _run_as(identity: McpIdentity, name: str, arguments) -> dict:
             result = call_tool(ctx, name, arguments)
     except Exception:  # a bug in a tool: the client gets an error result, the details stay in the log
         logger.exception("MCP tool %s failed", name)
-        return {"error": {"code": "internal_error", "message": "The tool failed unexpectedly.", "details": {}}}
+        return InternalError("The tool failed unexpectedly.").as_dict()
     for event in ctx.take_events():
         if event["type"] == "confirm_required":
             # The confirmation token stays here: only the shopper's own click on the shop's page,

@@ -12,11 +12,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from mcpshop_site.exceptions import ShopError
-
-
-def error_body(code: str, message, details=None) -> dict:
-    return {"error": {"code": code, "message": str(message), "details": details or {}}}
+from mcpshop_site.exceptions import ShopError, error_body
 
 
 def error_response(code: str, message: str, status_code: int, details=None, headers=None) -> Response:
@@ -47,7 +43,7 @@ def _encodable(detail):
 def exception_handler(exc, context):
     """Render every error, ours or DRF's, in the one JSON error shape."""
     if isinstance(exc, ShopError):
-        return error_response(exc.code, exc.message, exc.status, exc.details)
+        return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -7,6 +7,11 @@ a flash message on pages, a tool error for the assistant and MCP, an error event
 from django.utils.translation import gettext_lazy as _
 
 
+def error_body(code: str, message, details=None) -> dict:
+    """Return the shop's one JSON error body, for every door: {"error": {"code", "message", "details"}}."""
+    return {"error": {"code": code, "message": str(message), "details": details or {}}}
+
+
 class ShopError(Exception):
     """A failure the caller can act on, with a stable `code` and an HTTP status."""
 
@@ -20,8 +25,15 @@ class ShopError(Exception):
         super().__init__(self.message)
 
     def as_dict(self) -> dict:
-        """Return the error as the shop's JSON error body."""
-        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+        """Return the error as the shop's JSON error body (the API, tool results, MCP)."""
+        return error_body(self.code, self.message, self.details)
+
+    def as_event(self) -> dict:
+        """Return the error as the chat's `error` event, with its HTTP status (and when to retry, if known)."""
+        event = {"type": "error", "code": self.code, "message": self.message, "status": self.status}
+        if "retry_after" in self.details:
+            event["retry_after"] = self.details["retry_after"]
+        return event
 
 
 class InvalidInput(ShopError):
@@ -47,3 +59,11 @@ class ServiceUnavailable(ShopError):
     code = "service_unavailable"
     status = 503
     default_message = _("The shop is briefly unavailable. Please try again in a moment.")
+
+
+class InternalError(ShopError):
+    """A bug: the caller learns that something failed, the details stay in the log."""
+
+    code = "internal_error"
+    status = 500
+    default_message = _("Something went wrong. Please try again.")

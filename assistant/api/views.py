@@ -32,17 +32,6 @@ from assistant.transcript import restored_events, tool_calls
 from cart.selectors import cart_items, cart_view
 from cart.shoppers import shopper_for_request
 from mcpshop_site.api import ErrorSerializer, PageQuerySerializer, Pagination, error_response, error_responses
-from mcpshop_site.exceptions import ShopError
-
-# Statuses of failures that are not ShopErrors: the model's (assistant.llm.BrainError) and bugs.
-MODEL_ERROR_STATUS = {
-    "model_timeout": 504,
-    "model_busy": 503,
-    "model_unavailable": 502,
-    "model_interrupted": 502,
-    "internal_error": 500,
-}
-
 
 MODEL_ERROR_RESPONSES = {
     502: OpenApiResponse(ErrorSerializer, description="The model failed or its answer was cut off."),
@@ -51,21 +40,8 @@ MODEL_ERROR_RESPONSES = {
 }
 
 
-def _shop_errors(cls=ShopError):
-    for subclass in cls.__subclasses__():
-        yield subclass
-        yield from _shop_errors(subclass)
-
-
-def error_status(code: str) -> int:
-    """Return the HTTP status of an error event's code (a ShopError's own, or a model failure's)."""
-    if code in MODEL_ERROR_STATUS:
-        return MODEL_ERROR_STATUS[code]
-    return next((error.status for error in _shop_errors() if error.code == code), 400)
-
-
 def _error_for_event(event: dict, details: dict | None = None) -> Response:
-    status = error_status(event["code"])
+    status = event["status"]  # ShopError.as_event(): model failures (BrainError) and bugs are ShopErrors too
     # The shop's own limit says when; the model endpoint's 429 does not: try again next minute.
     headers = {"Retry-After": str(event.get("retry_after", 60 - timezone.now().second))} if status == 429 else None
     return error_response(event["code"], event["message"], status, details, headers)

@@ -110,7 +110,8 @@ async def test_confirm_and_decline_from_the_shoppers_client(alice, bob, shop):
 
     foreign = await confirm(user=bob, token=token)
     assert (
-        foreign == [{"type": "error", "code": "confirmation_not_found", "message": foreign[0]["message"]}]
+        foreign
+        == [{"type": "error", "code": "confirmation_not_found", "message": foreign[0]["message"], "status": 404}]
         and not await Order.objects.aexists()
     )
     assert (await decline(user=bob, token=token))[0]["code"] == "confirmation_not_found"
