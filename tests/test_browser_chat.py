@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import manage, shop_env
-from tests.test_browser import CHROMIUM, SHOTS, _free_port, _missing, browser  # noqa: F401  (a fixture)
+from tests.test_browser import CHROMIUM, SHOTS, _free_port, _missing, browser, sign_up  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -75,16 +75,22 @@ class LiveShop:
         self.server.wait(10)
 
 
-@pytest.fixture(scope="module")
-def chat_shop(tmp_path_factory, shop_files):
+def served(tmp_path_factory, shop_files, name: str, *scripts: str):
+    """Yield a started LiveShop on a copy of the demo shop, after running these `manage.py shell` scripts."""
     if not Path(CHROMIUM).exists():
         _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    shop = LiveShop(tmp_path_factory.mktemp("chat-shop"))
+    shop = LiveShop(tmp_path_factory.mktemp(name))
     shop_files(shop.tmp)
-    shop.manage("shell", stdin=EVIL_PRODUCT)
+    for script in scripts:
+        shop.manage("shell", stdin=script)
     shop.start()
     yield shop
     shop.stop()
+
+
+@pytest.fixture(scope="module")
+def chat_shop(tmp_path_factory, shop_files):
+    yield from served(tmp_path_factory, shop_files, "chat-shop", EVIL_PRODUCT)
 
 
 WORDS = {
@@ -94,7 +100,6 @@ WORDS = {
         "evil": "毒茶",
         "evil_name": "<img src=x onerror=window.__xss=1>毒茶",
         "add": "加入购物车",
-        "signup": "注册",
         "order": "下单",
         "contact": "收货人张三，电话13800000000，地址上海市黄浦区南京东路1号",
         "orders": "我的订单",
@@ -106,7 +111,6 @@ WORDS = {
         "evil": "evil tea",
         "evil_name": "<img src=x onerror=window.__xss=3>Evil tea",
         "add": "Add to cart",
-        "signup": "Sign up",
         "order": "place my order",
         "contact": "name: Jane Doe, phone: 13800000000, address: 1 Main Street, Springfield",
         "orders": "where is my order",
@@ -202,12 +206,7 @@ def test_a_shopper_chats_adds_from_a_card_and_confirms_an_order(chat_shop, brows
     # The guest signs up; the conversation comes along into the account.
     page.locator("header a[href^='/accounts/signup/']").click()
     page.wait_for_load_state()
-    username = f"chatter_{language.replace('-', '_')}_{int(time.time())}"
-    page.fill("input[name=username]", username)
-    page.fill("input[name=email]", f"{username}@example.com")
-    page.fill("input[name=password1]", "a long, unusual passphrase 42")
-    page.fill("input[name=password2]", "a long, unusual passphrase 42")
-    page.locator("main form").get_by_role("button", name=words["signup"]).click()
+    sign_up(page, f"chatter_{language.replace('-', '_')}_{int(time.time())}")
     page.wait_for_load_state()
     launcher.click()
     expect(page.locator(".chat-msg-user", has_text=words["ask"])).to_be_visible()

@@ -8,12 +8,11 @@ product cards keep their pictures.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, _missing, browser  # noqa: F401  (a fixture)
-from tests.test_browser_chat import LiveShop
+from tests.test_browser import browser, sign_up  # noqa: F401  (a fixture)
+from tests.test_browser_chat import served
 
 pytestmark = pytest.mark.browser
 
@@ -33,13 +32,7 @@ ON_TOP = """(node) => {
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory, shop_files):
-    if not Path(CHROMIUM).exists():
-        _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    live = LiveShop(tmp_path_factory.mktemp("widget-shop"))
-    shop_files(live.tmp)
-    live.start()
-    yield live
-    live.stop()
+    yield from served(tmp_path_factory, shop_files, "widget-shop")
 
 
 def _page(browser, shop, language, size):  # noqa: F811
@@ -154,12 +147,7 @@ def test_a_guests_failed_order_shows_as_failed_with_a_sign_in_link_live_and_afte
     page.wait_for_url("**/accounts/login/**")
     page.locator("main a[href^='/accounts/signup/']").first.click()
     page.wait_for_load_state()
-    username = f"widget_{language.replace('-', '_')}"
-    page.fill("input[name=username]", username)
-    page.fill("input[name=email]", f"{username}@example.com")
-    page.fill("input[name=password1]", "a long, unusual passphrase 42")
-    page.fill("input[name=password2]", "a long, unusual passphrase 42")
-    page.locator("main form [type=submit]").click()
+    sign_up(page, f"widget_{language.replace('-', '_')}")
     page.wait_for_url(shop.url + PRODUCT)
     expect(page.locator("[data-chat-panel]")).to_be_visible()
     expect(page.locator(".chat-msg-user", has_text=words["order"])).to_be_visible()

@@ -9,6 +9,7 @@ import { addToCart, showCartCount } from "../lib/cart.js";
 import { sitePath } from "../lib/dom.js";
 import * as cards from "./cards.js";
 import { chatLog, renderText } from "./log.js";
+import { loadHistory, restore, welcome } from "./history.js";
 import { chatSocket } from "./socket.js";
 import { chatStore } from "./store.js";
 
@@ -155,55 +156,6 @@ function start(config) {
     onStatus: setStatus,
   });
 
-  // The conversation's history: the same messages, notes and cards as live (the server describes them).
-
-  function restore(data) {
-    ui.log.element.replaceChildren();
-    data.messages.forEach((message) => {
-      if (message.role === "user") ui.log.message("user", message.content);
-      else if (message.role === "assistant" && message.content) ui.log.message("assistant", message.content);
-      (message.events || []).forEach(show);
-    });
-    ui.log.toEnd();
-  }
-
-  async function loadHistory() {
-    if (!conversationId) return;
-    try {
-      const response = await fetch(config.history_url + encodeURIComponent(conversationId), {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-      });
-      if (response.status === 404) {
-        conversationId = null;
-        store.setConversation(null);
-      } else if (response.ok) {
-        restore(await response.json());
-      }
-    } catch (error) {
-      /* the history stays on the server; the chat goes on */
-    }
-  }
-
-  function showWelcome() {
-    const log = ui.log.element;
-    if (log.children.length) return;
-    const welcome = document.createElement("li");
-    welcome.className = "chat-welcome";
-    const text = welcome.appendChild(document.createElement("p"));
-    text.textContent = T.welcome;
-    const chips = welcome.appendChild(document.createElement("div"));
-    chips.className = "chat-suggestions";
-    T.suggestions.forEach((suggestion) => {
-      const chip = chips.appendChild(document.createElement("button"));
-      chip.className = "chat-suggestion";
-      chip.type = "button";
-      chip.textContent = suggestion;
-      chip.addEventListener("click", () => submitText(suggestion));
-    });
-    log.appendChild(welcome);
-  }
-
   let started = false;
 
   async function begin() {
@@ -217,8 +169,14 @@ function start(config) {
         credentials: "same-origin",
       }).catch(() => {});
     }
-    await loadHistory();
-    showWelcome();
+    const history = await loadHistory(config, conversationId);
+    if (history === null) {
+      conversationId = null; // gone (or someone else's): start afresh
+      store.setConversation(null);
+    } else if (history) {
+      restore(ui, history, show);
+    }
+    welcome(ui, submitText);
     socket.connect();
   }
 
@@ -260,7 +218,7 @@ function start(config) {
     conversationId = null;
     store.setConversation(null);
     ui.log.element.replaceChildren();
-    showWelcome();
+    welcome(ui, submitText);
     input.focus();
   });
 
