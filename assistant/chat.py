@@ -269,8 +269,6 @@ class Turn:
         if self.ctx.cart_changed:
             self.ctx.cart_changed = False
             events.append({"type": "cart", "cart": cart_view(cart_items(shopper=self.shopper))})
-        if self.ctx.shown is not None:
-            self.state["last_items"], self.ctx.shown = self.ctx.shown, None
         return events, [_model_message(message) for message in step]
 
     def _call(self, call) -> dict:

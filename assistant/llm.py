@@ -56,7 +56,7 @@ class Brain(Protocol):
     ) -> BrainReply:
         """Stream the next assistant message (text through `on_text`) and return it with its tool calls.
 
-        `state` is the conversation's memory (the products last shown); `final` asks for a text
+        `state` is the conversation's memory (the offline engine's dialogue state); `final` asks for a text
         answer with no more tool calls, when the turn's step budget is spent.
         """
 

@@ -26,8 +26,8 @@ class Conversation(models.Model):
     )
     guest_key = models.CharField(_("guest key"), max_length=64, blank=True, db_index=True, editable=False)
     title = models.CharField(_("title"), max_length=200, blank=True)
-    # What the assistant remembers between turns besides the messages: the products last shown,
-    # so that "add two of the first one" means something.
+    # What the offline engine remembers between turns besides the messages (assistant.offline.state):
+    # the list last shown, the product in focus, a pending question, so "add two of those" means something.
     state = models.JSONField(_("state"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

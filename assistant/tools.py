@@ -47,7 +47,6 @@ class ToolContext:
     conversation: Conversation | None = None
     events: list[dict] = field(default_factory=list)
     cart_changed: bool = False
-    shown: list[dict] | None = None  # the products (or cart lines) last listed, for "the first one"
 
     @property
     def signed_in(self) -> bool:
@@ -184,10 +183,6 @@ def tool(*, scope: str, read_only: bool = False):
     return register
 
 
-def _remember(ctx: ToolContext, rows: list[dict]) -> None:
-    ctx.shown = [{"sku": row["sku"], "name": row["name"], "name_en": row.get("name_en", "")} for row in rows]
-
-
 # The tools ---------------------------------------------------------------------------------------
 
 Sku = Annotated[str, Field(min_length=1, max_length=32, description="The product's SKU, e.g. from search_products.")]
@@ -224,7 +219,6 @@ def search_products(
     rows = [product_card(product) for product in products]
     if products:
         ctx.emit("products", items=rows)
-        _remember(ctx, rows)
     return {"products": rows, "count": len(rows), "more_available": more}
 
 
@@ -234,7 +228,6 @@ def get_product(ctx: ToolContext, sku: Sku) -> dict:
     product = product_get(sku=sku)
     row = product_card(product, description_chars=DESCRIPTION_CHARS)
     ctx.emit("products", items=[row])
-    _remember(ctx, [row])
     return {"product": row}
 
 
@@ -261,7 +254,6 @@ def view_cart(ctx: ToolContext) -> dict:
     """Show the shopper's cart: lines with quantities and prices in cents, and the total."""
     cart = cart_view(cart_items(shopper=ctx.shopper))
     ctx.emit("cart", cart=cart)
-    _remember(ctx, cart["items"])
     return cart
 
 

@@ -22,7 +22,12 @@ SERVERS = {
     "PostgreSQL": os.environ.get("POSTGRES_TEST_URL", "postgres://postgres@127.0.0.1:5432/mcpshop"),
     "PostgreSQL + pgvector": os.environ.get("PGVECTOR_TEST_URL", "embedded"),
 }
-PGVECTOR_TESTS = ["tests/catalog", "tests/assistant/test_tools.py", "tests/assistant/test_offline.py"]
+PGVECTOR_TESTS = [
+    "tests/catalog",
+    "tests/assistant/test_tools.py",
+    "tests/assistant/test_offline.py",
+    "tests/assistant/test_dialogues.py",
+]
 # The database fault tests bring their own PostgreSQL and MariaDB and mostly wait (servers set up,
 # stopped, started; outages outlasting the pool's wait): they run here, beside the other databases, on
 # SQLite as before, and `make test`'s SQLite run leaves them out (--ignore).

@@ -59,11 +59,13 @@ EXAMPLES = {
     ],
     "orders": [
         "where is my order", "track my package", "has my parcel shipped", "show my orders", "what's my order status",
-        "when will my order arrive", "我的订单到哪了", "查一下订单", "我的快递发货了吗", "看看我的订单", "订单状态",
+        "when will my order arrive", "is my parcel on its way", "我的订单到哪了", "查一下订单", "我的快递发货了吗",
+        "看看我的订单", "订单状态", "我买的东西寄出了吗", "包裹什么时候到",
     ],
     "cancel_order": [
         "cancel my order", "cancel it", "I don't want that order anymore", "please cancel the order I just made",
-        "call off my purchase", "取消订单", "取消它", "我不想要这个订单了", "帮我把订单取消", "撤销刚才的订单",
+        "call off my purchase", "I changed my mind about the order", "取消订单", "取消它", "我不想要这个订单了",
+        "帮我把订单取消", "撤销刚才的订单", "刚下的单不要了",
     ],
     "categories": [
         "what categories do you have", "what do you sell", "what kinds of products are there", "show me departments",

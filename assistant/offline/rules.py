@@ -249,7 +249,7 @@ def contact(original: str) -> dict:
 def looks_like_address(piece: str) -> bool:
     if is_chinese(piece):
         return len(piece) >= 5 and bool(re.search(ADDRESS_ZH, piece))
-    return bool(re.search(ADDRESS_EN, piece.lower())) or (bool(re.search(r"\d", piece)) and len(piece) >= 4)
+    return bool(re.search(ADDRESS_EN, piece.lower())) or bool(re.match(r"\d{1,5}[a-z]?\s+[A-Z]", piece))
 
 
 def is_address(text: str) -> bool:

@@ -21,11 +21,13 @@ CLEAR = (
     r"\b(?:clear|empty|reset|wipe)\b.*\b(?:cart|basket|bag)\b|\b(?:remove|delete|take out)\b.*\b(?:everything|all)\b|"
     r"清空|全部(?:删|去掉|不要)|都(?:删|不要|去掉)"
 )
-CANCEL = r"\bcancel\b|\bcall off\b|取消|撤销|撤回|不要这个订单|不想要(?:这个|那个)?订单"
+CANCEL = (
+    r"\bcancel\b|\bcall (?:it |that |this )?off\b|取消|撤销|撤回|退单|不要(?:这个|那个)?订单|不想要(?:这个|那个)?订单"
+)
 CHECKOUT = (
     r"\bplace (?:my |the |an |this )?order\b|\bcheck ?out\b|\bbuy (?:it |them |everything )?now\b|\bready to pay\b|"
     r"\bsubmit (?:my |the )?order\b|\bcomplete (?:my |the )?(?:order|purchase)\b|\border (?:it|them|everything)\b|"
-    r"\bpay now\b|下单|结账|结算|买单|提交订单|付款|支付|确认订单"
+    r"\bpay(?: now)?$|\band pay\b|下单|结账|结算|买单|提交订单|付款|支付|确认订单"
 )
 VIEW_CART = (
     r"\b(?:what'?s|what is|anything) in (?:my|the) (?:shopping )?(?:cart|basket|bag)\b|\b(?:show|view|see|check|open|"
@@ -206,17 +208,19 @@ def understand(text: str, *, by_meaning: bool = True) -> Utterance:
         wants = re.search(WEAK_ADD, t) and (position is not None or refers)
         if wants:
             intent = "add"
-        elif re.search(DETAILS, t) or (
-            (position is not None or refers) and (re.search(DETAILS_OF_IT, t) or not re.search(SEARCH, t))
-        ):
+        elif re.search(DETAILS, t) or ((position is not None or refers) and re.search(DETAILS_OF_IT, t)):
             intent = "details"
         elif re.search(SEARCH, t) or low is not None or high is not None:
             intent = "search"
+        elif (position is not None or refers) and not product_words(rest):
+            intent = "details"  # "the second one", "那个": a pointer and nothing else
     bare = len(t.split()) <= 2 if not is_chinese(t) else len(t) <= 4  # a bare name ("mug", "跑鞋") is a search
     if intent is None and by_meaning and not bare:
         found = intents.classify(text)
         if found is not None:
             intent = found[0] if found[0] != "chitchat" else "unknown"
+    if intent is None and (position is not None or refers):
+        intent = "details"
     if intent is None:
         short = len(t.split()) <= 4 if not is_chinese(t) else len(t) <= 8
         intent, guessed = ("search", True) if short else ("unknown", False)

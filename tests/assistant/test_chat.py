@@ -29,7 +29,7 @@ async def test_a_turn_streams_events_in_protocol_order(alice, shop):
     conversation = await Conversation.objects.aget()
     assert events[0]["id"] == str(conversation.public_id)
     assert conversation.title == "show me mugs"
-    assert conversation.state["last_items"][0]["sku"] == "MUG-01"
+    assert conversation.state["dialogue"]["shown"][0]["sku"] == "MUG-01"  # the engine's memory, saved
     stored = [(m.role, m.tool_name) async for m in conversation.messages.order_by("created_at", "id")]
     assert stored == [("user", ""), ("assistant", ""), ("tool", "search_products"), ("assistant", "")]
     assert events[-1]["message_id"] == (await conversation.messages.order_by("-id").afirst()).pk

@@ -13,9 +13,11 @@ from asgiref.sync import sync_to_async
 from assistant.chat import collect_turn
 from assistant.models import PendingConfirmation
 from assistant.offline import OfflineBrain, cn_number, understand
+from assistant.offline.rules import contact
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
 from cart.shoppers import Shopper
+from catalog.search import embeddings
 from orders.models import Order
 from orders.services import order_place
 from tests.conftest import CONTACT
@@ -244,3 +246,60 @@ def test_chinese_numbers(text, value):
 def test_full_width_text_is_understood():
     intent = understand("１００元以内的茶叶", by_meaning=False)
     assert (intent.intent, intent.words, intent.max_price) == ("search", "茶叶", 10000)
+
+
+@pytest.mark.parametrize(
+    ("text", "details"),
+    [
+        ("Please ship to Ann Buyer, phone 13800000000, 1 Test Road, Pudong, Shanghai 200120",
+         {"name": "Ann Buyer", "phone": "13800000000", "address": "1 Test Road, Pudong, Shanghai 200120"}),
+        ("寄到上海市浦东新区测试路1号，张三，13800000000",
+         {"name": "张三", "phone": "13800000000", "address": "上海市浦东新区测试路1号"}),
+        ("收货人张三，电话13800000000，地址上海市黄浦区南京东路1号",
+         {"name": "张三", "phone": "13800000000", "address": "上海市黄浦区南京东路1号"}),
+        ("send it to 5 Main Street, Hangzhou, recipient Bob Li",
+         {"name": "Bob Li", "address": "5 Main Street, Hangzhou"}),
+        ("张三 138 0000 0000 北京市朝阳区建国路88号",
+         {"name": "张三", "phone": "13800000000", "address": "北京市朝阳区建国路88号"}),
+        ("my phone is +86 139-1234-5678", {"phone": "13912345678"}),
+        ("add 2 of those to my cart", {}),
+        ("100元以内的茶叶，便宜的先", {}),
+    ],
+)  # fmt: skip
+def test_delivery_details_are_read_from_a_free_sentence(text, details):
+    assert contact(text) == details
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("throw away everything in there", "clear_cart"),
+        ("is my parcel on its way", "orders"),
+        ("我买的东西寄出来了吗", "orders"),
+        ("we're done, thank you", "thanks"),
+        ("tell me a joke", "unknown"),
+    ],
+)
+def test_what_the_rules_miss_is_classified_by_meaning(text, intent):
+    assert understand(text, by_meaning=False).intent != intent
+    assert understand(text).intent == intent
+
+
+@pytest.mark.anyio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("async_db")
+async def test_without_the_embedding_model_the_rules_still_drive_the_cart(alice, shop, settings):
+    """EMBEDDING_BACKEND=none (or a model that cannot load): no classification, no crash, the rules act."""
+    settings.EMBEDDING_BACKEND = "none"
+    embeddings.reset()
+    try:
+        assert understand("throw away everything in there").intent == "unknown"
+        brain, conversation_id = OfflineBrain(), None
+        for text in ("show me mugs", "add two of the first one", "make it 3"):
+            result = await collect_turn(user=alice, text=text, conversation_id=conversation_id, brain=brain)
+            conversation_id = result.conversation_id
+            assert result.error is None
+    finally:
+        embeddings.reset()
+    lines = CartItem.objects.filter(cart__user=alice).values_list("product__sku", "quantity")
+    assert {sku: quantity async for sku, quantity in lines} == {"MUG-01": 3}
