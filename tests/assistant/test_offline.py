@@ -296,7 +296,9 @@ async def test_without_the_embedding_model_the_rules_still_drive_the_cart(alice,
         assert understand("throw away everything in there").intent == "unknown"
         brain, conversation_id = OfflineBrain(), None
         for text in ("show me mugs", "add two of the first one", "make it 3"):
-            result = await collect_turn(user=alice, text=text, conversation_id=conversation_id, brain=brain)
+            result = await collect_turn(
+                shopper=Shopper(user=alice), text=text, conversation_id=conversation_id, brain=brain
+            )
             conversation_id = result.conversation_id
             assert result.error is None
     finally:
