@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from assistant.models import Conversation, Message, PendingConfirmation
+from mcpshop_site.parsers import json_loads
 
 
 class ReadOnlyAdmin:
@@ -85,7 +86,7 @@ class PendingConfirmationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 def _pretty(arguments: str) -> str:
     try:
-        return json.dumps(json.loads(arguments or "{}"), ensure_ascii=False)
+        return json.dumps(json_loads(arguments or "{}"), ensure_ascii=False)
     except ValueError:
         return arguments
 

@@ -44,6 +44,7 @@ from cart.selectors import cart_items, cart_view
 from cart.shoppers import Shopper
 from mcpshop_site.exceptions import InternalError, ServiceUnavailable, ShopError
 from mcpshop_site.money import money
+from mcpshop_site.parsers import json_loads
 from orders.selectors import order_summary
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def _replayable(history: list[Message]) -> list[dict]:
 
 def _arguments_for_display(arguments: str):
     try:
-        parsed = json.loads(arguments or "{}")
+        parsed = json_loads(arguments or "{}")
     except ValueError:
         return {"_raw": arguments[:500]}
     return parsed if isinstance(parsed, dict) else {"_raw": arguments[:500]}

@@ -151,7 +151,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             except UnicodeDecodeError:
                 return None
         try:
-            frame = json_loads(text_data)  # NestedTooDeep is no ValueError: receive() answers it
+            frame = json_loads(text_data)
+        except NestedTooDeep:  # answered by receive(), never taken for the seed's plain text
+            raise
         except ValueError:
             frame = text_data if self.plain_text else None
         if self.plain_text and isinstance(frame, str):

@@ -7,7 +7,6 @@ the MCP tool list. The acting user is never an argument: it comes from the trans
 """
 
 import inspect
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from cart.shoppers import Shopper
 from catalog.exceptions import InsufficientStock, ProductNotFound
 from catalog.selectors import DESCRIPTION_CHARS, category_list, product_card, product_get
 from mcpshop_site.exceptions import InvalidInput, ShopError
+from mcpshop_site.parsers import json_loads
 from orders.exceptions import IllegalTransition
 from orders.selectors import order_get_for_user, order_last_address, order_list_for_user, order_summary
 from orders.services import CONTACT_LIMITS
@@ -100,7 +100,7 @@ class Tool:
             arguments = {}
         if isinstance(arguments, str | bytes):
             try:
-                arguments = json.loads(arguments)
+                arguments = json_loads(arguments)
             except ValueError:
                 raise InvalidToolArguments("The arguments are not valid JSON.") from None
         if not isinstance(arguments, dict):

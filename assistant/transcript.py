@@ -5,13 +5,13 @@ its name; a call whose result is an error says it failed ("Could not prepare you
 tool it was.
 """
 
-import json
 from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
 
 from assistant.models import Message
 from catalog.selectors import product_by_sku, product_card
+from mcpshop_site.parsers import json_loads
 
 
 def _loads(text) -> dict:
@@ -19,7 +19,7 @@ def _loads(text) -> dict:
     if isinstance(text, dict):
         return text
     try:
-        value = json.loads(text or "{}")
+        value = json_loads(text or "{}")
     except (TypeError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}

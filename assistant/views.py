@@ -13,6 +13,7 @@ from assistant.exceptions import ConversationNotFound
 from assistant.selectors import conversation_get, conversation_list_for_user, conversation_messages
 from assistant.transcript import tool_calls
 from cart.shoppers import shopper_for_request
+from mcpshop_site.parsers import json_loads
 
 PAGE_SIZE = 20
 SHOWN_RESULT_CHARS = 2000
@@ -27,7 +28,7 @@ def conversation_list(request):
 
 def _pretty(text: str) -> str:
     with contextlib.suppress(TypeError, ValueError):
-        text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+        text = json.dumps(json_loads(text), ensure_ascii=False, indent=2)
     return text if len(text) <= SHOWN_RESULT_CHARS else text[: SHOWN_RESULT_CHARS - 1] + "…"
 
 

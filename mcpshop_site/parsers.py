@@ -18,7 +18,10 @@ from mcpshop_site.exceptions import InvalidInput
 MAX_JSON_DEPTH = 32
 
 
-class NestedTooDeep(InvalidInput):
+class NestedTooDeep(InvalidInput, ValueError):
+    """JSON nested deeper than MAX_JSON_DEPTH: bad input, and a ValueError like any other text that is not
+    JSON to the callers that only catch that."""
+
     code = "nested_too_deep"
     default_message = _("The JSON is nested too deeply.")
 
@@ -40,7 +43,7 @@ def _depth_exceeds(value, limit: int) -> bool:
 
 
 def json_loads(text: str | bytes, **kwargs):
-    """Return the value of a JSON text; ValueError if it is not JSON, NestedTooDeep if it nests too deep."""
+    """Return the value of a JSON text; ValueError if it is not JSON (NestedTooDeep if it nests too deep)."""
     try:
         value = json.loads(text, **kwargs)
     except RecursionError:
@@ -58,5 +61,7 @@ class JSONParser(parsers.JSONParser):
         parse_constant = parsers.json.strict_constant if self.strict else None
         try:
             return json_loads(codecs.getreader(encoding)(stream).read(), parse_constant=parse_constant)
+        except NestedTooDeep:
+            raise
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None

@@ -20,6 +20,7 @@ from assistant.offline.planning import Step
 from assistant.offline.referents import by_name
 from assistant.offline.state import DialogueState, product_memo
 from assistant.offline.understanding import understand
+from mcpshop_site.parsers import json_loads
 
 
 def this_turn(messages: list[dict]) -> tuple[str, list[Step]]:
@@ -32,14 +33,14 @@ def this_turn(messages: list[dict]) -> tuple[str, list[Step]]:
         if message.get("role") == "assistant":
             for call in message.get("tool_calls") or []:
                 try:
-                    arguments = json.loads(call["function"]["arguments"] or "{}")
+                    arguments = json_loads(call["function"]["arguments"] or "{}")
                 except ValueError:
                     arguments = {}
                 calls[call["id"]] = (call["function"]["name"], arguments)
         elif message.get("role") == "tool":
             name, arguments = calls.get(message.get("tool_call_id"), ("", {}))
             try:
-                result = json.loads(message.get("content") or "{}")
+                result = json_loads(message.get("content") or "{}")
             except ValueError:
                 result = {}
             steps.append(Step(name, arguments, result))

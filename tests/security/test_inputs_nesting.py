@@ -3,19 +3,27 @@
 Python's JSON parser raises RecursionError (which DRF's parser did not catch) near a thousand levels, so a
 10 KB body of brackets answered 500. Every REST operation is enumerated from the URL resolver (a new JSON
 endpoint is covered without a line here), sent deeply nested objects and arrays as an anonymous caller,
-a shopper and staff, as JSON, form-encoded and multipart bodies. The WebSocket frames are tested in
-tests/assistant/test_consumers.py, MCP in tests/assistant/test_mcp_http.py.
+a shopper and staff, as JSON, form-encoded and multipart bodies; and the model's tool calls, which the shop
+parses and stores. The WebSocket frames are tested in tests/assistant/test_consumers.py, MCP in
+tests/assistant/test_mcp_http.py.
 """
 
+import json
 import re
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.cache import cache
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from assistant.chat import collect_turn
+from assistant.llm import BrainReply, ToolCall
+from cart.models import CartItem
+from cart.shoppers import Shopper
 from mcpshop_site.parsers import MAX_JSON_DEPTH, NestedTooDeep, json_loads
+from tests.conftest import api_client_for, page_client_for
 from tests.security.test_access_matrix import api_client, state, world  # noqa: F401  (world: a fixture)
 
 
@@ -146,3 +154,35 @@ def test_json_loads_takes_the_deepest_allowed_and_wide_values():
     assert json_loads('{"a": [' + ",".join(["[[1]]"] * 10_000) + "]}")["a"][0] == [[1]]
     with pytest.raises(ValueError):  # not JSON: still the ValueError callers catch
         json_loads("{")
+
+
+class NestingBrain:
+    """A model that answers the shopper with a tool call whose arguments nest too deep, then with text."""
+
+    name = "nesting"
+
+    def __init__(self, arguments: str):
+        self.arguments, self.results = arguments, []
+
+    async def complete(self, *, messages, tools, state, on_text, final=False):
+        if messages[-1]["role"] == "user":
+            return BrainReply(tool_calls=[ToolCall(id="c1", name="add_to_cart", arguments=self.arguments)])
+        self.results.append(json.loads(messages[-1]["content"]))
+        await on_text("done")
+        return BrainReply(text="done")
+
+
+@pytest.mark.django_db(transaction=True)  # the turn's ORM calls run in its own threads
+@pytest.mark.parametrize("arguments", [DEEP_BODIES["array-10kb"], '{"sku": ' + nested_object(1700) + "}"])
+def test_a_tool_call_nested_too_deep_is_a_tool_error_and_the_conversation_stays_readable(alice, product, arguments):
+    """The model is a door too (it reads product descriptions and shoppers' words): its tool calls, stored
+    with the conversation, used to raise RecursionError in the turn, the transcript and the API."""
+    brain = NestingBrain(arguments)
+    result = async_to_sync(collect_turn)(shopper=Shopper(user=alice), text="add the tea", brain=brain)
+
+    assert result.error is None and result.reply == "done"
+    assert brain.results[0]["error"]["code"] == "invalid_arguments"
+    assert not CartItem.objects.exists()
+    page = page_client_for(alice).get(f"/accounts/conversations/{result.conversation_id}/")
+    api = api_client_for(alice).get(f"/api/conversations/{result.conversation_id}")
+    assert page.status_code == 200 and api.status_code == 200
