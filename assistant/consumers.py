@@ -19,7 +19,6 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed
@@ -31,6 +30,7 @@ from accounts.selectors import user_session_holds
 from assistant.chat import confirm, decline, run_turn
 from cart.shoppers import Shopper, new_guest_token, shopper_for
 from mcpshop_site.exceptions import ServiceUnavailable
+from mcpshop_site.i18n import language_from
 from mcpshop_site.parsers import NestedTooDeep, json_loads
 
 logger = logging.getLogger(__name__)
@@ -52,12 +52,10 @@ def user_from_access_token(raw: str):
 
 def language_of(scope) -> str:
     """Return the shopper's language as the storefront picks it: language cookie, then Accept-Language."""
-    request = HttpRequest()
-    request.COOKIES = scope.get("cookies") or {}
-    for name, value in scope.get("headers") or []:
-        if name == b"accept-language":
-            request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin1")
-    return translation.get_language_from_request(request)
+    accept = next(
+        (value.decode("latin1") for name, value in scope.get("headers") or [] if name == b"accept-language"), ""
+    )
+    return language_from(cookies=scope.get("cookies"), accept_language=accept)
 
 
 class ChatConsumer(AsyncWebsocketConsumer):

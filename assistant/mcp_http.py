@@ -30,8 +30,6 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import get_supported_language_variant
-from django.utils.translation.trans_real import parse_accept_lang_header
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -47,6 +45,7 @@ from accounts.services import mcp_token_authenticate, mcp_token_hash
 from assistant.mcp_db import database_threads
 from assistant.mcp_server import SCOPES, McpIdentity, build_server
 from assistant.mcp_sessions import OwnerBoundedSessionManager
+from mcpshop_site.i18n import language_from
 from mcpshop_site.ratelimit import rate_limit_spend
 
 logger = logging.getLogger(__name__)
@@ -144,17 +143,6 @@ def _bearer(headers: Headers) -> str | None:
     value = headers.get("authorization", "")
     scheme, _, credentials = value.partition(" ")
     return (credentials.strip() or None) if scheme.lower() == "bearer" else None
-
-
-def _language(headers: Headers) -> str:
-    for code, _quality in parse_accept_lang_header(headers.get("accept-language", "")[:255]):
-        if code == "*":
-            break
-        try:
-            return get_supported_language_variant(code)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> Response:
@@ -334,7 +322,9 @@ class McpGate:
             return await _json(429, body, {"Retry-After": str(retry_after)})(scope, receive, send)
 
         access.identity = dataclasses.replace(
-            access.identity, base_url=self.base_url(scope, headers), language=_language(headers)
+            access.identity,
+            base_url=self.base_url(scope, headers),
+            language=language_from(accept_language=headers.get("accept-language", "")),
         )
         scope = {**scope, "path": "/mcp", "user": AuthenticatedUser(access), "auth": AuthCredentials(access.scopes)}
         await self.start()
