@@ -2,12 +2,12 @@ import hashlib
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from accounts.models import McpToken
+from mcpshop_site.ratelimit import rate_limit_count, rate_limit_reset, rate_limit_wait
 
 LOGIN_FAILURE_LIMIT = 10
 LOGIN_FAILURE_WINDOW = 10 * 60  # seconds
@@ -43,18 +43,14 @@ class LoginForm(AuthenticationForm):
 
     def clean(self):
         key = self._throttle_key()
-        if cache.get(key, 0) >= LOGIN_FAILURE_LIMIT:
+        if rate_limit_wait(key, LOGIN_FAILURE_LIMIT, window=LOGIN_FAILURE_WINDOW) is not None:
             raise ValidationError(self.error_messages["throttled"], code="throttled")
         try:
             cleaned = super().clean()
         except ValidationError:
-            if not cache.add(key, 1, LOGIN_FAILURE_WINDOW):
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add() and incr()
-                    cache.set(key, 1, LOGIN_FAILURE_WINDOW)
+            rate_limit_count(key, window=LOGIN_FAILURE_WINDOW)  # only failures count
             raise
-        cache.delete(key)
+        rate_limit_reset(key, window=LOGIN_FAILURE_WINDOW)
         return cleaned
 
 

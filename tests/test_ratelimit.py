@@ -1,11 +1,13 @@
 """The sliding-minute rate limit: no double allowance across a minute's end, and an honest Retry-After."""
 
+import hashlib
 import itertools
 
 import pytest
 from django.core.cache import cache
+from rest_framework.test import APIClient
 
-from mcpshop_site.ratelimit import rate_limit_spend
+from mcpshop_site.ratelimit import rate_limit_reset, rate_limit_spend, rate_limit_wait
 
 MINUTE = 29_000_000 * 60.0  # some clock minute's start
 keys = (f"test-{n}" for n in itertools.count())
@@ -66,3 +68,27 @@ def test_keys_are_counted_apart():
 @pytest.mark.parametrize("limit", [0, -1])
 def test_no_limit(limit):
     assert spend(next(keys), limit, MINUTE, times=100) == [None] * 100
+
+
+def test_a_longer_window_slides_the_same_way():
+    """The login form's ten minutes and the register throttle's hour are sliding windows of the same limiter."""
+    key, start = next(keys), 600.0 * 4_000_000
+    assert [rate_limit_spend(key, 2, window=600, now=start + 5) for _ in range(2)] == [None, None]
+    assert (
+        rate_limit_wait(key, 2, window=600, now=start + 10) == 990
+    )  # 590 s to the next window, where two thirds of it must pass
+    assert rate_limit_wait(key, 2, window=600, now=start + 600 + 300) is None
+    rate_limit_reset(key, window=600, now=start + 11)
+    assert rate_limit_wait(key, 2, window=600, now=start + 12) is None
+
+
+@pytest.mark.django_db
+def test_the_api_login_throttle_and_the_login_form_count_in_the_shops_limiter(client):
+    api = APIClient()
+    for _ in range(3):
+        api.post("/api/auth/token", {"username": "nobody", "password": "guess"}, format="json")
+        client.post("/accounts/login/", {"username": "nobody", "password": "guess"})
+    throttle = rate_limit_wait("throttle_login_127.0.0.1", 4)  # three counted: one more fits, not two
+    assert throttle is None and rate_limit_wait("throttle_login_127.0.0.1", 3) is not None
+    failures = "login-failures:" + hashlib.sha256(b"127.0.0.1\0nobody").hexdigest()
+    assert rate_limit_wait(failures, 4, window=600) is None and rate_limit_wait(failures, 3, window=600) is not None

@@ -5,7 +5,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -25,12 +24,13 @@ from accounts.api.serializers import (
 from accounts.selectors import mcp_token_list_for_user
 from accounts.services import mcp_token_create, mcp_token_revoke, user_register
 from mcpshop_site.api import error_responses
+from mcpshop_site.ratelimit import ScopedRateLimit
 
 
 class RegisterApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedRateLimit]
     throttle_scope = "register"
 
     @extend_schema(
@@ -49,7 +49,7 @@ class RegisterApi(APIView):
 
 class TokenApi(TokenObtainPairView):
     serializer_class = TokenPairSerializer
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedRateLimit]
     throttle_scope = "login"
 
     @extend_schema(
