@@ -1,6 +1,7 @@
 import hashlib
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -23,17 +24,11 @@ UPSTREAM_MESSAGES = [
 ]
 
 
-class LoginForm(AuthenticationForm):
-    """The login form, refusing an IP and username pair after too many recent failures."""
+THROTTLED = _("Too many failed login attempts. Please try again in 10 minutes.")
 
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": _("Too many failed login attempts. Please try again in 10 minutes."),
-    }
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
+class ThrottledLoginMixin:
+    """Refuse an IP and username pair after too many recent failed logins (the storefront's and the admin's)."""
 
     def _throttle_key(self) -> str:
         address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
@@ -44,7 +39,7 @@ class LoginForm(AuthenticationForm):
     def clean(self):
         key = self._throttle_key()
         if rate_limit_wait(key, LOGIN_FAILURE_LIMIT, window=LOGIN_FAILURE_WINDOW) is not None:
-            raise ValidationError(self.error_messages["throttled"], code="throttled")
+            raise ValidationError(THROTTLED, code="throttled")
         try:
             cleaned = super().clean()
         except ValidationError:
@@ -52,6 +47,18 @@ class LoginForm(AuthenticationForm):
             raise
         rate_limit_reset(key, window=LOGIN_FAILURE_WINDOW)
         return cleaned
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    """The storefront's login form."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's login form, counted with the storefront's: failures at either door add up."""
 
 
 class SignupForm(forms.Form):

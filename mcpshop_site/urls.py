@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.forms import AdminLoginForm
 from mcpshop_site.middleware import allow_inline_styles
 
 api_patterns = [
@@ -18,6 +19,7 @@ api_patterns = [
 ]
 
 admin.site.site_header = admin.site.site_title = _("MCPshop administration")
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("api/", include((api_patterns, "api"))),

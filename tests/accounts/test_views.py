@@ -185,3 +185,15 @@ def test_account_page_shows_the_user_and_recent_orders(alice, product):
 def test_account_page_needs_login(client, db):
     response = client.get(reverse("accounts:account"))
     assert response["Location"] == f"{reverse('accounts:login')}?next={reverse('accounts:account')}"
+
+
+def test_the_admin_login_is_throttled_with_the_storefronts_failures(client, staff):
+    staff.set_password("staff password 1")
+    staff.save()
+    for _ in range(LOGIN_FAILURE_LIMIT // 2):
+        login(client, staff.username, "wrong")
+    for _ in range(LOGIN_FAILURE_LIMIT - LOGIN_FAILURE_LIMIT // 2):
+        client.post("/admin/login/", {"username": staff.username, "password": "wrong"})
+    response = client.post("/admin/login/?next=/admin/", {"username": staff.username, "password": "staff password 1"})
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    assertContains(response, "登录失败次数过多")
