@@ -38,8 +38,6 @@ from pathlib import Path
 
 from common import create_database, machine, pin, save, shop_env, summary
 
-from cart.shoppers import Shopper
-
 PACKAGES = ("django", "channels", "asgiref", "openai")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,6 +137,7 @@ class Bench:
 
 async def turn(user) -> float:
     from assistant.chat import collect_turn
+    from cart.shoppers import Shopper
 
     started = time.perf_counter()
     result = await collect_turn(shopper=Shopper(user=user), text="show me some tea and put one in my cart")
@@ -150,6 +149,7 @@ async def turn(user) -> float:
 
 def _tools_directly(user, calls) -> None:
     from assistant.tools import ToolContext, call_tool
+    from cart.shoppers import Shopper
 
     ctx = ToolContext(shopper=Shopper(user=user))
     for _, name, arguments in calls:
@@ -338,6 +338,7 @@ async def lock_contention(bench: Bench, chats_at_once: int, waves: int) -> dict:
     from django.db.backends.signals import connection_created
 
     from assistant.chat import collect_turn
+    from cart.shoppers import Shopper
 
     def no_waiting(sender, connection, **kwargs):
         connection.connection.execute("PRAGMA busy_timeout = 0")

@@ -32,8 +32,6 @@ from pathlib import Path
 
 from common import free_port, machine, pin, save, shop_env, summary
 
-from cart.shoppers import Shopper
-
 PACKAGES = ("django", "daphne", "uvicorn", "mcp", "httpx2", "starlette", "channels")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,6 +148,7 @@ class Variants:
 
     async def once(self, variant: str, name: str, arguments: dict) -> float:
         from assistant.tools import ToolContext, call_tool
+        from cart.shoppers import Shopper
 
         started = time.perf_counter()
         if variant == "direct":

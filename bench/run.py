@@ -252,6 +252,7 @@ class Bench:
 import json
 from accounts.models import User
 from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from catalog.models import Category, Product
 from catalog.services import product_create
 from rest_framework_simplejwt.tokens import RefreshToken
