@@ -15,10 +15,20 @@ from mcpshop_site.money import money
 OPEN = ("unknown", "details", "search", "refine")  # intents a short answer is read as, when nothing better fits
 
 
+MORE = r"^(?:and|also|plus|oh and|as well as)\b|\b(?:too|as well)$|^(?:再|还要|还有|以及|和|也|另外)"
+
+
 def follow_up(u: Utterance, memory: DialogueState) -> None:
-    """Read the utterance as the answer to the pending question, when it is one (in place)."""
+    """Read the utterance as the answer to the pending question, or as more of the last cart action,
+    when it is one (in place)."""
     pending = memory.pending or {}
     kind = pending.get("kind")
+    if not kind and memory.action and u.intent in OPEN and re.search(MORE, rules.normalize(u.text)):
+        u.intent = memory.action  # "add a kettle" ... "and two V60 drippers"
+        u.words = re.sub(r"^(?:and|also|plus|oh and|as well as)\s+|\s+(?:too|as well)$", "", u.words)
+        if u.quantity is None:
+            u.quantity, _ = rules.quantity(rules.normalize(u.text))
+        return
     if kind == "contact" and (u.intent in ("contact", "checkout") or u.intent in OPEN):
         given = rules.contact(u.text)
         missing = pending.get("missing") or []

@@ -69,6 +69,7 @@ def remember(state: dict, planner: ShopPlanner) -> None:
         memory.show(planner.shows_kind, planner.shows)
     memory.pending = planner.pending
     memory.lang = planner.lang
+    memory.action = planner.u.intent if planner.u.intent in ("add", "remove") else ""
     memory.save(state)
 
 

@@ -182,8 +182,8 @@ class Planner:
 def _head_noun(query: str) -> str:
     """Return a shorter query to try when the full one found nothing: the head noun."""
     words = query.split()
-    if len(words) > 1:
-        return words[-1]
+    if len(words) > 1:  # English puts the noun last ("red running shoe"); of Chinese words, take the longest
+        return max(words, key=len) if any("\u4e00" <= char <= "\u9fff" for char in query) else words[-1]
     if any("\u4e00" <= char <= "\u9fff" for char in query) and len(query) > 2:
         return query[-2:]
     return ""

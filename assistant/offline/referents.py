@@ -9,6 +9,7 @@ closer than the rest.
 import logging
 import re
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 
 import numpy as np
 
@@ -54,6 +55,8 @@ def lexical_score(words: str, item: dict) -> float:
             found += 1.0  # a word of the name
         elif word in hay_words or (len(word) > 3 and word in hay):
             found += 0.5  # of the category or SKU, or part of a word ("drip" in "dripper")
+        elif len(word) > 3 and get_close_matches(word, name_words, n=1, cutoff=0.8):
+            found += 0.5  # a typo ("matt", "runing")
         else:
             return 0.0
     shared = 1.0

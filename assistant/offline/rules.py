@@ -210,7 +210,8 @@ def contact(original: str) -> dict:
         found["phone"] = number_
         text = re.sub(MOBILE, " ", text)
         text = re.sub(
-            r"(?i)(?:phone|tel|mobile|cell)(?:\s*(?:number|no\.?))?\s*(?:is)?\s*[:：]?|(?:电话|手机号?|联系方式)(?:号码)?是?\s*[:：]?",
+            r"(?i)(?:my\s+)?(?:phone|tel|mobile|cell|number)(?:\s*(?:number|no\.?))?\s*(?:is)?\s*[:：]?|"
+            r"(?:电话|手机号?|联系方式)(?:号码)?是?\s*[:：]?",
             " ",
             text,
         )
@@ -227,7 +228,7 @@ def contact(original: str) -> dict:
             if value:
                 found[key] = value
                 text = text.replace(match.group(0), " ")
-    pieces = [piece.strip() for piece in re.split(r"[,，;；\n]|\s{2,}", text)]
+    pieces = [piece.strip() for piece in re.split(r"[,，;；\n]|\s{2,}|\s+at\s+(?=\d)", text)]
     address_parts, names = [], []
     for piece in pieces:
         piece = re.sub(LEAD_IN, "", piece, flags=re.IGNORECASE).strip(" .。!！:：")

@@ -10,7 +10,8 @@ the brain) as plain JSON:
 - `order`: the order last prepared, cancelled or looked at;
 - `pending`: the question the engine asked and what it already knows of the answer: which product
   (with the action and quantity waiting), which order, or delivery details still missing;
-- `lang`: the shopper's language, for answers that carry no words ("2", a phone number).
+- `lang`: the shopper's language, for answers that carry no words ("2", a phone number);
+- `action`: the cart action of the last turn, which "and the trail ones too" / "再来一个" continue.
 
 The state of a turn is computed from the turn's tool results and saved once, with the reply.
 """
@@ -36,6 +37,7 @@ class DialogueState:
     order: int | None = None
     pending: dict | None = None
     lang: str = ""
+    action: str = ""  # the last turn's cart action ("add", "remove"), for "and two of the mugs too"
 
     @classmethod
     def load(cls, state: dict) -> "DialogueState":

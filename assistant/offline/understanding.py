@@ -17,9 +17,10 @@ GREETING = r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|你好|您
 THANKS = r"^(?:(?:ok|great|perfect|好的|太好了)[\s,，!！]*)?(?:thanks|thank you|thx|ty|cheers|谢谢|多谢|感谢)"
 CONFIRM = r"^(?:yes|yeah|yep|ok|okay|confirm|sure|go ahead|确认|好的|是的|可以|行|没问题|对)[\s!.。！,，]*(?:please)?$"
 DECLINE = r"^(?:no|nope|nah|never ?mind|forget it|不用了?|不要了|算了|没有了|不需要)[\s!.。！,，]*(?:thanks|谢谢)?$"
+ASK_FOR = r"\b(?:can|could|may) (?:i|we) (?:get|have|buy|order|grab)\b|\bi'?d like to (?:buy|order|get)\b"
 CLEAR = (
     r"\b(?:clear|empty|reset|wipe)\b.*\b(?:cart|basket|bag)\b|\b(?:remove|delete|take out)\b.*\b(?:everything|all)\b|"
-    r"清空|全部(?:删|去掉|不要)|都(?:删|不要|去掉)"
+    r"清空|全(?:部|都)?(?:删|去掉|不要|清)|都(?:删|不要|去掉)"
 )
 CANCEL = (
     r"\bcancel\b|\bcall (?:it |that |this )?off\b|取消|撤销|撤回|退单|不要(?:这个|那个)?订单|不想要(?:这个|那个)?订单"
@@ -58,7 +59,7 @@ ADD = (
     r"加\s*" + CN_NUMBER + r"|(?:来|要|买|拿)\s*" + CN_NUMBER + r"\s*[" + CLASSIFIERS + r"]|我要了|要了"
 )
 CONTACT_LABEL = r"\b(?:recipient|address|ship(?:ping)? to|deliver to)\b|收货人|收件人|地址|寄到|送到"
-CART_PHRASE = r"\b(?:to|into|in|from|out of)\s+(?:my|the)\s+(?:shopping\s+)?(?:cart|basket|bag)\b"
+CART_PHRASE = r"\b(?:to|into|in|from|out of|too)\s+(?:my|the|ma)\s+(?:shopping\s+)?(?:cart|card|chart|basket|bag)s?\b"
 WEAK_ADD = r"\b(?:buy|take|get|want|order|grab)\b|买|要|来"
 CATEGORIES = (
     r"\bcategor(?:y|ies)\b|\bwhat (?:do|else do) you (?:sell|have)\b|\bwhat kinds?\b|\bdepartments?\b|分类|类别|类目|"
@@ -84,12 +85,13 @@ EN_FILLER = (
     r"search for|search|get me|please|pls|can you|could you|recommend|suggest|me|a|an|the|for|with|what|which|"
     r"is|are|there|products?|items?|something|stuff|things?|in stock|available|cheap(?:est)?|cheaper|inexpensive|"
     r"budget|affordable|expensive|premium|high-end|priced|price|prices|of|to|buy|you|got|have|sell|good|nice|only|just|"
-    r"ones?|hi|hello|hey|thanks|um|uh|well|so|maybe|also|too|kind|sort|type|instead|really|actually|yuan|rmb)\b"
+    r"ones?|hi|hello|hey|thanks|um|uh|well|so|maybe|also|too|kind|sort|type|instead|really|actually|yuan|rmb|"
+    r"do|does|guys|you guys|can i get|can i have|can i|could i|get|we|i|pls|plz)\b"
 )
 ZH_FILLER = (
     r"有没有|有什么|有哪些|我想买|我想要|我要买|我要|想买|想要|给我看看|给我看|看看|帮我找|帮我搜|找一下|搜一下|"
     r"推荐一下|推荐|一些|一下|搜索|有货|现货|有库存|最便宜|更便宜|便宜一?点|便宜|实惠|划算|最贵|高端|价格|商品|东西|产品|卖|"
-    r"你们|这里|请|吗|呢|吧|呀|啊|么|的|买点|来点|一点|找|搜|买|什么|哪些|只要|只看|就要|[一两几][个款件双只台套本把条瓶盒包]|款|你好|谢谢|嗯"
+    r"你们|这里|请|吗|呢|吧|呀|啊|么|的|先|优先|排前面|靠前|买点|来点|一点|找|搜|买|什么|哪些|只要|只看|就要|[一两几][个款件双只台套本把条瓶盒包]|款|你好|谢谢|嗯"
 )
 ACTION_WORDS = (
     r"\b(?:please|pls|can you|could you|i'?ll take|i will take|i'?ll get|i'?ll have|add|put|throw in|remove|delete|"
@@ -97,7 +99,8 @@ ACTION_WORDS = (
     r"adjust|bump|increase|decrease|reduce|lower|the|a|an|of|to|from|in|into|out|my|cart|basket|quantity|qty|"
     r"ones?|pieces?|units?|items?|more|another|also|and|buy|get|want|i|would|like|order|instead|just|up|down|"
     r"too|as well|tell|me|about|details?|describe|info|information|what|is|how|some|any|both|all|all of|"
-    r"only|need|yes|ok|okay|hey|hi|thanks|then|now|actually|let'?s|go|with|never ?mind|please)\b"
+    r"only|need|yes|ok|okay|hey|hi|thanks|then|now|actually|let'?s|go|with|can|could|may|guys|do|does|pls|plz|"
+    r"we|you|never ?mind|please)\b"
 )
 ZH_ACTION_WORDS = (
     r"加入购物车|加到购物车|放进购物车|放入购物车|购物车里?的?|从购物车|加购|请|帮我|给我|把|将|加入|加到|放进|放入|"
@@ -205,7 +208,8 @@ def understand(text: str, *, by_meaning: bool = True) -> Utterance:
     refers, rest = rules.reference(rest)
     guessed = False
     if intent is None:
-        wants = re.search(WEAK_ADD, t) and (position is not None or refers)
+        counted = rules.quantity(rest)[0] is not None
+        wants = (re.search(WEAK_ADD, t) and (position is not None or refers or counted)) or re.search(ASK_FOR, t)
         if wants:
             intent = "add"
         elif re.search(DETAILS, t) or ((position is not None or refers) and re.search(DETAILS_OF_IT, t)):
