@@ -142,7 +142,13 @@ def test_form_and_multipart_bodies_with_deeply_nested_keys_are_never_a_500(world
 
 @pytest.mark.parametrize(
     "text",
-    [nested_object(MAX_JSON_DEPTH + 1), nested_array(MAX_JSON_DEPTH + 1), nested_array(100_000)],
+    [
+        nested_object(MAX_JSON_DEPTH + 1),
+        nested_array(MAX_JSON_DEPTH + 1),
+        nested_array(100_000),
+        "[" + "0, " * 20 + nested_array(MAX_JSON_DEPTH) + "]",  # the deep part in a long list
+        '{"a": 1, "b": [' + '{"c": 2}, ' * 20 + nested_object(MAX_JSON_DEPTH - 1) + "]}",
+    ],
 )
 def test_json_loads_refuses_one_level_too_many(text):
     with pytest.raises(NestedTooDeep):
