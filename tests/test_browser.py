@@ -148,6 +148,10 @@ def test_a_shopper_goes_from_home_page_to_a_paid_order(live_shop, browser, langu
     page.locator("form.add-form").get_by_role("button", name=words["add"]).click()
     # The cart badge in the header updates without a page load.
     sync_api.expect(page.locator("[data-cart-count]").first).to_have_text(quantity)
+    spoken = {"en": f"{quantity} items in your cart", "zh-hans": f"购物车里有 {quantity} 件商品"}[language]
+    if quantity == "1":
+        spoken = {"en": "1 item in your cart", "zh-hans": "购物车里有 1 件商品"}[language]
+    sync_api.expect(page.locator("[data-cart-count]").first).to_have_attribute("aria-label", spoken)
     shot("2-product")
     page.goto(live_shop + "/cart/")
     assert product_name in page.locator("main").inner_text()

@@ -227,6 +227,7 @@ def test_a_shopper_chats_adds_from_a_card_and_confirms_an_order(chat_shop, brows
     expect(badge).to_have_text("0")
     shot("6-order")
     order_number = re.search(r"#(\d+)", order.inner_text()).group(1)
+    placed = order.locator(".chat-order-placed").inner_text()  # the local time, as the order pages say it
 
     # The server restarts: the widget says so, reconnects by itself, and the chat goes on.
     restarting = True
@@ -241,6 +242,9 @@ def test_a_shopper_chats_adds_from_a_card_and_confirms_an_order(chat_shop, brows
 
     page.goto(chat_shop.url + "/orders/")
     assert f"#{order_number}" in page.locator("main").inner_text()
+    assert page.locator(".order-card", has_text=f"#{order_number}").locator("time").inner_text() == placed
+    page.goto(chat_shop.url + f"/orders/{order_number}/")
+    assert page.locator("main .page-head time").first.inner_text() == placed
     page.goto(chat_shop.url + "/accounts/conversations/")
     expect(page.locator("main")).to_contain_text(words["ask"])
 

@@ -142,13 +142,21 @@ def test_a_guests_failed_order_shows_as_failed_with_a_sign_in_link_live_and_afte
     widths = page.evaluate("[...document.querySelectorAll('.chat-product img')].map((img) => img.naturalWidth)")
     assert min(widths) > 0, widths
 
-    # The sign-in link goes to the sign-in page and back, where the chat opens again.
+    # A product followed from a card opens with the chat open (the shopper was using it) ...
+    cards.first.locator(".chat-product-name a").click()
+    page.wait_for_url("**/products/**")
+    product = page.url
+    assert product != shop.url + PRODUCT
+    expect(page.locator("[data-chat-panel]")).to_be_visible()
+    expect(page.locator(".chat-msg-user", has_text=words["order"])).to_be_visible()
+
+    # ... and the sign-in link goes to the sign-in page and back, where the chat opens again.
     page.locator(".chat-tool-failed a").click()
     page.wait_for_url("**/accounts/login/**")
     page.locator("main a[href^='/accounts/signup/']").first.click()
     page.wait_for_load_state()
     sign_up(page, f"widget_{language.replace('-', '_')}")
-    page.wait_for_url(shop.url + PRODUCT)
+    page.wait_for_url(product)
     expect(page.locator("[data-chat-panel]")).to_be_visible()
     expect(page.locator(".chat-msg-user", has_text=words["order"])).to_be_visible()
     assert page.errors == []

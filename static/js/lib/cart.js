@@ -3,11 +3,12 @@
 
 import { format } from "./dom.js";
 
-/* Show `count` in every cart badge; its spoken label comes from the badge's own data-label-* templates. */
+/* Show `count` in every cart badge; its spoken label comes from the data-label-* templates around it. */
 export function showCartCount(count) {
   document.querySelectorAll("[data-cart-count]").forEach((badge) => {
     badge.textContent = String(count);
-    const label = count === 1 ? badge.dataset.labelOne : badge.dataset.labelMany;
+    const labels = badge.closest("[data-label-many]") || badge;
+    const label = count === 1 ? labels.dataset.labelOne : labels.dataset.labelMany;
     if (label) badge.setAttribute("aria-label", format(label, { count: count }));
     badge.classList.remove("bump");
     void badge.offsetWidth; // restart the animation
