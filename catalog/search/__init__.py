@@ -25,7 +25,7 @@ from catalog.models import Product
 from catalog.search import keyword
 from catalog.search.embeddings import EmbeddingsUnavailable
 from catalog.search.keyword import RANKED, keyword_ranking
-from catalog.search.query import coverage, coverage_terms, read
+from catalog.search.query import coverage, coverage_terms, in_query_language, read
 from catalog.search.ranking import KEYWORD, MEANING, found_by_meaning, fuse, meaning_floor
 
 MODES = ("keyword", "semantic", "hybrid")
@@ -165,6 +165,9 @@ def product_search(
         found = keyword_ranking(products, reading.words, limit=CANDIDATES)
     floor = meaning_floor(query, neighbours.model, unknown=reading.unknown)
     meaning_ids = found_by_meaning(neighbours.ids, neighbours.scores, baseline=neighbours.baseline, floor=floor)
+    if not meaning_ids and neighbours.ids and not in_query_language(query, neighbours.ids[0]):
+        # Across languages the model's scores say too little for a floor (catalog.search.ranking).
+        meaning_ids = found_by_meaning(neighbours.ids, neighbours.scores, baseline=None, floor=floor)
     if mode == "semantic":
         ranked = [(pk, MEANING) for pk in meaning_ids]
     else:

@@ -96,3 +96,17 @@ def coverage(terms: list[str], ids: list[int]) -> dict[int, float]:
     return {
         pk: sum(w for w, hit in zip(weights, held, strict=True) if hit) / sum(weights) for pk, held in holds.items()
     }
+
+
+_LATIN_WORD = re.compile(r"[a-z]{3,}")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+
+
+def in_query_language(query: str, pk: int) -> bool:
+    """Whether the product's names and descriptions are (at least partly) in the query's language:
+    Chinese characters for a query with Chinese in it, English words for another."""
+    row = Product.objects.filter(pk=pk).values_list("name", "name_en", "description", "description_en").first()
+    text = normalize(" ".join(part for part in row or () if part))
+    if _CJK_CHAR.search(query):
+        return len(_CJK_CHAR.findall(text)) >= 2
+    return len(_LATIN_WORD.findall(text)) >= 3
