@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django.utils.translation import gettext as _
 
 from assistant.models import Message
+from catalog.models import _in_language
 from catalog.selectors import product_by_sku, product_card
 from mcpshop_site.parsers import json_loads
 
@@ -25,13 +26,18 @@ def _loads(text) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _name(row, default: str = "") -> str:
+    """Return a product's (or cart line's) name in the active language, as the pages show it."""
+    row = row if isinstance(row, dict) else {}
+    return _in_language(row.get("name") or default, row.get("name_en") or "")
+
+
 def _done(name: str, arguments: dict, result: dict) -> str:
     if name == "search_products":
         query = str(arguments.get("query") or "").strip()
         return _("Searched for “%(query)s”") % {"query": query} if query else _("Browsed the catalog")
     if name == "get_product":
-        product = result.get("product") or {}
-        return _("Looked up %(name)s") % {"name": product.get("name") or arguments.get("sku", "")}
+        return _("Looked up %(name)s") % {"name": _name(result.get("product"), arguments.get("sku", ""))}
     if name == "list_categories":
         return _("Looked at the categories")
     if name == "view_cart":
@@ -40,14 +46,14 @@ def _done(name: str, arguments: dict, result: dict) -> str:
         added = result.get("added") or {}
         return _("Added %(quantity)s × %(name)s to the cart") % {
             "quantity": added.get("quantity_added", arguments.get("quantity", 1)),
-            "name": added.get("name") or arguments.get("sku", ""),
+            "name": _name(added, arguments.get("sku", "")),
         }
     if "removed" in result:
-        return _("Removed %(name)s from the cart") % {"name": (result["removed"] or {}).get("name", "")}
+        return _("Removed %(name)s from the cart") % {"name": _name(result["removed"])}
     if name == "update_cart_item":
         updated = result.get("updated") or {}
         return _("Changed %(name)s to %(quantity)s in the cart") % {
-            "name": updated.get("name") or arguments.get("sku", ""),
+            "name": _name(updated, arguments.get("sku", "")),
             "quantity": updated.get("quantity", arguments.get("quantity", "")),
         }
     if name == "place_order":

@@ -168,7 +168,7 @@ STEPS = [
     (
         "add_to_cart",
         {"sku": "MUG-01", "quantity": 2},
-        {"added": {"sku": "MUG-01", "name": "陶瓷马克杯", "quantity_added": 2}},
+        {"added": {"sku": "MUG-01", "name": "陶瓷马克杯", "name_en": "Ceramic Mug", "quantity_added": 2}},
     ),
     ("place_order", {}, {"error": {"code": "login_required", "message": "Please sign in first.", "details": {}}}),
 ]
@@ -178,7 +178,7 @@ STEPS = [
 @pytest.mark.parametrize(
     ("language", "said"),
     [
-        ("en", ["Searched for “mugs”", "Added 2 × 陶瓷马克杯 to the cart", "Could not prepare your order"]),
+        ("en", ["Searched for “mugs”", "Added 2 × Ceramic Mug to the cart", "Could not prepare your order"]),
         ("zh-hans", ["搜索了“mugs”", "把 2 × 陶瓷马克杯 加入了购物车", "没能准备订单"]),
     ],
 )
@@ -207,7 +207,7 @@ def test_a_restored_conversation_shows_the_live_notes_and_cards(alice, shop):
     assert [(event["type"], event.get("label")) for event in events] == [
         ("tool", "Searched for “mugs”"),
         ("products", None),
-        ("tool", "Added 2 × 陶瓷马克杯 to the cart"),
+        ("tool", "Added 2 × Ceramic Mug to the cart"),
         ("tool", "Could not prepare your order"),
     ]
     assert [event["error"] for event in events if event["type"] == "tool"][2]["code"] == "login_required"
