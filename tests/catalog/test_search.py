@@ -486,3 +486,12 @@ def test_search_page_says_plus_when_keyword_matches_reach_the_cap(settings, clie
     assertContains(client.get("/search/", {"q": "龙井"}), "找到 1 件商品")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assertContains(client.get("/search/", {"q": "tea"}), "3+ products found")
+
+
+def test_a_typo_is_one_edit_from_a_word_of_the_product_names(embedded):
+    from catalog.search import spelling
+
+    assert spelling.one_edit_apart("keybaord", "keyboard") and spelling.one_edit_apart("hedphones", "headphones")
+    assert not spelling.one_edit_apart("keybrd", "keyboard") and not spelling.one_edit_apart("tea", "tea")
+    assert spelling.correct("runing") == "running" and spelling.correct("flsk") == "flask"
+    assert spelling.correct("running") is None and spelling.correct("xyzzy") is None

@@ -62,6 +62,13 @@ CASES = [
 ]
 
 
+# Measured on SQLite when the set was written, before the relevance floor and after it (which leaves a
+# product in the other language than the query without a floor): English-only catalog 13 of 22 in the
+# semantic and the hybrid top 3, Chinese-only catalog 8 of 13 (both 21 of 35). With the floor applied
+# across languages too it was 7 and 2. The thresholds sit one below the measured figures.
+AT_LEAST = {"en": 12, "zh": 7}
+
+
 def chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
@@ -119,3 +126,4 @@ def test_cross_lingual_top_3_per_mode(one_language_catalog, capsys):
     with capsys.disabled():
         print("\n" + "\n".join(lines))
     assert set(found["semantic"]) <= set(found["hybrid"])  # fusion loses nothing the meaning found
+    assert len(found["hybrid"]) >= AT_LEAST[one_language_catalog], found["hybrid"]
