@@ -65,6 +65,10 @@ def remember(state: dict, planner: ShopPlanner) -> None:
             named = by_name(step.arguments.get("query", ""), step.result["products"])
             if len(named) == 1:  # "I want a yoga mat": the yoga mat is "it", whatever else the list shows
                 memory.focus = product_memo(named[0])
+        if step.name == "view_cart" and planner.u.intent == "view_cart" and planner.u.words:
+            named = by_name(planner.u.words, step.result.get("items") or [])
+            if len(named) == 1:  # "how many notebooks are in my cart": the notebooks are "it"
+                memory.focus = product_memo(named[0])
     if planner.shows is not None:
         memory.show(planner.shows_kind, planner.shows)
     memory.pending = planner.pending

@@ -162,7 +162,7 @@ def new_quantity(text: str) -> tuple[int | None, str]:
     return quantity(text)
 
 
-REFER_ONE = r"\b(?:it|this one|that one|this|that|the one)\b|这个|那个|这款|那款|这件|那件|它"
+REFER_ONE = r"\b(?:it|this one|that one|this|that|the one)\b|[这那]一?[个款件双只本种台把支条瓶盒包罐套]|它"
 REFER_MANY = r"\b(?:those|these|them|all of them|both|all)\b|这些|那些|它们|这两个|那两个|这几个|全部|都"
 
 

@@ -23,7 +23,8 @@ CLEAR = (
     r"清空|全(?:部|都)?(?:删|去掉|不要|清)|都(?:删|不要|去掉)"
 )
 CANCEL = (
-    r"\bcancel\b|\bcall (?:it |that |this )?off\b|取消|撤销|撤回|退单|不要(?:这个|那个)?订单|不想要(?:这个|那个)?订单"
+    r"\bcancel\b|\bcall (?:it |that |this )?off\b|取消|撤销|撤回|退(?:掉|了)?(?:这个|那个|刚才的)?订?单|"
+    r"不要(?:这个|那个)?订单|不想要(?:这个|那个)?订单"
 )
 CHECKOUT = (
     r"\bplace (?:my |the |an |this )?order\b|\bcheck ?out\b|\bbuy (?:it |them |everything )?now\b|\bready to pay\b|"
@@ -71,7 +72,7 @@ REFINE = (
 )
 DETAILS = (
     r"\btell me (?:more )?about\b|\bdetails?\b|\bdescribe\b|\bmore (?:info|information)\b|\bwhat is (?:it|that)\b|"
-    r"介绍|详情|详细"
+    r"\bwhat(?:'s| is) (?:in|inside) (?:the|this|that)\b|介绍|详情|详细"
 )
 DETAILS_OF_IT = r"怎么样|什么样|好不好|\bany good\b|\bhow is\b"
 SEARCH = (
@@ -98,7 +99,8 @@ ACTION_WORDS = (
     r"take out|take off|take away|drop|get rid of|throw out|don'?t want|no longer want|anymore|change|set|update|make|"
     r"adjust|bump|increase|decrease|reduce|lower|the|a|an|of|to|from|in|into|out|my|cart|basket|quantity|qty|"
     r"ones?|pieces?|units?|items?|more|another|also|and|buy|get|want|i|would|like|order|instead|just|up|down|"
-    r"too|as well|tell|me|about|details?|describe|info|information|what|is|how|some|any|both|all|all of|"
+    r"too|as well|tell|me|about|details?|describe|info|information|what|is|how|many|much|are|there|some|any|both|"
+    r"all|all of|"
     r"only|need|yes|ok|okay|hey|hi|thanks|then|now|actually|let'?s|go|with|can|could|may|guys|do|does|pls|plz|"
     r"we|you|never ?mind|please)\b"
 )
