@@ -161,3 +161,16 @@ def test_a_guests_failed_order_shows_as_failed_with_a_sign_in_link_live_and_afte
     expect(page.locator(".chat-msg-user", has_text=words["order"])).to_be_visible()
     assert page.errors == []
     page.context.close()
+
+
+def test_without_javascript_there_is_no_widget_and_add_to_cart_still_works(shop, browser):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, java_script_enabled=False)
+    context.add_cookies([{"name": "django_language", "value": "en", "url": shop.url}])
+    page = context.new_page()
+    page.goto(shop.url + PRODUCT)
+    assert not page.locator("[data-chat-toggle]").is_visible()  # a button that could do nothing is not shown
+    assert not page.locator("[data-chat]").is_visible()
+    page.locator("form.add-form [type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("[data-cart-count]").first.inner_text() == "1"
+    context.close()
