@@ -37,8 +37,11 @@ def follow_up(u: Utterance, memory: DialogueState) -> None:
         if given or u.intent == "checkout":
             u.intent, u.contact = "checkout", {**pending.get("contact", {}), **given}
     elif kind == "product" and u.intent in (*OPEN, pending.get("action")):
+        bare = re.fullmatch(rf"\s*(?:no\.?|#)?\s*({rules.CN_NUMBER})\s*(?:号|个)?\s*[.。!！]?\s*", u.text.lower())
+        if bare and u.ordinal is None and rules.cn_number(bare.group(1)):  # "2" answers "which one?"
+            u.ordinal, u.words = rules.cn_number(bare.group(1)) - 1, ""
         named = by_name(u.words, memory.shown) if u.words else []
-        if u.ordinal is not None or named or (u.refers and not u.words):
+        if u.ordinal is not None or named or u.extreme or (u.refers and not u.words):
             u.intent = pending["action"]
             u.quantity = u.quantity or pending.get("quantity")
     elif kind == "order" and u.intent in (*OPEN, "cancel_order"):

@@ -101,6 +101,11 @@ def by_meaning(words: str, items: list[dict]) -> dict | None:
 def resolve(utterance: Utterance, memory: DialogueState, *, pool: list[dict] | None = None) -> Referent:
     """Return what the utterance points at among `pool` (default: the list shown, and the focus)."""
     items = memory.shown if pool is None else pool
+    if utterance.extreme and items and not utterance.words:
+        priced = [item for item in items if item.get("price_cents") is not None]
+        if priced:
+            choose = min if utterance.extreme == "cheapest" else max
+            return Referent(item=choose(priced, key=lambda item: item["price_cents"]))
     if utterance.ordinal is not None:
         picked = memory.pick(utterance.ordinal)
         if picked is None:

@@ -59,6 +59,7 @@ ADD = (
     r"\b(?:add|put|i'?ll take|i will take|throw in|i'?ll get|i'?ll have)\b|加入|加到|放进|放入|加购|"
     r"加\s*" + CN_NUMBER + r"|(?:来|要|买|拿)\s*" + CN_NUMBER + r"\s*[" + CLASSIFIERS + r"]|我要了|要了"
 )
+EXTREME = r"\b(?:cheapest|least expensive|most expensive|priciest)\b|最便宜|最贵|最实惠"
 CONTACT_LABEL = r"\b(?:recipient|address|ship(?:ping)? to|deliver to)\b|收货人|收件人|地址|寄到|送到"
 CART_PHRASE = r"\b(?:to|into|in|from|out of|too)\s+(?:my|the|ma)\s+(?:shopping\s+)?(?:cart|card|chart|basket|bag)s?\b"
 WEAK_ADD = r"\b(?:buy|take|get|want|order|grab)\b|买|要|来"
@@ -133,6 +134,7 @@ class Utterance:
     contact: dict = field(default_factory=dict)
     order_id: int | None = None
     guessed: bool = False  # no rule and no example fitted: a search is only a guess
+    extreme: str = ""  # "cheapest" or "priciest": the one of the list shown ("the cheapest one", "最贵的")
 
 
 def language(text: str) -> str | None:
@@ -247,6 +249,12 @@ def understand(text: str, *, by_meaning: bool = True) -> Utterance:
         utterance.in_stock = bool(re.search(r"\bin stock\b|\bavailable\b|有货|现货|有库存", t))
     else:
         utterance.words = product_words(rest)
+    if intent in ("add", "remove", "details", "set_quantity", "unknown"):
+        match = re.search(EXTREME, t)
+        if match:
+            utterance.extreme = "priciest" if re.search(r"expensive|priciest|贵", match.group()) else "cheapest"
+            utterance.words = " ".join(re.sub(EXTREME + r"|\bones?\b", " ", utterance.words).split())
+            utterance.intent = "details" if intent == "unknown" else intent
     if intent in ("contact", "checkout"):
         utterance.contact = contact
     if intent in ("orders", "cancel_order"):
