@@ -172,7 +172,8 @@ def product_search(
         ranked = [(pk, MEANING) for pk in meaning_ids]
     else:
         terms = coverage_terms(reading.words)
-        only_meaning = [pk for pk in meaning_ids if pk not in set(found)] if len(terms) > 1 else []
+        by_keyword = set(found)
+        only_meaning = [pk for pk in meaning_ids if pk not in by_keyword] if len(terms) > 1 else []
         ranked = fuse(found, meaning_ids, coverage(terms, only_meaning))
     if sort != "relevance":
         ranked = _sorted(ranked, sort)
