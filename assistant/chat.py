@@ -12,6 +12,8 @@ import functools
 import json
 import logging
 import threading
+import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,7 +24,14 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, transaction
 from django.utils.translation import gettext as _
 
-from assistant.exceptions import EmptyMessage, LoginRequired, MessageTooLong, TooManyToolCalls, UnreadableMessage
+from assistant.exceptions import (
+    ConversationBusy,
+    EmptyMessage,
+    LoginRequired,
+    MessageTooLong,
+    TooManyToolCalls,
+    UnreadableMessage,
+)
 from assistant.llm import Brain, BrainError, BrainReply, get_brain
 from assistant.mcp_db import tidy_connections
 from assistant.models import Conversation, Message, PendingConfirmation
@@ -31,6 +40,8 @@ from assistant.services import (
     chat_rate_check,
     confirmation_decline,
     confirmation_redeem,
+    conversation_lease_release,
+    conversation_lease_take,
     conversation_start,
     conversation_touch,
     message_build,
@@ -102,22 +113,45 @@ def _model_message(message: Message) -> dict:
     return {"role": message.role, "content": message.content}
 
 
-def _replayable(history: list[Message]) -> list[dict]:
-    """Return the history in the chat format, leaving out tool calls that never got all their results.
+def _call_ids(message: Message) -> list[str] | None:
+    """Return the ids of an assistant message's tool calls, or None if any call is unreadable."""
+    calls = message.tool_calls
+    if not isinstance(calls, list) or not all(isinstance(call, dict) for call in calls):
+        return None
+    ids = [call.get("id") for call in calls]
+    if not all(
+        isinstance(i, str) and i and isinstance(call.get("name"), str) for i, call in zip(ids, calls, strict=True)
+    ):
+        return None
+    return ids if len(set(ids)) == len(ids) else None
 
-    A turn cut off by a crash can leave such a call behind; endpoints refuse a history with one.
+
+def _replayable(history: list[Message]) -> list[dict]:
+    """Return the history in the chat format, in an order a strict endpoint accepts, whatever was stored.
+
+    Every assistant message with tool calls is followed directly by one result for each call; anything
+    stored between them (another turn's message, from before turns were serialized, or a confirmation's
+    note) comes after those results. A call without all its results (a turn cut off by a crash) is left
+    out, keeping its text; results whose call is missing, or was answered already, are left out.
     """
-    answered = {message.tool_call_id for message in history if message.role == Message.Role.TOOL}
-    complete = set()
+    results: dict[str, Message] = {}
+    for message in history:
+        if message.role == Message.Role.TOOL:
+            results.setdefault(message.tool_call_id, message)
+    used: set[str] = set()
     replay = []
     for message in history:
+        if message.role == Message.Role.TOOL:
+            continue  # replayed right after its call, or not at all
         if message.role == Message.Role.ASSISTANT and message.tool_calls:
-            if not all(call["id"] in answered for call in message.tool_calls):
+            ids = _call_ids(message)
+            if ids is None or any(i not in results or i in used for i in ids):
                 if message.content:
                     replay.append({"role": "assistant", "content": message.content})
                 continue
-            complete.update(call["id"] for call in message.tool_calls)
-        elif message.role == Message.Role.TOOL and message.tool_call_id not in complete:
+            used.update(ids)
+            replay.append(_model_message(message))
+            replay.extend(_model_message(results[i]) for i in ids)
             continue
         replay.append(_model_message(message))
     return replay
@@ -209,12 +243,19 @@ class Turn:
         self.brain: Brain = brain or get_brain()
         self.ctx = ToolContext(shopper=shopper)
         self.conversation: Conversation | None = None
+        self.lease = uuid.uuid4().hex  # this turn's name on the conversation it holds
+        self.held: Conversation | None = None  # the conversation this turn holds (see `_resume`)
+        self.taking = False  # a step that may take the conversation is running
         self.state: dict = {}
         self.streamed: list[str] = []  # text of the current model step, as streamed
 
     # Work on the database, each in one hop to the turn's thread -------------------------------
 
-    def _begin(self) -> _Begun:
+    def _begin(self) -> _Begun | Conversation:
+        """Check the rate limits and take the conversation (new, or the shopper's own) for this turn.
+
+        Return the conversation alone if another turn holds it: see `_wait_for`.
+        """
         shopper = self.shopper
         if shopper.signed_in:
             chat_rate_check(key=f"user:{shopper.user.pk}")
@@ -225,22 +266,56 @@ class Turn:
             chat_rate_check(key=f"guest:{shopper.guest_token}")
         else:  # the transport gives every guest a token (their cart's); without one nothing can be kept
             raise LoginRequired(_("Please sign in, or allow cookies, to chat."))
-        with transaction.atomic():
-            if not self.conversation_id:  # a new conversation: its history is this message alone
+        if not self.conversation_id:  # a new conversation: its history is this message alone
+            with transaction.atomic():
                 conversation = conversation_start(shopper=shopper, title_from=self.text)
+                conversation_lease_take(conversation=conversation, holder=self.lease)  # a new row: always free
+                self.held = conversation
                 message = message_create(conversation=conversation, role=Message.Role.USER, content=self.text)
-                return _Begun(conversation, [_model_message(message)])
-            conversation = conversation_get(shopper=shopper, conversation_id=self.conversation_id)
+            return _Begun(conversation, [_model_message(message)])
+        conversation = conversation_get(shopper=shopper, conversation_id=self.conversation_id)
+        return self._resume(conversation) or conversation
+
+    def _resume(self, conversation: Conversation) -> _Begun | None:
+        """Take the conversation unless another turn holds it; then add the shopper's message, read the history."""
+        if not conversation_lease_take(conversation=conversation, holder=self.lease):
+            return None
+        self.held = conversation
+        with transaction.atomic():
             message_create(conversation=conversation, role=Message.Role.USER, content=self.text)
             conversation_touch(conversation=conversation, title_from=self.text)
         history = conversation_history(conversation=conversation, budget_tokens=settings.ASSISTANT_HISTORY_TOKENS)
         return _Begun(conversation, _replayable(history))
+
+    async def _wait_for(self, conversation: Conversation) -> _Begun:
+        """Wait (ASSISTANT_TURN_WAIT_SECONDS at most) for the turn holding the conversation to end; then `busy`.
+
+        Turns of one conversation never overlap, so the stored history never mixes two of them.
+        """
+        deadline = time.monotonic() + settings.ASSISTANT_TURN_WAIT_SECONDS
+        pause = 0.05
+        while (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(pause, left))
+            begun = await _in_turn_thread(self._resume)(conversation)
+            if begun is not None:
+                return begun
+            pause = min(pause * 2, 0.5)
+        raise ConversationBusy()
+
+    def _release(self) -> None:
+        if self.held is not None:
+            conversation_lease_release(conversation=self.held, holder=self.lease)
+            self.held = None
 
     def _run_tools(self, reply: BrainReply) -> tuple[list[dict], list[dict]]:
         """Record the model's tool calls, run every one of them and record the results.
 
         Return the events for the shopper and the messages for the model's next step.
         """
+        # Renew the hold before acting; a turn that lost it (it outlived its hold) stops here.
+        if not conversation_lease_take(conversation=self.conversation, holder=self.lease):
+            self.held = None
+            raise ConversationBusy()
         limit = settings.ASSISTANT_MAX_TOOL_CALLS_PER_STEP
         calls = [{"id": call.id, "name": call.name, "arguments": call.arguments} for call in reply.tool_calls]
         # Stored together once every call has its result: one INSERT. A turn cut off in between leaves
@@ -283,6 +358,7 @@ class Turn:
     def _finish(self, text: str) -> int:
         message = message_create(conversation=self.conversation, role=Message.Role.ASSISTANT, content=text)
         conversation_touch(conversation=self.conversation, state=self.state)
+        self._release()
         return message.pk
 
     # The loop ---------------------------------------------------------------------------------
@@ -290,10 +366,22 @@ class Turn:
     async def run(self, emit: Emit) -> None:
         message_id = None
         try:
-            message_id = await self._run(emit)
+            message_id = await self._answer(emit)
+        finally:  # the next turn of the conversation may start (also when this one was cancelled)
+            if self.held is not None or self.taking:  # (a cancelled take still runs: release after it)
+                try:
+                    await _in_turn_thread(self._release)()
+                except Exception:
+                    logger.exception("could not release the conversation (its hold will expire)")
+        await emit({"type": "done", "message_id": message_id})
+
+    async def _answer(self, emit: Emit) -> int | None:
+        """Run the turn; report a failure as an `error` event. Return the final message's id, if any."""
+        try:
+            return await self._run(emit)
         except BrainError as error:  # the model failed mid-turn: the conversation is closed with a notice
             await emit(error.as_event())
-            message_id = await self._close_after_failure(error.message)
+            return await self._close_after_failure(error.message)
         except ShopError as error:
             await emit(error.as_event())
         except (OperationalError, InterfaceError) as failure:  # the database is away: nothing to record it in
@@ -303,12 +391,12 @@ class Turn:
             logger.exception("assistant turn failed")
             error = InternalError()
             await emit(error.as_event())
-            message_id = await self._close_after_failure(error.message)
-        await emit({"type": "done", "message_id": message_id})
+            return await self._close_after_failure(error.message)
+        return None
 
     async def _close_after_failure(self, notice: str) -> int | None:
         """Leave the conversation valid after a failure: it ends with an assistant message."""
-        if self.conversation is None:
+        if self.conversation is None or self.held is None:  # not written to without holding it
             return None
         partial = "".join(self.streamed).strip()
         text = f"{partial}\n\n({notice})" if partial else f"({notice})"
@@ -327,7 +415,11 @@ class Turn:
         if not _readable(text):
             raise UnreadableMessage()
         self.text = text
+        self.taking = True
         begun = await _in_turn_thread(self._begin)()
+        if not isinstance(begun, _Begun):  # another turn of this conversation is running
+            begun = await self._wait_for(begun)
+        self.taking = False
         self.conversation = self.ctx.conversation = begun.conversation
         self.state = dict(begun.conversation.state or {})
         await emit({"type": "conversation", "id": str(begun.conversation.public_id)})

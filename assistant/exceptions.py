@@ -29,6 +29,11 @@ class UnknownTool(NotFound):
     default_message = _("There is no tool with this name.")
 
 
+class ConversationBusy(Conflict):
+    code = "busy"
+    default_message = _("The assistant is still answering another message in this conversation. Please try again.")
+
+
 class ConfirmationNotFound(NotFound):
     code = "confirmation_not_found"
     default_message = _("This confirmation is not valid.")

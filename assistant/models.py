@@ -29,6 +29,10 @@ class Conversation(models.Model):
     # What the offline engine remembers between turns besides the messages (assistant.offline.state):
     # the list last shown, the product in focus, a pending question, so "add two of those" means something.
     state = models.JSONField(_("state"), default=dict, blank=True)
+    # The turn being answered holds the conversation until then (see assistant.services.conversation_lease_take):
+    # turns of one conversation run one at a time, across processes; a crashed turn's hold expires.
+    turn_lease_until = models.DateTimeField(_("turn lease until"), null=True, blank=True, editable=False)
+    turn_lease_holder = models.CharField(_("turn lease holder"), max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

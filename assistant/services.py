@@ -104,6 +104,35 @@ def conversation_touch(*, conversation: Conversation, title_from: str = "", stat
     Conversation.objects.filter(pk=conversation.pk).update(**changes)
 
 
+def _lease_seconds() -> float:
+    """Return how long a turn's hold lasts unless renewed: one model request with every retry, and a margin."""
+    if settings.ASSISTANT_TURN_LEASE_SECONDS:
+        return settings.ASSISTANT_TURN_LEASE_SECONDS
+    return settings.ASSISTANT_TIMEOUT_SECONDS * (settings.ASSISTANT_MAX_RETRIES + 1) + 30
+
+
+def conversation_lease_take(*, conversation: Conversation, holder: str) -> bool:
+    """Hold the conversation for the turn `holder` (or renew its hold); return False if another turn holds it.
+
+    One conditional UPDATE, so two turns racing for it in any processes cannot both win, on SQLite,
+    MariaDB and PostgreSQL alike (the loser's UPDATE re-reads the row and no longer matches). The hold
+    expires unless renewed, so a turn whose process died does not lock the conversation for good.
+    """
+    now = timezone.now()
+    free = Q(turn_lease_until__isnull=True) | Q(turn_lease_until__lt=now) | Q(turn_lease_holder=holder)
+    taken = Conversation.objects.filter(free, pk=conversation.pk).update(
+        turn_lease_until=now + timedelta(seconds=_lease_seconds()), turn_lease_holder=holder
+    )
+    return taken == 1
+
+
+def conversation_lease_release(*, conversation: Conversation, holder: str) -> None:
+    """Let the next turn have the conversation (only if `holder` still holds it)."""
+    Conversation.objects.filter(pk=conversation.pk, turn_lease_holder=holder).update(
+        turn_lease_until=None, turn_lease_holder=""
+    )
+
+
 def conversation_adopt_guest(*, user, guest_token: str | None) -> int:
     """Give a guest's conversations to the account they just signed in to; return how many moved."""
     if not guest_token or not user.is_authenticated:

@@ -278,6 +278,12 @@ ASSISTANT_MAX_RETRIES = env.int("ASSISTANT_MAX_RETRIES", default=2)  # 429/5xx/t
 ASSISTANT_MAX_STEPS = env.int("ASSISTANT_MAX_STEPS", default=6)  # model calls with tools, per turn
 ASSISTANT_MAX_TOOL_CALLS_PER_STEP = 8
 ASSISTANT_HISTORY_TOKENS = env.int("ASSISTANT_HISTORY_TOKENS", default=6000)  # replayed history budget
+# Turns of one conversation run one at a time (two tabs, REST and WebSocket at once): a second turn waits
+# this long for the first to end, then answers `busy` (409). A turn's hold on its conversation expires
+# after ASSISTANT_TURN_LEASE_SECONDS unless renewed at each step (0: one model request with all its
+# retries, plus 30 s), so a crashed process frees it.
+ASSISTANT_TURN_WAIT_SECONDS = env.float("ASSISTANT_TURN_WAIT_SECONDS", default=5.0)
+ASSISTANT_TURN_LEASE_SECONDS = env.float("ASSISTANT_TURN_LEASE_SECONDS", default=0)
 ASSISTANT_MAX_INPUT_CHARS = 2000  # longer messages are refused before any model call
 ASSISTANT_RATE_LIMIT_PER_MINUTE = env.int("ASSISTANT_RATE_LIMIT_PER_MINUTE", default=20)  # turns per shopper
 # Guests' turns per network address (all their guest sessions together: a new one costs nothing)

@@ -9,7 +9,9 @@ respx-style mocks do not reach). Each request takes the next entry of the script
 - `{"cut": True, "text": ...}`: stream part of an answer, then drop the connection mid-body;
 - a callable taking the request body and returning one of the above (a model that reads).
 
-Every request body is kept in `requests`.
+Every request body is kept in `requests`. Like OpenAI's endpoint, it answers 400 to messages in an
+order the endpoint refuses (`message_order_error`): a tool call not followed directly by all its results,
+or a tool result that answers no call just before it.
 """
 
 import contextlib
@@ -27,6 +29,29 @@ def reply(text: str = "", tool_calls: list | None = None, *, finish: str | None 
         for call_id, name, arguments in tool_calls or []
     ]
     return {"text": text, "tool_calls": calls, "finish": finish or ("tool_calls" if calls else "stop")}
+
+
+def message_order_error(messages: list[dict]) -> str | None:
+    """Return OpenAI's complaint about the order of `messages`, or None if it accepts them."""
+    waiting: list[str] = []  # the calls of the last assistant message still without a result
+    for message in messages:
+        if waiting and message.get("role") != "tool":
+            break
+        if message.get("role") == "tool":
+            if message.get("tool_call_id") not in waiting:
+                return (
+                    "Invalid parameter: messages with role 'tool' must be a response to a preceeding message "
+                    "with 'tool_calls'."
+                )
+            waiting.remove(message["tool_call_id"])
+        elif message.get("role") == "assistant" and message.get("tool_calls"):
+            waiting = [call["id"] for call in message["tool_calls"]]
+    if waiting:
+        return (
+            "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+            f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(waiting)}"
+        )
+    return None
 
 
 def _chunk(delta: dict, finish=None) -> bytes:
@@ -64,6 +89,7 @@ class FakeOpenAI:
     def __init__(self, script=None):
         self.script = list(script or [])
         self.requests: list[dict] = []
+        self.refusals: list[str] = []  # the 400s answered to a refused message order
         self.lock = threading.Lock()
         fake = self
 
@@ -77,7 +103,12 @@ class FakeOpenAI:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 with fake.lock:
                     fake.requests.append(body)
-                    step = fake.script.pop(0) if fake.script else reply("(script exhausted)")
+                    refusal = message_order_error(body.get("messages", []))
+                    if refusal:
+                        fake.refusals.append(refusal)
+                        step = {"status": 400, "message": refusal, "type": "invalid_request_error"}
+                    else:
+                        step = fake.script.pop(0) if fake.script else reply("(script exhausted)")
                 if callable(step):
                     step = step(body)
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up: fine
@@ -87,7 +118,11 @@ class FakeOpenAI:
                 if step.get("sleep"):
                     time.sleep(step["sleep"])
                 if step.get("status"):
-                    payload = json.dumps({"error": {"message": "scripted failure", "type": "server_error"}}).encode()
+                    error = {
+                        "message": step.get("message", "scripted failure"),
+                        "type": step.get("type", "server_error"),
+                    }
+                    payload = json.dumps({"error": error}).encode()
                     self.send_response(step["status"])
                     for name, value in (step.get("headers") or {}).items():
                         self.send_header(name, value)
