@@ -68,6 +68,8 @@ DEV = [
       ["add the headlamp", "place the order", "my name is Bob Li", "phone 13912345678", "5 Main Street, Hangzhou",
        "!confirm"],
       orders=[(PENDING, {"OUT-007": 1})]),
+    D("en-and-more-of-the-last-action", ["add a kettle", "and two V60 drippers"], cart={"COF-005": 1, "COF-006": 2}),
+    D("en-cheapest-of-the-list", ["show me running shoes", "add the cheapest one"], cart={"RUN-005": 1}),
     # 中文
     D("zh-red-running-shoes", ["有没有跑鞋", "把红色的加两双"], cart={"RUN-005": 2}),
     D("zh-second-then-change", ["100元以内的茶叶，便宜的先", "第二个加入购物车", "改成3件"], cart={"TEA-006": 3}),
@@ -99,6 +101,8 @@ DEV = [
       orders=[(PENDING, {"ELC-004": 1})]),
     D("zh-unsold-product", ["有没有iphone 15", "加入购物车"], needs_no_match=True),
     D("zh-refine-then-name", ["看看茶叶", "只要100元以内的", "茉莉花茶来两包"], cart={"TEA-007": 2}),
+    D("zh-one-more", ["来两个移动电源", "再来一个"], cart={"ELC-004": 3}),
+    D("zh-number-answers-which", ["有没有跑鞋", "加两双", "3"], cart={"RUN-001": 2}),
     D("zh-answer-which-by-name", ["有没有不锈钢保温壶", "要两个", "保温壶"], cart={"OUT-006": 2}),
 ]  # fmt: skip
 
