@@ -102,7 +102,7 @@ DEV = [
     D("zh-unsold-product", ["有没有iphone 15", "加入购物车"], needs_no_match=True),
     D("zh-refine-then-name", ["看看茶叶", "只要100元以内的", "茉莉花茶来两包"], cart={"TEA-007": 2}),
     D("zh-one-more", ["来两个移动电源", "再来一个"], cart={"ELC-004": 3}),
-    D("zh-number-answers-which", ["有没有跑鞋", "加两双", "3"], cart={"RUN-001": 2}),
+    D("zh-number-answers-which", ["有没有便宜的跑鞋", "加两双", "3"], cart={"RUN-001": 2}),
     D("zh-answer-which-by-name", ["有没有不锈钢保温壶", "要两个", "保温壶"], cart={"OUT-006": 2}),
 ]  # fmt: skip
 
