@@ -57,7 +57,6 @@ def _fixed(language: str, script_prefix: str) -> tuple[dict, dict]:
         "history_url": reverse("api:conversation-list"),
         "cart_add_url": reverse("cart:add"),
         "cart_url": reverse("cart:detail"),
-        "product_url": reverse("catalog:product", args=["0"]),
         "language": language,
         "order_url": reverse("orders:detail", args=[0]),
         "login_url": reverse("accounts:login"),
