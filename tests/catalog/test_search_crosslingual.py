@@ -9,14 +9,10 @@ mode) is printed on every run.
 """
 
 import pytest
-from django.db import connection, transaction
-from django.test import override_settings
+from django.db import connection
 
-from catalog.management.demo_catalog import CATEGORIES, PRODUCTS
-from catalog.models import Category, Product
 from catalog.search import product_search, vectors
-from catalog.search.embeddings import reset
-from catalog.services import product_create
+from tests.catalog.demo_search import embedded_demo_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -76,26 +72,8 @@ def chinese(text: str) -> bool:
 @pytest.fixture(scope="module", params=["en", "zh"])
 def one_language_catalog(request, django_db_setup, django_db_blocker):
     """The demo catalog with every product in one language (the param), embedded; rolled back after."""
-    english = request.param == "en"
-    local_embeddings = override_settings(EMBEDDING_BACKEND="local", SEARCH_EMBED_ON_SAVE="manual")
-    with local_embeddings, django_db_blocker.unblock(), transaction.atomic():
-        reset()
-        categories = {}
-        for position, demo in enumerate(CATEGORIES):
-            categories[demo.slug] = Category.objects.create(
-                name=demo.name, name_en=demo.name_en, slug=demo.slug, parent=categories.get(demo.parent),
-                position=position,
-            )  # fmt: skip
-        for demo in PRODUCTS:
-            product_create(
-                sku=demo.sku, name=demo.name_en if english else demo.name, name_en="",
-                category=categories[demo.category], price_cents=demo.price_cents, stock=demo.stock,
-                description=demo.description_en if english else demo.description, description_en="",
-            )  # fmt: skip
-        vectors.embed_products(Product.objects.values_list("pk", flat=True))
+    with embedded_demo_catalog(django_db_blocker, language=request.param):
         yield request.param
-        transaction.set_rollback(True)
-    reset()
 
 
 def test_the_held_out_set_is_big_and_in_both_languages():

@@ -9,15 +9,12 @@ set was written (thresholds a little under it), or when hybrid stops beating key
 from dataclasses import dataclass
 
 import pytest
-from django.db import connection, transaction
-from django.test import override_settings
+from django.db import connection
 
 from assistant.tools import ToolContext, call_tool
-from catalog.management.demo_catalog import CATEGORIES, PRODUCTS
-from catalog.models import Category, Product
+from catalog.management.demo_catalog import PRODUCTS
 from catalog.search import product_search, vectors
-from catalog.search.embeddings import reset
-from catalog.services import product_create
+from tests.catalog.demo_search import embedded_demo_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -123,27 +120,8 @@ NO_MATCH_SHARE = 0.95  # of NO_MATCH answered with nothing, in every mode
 
 @pytest.fixture(scope="module")
 def demo_catalog(django_db_setup, django_db_blocker):
-    """The demo catalog, created and embedded once for this module's tests, which only read it: it lives
-    in a transaction around theirs, rolled back after the last one (embedding it took ~15 s a test)."""
-    local_embeddings = override_settings(EMBEDDING_BACKEND="local", SEARCH_EMBED_ON_SAVE="manual")
-    with local_embeddings, django_db_blocker.unblock(), transaction.atomic():
-        reset()
-        categories = {}
-        for position, demo in enumerate(CATEGORIES):
-            categories[demo.slug] = Category.objects.create(
-                name=demo.name, name_en=demo.name_en, slug=demo.slug, parent=categories.get(demo.parent),
-                position=position,
-            )  # fmt: skip
-        for demo in PRODUCTS:
-            product_create(
-                sku=demo.sku, name=demo.name, name_en=demo.name_en, category=categories[demo.category],
-                price_cents=demo.price_cents, stock=demo.stock, description=demo.description,
-                description_en=demo.description_en,
-            )  # fmt: skip
-        vectors.embed_products(Product.objects.values_list("pk", flat=True))
+    with embedded_demo_catalog(django_db_blocker):
         yield
-        transaction.set_rollback(True)
-    reset()
 
 
 def measure(mode: str) -> dict:
