@@ -92,7 +92,7 @@ class ShopPlanner(Planner):
 
     def plan_add(self) -> Decision:
         failed = self._failed()
-        if failed:
+        if failed and not self._done("place_order"):
             return failed
         targets = self._to_add()
         if not isinstance(targets, list):
@@ -106,6 +106,11 @@ class ShopPlanner(Planner):
             row = step.result["added"]
             name = phrases.product_name(self.lang, {**row, **names.get(row["sku"], {})})
             lines.append(self.say("added", quantity=row["quantity_added"], name=name, in_cart=row["quantity_in_cart"]))
+        if self.u.then == "checkout":  # "add 2 notebooks and check out"
+            following = self.plan_checkout()
+            if isinstance(following, tuple):
+                return following
+            lines.append(following)
         return "\n".join(lines)
 
     def _cart_targets(self, action: str, **waiting) -> list[dict] | Decision:

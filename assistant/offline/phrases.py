@@ -3,6 +3,8 @@ language. Order statuses come from the Order model's own labels and error texts 
 error classes (by their stable code), so the engine has no second table of either.
 """
 
+import functools
+
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -128,6 +130,7 @@ def order_line(lang: str, order: dict) -> str:
     )
 
 
+@functools.cache
 def _error_classes() -> dict[str, type[ShopError]]:
     found, todo = {}, [ShopError]
     while todo:

@@ -134,6 +134,7 @@ class Utterance:
     contact: dict = field(default_factory=dict)
     order_id: int | None = None
     guessed: bool = False  # no rule and no example fitted: a search is only a guess
+    then: str = ""  # "checkout" when the shopper asks to check out after the cart action ("add X and pay")
     extreme: str = ""  # "cheapest" or "priciest": the one of the list shown ("the cheapest one", "最贵的")
 
 
@@ -186,7 +187,8 @@ def _rule_intent(t: str, contact: dict) -> str | None:
     whole_address = len(contact.get("address", "")) >= 0.8 * len(t) and rules.is_address(t)
     if contact.get("phone") or len(contact) >= 2 or (contact and re.search(CONTACT_LABEL, t)) or whole_address:
         return "contact"
-    if re.search(CHECKOUT, t):
+    checkout, adding = re.search(CHECKOUT, t), re.search(ADD, t)
+    if checkout and not (adding and adding.start() < checkout.start()):
         return "checkout"
     for intent, pattern in (("set_quantity", UPDATE), ("remove", REMOVE), ("add", ADD), ("view_cart", VIEW_CART)):
         if re.search(pattern, t):
@@ -257,6 +259,10 @@ def understand(text: str, *, by_meaning: bool = True) -> Utterance:
             utterance.intent = "details" if intent == "unknown" else intent
     if intent in ("contact", "checkout"):
         utterance.contact = contact
+    if intent == "add" and re.search(CHECKOUT, t):
+        utterance.then, utterance.contact = "checkout", contact
+        rest = re.sub(CHECKOUT + r"|然后|接着|\b(?:and|then|take|go)\b", " ", rest)
+        utterance.words = product_words(rest)
     if intent in ("orders", "cancel_order"):
         utterance.order_id = _order_id(t)
     return utterance

@@ -70,6 +70,8 @@ DEV = [
       orders=[(PENDING, {"OUT-007": 1})]),
     D("en-and-more-of-the-last-action", ["add a kettle", "and two V60 drippers"], cart={"COF-005": 1, "COF-006": 2}),
     D("en-cheapest-of-the-list", ["show me running shoes", "add the cheapest one"], cart={"RUN-005": 1}),
+    D("en-add-and-check-out", ["add 2 notebooks and take them to checkout", SHIP_EN, "!confirm"],
+      orders=[(PENDING, {"STA-001": 2})]),
     # 中文
     D("zh-red-running-shoes", ["有没有跑鞋", "把红色的加两双"], cart={"RUN-005": 2}),
     D("zh-second-then-change", ["100元以内的茶叶，便宜的先", "第二个加入购物车", "改成3件"], cart={"TEA-006": 3}),
@@ -103,6 +105,9 @@ DEV = [
     D("zh-refine-then-name", ["看看茶叶", "只要100元以内的", "茉莉花茶来两包"], cart={"TEA-007": 2}),
     D("zh-one-more", ["来两个移动电源", "再来一个"], cart={"ELC-004": 3}),
     D("zh-number-answers-which", ["有没有便宜的跑鞋", "加两双", "3"], cart={"RUN-001": 2}),
+    D("zh-add-then-check-out",
+      ["把两个笔记本加入购物车然后结账", "寄到上海市浦东新区测试路1号，张三，13800000000", "!confirm"],
+      orders=[(PENDING, {"STA-001": 2})]),
     D("zh-answer-which-by-name", ["有没有不锈钢保温壶", "要两个", "保温壶"], cart={"OUT-006": 2}),
 ]  # fmt: skip
 
