@@ -28,6 +28,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.selectors import user_session_holds
 from assistant.chat import confirm, decline, run_turn
+from assistant.mcp_db import database_threads
 from cart.shoppers import Shopper, new_guest_token, shopper_for
 from mcpshop_site.exceptions import ServiceUnavailable
 from mcpshop_site.i18n import language_from
@@ -179,15 +180,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.access_token, self.session_key = raw, None
 
     async def _still_signed_in(self) -> bool:
-        """Check the socket's sign-in again (a guest's has nothing to check): one query."""
+        """Check the socket's sign-in again (a guest's has nothing to check): one query, in a database thread
+        that keeps its connection (opening one for every frame cost more than the query)."""
         if not self.signed_in:
             return True
         if self.access_token is None:
-            return await database_sync_to_async(user_session_holds)(
-                user_id=self.user.pk, session_key=self.session_key, session_hash=self.session_hash
+            return await database_threads.run(
+                user_session_holds, user_id=self.user.pk, session_key=self.session_key, session_hash=self.session_hash
             )
         try:
-            await database_sync_to_async(user_from_access_token)(self.access_token)
+            await database_threads.run(user_from_access_token, self.access_token)
         except (TokenError, InvalidToken, AuthenticationFailed):
             return False
         return True

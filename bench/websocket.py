@@ -14,7 +14,10 @@ What a shopper's frame costs without a model call, two frames of the chat protoc
   `error` event. The consumer's own cost per frame (the echo gets the same bytes);
 - turn: `{"type": "message", "text": ""}`: a whole turn that stops before the model and the database
   (guest cart token, the turn's task, its ThreadSensitiveContext, the brain, the empty-message error):
-  answered with `error` then `done`; the round trip ends at `done`.
+  answered with `error` then `done`; the round trip ends at `done`;
+- signed_in: the same turn on a socket signed in with a session cookie: before each frame that acts the
+  consumer checks the sign-in again (one query on a migrated SQLite database: the user active, the
+  session stored, the password unchanged), so the difference from `turn` is that check's cost.
 
 For each connection count the connections are opened (and held), the server's RSS is read before and
 after (memory per connection = delta / count), then every connection makes round trips one after another,
@@ -46,7 +49,9 @@ PATHS = {  # what is sent, and the event type that ends the round trip
     "echo": (json.dumps({"type": "ping"}), None),
     "frame": (json.dumps({"type": "ping"}), "error"),
     "turn": (json.dumps({"type": "message", "text": ""}), "done"),
+    "signed_in": (json.dumps({"type": "message", "text": ""}), "done"),
 }
+COOKIES: dict[str, str] = {}  # path -> the Cookie header its connections send (signed_in's session)
 
 
 def rss_kb(pid: int) -> int:
@@ -92,10 +97,10 @@ class Server:
             self.process.wait()
 
 
-async def open_connections(url: str, count: int, batch: int = 50) -> list:
+async def open_connections(url: str, count: int, batch: int = 50, cookie: str | None = None) -> list:
     from websockets.asyncio.client import connect
 
-    headers = {"Origin": "http://127.0.0.1"}
+    headers = {"Origin": "http://127.0.0.1", **({"Cookie": cookie} if cookie else {})}
     sockets = []
     for start in range(0, count, batch):
         opening = [
@@ -126,7 +131,7 @@ async def measure_one(urls: dict, trips: int, round_size: int = 20) -> dict:
     The machine is shared and noisy: rounds in rotating order spread a burst of someone else's load
     over every path alike instead of landing on one of them.
     """
-    sockets = {path: (await open_connections(url, 1))[0] for path, url in urls.items()}
+    sockets = {path: (await open_connections(url, 1, cookie=COOKIES.get(path)))[0] for path, url in urls.items()}
     for path, sock in sockets.items():  # warm up: imports, first-frame work
         for _ in range(50):
             await round_trip(sock, *PATHS[path])
@@ -143,12 +148,13 @@ async def measure_one(urls: dict, trips: int, round_size: int = 20) -> dict:
 async def measure_many(url: str, path: str, count: int, trips: int, hold: float, pid: int) -> dict:
     """Open `count` connections to a fresh server; memory, first frame, round trips all at once, then held."""
     frame, until = PATHS[path]
-    warm = await open_connections(url, 1)  # imports, first-connection allocations: not per-connection memory
+    cookie = COOKIES.get(path)
+    warm = await open_connections(url, 1, cookie=cookie)  # imports, first-connection allocations: not per connection
     for _ in range(50):
         await round_trip(warm[0], frame, until)
     before = rss_kb(pid)
     started = time.perf_counter()
-    sockets = await open_connections(url, count)
+    sockets = await open_connections(url, count, cookie=cookie)
     opened_s = time.perf_counter() - started
     after_open = rss_kb(pid)
     first = await asyncio.gather(*(round_trip(sock, frame, until) for sock in sockets))
@@ -181,13 +187,29 @@ async def measure_many(url: str, path: str, count: int, trips: int, hold: float,
 
 
 APPS = {"echo": "bench.echo_asgi:application", "frame": "mcpshop_site.asgi:application"}
-APPS["turn"] = APPS["frame"]
+APPS["turn"] = APPS["signed_in"] = APPS["frame"]
+
+
+def signed_in_cookie(workdir: Path) -> str:
+    """Migrate the shop's bench database and sign a shopper in: return the session cookie header."""
+    env = {**os.environ, **shop_env(f"sqlite:///{workdir / 'b8.sqlite3'}", LOG_LEVEL="WARNING")}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    script = (
+        "from django.conf import settings; from django.test import Client; from accounts.models import User; "
+        "user = User.objects.create_user('b8', 'b8@example.com', 'b8-' + 'p' * 20); client = Client(); "
+        "client.force_login(user); name = settings.SESSION_COOKIE_NAME; "
+        "print(f'{name}={client.cookies[name].value}')"
+    )
+    done = subprocess.run([*manage, "shell", "-c", script], cwd=ROOT, env=env, check=True, capture_output=True)
+    return done.stdout.decode().strip().splitlines()[-1]
 
 
 def run(args) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="b8-"))
     pin(1)
     figures: dict = {path: {} for path in PATHS}
+    COOKIES["signed_in"] = signed_in_cookie(workdir)
     servers = {path: Server(APPS[path], workdir) for path in ("echo", "frame")}
     try:
         ports = {path: servers["echo" if path == "echo" else "frame"].port for path in PATHS}
@@ -212,7 +234,7 @@ def run(args) -> dict:
             figures[path][str(count)] = result
             print(f"{path:>5} x{count:<5} {json.dumps(result)}", flush=True)
     most = str(max(args.connections))
-    shop_paths = ("frame", "turn")
+    shop_paths = ("frame", "turn", "signed_in")
     met = {
         "p95_ms_at_1": {path: figures[path]["1"]["p95_ms"] < TARGET["p95_ms_at_1"] for path in shop_paths},
         "kb_per_connection": {
@@ -243,6 +265,7 @@ def markdown(report: dict) -> str:
         "echo": "raw ASGI echo (baseline)",
         "frame": "shop: unknown frame -> `error`",
         "turn": "shop: empty message -> `error`, `done`",
+        "signed_in": "shop: the same, signed in (the sign-in checked again)",
     }
     lines = [
         f"# B8: WebSocket round trips, {report['date']}",

@@ -4,6 +4,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.utils import translation
 
+from assistant.mcp_db import database_threads
 from assistant.tools import ToolContext
 from cart.shoppers import Shopper
 from catalog.models import Category
@@ -24,6 +25,7 @@ async def async_db():
     """
     yield
     await sync_to_async(connections.close_all)()
+    database_threads.close()  # the database threads' kept connections too (the chat socket's sign-in checks)
 
 
 @pytest.fixture
