@@ -74,10 +74,15 @@ def test_the_open_panel_covers_neither_add_to_cart_nor_the_header(shop, browser,
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= size[0], f"the page scrolls sideways with the panel open ({width}px)"
 
-    # Opened once, it does not open by itself on the next page.
+    # Opened once, it does not open by itself on the next page; opened there, it leaves the page's own
+    # call to action and every link of it uncovered too.
     page.goto(shop.url + "/")
     expect(page.locator("[data-chat-toggle]")).to_be_visible()
     expect(page.locator("[data-chat-panel]")).to_be_hidden()
+    page.locator("[data-chat-toggle]").click()
+    expect(page.locator(".chat-suggestion").first).to_be_visible()
+    assert _uncovered(page, ".hero .button-primary") == {}
+    assert _uncovered(page, "main a[href], footer a[href]", by_the_chat=True) == {}
     assert page.errors == []
     page.context.close()
 
