@@ -6,7 +6,7 @@ answer to the question the engine asked last turn.
 import re
 
 from assistant.offline import phrases, rules
-from assistant.offline.planning import Decision, Planner, _head_noun, pick_from_search
+from assistant.offline.planning import Decision, Planner, head_noun, pick_from_search
 from assistant.offline.referents import Referent, by_meaning, by_name, resolve
 from assistant.offline.state import DialogueState
 from assistant.offline.understanding import Utterance
@@ -32,8 +32,9 @@ def follow_up(u: Utterance, memory: DialogueState) -> None:
     if kind == "contact" and (u.intent in ("contact", "checkout") or u.intent in OPEN):
         given = rules.contact(u.text)
         missing = pending.get("missing") or []
-        if not given and len(missing) == 1 and u.intent in OPEN and not re.search(r"[?？]", u.text):
-            given = {missing[0]: u.text.strip(" .。")}
+        answer = u.text.strip(" .。")
+        if not given and len(missing) == 1 and (u.intent == "unknown" or u.guessed) and _plausible(missing[0], answer):
+            given = {missing[0]: answer}  # "Ann Buyer" answers "the recipient's name?"
         if given or u.intent == "checkout":
             u.intent, u.contact = "checkout", {**pending.get("contact", {}), **given}
     elif kind == "product" and u.intent in (*OPEN, pending.get("action")):
@@ -63,6 +64,17 @@ def follow_up(u: Utterance, memory: DialogueState) -> None:
             memory.focus = pending.get("item")
 
 
+def _plausible(field: str, answer: str) -> bool:
+    """Return whether a bare answer can be the one delivery detail asked for."""
+    if re.search(r"[?？]", answer):
+        return False
+    if field == "name":
+        return rules.names_like(answer) or bool(re.fullmatch(r"[A-Za-z][A-Za-z .'\-]{1,40}", answer))
+    if field == "address":
+        return rules.looks_like_address(answer) or len(answer) >= 8
+    return False  # a phone number is read by the rules
+
+
 class ShopPlanner(Planner):
     """The planner of every intent: browsing (Planner) plus the cart and orders."""
 
@@ -81,7 +93,7 @@ class ShopPlanner(Planner):
             return "search_products", {"query": referent.search, "limit": 5}
         products = searches[-1].result.get("products") or []
         if not products:
-            shorter = _head_noun(referent.search)
+            shorter = head_noun(referent.search)
             if len(searches) == 1 and shorter:
                 return "search_products", {"query": shorter, "limit": 5}
             return self._nothing_matches(referent.search)

@@ -107,7 +107,7 @@ class Planner:
             return phrases.error_text(self.lang, searches[-1].error)
         if searches[-1].result.get("products"):
             return self._list(searches[-1].result)
-        shorter = _head_noun(arguments.get("query", ""))
+        shorter = head_noun(arguments.get("query", ""))
         if len(searches) == 1 and shorter and shorter != arguments.get("query"):
             return "search_products", {**arguments, "query": shorter}
         return self._nothing_matches(arguments.get("query") or self._quoted())
@@ -179,7 +179,7 @@ class Planner:
         return self.say("categories") + " " + phrases.listing(self.lang, names)
 
 
-def _head_noun(query: str) -> str:
+def head_noun(query: str) -> str:
     """Return a shorter query to try when the full one found nothing: the head noun."""
     words = query.split()
     if len(words) > 1:  # English puts the noun last ("red running shoe"); of Chinese words, take the longest
