@@ -26,6 +26,7 @@ from cart.shoppers import Shopper
 from catalog.exceptions import InsufficientStock, ProductNotFound
 from catalog.selectors import DESCRIPTION_CHARS, category_list, product_card, product_get
 from mcpshop_site.exceptions import InvalidInput, ShopError
+from mcpshop_site.money import money
 from mcpshop_site.parsers import json_loads
 from orders.exceptions import IllegalTransition
 from orders.selectors import order_get_for_user, order_last_address, order_list_for_user, order_summary
@@ -311,9 +312,9 @@ def _contact(user, given: dict) -> dict:
 def _awaiting_confirmation(ctx: ToolContext, confirmation, token: str, note: str) -> dict:
     """Hand the token to the transport (the shopper's Confirm button) and only the summary to the model."""
     action, summary = str(confirmation.action), confirmation.summary
-    ctx.emit(
-        "confirm_required", token=token, action=action, summary=summary, confirmation_id=str(confirmation.public_id)
-    )
+    lines = [{**line, "line_total": money(line["unit_price_cents"] * line["quantity"])} for line in summary["lines"]]
+    shown = {**summary, "lines": lines, "total": money(summary["total_cents"])}  # prices as the pages write them
+    ctx.emit("confirm_required", token=token, action=action, summary=shown, confirmation_id=str(confirmation.public_id))
     return {"status": "awaiting_confirmation", "action": action, "summary": summary, "note": note}
 
 

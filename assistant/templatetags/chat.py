@@ -12,7 +12,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cart.shoppers import shopper_for_request
-from mcpshop_site.money import currency_symbol
 
 register = template.Library()
 
@@ -81,7 +80,6 @@ def chat_config(context) -> str:
             "guest_ready": shopper_for_request(request).known,
             **urls,
             "csrf": str(context.get("csrf_token") or get_token(request)),  # the page's own token, masked once
-            "currency": currency_symbol(),
             "max_chars": settings.ASSISTANT_MAX_INPUT_CHARS,
             "strings": strings,
         },

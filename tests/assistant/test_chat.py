@@ -106,7 +106,10 @@ async def test_confirm_and_decline_from_the_shoppers_client(alice, bob, shop):
         text=f"下单，收货人{CONTACT['name']}，电话{CONTACT['phone']}，地址{CONTACT['address']}",
         brain=OfflineBrain(),
     )
-    token = next(event["token"] for event in prepared.events if event["type"] == "confirm_required")
+    card = next(event for event in prepared.events if event["type"] == "confirm_required")
+    token = card["token"]
+    # The card's prices are written by the server, as the pages write them (2 mugs at 39.00).
+    assert card["summary"]["total"] == "¥78.00" and card["summary"]["lines"][0]["line_total"] == "¥78.00"
 
     foreign = await confirm(user=bob, token=token)
     assert (

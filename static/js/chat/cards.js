@@ -1,15 +1,8 @@
 /* What the chat shows besides text: tool notes, product cards, the cart, orders and confirmations.
- * Every builder takes the widget (`ui`: config, strings T, the log) and returns or appends DOM nodes. */
+ * Every builder takes the widget (`ui`: config, strings T, the log) and returns or appends DOM nodes; prices
+ * and dates are the server's words (`price`, `total`, `placed`), never formatted here. */
 
 import { el, format, link, signInPath, sitePath } from "../lib/dom.js";
-
-export function money(ui, cents) {
-  cents = Math.round(Number(cents) || 0);
-  const sign = cents < 0 ? "-" : "";
-  cents = Math.abs(cents);
-  const whole = String(Math.floor(cents / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return sign + ui.config.currency + whole + "." + String(cents % 100).padStart(2, "0");
-}
 
 /* An error, with a way to sign in (and come back here) when signing in is what it takes. */
 export function errorNote(ui, error, className) {
@@ -62,7 +55,7 @@ function productCard(ui, item) {
   const title = body.appendChild(el("p", "chat-product-name"));
   if (url) title.appendChild(link(url, name));
   else title.textContent = name;
-  body.appendChild(el("p", "chat-product-price", money(ui, item.price_cents)));
+  body.appendChild(el("p", "chat-product-price", item.price));
   if (item.stock > 0) {
     const add = body.appendChild(el("form", "chat-product-add"));
     add.method = "post";
@@ -100,7 +93,7 @@ export function products(ui, items) {
 export function cartNote(ui, cart) {
   const { T } = ui;
   const note = el("li", "chat-note chat-cart");
-  const text = cart.count ? format(T.cart, { count: cart.count, total: money(ui, cart.total_cents) }) : T.cart_empty;
+  const text = cart.count ? format(T.cart, { count: cart.count, total: cart.total }) : T.cart_empty;
   note.appendChild(document.createTextNode(text));
   if (cart.count) {
     note.appendChild(document.createTextNode(" "));
@@ -116,7 +109,7 @@ export function orderCard(ui, order) {
   if (order.placed) card.appendChild(el("p", "chat-order-placed", order.placed)); // the server's words for when
   const line = card.appendChild(el("p", "chat-order-line"));
   line.appendChild(el("span", "status status-" + String(order.status).toLowerCase(), order.status_display));
-  line.appendChild(document.createTextNode(" " + money(ui, order.total_cents) + " "));
+  line.appendChild(document.createTextNode(" " + order.total + " "));
   const url = ui.config.order_url.replace(/\/0\/$/, "/" + encodeURIComponent(order.id) + "/");
   line.appendChild(link(url, T.view_order));
   ui.log.append(card);
@@ -141,14 +134,13 @@ export function confirmationCard(ui, event, answer) {
   const lines = card.appendChild(el("ul", "chat-confirm-lines"));
   (summary.lines || []).forEach((line) => {
     const item = lines.appendChild(el("li"));
-    const total = line.line_total_cents !== undefined ? line.line_total_cents : line.unit_price_cents * line.quantity;
     const name = (/^en/.test(config.language) && line.name_en) || line.name;
     item.appendChild(el("span", null, name + " × " + line.quantity));
-    item.appendChild(el("span", null, money(ui, total)));
+    item.appendChild(el("span", null, line.line_total));
   });
   const total = card.appendChild(el("p", "chat-confirm-total"));
   total.appendChild(el("span", null, T.total));
-  total.appendChild(el("strong", null, money(ui, summary.total_cents)));
+  total.appendChild(el("strong", null, summary.total));
   if (summary.address) {
     const address = summary.address;
     const where = [address.name, address.phone, address.address].filter(Boolean).join(", ");
