@@ -3,9 +3,9 @@
 Python's JSON parser raises RecursionError (which DRF's parser did not catch) near a thousand levels, so a
 10 KB body of brackets answered 500. Every REST operation is enumerated from the URL resolver (a new JSON
 endpoint is covered without a line here), sent deeply nested objects and arrays as an anonymous caller,
-a shopper and staff, as JSON, form-encoded and multipart bodies; and the model's tool calls, which the shop
-parses and stores. The WebSocket frames are tested in tests/assistant/test_consumers.py, MCP in
-tests/assistant/test_mcp_http.py.
+a shopper and staff, as JSON, form-encoded and multipart bodies; every other route (pages and forms, outside
+the admin) is posted the same bodies; and the model's tool calls, which the shop parses and stores. The
+WebSocket frames are tested in tests/assistant/test_consumers.py, MCP in tests/assistant/test_mcp_http.py.
 """
 
 import json
@@ -14,6 +14,7 @@ import re
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.cache import cache
+from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
@@ -52,17 +53,22 @@ ISSUE_DOORS = {
 }
 
 
-def api_operations(patterns=None, prefix=""):
-    """Yield (method, path) of every DRF view under /api/, its URL arguments as {name}."""
+def url_routes(patterns=None, prefix=""):
+    """Yield (path, view) for every URL pattern of the project, its URL arguments as {name}."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
-            yield from api_operations(pattern.url_patterns, route)
-        elif route.startswith("api/") and hasattr(pattern.callback, "cls"):
-            view = pattern.callback.cls
-            path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
-            for method in view.http_method_names:
-                if method not in ("head", "options", "trace") and hasattr(view, method):
+            yield from url_routes(pattern.url_patterns, route)
+        else:
+            yield "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route), pattern.callback
+
+
+def api_operations():
+    """Yield (method, path) of every DRF view under /api/."""
+    for path, view in url_routes():
+        if path.startswith("/api/") and hasattr(view, "cls"):
+            for method in view.cls.http_method_names:
+                if method not in ("head", "options", "trace") and hasattr(view.cls, method):
                     yield method.upper(), path
 
 
@@ -138,6 +144,28 @@ def test_form_and_multipart_bodies_with_deeply_nested_keys_are_never_a_500(world
         client = api_client(world, actor)
         send(client, method, url, encoded, "application/x-www-form-urlencoded")
         send(client, method, url, encode_multipart(BOUNDARY, form), MULTIPART_CONTENT)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", sorted({path for path, _view in url_routes() if not path.startswith(("/api/", "/admin/"))})
+)
+def test_nested_bodies_posted_to_every_page_are_never_a_500(world, path):  # noqa: F811
+    """No page reads JSON today (forms are flat): this keeps a future JSON view off the json module."""
+    url = path.format(**world.ids, path="nothing.png")
+    form = "&".join(f"{key}={nested_array(2000)}" for key in NESTED_KEYS)
+    signed_in = Client()
+    signed_in.force_login(world.users["alice"])
+    for client in (Client(), signed_in):
+        for body, content_type in [
+            *((body, "application/json") for body in DEEP_BODIES.values()),
+            (form, "application/x-www-form-urlencoded"),
+        ]:
+            before = state()
+            answer = client.generic("POST", url, body, content_type)
+            assert answer.status_code < 500, (url, body[:20], answer.status_code)
+            if answer.status_code >= 400:
+                assert state() == before, (url, body[:20])
 
 
 @pytest.mark.parametrize(
