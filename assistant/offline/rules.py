@@ -268,7 +268,7 @@ def names_like(piece: str) -> bool:
         return bool(re.fullmatch(r"[\u4e00-\u9fff·]{2,4}", piece)) and not re.search(ADDRESS_ZH + "|的|了|吗|吧", piece)
     words = piece.split()
     return (
-        1 <= len(words) <= 3
+        2 <= len(words) <= 3  # "Ann Buyer"; a single word is more often a place ("Pudong")
         and all(re.fullmatch(r"[A-Za-z][A-Za-z.'\-]*", word) for word in words)
         and any(word[0].isupper() for word in words)
     )

@@ -131,6 +131,12 @@ CASES = [
          [("place_order", {"name": "张三", "phone": "13800000000", "address": "上海市黄浦区南京东路1号"})],
          ["寄往 上海市黄浦区南京东路1号"], cart={"TEA-LJ": 1}, confirm="place_order"),
     Case("checkout", [("place_order", {})], ["Your cart is empty"], order=True),
+    Case("1 Test Road, Pudong, Shanghai",
+         [("place_order", {"name": "Ann Buyer", "phone": "13800000000", "address": "1 Test Road, Pudong, Shanghai"})],
+         ["Please check your order"], before=["place my order", "Ann Buyer, 13800000000"], cart={"MUG-01": 1},
+         confirm="place_order"),
+    Case("show me mugs", [("search_products", {"query": "mug"})], ["Ceramic Mug"],
+         before=["place my order", "Ann Buyer, 13800000000"], cart={"MUG-01": 1}),
     Case("place my order", [("place_order", {})], ["Please sign in"], guest=True),
     # Orders
     Case("where is my order", [("list_orders", {})], ["Order #{order}: Pending payment", "¥39.00"], order=True),
