@@ -556,26 +556,26 @@ def _shop_state() -> dict:
 
 
 @sync_to_async
-def _deactivate(user, cookies):
+def _deactivate(user, cookies, access=None):
     User.objects.filter(pk=user.pk).update(is_active=False)
 
 
 @sync_to_async
-def _log_out_in_another_tab(user, cookies):
+def _log_out_in_another_tab(user, cookies, access=None):
     tab = Client()
     tab.cookies[settings.SESSION_COOKIE_NAME] = cookies[settings.SESSION_COOKIE_NAME]
     assert tab.post(reverse("accounts:logout")).status_code == 302
 
 
 @sync_to_async
-def _change_password(user, cookies):
+def _change_password(user, cookies, access=None):
     fresh = User.objects.get(pk=user.pk)
     fresh.set_password("another horse battery")
     fresh.save()
 
 
-async def _let_expire(user, cookies):
-    await asyncio.sleep(2.1)  # the token below lives 2 seconds
+async def _let_expire(user, cookies, access):
+    await asyncio.sleep(max(0, access["exp"] - time.time()) + 0.1)
 
 
 ENDINGS = {
@@ -619,11 +619,13 @@ async def test_a_socket_whose_sign_in_ended_closes_with_4401_and_does_nothing(al
     else:
         socket = await open_socket()
         await socket.send_json_to({"type": "auth", "token": str(access)})
+        await socket.send_json_to({"type": "ping"})  # answered `invalid` only on a socket the token signed in
+        assert (await socket.receive_json_from())["code"] == "invalid"
     if ending != "expired":  # the same frames act while the sign-in holds
         assert of_type(await say(socket, "what's in my cart"), "cart")
     before = await _shop_state()
 
-    await ENDINGS[ending](alice, cookies)
+    await ENDINGS[ending](alice, cookies, access)
     sent = {
         "message": {"text": "add two mugs"},
         "confirm": {"token": confirm_token},
