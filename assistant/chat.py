@@ -41,6 +41,7 @@ from assistant.services import (
     confirmation_decline,
     confirmation_redeem,
     conversation_lease_release,
+    conversation_lease_seconds,
     conversation_lease_take,
     conversation_start,
     conversation_touch,
@@ -245,6 +246,7 @@ class Turn:
         self.conversation: Conversation | None = None
         self.lease = uuid.uuid4().hex  # this turn's name on the conversation it holds
         self.held: Conversation | None = None  # the conversation this turn holds (see `_resume`)
+        self.held_since = 0.0  # when it was taken or last renewed (time.monotonic(), just before)
         self.taking = False  # a step that may take the conversation is running
         self.state: dict = {}
         self.streamed: list[str] = []  # text of the current model step, as streamed
@@ -269,6 +271,7 @@ class Turn:
         if not self.conversation_id:  # a new conversation: its history is this message alone
             with transaction.atomic():
                 conversation = conversation_start(shopper=shopper, title_from=self.text)
+                self.held_since = time.monotonic()
                 conversation_lease_take(conversation=conversation, holder=self.lease)  # a new row: always free
                 self.held = conversation
                 message = message_create(conversation=conversation, role=Message.Role.USER, content=self.text)
@@ -278,9 +281,10 @@ class Turn:
 
     def _resume(self, conversation: Conversation) -> _Begun | None:
         """Take the conversation unless another turn holds it; then add the shopper's message, read the history."""
+        taken_at = time.monotonic()
         if not conversation_lease_take(conversation=conversation, holder=self.lease):
             return None
-        self.held = conversation
+        self.held, self.held_since = conversation, taken_at
         with transaction.atomic():
             message_create(conversation=conversation, role=Message.Role.USER, content=self.text)
             conversation_touch(conversation=conversation, title_from=self.text)
@@ -312,10 +316,13 @@ class Turn:
 
         Return the events for the shopper and the messages for the model's next step.
         """
-        # Renew the hold before acting; a turn that lost it (it outlived its hold) stops here.
-        if not conversation_lease_take(conversation=self.conversation, holder=self.lease):
-            self.held = None
-            raise ConversationBusy()
+        # Renew the hold before acting once half of it is spent; a turn that lost it (it outlived it) stops here.
+        if time.monotonic() - self.held_since > conversation_lease_seconds() / 2:
+            renewed_at = time.monotonic()
+            if not conversation_lease_take(conversation=self.conversation, holder=self.lease):
+                self.held = None
+                raise ConversationBusy()
+            self.held_since = renewed_at
         limit = settings.ASSISTANT_MAX_TOOL_CALLS_PER_STEP
         calls = [{"id": call.id, "name": call.name, "arguments": call.arguments} for call in reply.tool_calls]
         # Stored together once every call has its result: one INSERT. A turn cut off in between leaves

@@ -104,7 +104,7 @@ def conversation_touch(*, conversation: Conversation, title_from: str = "", stat
     Conversation.objects.filter(pk=conversation.pk).update(**changes)
 
 
-def _lease_seconds() -> float:
+def conversation_lease_seconds() -> float:
     """Return how long a turn's hold lasts unless renewed: one model request with every retry, and a margin."""
     if settings.ASSISTANT_TURN_LEASE_SECONDS:
         return settings.ASSISTANT_TURN_LEASE_SECONDS
@@ -121,7 +121,7 @@ def conversation_lease_take(*, conversation: Conversation, holder: str) -> bool:
     now = timezone.now()
     free = Q(turn_lease_until__isnull=True) | Q(turn_lease_until__lt=now) | Q(turn_lease_holder=holder)
     taken = Conversation.objects.filter(free, pk=conversation.pk).update(
-        turn_lease_until=now + timedelta(seconds=_lease_seconds()), turn_lease_holder=holder
+        turn_lease_until=now + timedelta(seconds=conversation_lease_seconds()), turn_lease_holder=holder
     )
     return taken == 1
 

@@ -10,18 +10,20 @@ import json
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from assistant.chat import _replayable, collect_turn
 from assistant.models import Conversation, Message
-from assistant.services import conversation_start, message_create
+from assistant.services import conversation_lease_take, conversation_start, message_create
 from cart.models import CartItem
 from cart.shoppers import Shopper
 from tests.assistant.fake_openai import FakeOpenAI, message_order_error, reply
@@ -132,6 +134,60 @@ async def test_the_hold_of_a_turn_whose_process_died_expires(alice, fake_model, 
     )
 
     assert result.error is None and result.reply == "Back again."
+
+
+def take_as_another_turn(conversation_id) -> bool:
+    """Try to take the conversation as a second turn would, from the fake model's own thread."""
+    try:
+        conversation = Conversation.objects.get(public_id=conversation_id)
+        return conversation_lease_take(conversation=conversation, holder="another-turn")
+    finally:
+        connection.close()
+
+
+@pytest.mark.anyio
+async def test_a_long_turn_renews_its_hold_before_acting(alice, shop, fake_model, conversation_id, settings, async_db):
+    settings.ASSISTANT_TURN_LEASE_SECONDS = 1.2
+    taken_by_another = []
+
+    def final_answer(body):
+        time.sleep(0.8)  # 1.6 s into the turn: past the first hold, within the renewed one
+        taken_by_another.append(take_as_another_turn(conversation_id))
+        return reply("One mug is in your cart.")
+
+    script = [{"sleep": 0.8, **reply("", [("c1", "add_to_cart", {"sku": "MUG-01"})])}, final_answer]
+    _server, brain = fake_model(script, max_retries=0)
+
+    result = await collect_turn(
+        shopper=Shopper(user=alice), text="add a mug", conversation_id=conversation_id, brain=brain
+    )
+
+    assert result.error is None and result.reply == "One mug is in your cart."
+    assert taken_by_another == [False]
+
+
+@pytest.mark.anyio
+async def test_a_turn_that_outlived_its_hold_and_lost_it_acts_no_more(
+    alice, shop, fake_model, conversation_id, settings, async_db
+):
+    settings.ASSISTANT_TURN_LEASE_SECONDS = 0.5
+    taken_by_another = []
+
+    def slow_tool_call(body):
+        time.sleep(0.8)
+        taken_by_another.append(take_as_another_turn(conversation_id))  # its hold expired: another turn has it
+        return reply("", [("c1", "add_to_cart", {"sku": "MUG-01"})])
+
+    _server, brain = fake_model([slow_tool_call], max_retries=0)
+
+    result = await collect_turn(
+        shopper=Shopper(user=alice), text="add a mug", conversation_id=conversation_id, brain=brain
+    )
+
+    assert taken_by_another == [True]
+    assert result.error["code"] == "busy"
+    assert not await CartItem.objects.filter(cart__user=alice).aexists()
+    assert await sync_to_async(stored)(conversation_id) == [("user", "add a mug", "")]
 
 
 # History replay: whatever was stored, the order sent is one a strict endpoint accepts -------------
