@@ -11,11 +11,9 @@ import contextlib
 import functools
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -24,6 +22,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, transaction
 from django.utils.translation import gettext as _
 
+from assistant.db_threads import database_threads, tidy_connections
 from assistant.exceptions import (
     ConversationBusy,
     EmptyMessage,
@@ -33,7 +32,6 @@ from assistant.exceptions import (
     UnreadableMessage,
 )
 from assistant.llm import Brain, BrainError, BrainReply, get_brain
-from assistant.mcp_db import tidy_connections
 from assistant.models import Conversation, Message, PendingConfirmation
 from assistant.selectors import conversation_get, conversation_history
 from assistant.services import (
@@ -170,7 +168,7 @@ def _in_turn_thread(func):
     """Return `func` to run in the turn's thread (see `run_turn`), as every database step of a turn runs.
 
     On SQLite the turn's thread keeps its connection from step to step and from turn to turn (see
-    `TurnThreads`), checked after each step (`tidy_connections`): a new one costs ~1.2 ms here (Django
+    `assistant.db_threads`), checked after each step (`tidy_connections`): a new one costs ~1.2 ms here (Django
     registers its SQL functions on each). With a database server the connection goes back after every
     step, as Channels does, so that none (nor a pool slot) sits idle while the model answers.
     """
@@ -189,44 +187,6 @@ def _in_turn_thread(func):
 
 def _turn_keeps_connection() -> bool:
     return connections[DEFAULT_DB_ALIAS].vendor == "sqlite"
-
-
-class TurnThreads:
-    """Threads lent to turns, one to each running turn, and kept for the next turns when it ends.
-
-    A turn's database steps run in a thread of its own, so a slow step does not hold up the other
-    chats. Starting that thread for every turn (and a second one to join it at the end, as asgiref
-    does) and, on SQLite, opening its connection cost more than the turn's own queries; a turn now
-    borrows an idle thread with its connection, and gives it back. At most `keep` idle threads stay.
-    """
-
-    def __init__(self, keep: int = 32):
-        self.keep = keep
-        self._idle: list[ThreadPoolExecutor] = []
-        self._lock = threading.Lock()
-
-    def borrow(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
-
-    def give_back(self, executor: ThreadPoolExecutor) -> None:
-        """Keep the thread of a turn that ended cleanly for the next turn (or retire it, if enough wait)."""
-        with self._lock:
-            if len(self._idle) < self.keep:
-                self._idle.append(executor)
-                return
-        self.retire(executor)
-
-    @staticmethod
-    def retire(executor: ThreadPoolExecutor) -> None:
-        """End the thread once its work is done, closing its connections first (a cancelled turn's too)."""
-        executor.submit(connections.close_all)
-        executor.shutdown(wait=False)
-
-
-turn_threads = TurnThreads()
 
 
 @dataclass
@@ -469,7 +429,7 @@ async def run_turn(
     `shopper` is who the transport says is chatting (`cart.shoppers.shopper_for`); a guest is also
     rate-limited by their network `address` (when known).
     The turn runs as its own task inside its own `ThreadSensitiveContext`, so its ORM calls get a
-    thread of their own (lent by `turn_threads`): a slow turn does not hold up other chats. Closing
+    thread of their own (lent by `database_threads`): a slow turn does not hold up other chats. Closing
     the iterator early (the shopper left) cancels the turn.
     """
     queue: asyncio.Queue = asyncio.Queue()
@@ -477,16 +437,16 @@ async def run_turn(
     turn = Turn(shopper=shopper, text=text, conversation_id=conversation_id, address=address, brain=brain)
 
     async def produce() -> None:
-        executor, ended = turn_threads.borrow(), False
+        executor, ended = database_threads.borrow(), False
         try:
             async with ThreadSensitiveContext(executor=executor):
                 await turn.run(queue.put)
             ended = True
         finally:
             if ended:
-                turn_threads.give_back(executor)
+                database_threads.give_back(executor)
             else:
-                turn_threads.retire(executor)
+                database_threads.retire(executor)
             queue.put_nowait(done)
 
     task = asyncio.create_task(produce())

@@ -42,7 +42,7 @@ from starlette.responses import Response
 
 from accounts.selectors import mcp_token_live_scopes
 from accounts.services import mcp_token_authenticate, mcp_token_hash
-from assistant.mcp_db import database_threads
+from assistant.db_threads import database_threads
 from assistant.mcp_server import SCOPES, McpIdentity, build_server
 from assistant.mcp_sessions import OwnerBoundedSessionManager
 from mcpshop_site.i18n import language_from

@@ -30,8 +30,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
+from assistant.db_threads import database_threads
 from assistant.exceptions import InsufficientScope
-from assistant.mcp_db import database_threads
 from assistant.tools import TOOLS, Tool, ToolContext, call_tool, get_tool
 from cart.shoppers import shopper_for
 from catalog.selectors import product_card, product_list

@@ -478,7 +478,7 @@ async def test_turns_on_sqlite_share_one_kept_connection(alice, shop, fake_model
     from django.db import connection
     from django.db.backends.signals import connection_created
 
-    from assistant.chat import turn_threads
+    from assistant.db_threads import database_threads
 
     if connection.vendor != "sqlite":
         pytest.skip("a database server's connection goes back after every step of the turn instead")
@@ -489,8 +489,8 @@ async def test_turns_on_sqlite_share_one_kept_connection(alice, shop, fake_model
 
     script = [reply("", [("c1", "view_cart", {})]), reply("Empty.")]
     _server, brain = fake_model(script * 2)
-    while turn_threads._idle:  # no thread kept from earlier tests: the first turn opens the connection
-        turn_threads.retire(turn_threads._idle.pop())
+    while database_threads._idle:  # no thread kept from earlier tests: the first turn opens the connection
+        database_threads.retire(database_threads._idle.pop())
     connection_created.connect(note)
     try:
         first = await collect_turn(shopper=Shopper(user=alice), text="my cart?", brain=brain)
@@ -500,13 +500,39 @@ async def test_turns_on_sqlite_share_one_kept_connection(alice, shop, fake_model
 
     assert first.reply == second.reply == "Empty."
     assert len(opened) == 1, "every step of both turns should use the one kept connection"
-    assert opened[0].connection is not None and turn_threads._idle, "the thread and its connection wait"
+    assert opened[0].connection is not None and database_threads._idle, "the thread and its connection wait"
+
+
+async def test_mcp_calls_and_chat_turns_share_one_pool_of_kept_threads(alice, shop, fake_model):
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    from assistant.db_threads import database_threads
+
+    if connection.vendor != "sqlite":
+        pytest.skip("a database server's connection goes back after every step of the turn instead")
+    opened = []
+
+    def note(sender, connection, **kwargs):
+        opened.append(connection)
+
+    _server, brain = fake_model([reply("", [("c1", "view_cart", {})]), reply("Empty.")])
+    database_threads.close()  # no thread kept from earlier tests
+    connection_created.connect(note)
+    try:
+        await database_threads.run(lambda: connection.ensure_connection())  # as an MCP request's token check
+        result = await collect_turn(shopper=Shopper(user=alice), text="my cart?", brain=brain)
+    finally:
+        connection_created.disconnect(note)
+
+    assert result.reply == "Empty."
+    assert len(opened) == 1, "the turn should borrow the thread, and its connection, that the MCP call gave back"
 
 
 async def test_a_kept_connection_is_closed_once_broken_or_left_in_a_transaction():
     from django.db import connection, transaction
 
-    from assistant.mcp_db import tidy_connections
+    from assistant.db_threads import tidy_connections
 
     seen = []
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from mcp.client import Client
 from mcp.shared.exceptions import MCPError
 
-from assistant.mcp_db import database_threads
+from assistant.db_threads import database_threads
 from assistant.mcp_server import McpIdentity, build_server
 from assistant.models import PendingConfirmation
 from assistant.tools import TOOLS, openai_tools

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import get_supported_language_variant
 
 from accounts.services import mcp_token_authenticate
-from assistant.mcp_db import database_threads
+from assistant.db_threads import database_threads
 from assistant.mcp_server import McpIdentity, build_server
 
 logger = logging.getLogger(__name__)
