@@ -196,12 +196,6 @@ def _call_id(given: str, index: int) -> str:
 _openai_brain: OpenAIBrain | None = None
 
 
-async def aclose_brains() -> None:
-    """Close the configured brain's client on this event loop."""
-    if _openai_brain is not None:
-        await _openai_brain.aclose()
-
-
 def get_brain() -> Brain:
     """Return the configured brain: the model endpoint when a key is set, else the offline engine."""
     global _openai_brain

@@ -128,11 +128,7 @@ def _authenticate(plain: str) -> tuple[ShopAccessToken | None, int | None]:
 
 
 class McpTokenVerifier:
-    """The SDK's `TokenVerifier` over the shop's personal MCP tokens (stored hashed, scoped, revocable)."""
-
-    async def verify_token(self, token: str) -> AccessToken | None:
-        access, _ = await self.verify_and_count(token)
-        return access
+    """Checks the shop's personal MCP tokens (stored hashed, scoped, revocable) and spends their rate limit."""
 
     async def verify_and_count(self, token: str) -> tuple[ShopAccessToken | None, int | None]:
         # In a worker thread: the lookup (and the rare last-used write) never blocks the loop.

@@ -262,7 +262,7 @@ async def serialization(bench: Bench, chats_at_once: int, waves: int) -> dict:
 
 
 async def measure(bench: Bench, args) -> dict:
-    from assistant.llm import aclose_brains
+    from assistant.llm import get_brain
 
     figures = {}
     try:
@@ -282,7 +282,7 @@ async def measure(bench: Bench, args) -> dict:
         figures["serialization_wall_ms"] = await serialization(bench, args.chats, waves=4)
         print(f"serialization: {json.dumps(figures['serialization_wall_ms'])}", flush=True)
     finally:
-        await aclose_brains()
+        await get_brain().aclose()  # the configured (scripted) model's client, on this loop
     return figures
 
 

@@ -74,11 +74,6 @@ def product_delete(*, product: Product) -> None:
     product.delete()
 
 
-def product_reserve_stock(*, product_id: int, quantity: int, sku: str = "") -> None:
-    """Take `quantity` units of one product off the shelf, or raise InsufficientStock (see below)."""
-    product_reserve_stocks(quantities={product_id: quantity}, skus={product_id: sku})
-
-
 @transaction.atomic(savepoint=False)  # a transaction for the row locks; inside order_place, that one
 def product_reserve_stocks(*, quantities: dict[int, int], skus: dict[int, str] | None = None) -> None:
     """Take units of several products (`{product_id: quantity}`) off the shelf, all or none.

@@ -90,7 +90,8 @@ async def fake_model():
 
     The brains' HTTP clients are closed on the test's own event loop at the end.
     """
-    from assistant.llm import OpenAIBrain, aclose_brains
+    from assistant import llm
+    from assistant.llm import OpenAIBrain
     from tests.assistant.fake_openai import FakeOpenAI
 
     servers, brains = [], []
@@ -107,6 +108,7 @@ async def fake_model():
     yield start
     for brain in brains:
         await brain.aclose()
-    await aclose_brains()
+    if llm._openai_brain is not None:  # the configured brain, if a test used it
+        await llm._openai_brain.aclose()
     for server in servers:
         server.__exit__(None, None, None)

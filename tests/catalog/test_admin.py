@@ -9,7 +9,7 @@ from django.urls import reverse
 from PIL import Image
 
 from catalog.models import Category, Product
-from catalog.services import product_reserve_stock
+from catalog.services import product_reserve_stocks
 from tests.conftest import page_client_for
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +110,7 @@ def test_price_and_stock_are_edited_in_the_list(admin_client, product):
 
 def test_a_list_edit_never_undoes_sales_made_while_the_page_was_open(admin_client, product):
     listing = get(admin_client, reverse(PRODUCTS))  # shows 5 in stock
-    product_reserve_stock(product_id=product.pk, quantity=2)  # a shopper buys 2 meanwhile
+    product_reserve_stocks(quantities={product.pk: 2})  # a shopper buys 2 meanwhile
 
     price_only = admin_client.post(reverse(PRODUCTS), changelist_data(listing, {product.pk: {"price_cents": 9900}}))
     product.refresh_from_db()
@@ -130,7 +130,7 @@ def test_the_change_page_previews_the_image_and_saves_only_what_changed(admin_cl
     page = get(admin_client, url)
     assert '<img src="/media/products/tea-009.webp" alt="商品 TEA-009" width="300"' in page.content.decode()
     assert "sku" not in page.context["adminform"].form.fields  # read-only once created
-    product_reserve_stock(product_id=product.pk, quantity=4)
+    product_reserve_stocks(quantities={product.pk: 4})
 
     data = form_data(page.context["adminform"].form, name_en="Spring Longjing", description="今年的新茶。")
     response = admin_client.post(url, data)

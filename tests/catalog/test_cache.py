@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from catalog.models import Category
-from catalog.services import product_create, product_delete, product_reserve_stock, product_update
+from catalog.services import product_create, product_delete, product_reserve_stocks, product_update
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_the_grid_shows_a_sold_out_product_at_once(category, make_product):
     product = make_product("TEA-1", stock=1)
     assert "data-cart-add" in shelf()
 
-    product_reserve_stock(product_id=product.pk, quantity=1)  # an order: a conditional UPDATE, no signal
+    product_reserve_stocks(quantities={product.pk: 1})  # an order: a conditional UPDATE, no signal
 
     page = shelf()
     assert "data-cart-add" not in page
@@ -86,7 +86,7 @@ def test_the_api_count_follows_changes_and_stock_filters_are_never_stale(api, ca
     product_update(product=product, is_active=False)
     assert api.get("/api/products/").json()["count"] == 2  # TEA-2 and TEA-3
 
-    product_reserve_stock(product_id=other.pk, quantity=5)  # TEA-2 sells out
+    product_reserve_stocks(quantities={other.pk: 5})  # TEA-2 sells out
     assert api.get("/api/products/?in_stock=true").json()["count"] == 0
 
 
