@@ -28,7 +28,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.selectors import user_session_holds
 from assistant.chat import confirm, decline, run_turn
-from assistant.mcp_db import database_threads
+from assistant.db_threads import database_threads
 from cart.shoppers import Shopper, new_guest_token, shopper_for
 from mcpshop_site.exceptions import ServiceUnavailable
 from mcpshop_site.i18n import language_from

@@ -4,7 +4,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.utils import translation
 
-from assistant.mcp_db import database_threads
+from assistant.db_threads import database_threads
 from assistant.tools import ToolContext
 from cart.shoppers import Shopper
 from catalog.models import Category
