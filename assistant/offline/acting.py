@@ -9,7 +9,7 @@ from assistant.offline import phrases, rules
 from assistant.offline.planning import Decision, Planner, head_noun, pick_from_search
 from assistant.offline.referents import Referent, by_meaning, by_name, resolve
 from assistant.offline.state import DialogueState
-from assistant.offline.understanding import Utterance
+from assistant.offline.understanding import Utterance, product_words
 from mcpshop_site.money import money
 
 OPEN = ("unknown", "details", "search", "refine")  # intents a short answer is read as, when nothing better fits
@@ -25,9 +25,9 @@ def follow_up(u: Utterance, memory: DialogueState) -> None:
     kind = pending.get("kind")
     if not kind and memory.action and u.intent in OPEN and re.search(MORE, rules.normalize(u.text)):
         u.intent = memory.action  # "add a kettle" ... "and two V60 drippers"
-        u.words = re.sub(r"^(?:and|also|plus|oh and|as well as)\s+|\s+(?:too|as well)$", "", u.words)
-        if u.quantity is None:
-            u.quantity, _ = rules.quantity(rules.normalize(u.text))
+        amount, rest = rules.quantity(rules.reference(rules.ordinal(rules.normalize(u.text))[1])[1])
+        u.quantity = u.quantity or amount
+        u.words = product_words(re.sub(MORE, " ", rest))
         return
     if kind == "contact" and (u.intent in ("contact", "checkout") or u.intent in OPEN):
         given = rules.contact(u.text)
@@ -37,6 +37,9 @@ def follow_up(u: Utterance, memory: DialogueState) -> None:
             given = {missing[0]: answer}  # "Ann Buyer" answers "the recipient's name?"
         if given or u.intent == "checkout":
             u.intent, u.contact = "checkout", {**pending.get("contact", {}), **given}
+    elif kind == "product" and u.intent == "confirm" and len(memory.shown) == 1:
+        u.intent, u.ordinal = pending["action"], 0  # "yes" to "which one? 1. ..."
+        u.quantity = pending.get("quantity")
     elif kind == "product" and u.intent in (*OPEN, pending.get("action")):
         bare = re.fullmatch(rf"\s*(?:no\.?|#)?\s*({rules.CN_NUMBER})\s*(?:号|个)?\s*[.。!！]?\s*", u.text.lower())
         if bare and u.ordinal is None and rules.cn_number(bare.group(1)):  # "2" answers "which one?"

@@ -17,7 +17,7 @@ from assistant.llm import BrainReply, OnText, ToolCall
 from assistant.offline.acting import ShopPlanner, follow_up
 from assistant.offline.phrases import say
 from assistant.offline.planning import Step
-from assistant.offline.referents import by_name
+from assistant.offline.referents import best_named, by_name
 from assistant.offline.state import DialogueState, product_memo
 from assistant.offline.understanding import understand
 from mcpshop_site.parsers import json_loads
@@ -62,9 +62,11 @@ def remember(state: dict, planner: ShopPlanner) -> None:
     for step in planner.steps:
         memory.learn(step.name, step.arguments, step.result)
         if step.name == "search_products" and not step.error and step.result.get("products"):
-            named = by_name(step.arguments.get("query", ""), step.result["products"])
-            if len(named) == 1:  # "I want a yoga mat": the yoga mat is "it", whatever else the list shows
-                memory.focus = product_memo(named[0])
+            query, products = step.arguments.get("query", ""), step.result["products"]
+            named = by_name(query, products)
+            best = named[0] if len(named) == 1 else best_named(query, products)
+            if best is not None:  # "I want a yoga mat": the yoga mat is "it", whatever else the list shows
+                memory.focus = product_memo(best)
         if step.name == "view_cart" and planner.u.intent == "view_cart" and planner.u.words:
             named = by_name(planner.u.words, step.result.get("items") or [])
             if len(named) == 1:  # "how many notebooks are in my cart": the notebooks are "it"

@@ -190,10 +190,12 @@ def head_noun(query: str) -> str:
 
 
 def pick_from_search(words: str, products: list[dict]) -> Referent:
-    """Return the product a search for a named product found: the one it names, or the only result."""
+    """Return the product a search for a named product found: the one its name fits; else ask which.
+
+    A lone result that the words do not name is asked about too: search by meaning finds something
+    for almost anything, and adding a product the shopper did not mean is the worst mistake.
+    """
     named = by_name(words, products)
     if len(named) == 1:
         return Referent(item=named[0])
-    if len(products) == 1:
-        return Referent(item=products[0])
     return Referent(choices=named or products)

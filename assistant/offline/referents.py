@@ -79,6 +79,18 @@ def by_name(words: str, items: list[dict]) -> list[dict]:
     return [item for _, item in fitting]
 
 
+def best_named(words: str, items: list[dict]) -> dict | None:
+    """Return the one item whose name has the most of the words (at least half), if no other ties it."""
+    english = [singular(word) for word in re.findall(r"[a-z0-9][a-z0-9\-']*", words.lower()) if len(word) > 1]
+    if len(english) < 2:
+        return None
+    shares = [(sum(lexical_score(word, item) > 0 for word in english) / len(english), item) for item in items]
+    shares.sort(key=lambda pair: -pair[0])
+    if shares and shares[0][0] >= 0.5 and (len(shares) == 1 or shares[0][0] > shares[1][0]):
+        return shares[0][1]
+    return None
+
+
 def by_meaning(words: str, items: list[dict]) -> dict | None:
     """Return the item clearly closest in meaning to the words, or None (unsure, or no model)."""
     if not words or len(items) < 2:

@@ -21,7 +21,7 @@ EN_ORDINALS = {
     "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,
     "sixth": 5, "6th": 5, "seventh": 6, "eighth": 7, "ninth": 8, "tenth": 9, "last": -1, "top": 0,
 }  # fmt: skip
-CLASSIFIERS = "件个盒包瓶双只份罐袋支台本杯斤套把听条块片款"
+CLASSIFIERS = "件个盒包瓶双只份罐袋支台本杯斤套把听条块片款顶副根"
 YUAN = r"(?:\s*(?:yuan|rmb|cny|kuai|bucks|元|块钱|块))"
 AMOUNT = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
 EN_AT_MOST = r"under|below|less than|cheaper than|up to|at most|no more than|max(?:imum)?|within|<=?"

@@ -47,16 +47,20 @@ UPDATE = (
     + r")\b|"
     r"(?:改成|改为|换成|变成|设为|调到|调成|调整为|改到|数量改)\s*"
     + CN_NUMBER
-    + r"|\bonly (?:need|want) (?:"
+    + r"|\b(?:only|just)(?: (?:need|want))? (?:"
     + EN_NUMBER
-    + r")\b"
+    + r")\b(?!\s*(?:yuan|rmb|元|块))|只要\s*"
+    + CN_NUMBER
+    + r"\s*["
+    + CLASSIFIERS
+    + r"]"
 )
 REMOVE = (
     r"\b(?:remove|delete|take out|take off|drop|get rid of|throw out|don'?t want|no longer want|take away)\b|"
     r"删除|删掉|删了|去掉|移除|拿掉|拿出|不要了|不要|别要"
 )
 ADD = (
-    r"\b(?:add|put|i'?ll take|i will take|throw in|i'?ll get|i'?ll have)\b|加入|加到|放进|放入|加购|"
+    r"\b(?:add|put|i'?ll take|i will take|throw in|i'?ll get|i'?ll have)\b|加入|加到|放进|放入|加购|放(?:到|在)?购物车|"
     r"加\s*" + CN_NUMBER + r"|(?:来|要|买|拿)\s*" + CN_NUMBER + r"\s*[" + CLASSIFIERS + r"]|我要了|要了"
 )
 EXTREME = r"\b(?:cheapest|least expensive|most expensive|priciest)\b|最便宜|最贵|最实惠"
@@ -93,7 +97,7 @@ EN_FILLER = (
 ZH_FILLER = (
     r"有没有|有什么|有哪些|我想买|我想要|我要买|我要|想买|想要|给我看看|给我看|看看|帮我找|帮我搜|找一下|搜一下|"
     r"推荐一下|推荐|一些|一下|搜索|有货|现货|有库存|最便宜|更便宜|便宜一?点|便宜|实惠|划算|最贵|高端|价格|商品|东西|产品|卖|"
-    r"你们|这里|请|吗|呢|吧|呀|啊|么|的|先|优先|排前面|靠前|买点|来点|一点|找|搜|买|什么|哪些|只要|只看|就要|[一两几][个款件双只台套本把条瓶盒包]|款|你好|谢谢|嗯"
+    r"你们|这里|请|吗|呢|吧|呀|啊|么|的|先|优先|排前面|靠前|我需要|需要|买点|来点|一点|找|搜|买|什么|哪些|只要|只看|就要|[一两几][个款件双只台套本把条瓶盒包顶副]|款|你好|谢谢|嗯"
 )
 ACTION_WORDS = (
     r"\b(?:please|pls|can you|could you|i'?ll take|i will take|i'?ll get|i'?ll have|add|put|throw in|remove|delete|"
@@ -103,12 +107,13 @@ ACTION_WORDS = (
     r"too|as well|tell|me|about|details?|describe|info|information|what|is|how|many|much|are|there|some|any|both|"
     r"all|all of|"
     r"only|need|yes|ok|okay|hey|hi|thanks|then|now|actually|let'?s|go|with|can|could|may|guys|do|does|pls|plz|"
+    r"great|cool|nice|sure|awesome|perfect|alright|fine|good|oops|sorry|u|"
     r"we|you|never ?mind|please)\b"
 )
 ZH_ACTION_WORDS = (
     r"加入购物车|加到购物车|放进购物车|放入购物车|购物车里?的?|从购物车|加购|请|帮我|给我|把|将|加入|加到|放进|放入|"
     r"删除|删掉|删了|去掉|移除|拿掉|拿出|不要了|不要|别要|改成|改为|换成|变成|设为|调到|调成|调整为|改到|数量|我想|我要|需要|我|想|"
-    r"一下|介绍|详细|详情|怎么样|什么样|说说|算了|算啦|还是|吧|了|的|吗|呢|啊|嗯"
+    r"一下|介绍|详细|详情|怎么样|什么样|说说|算了|算啦|还是|搞错了|错了|不对|吧|了|的|吗|呢|啊|嗯"
 )
 ZH_EDGE_WORDS = (
     r"^[加来要买拿再也还就好请把将都给]+|[加来要买拿再也还就好里中]+$"  # verbs at a phrase's edge, not inside a name

@@ -72,6 +72,7 @@ DEV = [
     D("en-cheapest-of-the-list", ["show me running shoes", "add the cheapest one"], cart={"RUN-005": 1}),
     D("en-add-and-check-out", ["add 2 notebooks and take them to checkout", SHIP_EN, "!confirm"],
       orders=[(PENDING, {"STA-001": 2})]),
+    D("en-filler-before-it", ["I need a tent for camping", "great, put it in my cart"], cart={"OUT-001": 1}),
     # 中文
     D("zh-red-running-shoes", ["有没有跑鞋", "把红色的加两双"], cart={"RUN-005": 2}),
     D("zh-second-then-change", ["100元以内的茶叶，便宜的先", "第二个加入购物车", "改成3件"], cart={"TEA-006": 3}),
@@ -108,6 +109,7 @@ DEV = [
     D("zh-add-then-check-out",
       ["把两个笔记本加入购物车然后结账", "寄到上海市浦东新区测试路1号，张三，13800000000", "!confirm"],
       orders=[(PENDING, {"STA-001": 2})]),
+    D("zh-correct-the-quantity", ["买三包中性笔", "错了，只要两包"], cart={"STA-003": 2}),
     D("zh-answer-which-by-name", ["有没有不锈钢保温壶", "要两个", "保温壶"], cart={"OUT-006": 2}),
 ]  # fmt: skip
 
