@@ -3,7 +3,8 @@ a strict endpoint accepts.
 
 The model is the fake OpenAI server (tests/assistant/fake_openai.py), which, like OpenAI, answers 400
 to a tool call not followed directly by all its results. Races run a turn in another process
-(tests/assistant/turn_process.py) on the same database while this process runs a second one.
+(tests/assistant/turn_process.py) on the same database while this process runs a second one, and a
+WebSocket turn beside a REST turn in one process.
 """
 
 import json
@@ -21,6 +22,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from assistant import chat
 from assistant.chat import _replayable, collect_turn
 from assistant.models import Conversation, Message
 from assistant.services import conversation_lease_take, conversation_start, message_create
@@ -28,6 +30,8 @@ from cart.models import CartItem
 from cart.shoppers import Shopper
 from tests.assistant.fake_openai import FakeOpenAI, message_order_error, reply
 from tests.assistant.mcp_live import ROOT, server_env
+from tests.assistant.test_consumers import events_until_done, open_socket, session_cookie_for
+from tests.assistant.test_consumers import reply as said
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("english")]
 
@@ -136,6 +140,39 @@ async def test_the_hold_of_a_turn_whose_process_died_expires(alice, fake_model, 
     assert result.error is None and result.reply == "Back again."
 
 
+@pytest.mark.anyio
+async def test_a_websocket_turn_and_a_rest_turn_at_once_take_turns(
+    alice, shop, fake_model, conversation_id, monkeypatch, async_db
+):
+    step_done = threading.Event()
+    server, brain = fake_model([slow_first_turn(step_done, pause=1.5)] * 3, max_retries=0)
+    monkeypatch.setattr(chat, "get_brain", lambda: brain)
+    socket = await open_socket(cookies=await session_cookie_for(alice))
+    await socket.send_json_to({"type": "message", "text": "add a mug", "conversation_id": conversation_id})
+    assert await sync_to_async(step_done.wait, thread_sensitive=False)(timeout=30)
+
+    def over_rest():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(alice)}")
+        return client.post("/api/chat", {"text": "what else?", "conversation_id": conversation_id}, format="json")
+
+    rest = await sync_to_async(over_rest, thread_sensitive=False)()
+    websocket = await events_until_done(socket)
+    await socket.disconnect()
+
+    assert said(websocket) == "One mug is in your cart."
+    assert rest.status_code == 200 and rest.json()["reply"] == "Anything else?"
+    assert [row[:2] for row in await sync_to_async(stored)(conversation_id)] == [
+        ("user", "add a mug"),
+        ("assistant", ""),
+        ("tool", ""),
+        ("assistant", "One mug is in your cart."),
+        ("user", "what else?"),
+        ("assistant", "Anything else?"),
+    ]
+    assert server.refusals == []
+
+
 def take_as_another_turn(conversation_id) -> bool:
     """Try to take the conversation as a second turn would, from the fake model's own thread."""
     try:
@@ -147,15 +184,15 @@ def take_as_another_turn(conversation_id) -> bool:
 
 @pytest.mark.anyio
 async def test_a_long_turn_renews_its_hold_before_acting(alice, shop, fake_model, conversation_id, settings, async_db):
-    settings.ASSISTANT_TURN_LEASE_SECONDS = 1.2
+    settings.ASSISTANT_TURN_LEASE_SECONDS = 2
     taken_by_another = []
 
     def final_answer(body):
-        time.sleep(0.8)  # 1.6 s into the turn: past the first hold, within the renewed one
+        time.sleep(1)  # 2.2 s into the turn: past the first hold, well within the renewed one
         taken_by_another.append(take_as_another_turn(conversation_id))
         return reply("One mug is in your cart.")
 
-    script = [{"sleep": 0.8, **reply("", [("c1", "add_to_cart", {"sku": "MUG-01"})])}, final_answer]
+    script = [{"sleep": 1.2, **reply("", [("c1", "add_to_cart", {"sku": "MUG-01"})])}, final_answer]
     _server, brain = fake_model(script, max_retries=0)
 
     result = await collect_turn(

@@ -76,14 +76,14 @@ async def test_one_account_fills_only_its_own_caps_and_another_account_still_get
 
 
 async def test_an_idle_session_ends_after_the_configured_timeout(alice, async_db):
-    server = await sync_to_async(LiveServer, thread_sensitive=False)("daphne", MCP_SESSION_IDLE_SECONDS="1.5")
+    server = await sync_to_async(LiveServer, thread_sensitive=False)("daphne", MCP_SESSION_IDLE_SECONDS="3")
     try:
         token = await token_for(alice)
         session = await open_session(server, token)
-        for _ in range(3):  # a session in use stays open past the timeout
-            await asyncio.sleep(0.8)
+        for _ in range(4):  # a session in use stays open past the timeout
+            await asyncio.sleep(1)
             assert await ping(server, token, session) == 200
-        await asyncio.sleep(2.5)
+        await asyncio.sleep(4.5)
         assert await ping(server, token, session) == 404
         assert await ping(server, token, await open_session(server, token)) == 200
     finally:
