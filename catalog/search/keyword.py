@@ -63,6 +63,24 @@ def keyword_ranking(
     return list(_match(products, query, terms).order_by(*order).values_list("pk", flat=True)[:limit])
 
 
+def words_found(products: QuerySet, words: list[str]) -> list[bool]:
+    """Return, for each word, whether some product of `products` has it (as a keyword search would find
+    it on its own), without ranking anything: on PostgreSQL one query of EXISTS probes of the GIN
+    index, elsewhere one EXISTS query a word."""
+    if connection.vendor != "postgresql":
+        return [_match(products, word, query_terms(word)).exists() for word in words]
+    probes, params = [], []
+    for word in words:
+        sql, probe_params = (
+            products.filter(_postgresql_parts(query_terms(word))[0]).values("pk").query.sql_with_params()
+        )
+        probes.append(f"EXISTS ({sql})")
+        params.extend(probe_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(probes)}", params)  # Django's own compiled SQL, values as parameters
+        return [bool(found) for found in cursor.fetchone()]
+
+
 def _candidates(matches: QuerySet, named: QuerySet | None = None) -> RawSQL:
     """Return a subquery of at most KEYWORD_LIMIT `matches` for `pk__in`: the `named` ones (the
     matches in the names; SQLite and MariaDB) first, then the first other `matches` the index yields.

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 
 from catalog.models import Product
 from catalog.search import spelling
-from catalog.search.keyword import keyword_ranking
+from catalog.search.keyword import words_found
 from catalog.search.text import is_cjk, normalize, query_terms
 
 # English words that say nothing about which product is meant.
@@ -48,8 +48,8 @@ def read(query: str, *, matched: bool) -> Reading:
         return Reading(words=query, unknown=0.0)
     everything: QuerySet = Product.objects.filter(is_active=True)
     corrected, unknown = query, 0
-    for word in words:
-        if keyword_ranking(everything, _singular(word), limit=1):
+    for word, found in zip(words, words_found(everything, [_singular(word) for word in words]), strict=True):
+        if found:
             continue
         fixed = spelling.correct(word)
         if fixed is None:
