@@ -64,18 +64,20 @@ def keyword_ranking(
 
 
 def words_found(products: QuerySet, words: list[str]) -> list[bool]:
-    """Return, for each word, whether some product of `products` has it (as a keyword search would find
-    it on its own), without ranking anything: on PostgreSQL one query of EXISTS probes of the GIN
-    index, elsewhere one EXISTS query a word."""
-    if connection.vendor != "postgresql":
-        return [_match(products, word, query_terms(word)).exists() for word in words]
+    """Return, for each word, whether some product of `products` has it (as a keyword search for it
+    alone would find it), without ranking anything: one query of EXISTS probes of the index."""
     probes, params = [], []
     for word in words:
-        sql, probe_params = (
-            products.filter(_postgresql_parts(query_terms(word))[0]).values("pk").query.sql_with_params()
-        )
+        terms = query_terms(word)
+        if connection.vendor == "postgresql" and terms:
+            matches = products.filter(_postgresql_parts(terms)[0])
+        else:
+            matches = _match(products, word, terms)
+        sql, probe_params = matches.order_by().values("pk").query.sql_with_params()
         probes.append(f"EXISTS ({sql})")
         params.extend(probe_params)
+    if not probes:
+        return []
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(probes)}", params)  # Django's own compiled SQL, values as parameters
         return [bool(found) for found in cursor.fetchone()]

@@ -48,10 +48,12 @@ def read(query: str, *, matched: bool) -> Reading:
         return Reading(words=query, unknown=0.0)
     everything: QuerySet = Product.objects.filter(is_active=True)
     corrected, unknown = query, 0
-    for word, found in zip(words, words_found(everything, [_singular(word) for word in words]), strict=True):
+    known = words_found(everything, [_singular(word) for word in words])
+    vocabulary = spelling.vocabulary() if not all(known) else {}
+    for word, found in zip(words, known, strict=True):
         if found:
             continue
-        fixed = spelling.correct(word)
+        fixed = spelling.correct(word, vocabulary)
         if fixed is None:
             unknown += 1
         else:

@@ -30,7 +30,8 @@ def forget() -> None:
         _cache.clear()
 
 
-def _vocabulary() -> dict[str, Counter]:
+def vocabulary() -> dict[str, Counter]:
+    """Return the vocabulary (see the module docstring), by first letter."""
     key = str(connection.settings_dict["NAME"])
     revision = SearchIndex.objects.filter(name="products").values_list("revision", flat=True).first() or 0
     now = time.monotonic()
@@ -67,11 +68,12 @@ def one_edit_apart(a: str, b: str) -> bool:
     return short[i:] == long[i + 1 :]
 
 
-def correct(word: str) -> str | None:
-    """Return the catalog word one edit away from `word` (the most frequent), or None."""
+def correct(word: str, words: dict[str, Counter] | None = None) -> str | None:
+    """Return the catalog word one edit away from `word` (the most frequent), or None; `words` is
+    the vocabulary() when the caller has it already."""
     if len(word) < MIN_LENGTH or not word.isalpha() or not word.isascii():
         return None
-    candidates = _vocabulary().get(word[0], Counter())
+    candidates = (words if words is not None else vocabulary()).get(word[0], Counter())
     if word in candidates:
         return None
     near = [(count, other) for other, count in candidates.items() if one_edit_apart(word, other)]
