@@ -134,7 +134,7 @@ class Planner:
         if not base:
             u.intent = "search"
             return self.plan_search() if u.words or u.max_price or u.min_price else self.say("which_unknown")
-        arguments = {**base, "limit": 5}
+        arguments = {**base, "limit": 10 if u.more else 5}
         if u.words and u.words not in base.get("query", ""):
             arguments["query"] = u.words
         if u.cheaper:

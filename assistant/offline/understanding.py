@@ -72,6 +72,10 @@ CATEGORIES = (
     r"都卖什么|卖什么|有哪些种类|有什么种类"
 )
 HELP = r"\b(?:help|what can you do|how does this work|what do you do)\b|帮助|你能做什么|你会什么|怎么用|能干什么"
+MORE = (
+    r"^(?:show (?:me )?|any )?more(?: please| options| of them)?$"
+    r"|\bshow me more\b|^更多|还有(?:别的|其他的?)?吗|再多看看"
+)
 REFINE = (
     r"\bcheaper\b|\bless expensive\b|\bmore affordable\b|\blower price\b|便宜一?点|更便宜|再便宜|\bonly\b|只要|只看"
 )
@@ -136,6 +140,7 @@ class Utterance:
     sort: str = "relevance"
     in_stock: bool = False
     cheaper: bool = False
+    more: bool = False  # "show me more": the same search, a longer list
     contact: dict = field(default_factory=dict)
     order_id: int | None = None
     guessed: bool = False  # no rule and no example fitted: a search is only a guess
@@ -200,7 +205,7 @@ def _rule_intent(t: str, contact: dict) -> str | None:
             return intent
     if re.search(ORDERS, t):
         return "orders"
-    for intent, pattern in (("categories", CATEGORIES), ("help", HELP), ("refine", REFINE)):
+    for intent, pattern in (("categories", CATEGORIES), ("help", HELP), ("refine", REFINE), ("refine", MORE)):
         if re.search(pattern, t):
             return intent
     return None
@@ -247,7 +252,8 @@ def understand(text: str, *, by_meaning: bool = True) -> Utterance:
     elif intent in ("add", "remove", "details"):
         utterance.quantity, rest = rules.quantity(rest)
     if intent in ("search", "refine"):
-        utterance.words = search_terms(rest)
+        utterance.more = bool(re.search(MORE, t))
+        utterance.words = "" if utterance.more else search_terms(rest)  # "more": the same search, longer
         utterance.cheaper = bool(re.search(r"\bcheaper\b|less expensive|more affordable|更便宜|便宜一?点|再便宜", t))
         if re.search(r"\b(?:cheap|cheapest|inexpensive|budget|affordable|lowest price)\b|便宜|实惠|划算", t):
             utterance.sort = "price_asc"

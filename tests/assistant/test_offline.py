@@ -66,6 +66,9 @@ CASES = [
          ["Nothing in the shop matches \"teapot\"", "Tea, Home, Sports shoes"]),
     Case("有没有红色跑鞋", [("search_products", {"query": "红色跑鞋"}), ("search_products", {"query": "跑鞋"})],
          ["越野跑鞋"]),
+    Case("show me more", [("search_products", {"query": "tea", "limit": 10, "sort": "price_asc"})],
+         ["Yunnan Pu-erh"], before=["cheap tea"]),
+    Case("还有别的吗", [("search_products", {"query": "茶叶", "limit": 10})], ["云南普洱"], before=["茶叶"]),
     # Details of a product shown before
     Case("tell me about the first one", [("get_product", {"sku": "TEA-TGY"})], ["Anxi Tieguanyin", "oolong"],
          before=["cheap tea"]),
