@@ -242,12 +242,14 @@ class Turn:
     def _resume(self, conversation: Conversation) -> _Begun | None:
         """Take the conversation unless another turn holds it; then add the shopper's message, read the history."""
         taken_at = time.monotonic()
-        if not conversation_lease_take(conversation=conversation, holder=self.lease):
-            return None
-        self.held, self.held_since = conversation, taken_at
+        # The row's lock first, then the message: a message INSERT before an UPDATE of its conversation in
+        # one transaction can deadlock (MariaDB) with a waiting turn's UPDATE.
         with transaction.atomic():
+            if not conversation_lease_take(conversation=conversation, holder=self.lease):
+                return None
             message_create(conversation=conversation, role=Message.Role.USER, content=self.text)
             conversation_touch(conversation=conversation, title_from=self.text)
+        self.held, self.held_since = conversation, taken_at
         history = conversation_history(conversation=conversation, budget_tokens=settings.ASSISTANT_HISTORY_TOKENS)
         return _Begun(conversation, _replayable(history))
 
@@ -323,9 +325,11 @@ class Turn:
             return InternalError("The tool failed unexpectedly.").as_dict()
 
     def _finish(self, text: str) -> int:
-        message = message_create(conversation=self.conversation, role=Message.Role.ASSISTANT, content=text)
-        conversation_touch(conversation=self.conversation, state=self.state)
-        self._release()
+        with transaction.atomic():  # one commit; the conversation's row first (see `_resume`)
+            conversation_touch(conversation=self.conversation, state=self.state)
+            conversation_lease_release(conversation=self.conversation, holder=self.lease)
+            message = message_create(conversation=self.conversation, role=Message.Role.ASSISTANT, content=text)
+        self.held = None
         return message.pk
 
     # The loop ---------------------------------------------------------------------------------
