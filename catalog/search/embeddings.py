@@ -164,6 +164,12 @@ def embed_query(text: str) -> np.ndarray:
     return vector
 
 
+def forget_queries() -> None:
+    """Forget the cached query vectors (the next query is embedded again: benchmarks)."""
+    with _backend_lock:
+        _queries.clear()
+
+
 def reset() -> None:
     """Forget the backend, cached queries, catalog sums and vocabulary (tests that change settings or catalog)."""
     global _backend, _backend_error, _backend_key

@@ -37,6 +37,17 @@ def query_terms(query: str) -> list[str]:
     return terms[:MAX_QUERY_TERMS]
 
 
+_BARE_NUMBER = re.compile(r"(?<![\w.])\d+(?![\w.])")
+
+
+def meaning_text(query: str) -> str:
+    """Return the query as search by meaning reads it: without bare numbers ("瑜伽垫 19" is 瑜伽垫). The
+    local model reads a number as much as a word ("瑜伽垫 19" stood half as far above the rest of the
+    catalog as "瑜伽垫"); the keyword search still has it."""
+    text = " ".join(_BARE_NUMBER.sub(" ", query).split())
+    return text or query
+
+
 def cjk_grams(run: str) -> list[str]:
     """Return what must match for a CJK run: the character itself, or each pair of neighbours."""
     if len(run) == 1:

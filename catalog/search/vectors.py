@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 from catalog.models import Product, ProductEmbedding, SearchIndex
 from catalog.search import schema
 from catalog.search.embeddings import Backend, EmbeddingsUnavailable, embed_query, get_backend
-from catalog.search.text import embedding_text, text_hash
+from catalog.search.text import embedding_text, meaning_text, text_hash
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ def nearest(query: str, *, products: QuerySet, filter_sql: tuple[str, list], fil
     if state is None or not state.model:
         return Neighbours([], [])  # nothing embedded yet
     check_compatible(state, backend)
-    vector = embed_query(query)
+    vector = embed_query(meaning_text(query))
     if uses_pgvector():
         _require_pgvector()
         found = _pgvector_nearest(vector, state=state, filter_sql=filter_sql, k=k)

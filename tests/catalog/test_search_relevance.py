@@ -220,3 +220,10 @@ def test_green_tea_lists_green_teas_above_black_tea(demo_catalog):
     for query in ("green tea", "绿茶"):
         found = [product.sku for product in product_search(query=query, mode="hybrid")[:10]]
         assert found.index("TEA-007") < found.index("TEA-006") and found.index("TEA-001") < found.index("TEA-006")
+
+
+def test_a_bare_number_does_not_hide_the_product(demo_catalog):
+    """ "瑜伽垫 19" stood half as far above the rest of the catalog as "瑜伽垫" for the model: under the floor."""
+    assert product_search(query="瑜伽垫 19", mode="semantic")[0].sku == "SPT-001"
+    assert product_search(query="keybaord 13", mode="hybrid")[0].sku == "ELC-005"
+    assert not product_search(query="iphone 15", mode="semantic")[:1]
