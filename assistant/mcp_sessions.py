@@ -30,6 +30,8 @@ class OwnerBoundedSessionManager(StreamableHTTPSessionManager):
     """
 
     def __init__(self, *args, per_token: int, per_user: int, **kwargs):
+        if per_token < 1 or per_user < 1:
+            raise ValueError("MCP_SESSIONS_PER_TOKEN and MCP_SESSIONS_PER_USER must be at least 1")
         super().__init__(*args, **kwargs)
         self.per_token = per_token
         self.per_user = per_user
@@ -79,6 +81,8 @@ class OwnerBoundedSessionManager(StreamableHTTPSessionManager):
             mine = [
                 sid for sid, (t, u) in self._owners.items() if sid != keep and (t == token if over_token else u == user)
             ]
+            if not mine:
+                return
             idle = [sid for sid in mine if not self._in_flight.get(sid)]
             self._close((idle or mine)[0])
 

@@ -11,6 +11,8 @@ import httpx2
 import pytest
 from asgiref.sync import sync_to_async
 
+from assistant.mcp_server import build_server
+from assistant.mcp_sessions import OwnerBoundedSessionManager
 from tests.assistant.mcp_live import LiveServer
 from tests.assistant.test_mcp_http import post, token_for
 
@@ -114,3 +116,9 @@ async def test_a_session_with_a_request_in_flight_is_closed_after_the_idle_ones(
     finally:
         errors = await sync_to_async(server.stop, thread_sensitive=False)()
     assert "Traceback" not in errors, errors
+
+
+@pytest.mark.parametrize("caps", [{"per_token": 0, "per_user": 20}, {"per_token": 5, "per_user": 0}])
+def test_a_cap_below_one_session_is_refused_at_start(caps):
+    with pytest.raises(ValueError, match="at least 1"):
+        OwnerBoundedSessionManager(build_server()._lowlevel_server, **caps)
