@@ -41,6 +41,16 @@ def stored(conversation_id) -> list[tuple[str, str, str]]:
     return [(m.role, m.content if m.role != "tool" else "", m.tool_call_id) for m in rows]
 
 
+ONE_TURN_THEN_THE_OTHER = [  # the first turn's messages, then the second's: (role, text, tool call id)
+    ("user", "add a mug", ""),
+    ("assistant", "", ""),
+    ("tool", "", "c1"),
+    ("assistant", "One mug is in your cart.", ""),
+    ("user", "what else?", ""),
+    ("assistant", "Anything else?", ""),
+]
+
+
 def slow_first_turn(step_done: threading.Event, *, pause: float):
     """A model that adds a mug for "add a mug", then takes `pause` seconds over its final answer."""
 
@@ -92,14 +102,7 @@ async def test_a_second_turn_waits_for_the_first_in_another_process_and_never_in
 
     assert (await sync_to_async(first.result, thread_sensitive=False)())["reply"] == "One mug is in your cart."
     assert second.error is None and second.reply == "Anything else?"
-    assert await sync_to_async(stored)(conversation_id) == [
-        ("user", "add a mug", ""),
-        ("assistant", "", ""),
-        ("tool", "", "c1"),
-        ("assistant", "One mug is in your cart.", ""),
-        ("user", "what else?", ""),
-        ("assistant", "Anything else?", ""),
-    ]
+    assert await sync_to_async(stored)(conversation_id) == ONE_TURN_THEN_THE_OTHER
     assert server.refusals == []
 
 
@@ -162,14 +165,7 @@ async def test_a_websocket_turn_and_a_rest_turn_at_once_take_turns(
 
     assert said(websocket) == "One mug is in your cart."
     assert rest.status_code == 200 and rest.json()["reply"] == "Anything else?"
-    assert [row[:2] for row in await sync_to_async(stored)(conversation_id)] == [
-        ("user", "add a mug"),
-        ("assistant", ""),
-        ("tool", ""),
-        ("assistant", "One mug is in your cart."),
-        ("user", "what else?"),
-        ("assistant", "Anything else?"),
-    ]
+    assert await sync_to_async(stored)(conversation_id) == ONE_TURN_THEN_THE_OTHER
     assert server.refusals == []
 
 
