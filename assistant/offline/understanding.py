@@ -101,7 +101,7 @@ EN_FILLER = (
 ZH_FILLER = (
     r"有没有|有什么|有哪些|我想买|我想要|我要买|我要|想买|想要|给我看看|给我看|看看|帮我找|帮我搜|找一下|搜一下|"
     r"推荐一下|推荐|一些|一下|搜索|有货|现货|有库存|最便宜|更便宜|便宜一?点|便宜|实惠|划算|最贵|高端|价格|商品|东西|产品|卖|"
-    r"你们|这里|请|吗|呢|吧|呀|啊|么|的|先|优先|排前面|靠前|我需要|需要|买点|来点|一点|找|搜|买|什么|哪些|只要|只看|就要|[一两几][个款件双只台套本把条瓶盒包顶副]|款|你好|谢谢|嗯"
+    r"你们|这里|请|吗|呢|吧|呀|啊|么|的|先|优先|排前面|靠前|我需要|需要|有啥|啥|好用|好看|好喝|不错|买点|来点|一点|找|搜|买|什么|哪些|只要|只看|就要|[一两几][个款件双只台套本把条瓶盒包顶副]|款|你好|谢谢|嗯"
 )
 ACTION_WORDS = (
     r"\b(?:please|pls|can you|could you|i'?ll take|i will take|i'?ll get|i'?ll have|add|put|throw in|remove|delete|"
@@ -111,7 +111,7 @@ ACTION_WORDS = (
     r"too|as well|tell|me|about|details?|describe|info|information|what|is|how|many|much|are|there|some|any|both|"
     r"all|all of|"
     r"only|need|yes|ok|okay|hey|hi|thanks|then|now|actually|let'?s|go|with|can|could|may|guys|do|does|pls|plz|"
-    r"great|cool|nice|sure|awesome|perfect|alright|fine|good|oops|sorry|u|"
+    r"great|cool|nice|sure|awesome|perfect|alright|fine|good|oops|sorry|u|hmm|too many|too much|that'?s|"
     r"we|you|never ?mind|please)\b"
 )
 ZH_ACTION_WORDS = (
@@ -120,7 +120,7 @@ ZH_ACTION_WORDS = (
     r"一下|介绍|详细|详情|怎么样|什么样|说说|算了|算啦|还是|搞错了|错了|不对|吧|了|的|吗|呢|啊|嗯"
 )
 ZH_EDGE_WORDS = (
-    r"^[加来要买拿再也还就好请把将都给]+|[加来要买拿再也还就好里中]+$"  # verbs at a phrase's edge, not inside a name
+    r"^[加来要买拿再也还就好请把将都给]+[个只件]?(?=..)|[加来要买拿再也还就好里中]+$"  # verbs at a phrase's edge
 )
 
 
@@ -161,8 +161,13 @@ def search_terms(text: str) -> str:
         text = re.sub(r"^\s*有", " ", text)
     text = re.sub(EN_FILLER, " ", text)
     text = re.sub(r"[^\w\s\-]", " ", text)
-    words = [rules.singular(word) if not is_chinese(word) else word for word in text.split()]
+    words = [rules.singular(word) if not is_chinese(word) else word for word in text.split() if _meaningful(word)]
     return " ".join(words[:6])
+
+
+def _meaningful(word: str) -> bool:
+    """Leave out the scraps of contractions and fillers ("ll" of "I'll", "s" of "that's")."""
+    return is_chinese(word) or len(word) > 2 or any(char.isdigit() for char in word)
 
 
 def product_words(text: str) -> str:
@@ -172,7 +177,7 @@ def product_words(text: str) -> str:
     text = re.sub(ZH_ACTION_WORDS, " ", text)
     text = re.sub(r"[^\w\s\-]", " ", text)
     words = [re.sub(ZH_EDGE_WORDS, "", word) if is_chinese(word) else rules.singular(word) for word in text.split()]
-    return " ".join(word for word in words if word and not word.isdigit())
+    return " ".join(word for word in words if word and not word.isdigit() and _meaningful(word))
 
 
 def _order_id(t: str) -> int | None:
