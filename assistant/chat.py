@@ -526,13 +526,17 @@ def _note_outcome(token: str, text: str) -> None:
         conversation_touch(conversation=confirmation.conversation)
 
 
-async def confirm(*, user, token: str) -> list[dict]:
-    """Redeem the shopper's confirmation; return the events to show (`order`, `cart`) or an `error`."""
+async def _answer(step, user, token: str) -> list[dict]:
+    """Run the shopper's answer to a confirmation in a database thread; a ShopError becomes an `error` event."""
     try:
-        async with ThreadSensitiveContext():
-            return await database_sync_to_async(_redeem)(user, token)
+        return await database_threads.run(step, user, token)
     except ShopError as error:
         return [error.as_event()]
+
+
+async def confirm(*, user, token: str) -> list[dict]:
+    """Redeem the shopper's confirmation; return the events to show (`order`, `cart`) or an `error`."""
+    return await _answer(_redeem, user, token)
 
 
 def _decline(user, token: str) -> list[dict]:
@@ -543,8 +547,4 @@ def _decline(user, token: str) -> list[dict]:
 
 async def decline(*, user, token: str) -> list[dict]:
     """Turn down a pending confirmation; return the events to show (none, or an `error`)."""
-    try:
-        async with ThreadSensitiveContext():
-            return await database_sync_to_async(_decline)(user, token)
-    except ShopError as error:
-        return [error.as_event()]
+    return await _answer(_decline, user, token)
