@@ -474,7 +474,10 @@ async def test_a_steps_calls_and_results_are_stored_together_and_replayed_next_t
     assert "categories" in json.loads(replayed[2]["content"])
 
 
-async def test_turns_on_sqlite_share_one_kept_connection(alice, shop, fake_model):
+@pytest.fixture
+def opened_connections():
+    """Return the list of database connections opened while the test runs (SQLite only: there the
+    database threads keep theirs between turns; a server's goes back after every step instead)."""
     from django.db import connection
     from django.db.backends.signals import connection_created
 
@@ -487,46 +490,35 @@ async def test_turns_on_sqlite_share_one_kept_connection(alice, shop, fake_model
     def note(sender, connection, **kwargs):
         opened.append(connection)
 
-    script = [reply("", [("c1", "view_cart", {})]), reply("Empty.")]
-    _server, brain = fake_model(script * 2)
-    while database_threads._idle:  # no thread kept from earlier tests: the first turn opens the connection
-        database_threads.retire(database_threads._idle.pop())
+    database_threads.close()  # no thread kept from earlier tests: the first use opens the connection
     connection_created.connect(note)
-    try:
-        first = await collect_turn(shopper=Shopper(user=alice), text="my cart?", brain=brain)
-        second = await collect_turn(shopper=Shopper(user=alice), text="my cart?", brain=brain)
-    finally:
-        connection_created.disconnect(note)
+    yield opened
+    connection_created.disconnect(note)
+
+
+async def test_turns_on_sqlite_share_one_kept_connection(alice, shop, fake_model, opened_connections):
+    from assistant.db_threads import database_threads
+
+    _server, brain = fake_model([reply("", [("c1", "view_cart", {})]), reply("Empty.")] * 2)
+    first = await collect_turn(shopper=Shopper(user=alice), text="my cart?", brain=brain)
+    second = await collect_turn(shopper=Shopper(user=alice), text="my cart?", brain=brain)
 
     assert first.reply == second.reply == "Empty."
-    assert len(opened) == 1, "every step of both turns should use the one kept connection"
-    assert opened[0].connection is not None and database_threads._idle, "the thread and its connection wait"
+    assert len(opened_connections) == 1, "every step of both turns should use the one kept connection"
+    assert opened_connections[0].connection is not None and database_threads._idle, "the thread and its connection wait"
 
 
-async def test_mcp_calls_and_chat_turns_share_one_pool_of_kept_threads(alice, shop, fake_model):
+async def test_mcp_calls_and_chat_turns_share_one_pool_of_kept_threads(alice, shop, fake_model, opened_connections):
     from django.db import connection
-    from django.db.backends.signals import connection_created
 
     from assistant.db_threads import database_threads
 
-    if connection.vendor != "sqlite":
-        pytest.skip("a database server's connection goes back after every step of the turn instead")
-    opened = []
-
-    def note(sender, connection, **kwargs):
-        opened.append(connection)
-
     _server, brain = fake_model([reply("", [("c1", "view_cart", {})]), reply("Empty.")])
-    database_threads.close()  # no thread kept from earlier tests
-    connection_created.connect(note)
-    try:
-        await database_threads.run(lambda: connection.ensure_connection())  # as an MCP request's token check
-        result = await collect_turn(shopper=Shopper(user=alice), text="my cart?", brain=brain)
-    finally:
-        connection_created.disconnect(note)
+    await database_threads.run(lambda: connection.ensure_connection())  # as an MCP request's token check
+    result = await collect_turn(shopper=Shopper(user=alice), text="my cart?", brain=brain)
 
     assert result.reply == "Empty."
-    assert len(opened) == 1, "the turn should borrow the thread, and its connection, that the MCP call gave back"
+    assert len(opened_connections) == 1, "the turn should borrow the thread and connection the MCP call gave back"
 
 
 async def test_a_kept_connection_is_closed_once_broken_or_left_in_a_transaction():
