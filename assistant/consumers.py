@@ -142,6 +142,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 logger.warning("chat frame %r: database unavailable", frame.get("type"))
                 error = ServiceUnavailable()
                 await self.send_error(error.code, error.message)
+                if frame["type"] == "message":  # a message is always answered to its `done`, as a turn is
+                    await self.send_event({"type": "done", "message_id": None})
 
     def _parse(self, text_data, bytes_data) -> dict | None:
         if text_data is None:
