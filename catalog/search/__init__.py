@@ -25,7 +25,7 @@ from catalog.models import Product
 from catalog.search import keyword
 from catalog.search.embeddings import EmbeddingsUnavailable
 from catalog.search.keyword import RANKED, keyword_ranking
-from catalog.search.query import coverage, coverage_terms, in_query_language, read
+from catalog.search.query import contradicted, coverage, coverage_terms, in_query_language, partial_matches, read
 from catalog.search.ranking import KEYWORD, MEANING, found_by_meaning, fuse, meaning_floor
 
 MODES = ("keyword", "semantic", "hybrid")
@@ -37,6 +37,7 @@ SORTS = {
     "name": ("name", "id"),
 }
 CANDIDATES = 100  # from each ranking, for semantic and hybrid results
+PARTIAL_AGREE = 5  # a product holding some of the query's words only counts among this many nearest in meaning
 
 
 @dataclass(frozen=True)
@@ -163,11 +164,20 @@ def product_search(
     reading = read(query, matched=bool(found))
     if mode == "hybrid" and not found and reading.words != query:
         found = keyword_ranking(products, reading.words, limit=CANDIDATES)
+    if mode == "hybrid" and not found:
+        # A word no product holds where it should ("camping") hides no product named by the other
+        # ("tent"), when search by meaning agrees ("dog food" is no glass food container).
+        agreeing = set(neighbours.ids[:PARTIAL_AGREE])
+        found = [pk for pk in partial_matches(products, reading.words, limit=CANDIDATES) if pk in agreeing]
     floor = meaning_floor(query, neighbours.model, unknown=reading.unknown)
-    meaning_ids = found_by_meaning(neighbours.ids, neighbours.scores, baseline=neighbours.baseline, floor=floor)
+    meaning_ids = found_by_meaning(
+        neighbours.ids, neighbours.scores, baseline=neighbours.baseline, floor=floor, best=neighbours.best
+    )
     if not meaning_ids and neighbours.ids and not in_query_language(query, neighbours.ids[0]):
         # Across languages the model's scores say too little for a floor (catalog.search.ranking).
         meaning_ids = found_by_meaning(neighbours.ids, neighbours.scores, baseline=None, floor=floor)
+    if meaning_ids and (against := contradicted(query, [pk for pk in meaning_ids if pk not in set(found)])):
+        meaning_ids = [pk for pk in meaning_ids if pk not in against]
     if mode == "semantic":
         ranked = [(pk, MEANING) for pk in meaning_ids]
     else:

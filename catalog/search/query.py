@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 
 from catalog.models import Product
 from catalog.search import spelling
-from catalog.search.keyword import words_found
+from catalog.search.keyword import keyword_ranking, words_found
 from catalog.search.text import is_cjk, normalize, query_terms
 
 # English words that say nothing about which product is meant.
@@ -112,3 +112,73 @@ def in_query_language(query: str, pk: int) -> bool:
     if _CJK_CHAR.search(query):
         return len(_CJK_CHAR.findall(text)) >= 2
     return len(_LATIN_WORD.findall(text)) >= 3
+
+
+# The most content words a query may have for the search for some of them: a short name of a thing
+# ("tent camping", "fitness tracker"); in a longer one ("something to keep my coffee hot") a word in
+# a product's name is often not the thing asked for (a coffee, not a flask), and meaning says more.
+PARTIAL_WORDS = 2
+
+
+def _whole_word(word: str) -> re.Pattern:
+    return re.compile(rf"(?<![a-z0-9]){re.escape(word)}(?:e?s)?(?![a-z0-9])")
+
+
+def partial_matches(products: QuerySet, query: str, *, limit: int) -> list[int]:
+    """Return the keyword evidence for a query of several words no product holds all of ("tent
+    camping": no product says "camping"): the products whose names hold a query word, those holding
+    the most words first, then those holding most in their names (whole words: "water" is not
+    "waterproof"), each word searched alone (one query
+    a word, plus one for the names). A word found only in descriptions ("ink" in a notebook's, for
+    "printer ink") is not enough: a product named by none of the shopper's words is not what was asked for."""
+    words = list(dict.fromkeys(_singular(word) for word in content_words(query)))
+    if not 2 <= len(words) <= PARTIAL_WORDS:
+        return []
+    held: dict[int, list[str]] = {}
+    order: dict[int, int] = {}
+    for word in words:
+        for rank, pk in enumerate(keyword_ranking(products, word, limit=limit)):
+            held.setdefault(pk, []).append(word)
+            order[pk] = min(order.get(pk, rank), rank)
+    if not held:
+        return []
+    named: dict[int, int] = {}
+    for pk, name, name_en in Product.objects.filter(pk__in=list(held)).values_list("pk", "name", "name_en"):
+        text = normalize(f"{name} {name_en}")
+        named[pk] = sum(1 for word in held[pk] if _whole_word(word).search(text))
+    candidates = [pk for pk in held if named.get(pk)]
+    if not candidates:
+        return []
+    most = max(len(held[pk]) for pk in candidates)
+    candidates = [pk for pk in candidates if len(held[pk]) == most]
+    return sorted(candidates, key=lambda pk: (-named[pk], order[pk], pk))[:limit]
+
+
+# Attribute words a product's names can contradict: a shopper asking for green tea does not want a
+# black one. Each value in both languages; Chinese colours only as a colour (红色) or a kind of tea
+# (红茶, which is black tea: it counts as black too): 蓝 alone is also the 蓝 of 蓝牙 (Bluetooth).
+_COLOURS = {
+    "green": "绿", "black": "黑", "white": "白", "red": "红", "blue": "蓝", "yellow": "黄", "pink": "粉",
+    "grey": "灰", "gray": "灰", "brown": "棕", "purple": "紫",
+}  # fmt: skip
+
+
+def _attributes(text: str) -> set[str]:
+    text = normalize(text)
+    found = {english for english in _COLOURS if re.search(rf"(?<![a-z]){english}(?![a-z])", text)}
+    for english, chinese in _COLOURS.items():
+        if f"{chinese}色" in text or f"{chinese}茶" in text:
+            found.add(english)
+    if "红茶" in text:
+        found.add("black")
+    return {"grey" if value == "gray" else value for value in found}
+
+
+def contradicted(query: str, ids: list[int]) -> set[int]:
+    """Return those of `ids` whose names give another value of an attribute the query gives ("green
+    tea": a black tea) and not the query's: one query, and none when the query gives no attribute."""
+    wanted = _attributes(query)
+    if not wanted or not ids:
+        return set()
+    names = Product.objects.filter(pk__in=ids).values_list("pk", "name", "name_en")
+    return {pk for pk, name, name_en in names if (has := _attributes(f"{name} {name_en}")) and not has & wanted}

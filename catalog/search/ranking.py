@@ -30,6 +30,12 @@ KEYWORD_ENOUGH = 5  # with this many keyword matches, products found by meaning 
 KEPT_PLACES = 3  # ... except the best of them, never ranked below this place
 # In hybrid mode a product found only by meaning must also be about as close as the best match.
 MEANING_MARGIN = 0.04
+# ... and stand at least this share of the best one's height above the baseline: a long tail far
+# below the best is no answer ("boil water outdoors" listed 34 products, a candle and a rock oolong
+# among them). Calibrated on the relevance set: in the first TAIL_TOP places the lowest right answer
+# stands 0.43 of the best's height ("something warm to sleep in when camping": a blanket), after them
+# a product must stand closer.
+TAIL_TOP, TAIL_SHARE_TOP, TAIL_SHARE = 5, 0.4, 0.7
 # Above the query's baseline (see the module docstring), for the local model: for a query in latin
 # letters from LATIN_FLOOR (every content word is in the catalog) up to LATIN_FLOOR + LATIN_UNKNOWN
 # (none is); for one with Chinese in it, from CJK_FLOOR, raised the same way by its latin words ("xyzzy
@@ -50,13 +56,27 @@ def meaning_floor(query: str, model: str, *, unknown: float) -> float:
     return (CJK_FLOOR if _CJK.search(query) else LATIN_FLOOR) + LATIN_UNKNOWN * unknown
 
 
-def found_by_meaning(ids: list[int], scores: list[float], *, baseline: float | None, floor: float) -> list[int]:
-    """Return the neighbours (best first) found by meaning: none when even the best one stands less
-    than `floor` above the query's baseline, else those about as close as the best (MEANING_MARGIN).
-    A catalog too small for a baseline (vectors.BASELINE_MIN_PRODUCTS) has no floor."""
-    if not ids or (baseline is not None and scores[0] - baseline < floor):
+def found_by_meaning(
+    ids: list[int], scores: list[float], *, baseline: float | None, floor: float, best: float | None = None
+) -> list[int]:
+    """Return the neighbours (best first) found by meaning: none when even the best product of the
+    whole catalog (`best`, filters or not: a filter never makes a weak match good) stands less than
+    `floor` above the query's baseline, else those about as close as it: within MEANING_MARGIN of it
+    and standing at least TAIL_SHARE_TOP (the first TAIL_TOP places) or TAIL_SHARE (the rest) of its
+    height above the baseline. A catalog too small for a baseline (vectors.BASELINE_MIN_PRODUCTS) has no floor."""
+    if not ids:
         return []
-    return [pk for pk, score in zip(ids, scores, strict=True) if score >= scores[0] - MEANING_MARGIN]
+    best = scores[0] if best is None else max(best, scores[0])
+    if baseline is None:
+        return [pk for pk, score in zip(ids, scores, strict=True) if score >= best - MEANING_MARGIN]
+    if best - baseline < floor:
+        return []
+    found = []
+    for place, (pk, score) in enumerate(zip(ids, scores, strict=True)):
+        share = TAIL_SHARE_TOP if place < TAIL_TOP else TAIL_SHARE
+        if score >= best - MEANING_MARGIN and score - baseline >= share * (best - baseline):
+            found.append(pk)
+    return found
 
 
 def fuse(

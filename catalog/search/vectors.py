@@ -215,6 +215,7 @@ class Neighbours:
     scores: list[float]
     baseline: float | None = None
     model: str = ""
+    best: float | None = None  # the best score over the whole catalog, filters or not (ranking.found_by_meaning)
 
 
 def nearest(query: str, *, products: QuerySet, filter_sql: tuple[str, list], filtered: bool, k: int) -> Neighbours:
@@ -232,10 +233,18 @@ def nearest(query: str, *, products: QuerySet, filter_sql: tuple[str, list], fil
     if uses_pgvector():
         _require_pgvector()
         found = _pgvector_nearest(vector, state=state, filter_sql=filter_sql, k=k)
+        if filtered and found.ids:
+            unfiltered = _pgvector_nearest(vector, state=state, filter_sql=("p.is_active", []), k=1)
+            found.best = unfiltered.scores[0] if unfiltered.scores else None
         total, count = _pgvector_sum(state)
     else:
         found = _numpy_nearest(vector, state=state, products=products, filtered=filtered, k=k)
+        if filtered and found.ids:
+            # Every stored vector, active or not: a filter must not make the best of what is left look good.
+            found.best = float(np.max(_matrix.matrix @ vector))
         total, count = _matrix.total, len(_matrix.ids)
+    if found.best is None and found.scores:
+        found.best = found.scores[0]
     if found.ids and count >= BASELINE_MIN_PRODUCTS:
         found.baseline = (float(total @ vector) - found.scores[0]) / (count - 1)
     found.model = state.model

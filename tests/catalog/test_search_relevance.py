@@ -218,8 +218,32 @@ def test_every_door_says_when_nothing_matches(demo_catalog, client, api):
 
 def test_green_tea_lists_green_teas_above_black_tea(demo_catalog):
     for query in ("green tea", "绿茶"):
-        found = [product.sku for product in product_search(query=query, mode="hybrid")[:10]]
+        found = [product.sku for product in product_search(query=query, mode="hybrid")[:10]] + ["TEA-006"]
         assert found.index("TEA-007") < found.index("TEA-006") and found.index("TEA-001") < found.index("TEA-006")
+
+
+def test_what_the_lead_found_as_a_shopper(demo_catalog):
+    """Hybrid search (the storefront's, the API's and the assistant's) as a shopper tried it."""
+
+    def skus(query, **filters):
+        return [product.sku for product in product_search(query=query, mode="hybrid", **filters)[:50]]
+
+    # No product says "camping": the tent ranked second behind a camp chair, 18 found by meaning
+    # only, a cotton bedding set among them. A product named by a query word comes first.
+    for query in ("tent camping", "tent for camping"):
+        found = skus(query)
+        assert found[0] == "OUT-001" and len(found) <= 5, (query, found)
+    # A filter never makes a weak match good: under 100 yuan "tent camping" listed a candle, a
+    # T-shirt, a jump rope, kitchen utensils; "green tea" a black tea beside the green one.
+    cheap = skus("tent camping", max_price=10000)
+    assert not {"HOM-003", "SPT-003", "SPT-004", "KIT-007"} & set(cheap) and len(cheap) <= 1, cheap
+    assert skus("green tea", max_price=10000) == ["TEA-007"]
+    # A paraphrase listed 34 and 39 products (a candle, a coffee grinder, a rock oolong): a short list.
+    for query in ("boil water outdoors", "something to boil water outdoors"):
+        found = skus(query)
+        assert found[0] == "OUT-006" and len(found) <= 5 and "TEA-003" not in found, (query, found)
+    # "fitness tracker" found nothing; the fitness band is its answer.
+    assert skus("fitness tracker")[:1] == ["ELC-007"]
 
 
 def test_a_bare_number_does_not_hide_the_product(demo_catalog):
