@@ -15,6 +15,7 @@ from mcpshop_site.money import money
 OPEN = ("unknown", "details", "search", "refine")  # intents a short answer is read as, when nothing better fits
 
 
+DONT_WANT = r"不要|不想要|别要|\bdon'?t want\b"
 MORE = r"^(?:and|also|plus|oh and|as well as)\b|\b(?:too|as well)$|^(?:再|还要|还有|以及|和|也|另外)"
 
 
@@ -23,6 +24,9 @@ def follow_up(u: Utterance, memory: DialogueState) -> None:
     when it is one (in place)."""
     pending = memory.pending or {}
     kind = pending.get("kind")
+    if not kind and u.intent == "decline" and memory.action == "add" and memory.focus and re.search(DONT_WANT, u.text):
+        u.intent, u.refers = "remove", "one"  # "加一个冲锋衣" ... "不要了": the one just added
+        return
     if not kind and memory.action and u.intent in OPEN and re.search(MORE, rules.normalize(u.text)):
         u.intent = memory.action  # "add a kettle" ... "and two V60 drippers"
         amount, rest = rules.quantity(rules.reference(rules.ordinal(rules.normalize(u.text))[1])[1])
@@ -157,8 +161,10 @@ class ShopPlanner(Planner):
         hits = [line for line in lines if line["sku"] in found]
         if len(hits) == 1:
             return Referent(item=hits[0])
-        if len(hits) > 1:
-            return Referent(choices=hits)
+        if len(hits) > 1:  # "the pillow": the pillow, not the bedding set whose text mentions pillows
+            named = by_name(words, hits)
+            closest = named[0] if len(named) == 1 else by_meaning(words, hits)
+            return Referent(item=closest) if closest is not None else Referent(choices=hits)
         meant = by_meaning(words, lines)
         return Referent(item=meant) if meant is not None else Referent(missing="no_such_item")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from assistant.offline import phrases
 from assistant.offline.phrases import say
-from assistant.offline.referents import Referent, by_name, resolve
+from assistant.offline.referents import Referent, best_named, by_name, resolve
 from assistant.offline.state import DialogueState
 from assistant.offline.understanding import Utterance
 from mcpshop_site.money import money
@@ -198,4 +198,5 @@ def pick_from_search(words: str, products: list[dict]) -> Referent:
     named = by_name(words, products)
     if len(named) == 1:
         return Referent(item=named[0])
-    return Referent(choices=named or products)
+    best = None if named else best_named(words, products)  # "coloured pencil set": most of its words
+    return Referent(item=best) if best is not None else Referent(choices=named or products)

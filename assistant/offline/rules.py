@@ -127,9 +127,10 @@ def ordinal(text: str) -> tuple[int | None, str]:
     match, rest = cut(rf"\b(?:the\s+)?({words})(?:\s+(?:one|item|product|line|option))?\b", text)
     if match:
         return EN_ORDINALS[match.group(1)], rest
-    match, rest = cut(r"(?:\bnumber|\bno\.|#|\bitem|\boption)\s*(\d{1,2})\b", text)
-    if match and int(match.group(1)) >= 1:
-        return int(match.group(1)) - 1, rest
+    small = r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten"
+    match, rest = cut(rf"(?:\bnumber|\bno\.|#|\bitem|\boption)\s*({small})\b", text)
+    if match and (number(match.group(1)) or 0) >= 1:
+        return number(match.group(1)) - 1, rest
     return None, text
 
 
@@ -153,7 +154,7 @@ def quantity(text: str) -> tuple[int | None, str]:
 def new_quantity(text: str) -> tuple[int | None, str]:
     """Take the quantity a line should become ("make it 2", "change X to three", "改成3件")."""
     match, rest = cut(
-        rf"(?:\b(?:to|=|at|it)\s*({EN_NUMBER})\b|(?:改成|改为|换成|变成|设为|调到|调成|调整为|改到|数量改|只要|要)\s*"
+        rf"(?:\b(?:to|=|at|it|that|this|them|those)\s*({EN_NUMBER})\b|(?:改成|改为|换成|变成|设为|调到|调成|调整为|改到|数量改|只要|要)\s*"
         rf"({CN_NUMBER})\s*[{CLASSIFIERS}]?)",
         text,
     )

@@ -19,7 +19,8 @@ CONFIRM = r"^(?:yes|yeah|yep|ok|okay|confirm|sure|go ahead|确认|好的|是的|
 DECLINE = r"^(?:no|nope|nah|never ?mind|forget it|不用了?|不要了|算了|没有了|不需要)[\s!.。！,，]*(?:thanks|谢谢)?$"
 ASK_FOR = r"\b(?:can|could|may) (?:i|we) (?:get|have|buy|order|grab)\b|\bi'?d like to (?:buy|order|get)\b"
 CLEAR = (
-    r"\b(?:clear|empty|reset|wipe)\b.*\b(?:cart|basket|bag)\b|\b(?:remove|delete|take out)\b.*\b(?:everything|all)\b|"
+    r"\b(?:clear|empty|reset|wipe)\b.*\b(?:cart|basket|bag)\b|"
+    r"\b(?:remove|delete|take out|throw away|throw out|get rid of)\b.*\b(?:everything|all)\b|"
     r"清空|全(?:部|都)?(?:删|去掉|不要|清)|都(?:删|不要|去掉)"
 )
 CANCEL = (
@@ -42,7 +43,7 @@ ORDERS = (
     r"\border\s*#?\s*\d+|\bshipped\b|\bdeliver(?:ed|y)\b|我的订单|订单|物流|快递|发货|到哪"
 )
 UPDATE = (
-    r"\b(?:change|set|update|make|adjust|bump|increase|decrease|reduce|lower)\b.*?\b(?:to|it)\s*(?:"
+    r"\b(?:change|set|update|make|adjust|bump|increase|decrease|reduce|lower)\b.*?\b(?:to|it|that|this|them|those)\s*(?:"
     + EN_NUMBER
     + r")\b|"
     r"(?:改成|改为|换成|变成|设为|调到|调成|调整为|改到|数量改)\s*"
@@ -57,10 +58,16 @@ UPDATE = (
 )
 REMOVE = (
     r"\b(?:remove|delete|take out|take off|drop|get rid of|throw out|don'?t want|no longer want|take away)\b|"
-    r"删除|删掉|删了|去掉|移除|拿掉|拿出|不要了|不要|别要"
+    r"\b(?:take|pull|leave)\b.{0,30}\b(?:out|off|away)\b|"
+    r"删除|删掉|删了|去掉|移除|拿掉|拿出|拿走|扔掉|不要了|(?<!要)不要|别要|不想要|不需要"
 )
+# Cues of putting into the cart: an utterance with one is never read as a removal, whatever it resembles.
+ADD_CUE = r"\b(?:add|put|throw in|toss in)\b|加进|加上|加入|加到|放进|放入|放到|装进|加购"
+# Removing, emptying the cart and cancelling are done on the rules' word only, never on a resemblance.
+DESTRUCTIVE = ("remove", "clear_cart", "cancel_order")
 ADD = (
-    r"\b(?:add|put|i'?ll take|i will take|throw in|i'?ll get|i'?ll have)\b|加入|加到|放进|放入|加购|放(?:到|在)?购物车|"
+    r"\b(?:add|put|i'?ll take|i will take|throw in|i'?ll get|i'?ll have)\b|加入|加到|加进|加上|放进|放入|装进|加购|"
+    r"放(?:到|在)?购物车|"
     r"加\s*" + CN_NUMBER + r"|(?:来|要|买|拿)\s*" + CN_NUMBER + r"\s*[" + CLASSIFIERS + r"]|我要了|要了"
 )
 EXTREME = r"\b(?:cheapest|least expensive|most expensive|priciest)\b|最便宜|最贵|最实惠"
@@ -105,6 +112,7 @@ ZH_FILLER = (
 )
 ACTION_WORDS = (
     r"\b(?:please|pls|can you|could you|i'?ll take|i will take|i'?ll get|i'?ll have|add|put|throw in|remove|delete|"
+    r"take|pull|leave|off|away|"
     r"take out|take off|take away|drop|get rid of|throw out|don'?t want|no longer want|anymore|change|set|update|make|"
     r"adjust|bump|increase|decrease|reduce|lower|the|a|an|of|to|from|in|into|out|my|cart|basket|quantity|qty|"
     r"ones?|pieces?|units?|items?|more|another|also|and|buy|get|want|i|would|like|order|instead|just|up|down|"
@@ -115,8 +123,8 @@ ACTION_WORDS = (
     r"we|you|never ?mind|please)\b"
 )
 ZH_ACTION_WORDS = (
-    r"加入购物车|加到购物车|放进购物车|放入购物车|购物车里?的?|从购物车|加购|请|帮我|给我|把|将|加入|加到|放进|放入|"
-    r"删除|删掉|删了|去掉|移除|拿掉|拿出|不要了|不要|别要|改成|改为|换成|变成|设为|调到|调成|调整为|改到|数量|我想|我要|需要|我|想|"
+    r"加入购物车|加到购物车|放进购物车|放入购物车|[加放装拿]进去|拿出去|购物车里?的?|从购物车|加购|请|帮我|给我|把|将|加入|加到|放进|放入|"
+    r"删除|删掉|删了|去掉|移除|拿掉|拿出|拿走|扔掉|不想要|不需要|进去|进来|出去|出来|不要了|不要|别要|改成|改为|换成|变成|设为|调到|调成|调整为|改到|数量|我想|我要|需要|我|想|"
     r"一下|介绍|详细|详情|怎么样|什么样|说说|算了|算啦|还是|搞错了|错了|不对|吧|了|的|吗|呢|啊|嗯"
 )
 ZH_EDGE_WORDS = (
@@ -206,7 +214,7 @@ def _rule_intent(t: str, contact: dict) -> str | None:
     if checkout and not (adding and adding.start() < checkout.start()):
         return "checkout"
     for intent, pattern in (("set_quantity", UPDATE), ("remove", REMOVE), ("add", ADD), ("view_cart", VIEW_CART)):
-        if re.search(pattern, t):
+        if re.search(pattern, t) and not (intent == "remove" and re.search(ADD_CUE, t)):
             return intent
     if re.search(ORDERS, t):
         return "orders"
@@ -242,7 +250,7 @@ def understand(text: str, *, by_meaning: bool = True) -> Utterance:
     bare = len(t.split()) <= 2 if not is_chinese(t) else len(t) <= 4  # a bare name ("mug", "跑鞋") is a search
     if intent is None and by_meaning and not bare:
         found = intents.classify(text)
-        if found is not None:
+        if found is not None and found[0] not in DESTRUCTIVE:
             intent = found[0] if found[0] != "chitchat" else "unknown"
     if intent is None and (position is not None or refers):
         intent = "details"

@@ -111,6 +111,18 @@ DEV = [
       orders=[(PENDING, {"STA-001": 2})]),
     D("zh-correct-the-quantity", ["买三包中性笔", "错了，只要两包"], cart={"STA-003": 2}),
     D("zh-answer-which-by-name", ["有没有不锈钢保温壶", "要两个", "保温壶"], cart={"OUT-006": 2}),
+    # Found by chatting with the engine (each failed before its fix)
+    D("zh-put-in-the-second-is-an-add", ["给我看看咖啡", "第二款也加进去"], before_cart={"COF-008": 1},
+      cart={"COF-008": 2}),
+    D("en-put-in-the-second-is-an-add", ["any coffee?", "put number two in my basket"], before_cart={"COF-002": 1},
+      cart={"COF-002": 2}),
+    D("zh-dont-want-what-was-added", ["帮我在购物车加一个电饭煲", "不要了"]),
+    D("zh-pillow-by-its-kind", ["枕头不要了"], before_cart={"HOM-001": 1, "HOM-002": 1}, cart={"HOM-001": 1}),
+    D("en-make-that-after-put", ["put two notebooks in my cart", "hmm, make that 4"], cart={"STA-001": 4}),
+    D("en-most-words-of-the-name",
+      ["could you add 3 coloured pencil sets", "checkout", "send it to Dan Ho, 13900002222, 12 River Street, Suzhou",
+       "!confirm"],
+      orders=[(PENDING, {"STA-004": 3})]),
 ]  # fmt: skip
 
 HELD_OUT = [
