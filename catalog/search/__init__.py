@@ -164,11 +164,14 @@ def product_search(
     reading = read(query, matched=bool(found))
     if mode == "hybrid" and not found and reading.words != query:
         found = keyword_ranking(products, reading.words, limit=CANDIDATES)
+    unnamed = False  # a short query with a word the catalog does not know, and no product named by the other
     if mode == "hybrid" and not found:
         # A word no product holds where it should ("camping") hides no product named by the other
         # ("tent"), when search by meaning agrees ("dog food" is no glass food container).
+        partial = partial_matches(products, reading.words, limit=CANDIDATES)
         agreeing = set(neighbours.ids[:PARTIAL_AGREE])
-        found = [pk for pk in partial_matches(products, reading.words, limit=CANDIDATES) if pk in agreeing]
+        found = [pk for pk in partial or () if pk in agreeing]
+        unnamed = partial == [] and 0 < reading.unknown < 1  # all unknown: maybe the other language
     floor = meaning_floor(query, neighbours.model, unknown=reading.unknown)
     meaning_ids = found_by_meaning(
         neighbours.ids, neighbours.scores, baseline=neighbours.baseline, floor=floor, best=neighbours.best
@@ -176,6 +179,10 @@ def product_search(
     if not meaning_ids and neighbours.ids and not in_query_language(query, neighbours.ids[0]):
         # Across languages the model's scores say too little for a floor (catalog.search.ranking).
         meaning_ids = found_by_meaning(neighbours.ids, neighbours.scores, baseline=None, floor=floor)
+    if unnamed:
+        # "printer ink": what is asked for is the unknown word's (a printer's ink); no product is named
+        # ink, and the pens and notebooks close in meaning are not it.
+        meaning_ids = []
     if meaning_ids and (against := contradicted(query, [pk for pk in meaning_ids if pk not in set(found)])):
         meaning_ids = [pk for pk in meaning_ids if pk not in against]
     if mode == "semantic":

@@ -124,16 +124,17 @@ def _whole_word(word: str) -> re.Pattern:
     return re.compile(rf"(?<![a-z0-9]){re.escape(word)}(?:e?s)?(?![a-z0-9])")
 
 
-def partial_matches(products: QuerySet, query: str, *, limit: int) -> list[int]:
+def partial_matches(products: QuerySet, query: str, *, limit: int) -> list[int] | None:
     """Return the keyword evidence for a query of several words no product holds all of ("tent
-    camping": no product says "camping"): the products whose names hold a query word, those holding
-    the most words first, then those holding most in their names (whole words: "water" is not
-    "waterproof"), each word searched alone (one query
-    a word, plus one for the names). A word found only in descriptions ("ink" in a notebook's, for
-    "printer ink") is not enough: a product named by none of the shopper's words is not what was asked for."""
+    camping": no product says "camping"): the products whose names or category names hold a query word
+    (whole words: "water" is not "waterproof"), those holding the most words first, then those holding most in
+    their names; each word searched alone (one query a word, plus one for the names). A word found
+    only in descriptions ("ink" in a notebook's, for "printer ink") is not enough: a product named by
+    none of the shopper's words is not what was asked for. None for a query of another length than
+    2..PARTIAL_WORDS content words."""
     words = list(dict.fromkeys(_singular(word) for word in content_words(query)))
     if not 2 <= len(words) <= PARTIAL_WORDS:
-        return []
+        return None
     held: dict[int, list[str]] = {}
     order: dict[int, int] = {}
     for word in words:
@@ -143,8 +144,12 @@ def partial_matches(products: QuerySet, query: str, *, limit: int) -> list[int]:
     if not held:
         return []
     named: dict[int, int] = {}
-    for pk, name, name_en in Product.objects.filter(pk__in=list(held)).values_list("pk", "name", "name_en"):
-        text = normalize(f"{name} {name_en}")
+    rows = Product.objects.filter(pk__in=list(held)).values_list(
+        "pk", "name", "name_en", "category__name", "category__name_en", "category__parent__name",
+        "category__parent__name_en",
+    )  # fmt: skip
+    for pk, *names in rows:
+        text = normalize(" ".join(name for name in names if name))
         named[pk] = sum(1 for word in held[pk] if _whole_word(word).search(text))
     candidates = [pk for pk in held if named.get(pk)]
     if not candidates:

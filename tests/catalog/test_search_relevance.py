@@ -242,8 +242,9 @@ def test_what_the_lead_found_as_a_shopper(demo_catalog):
     for query in ("boil water outdoors", "something to boil water outdoors"):
         found = skus(query)
         assert found[0] == "OUT-006" and len(found) <= 5 and "TEA-003" not in found, (query, found)
-    # "fitness tracker" found nothing; the fitness band is its answer.
+    # "fitness tracker" found nothing; the fitness band is its answer. "printer ink" listed pens.
     assert skus("fitness tracker")[:1] == ["ELC-007"]
+    assert skus("printer ink") == []
 
 
 def test_a_bare_number_does_not_hide_the_product(demo_catalog):
