@@ -25,7 +25,16 @@ from catalog.models import Product
 from catalog.search import keyword
 from catalog.search.embeddings import EmbeddingsUnavailable
 from catalog.search.keyword import RANKED, keyword_ranking
-from catalog.search.query import contradicted, coverage, coverage_terms, in_query_language, partial_matches, read
+from catalog.search.query import (
+    contradicted,
+    coverage,
+    coverage_terms,
+    gives_attributes,
+    in_query_language,
+    partial_matches,
+    product_texts,
+    read,
+)
 from catalog.search.ranking import KEYWORD, MEANING, found_by_meaning, fuse, meaning_floor
 
 MODES = ("keyword", "semantic", "hybrid")
@@ -183,15 +192,17 @@ def product_search(
         # "printer ink": what is asked for is the unknown word's (a printer's ink); no product is named
         # ink, and the pens and notebooks close in meaning are not it.
         meaning_ids = []
-    if meaning_ids and (against := contradicted(query, [pk for pk in meaning_ids if pk not in set(found)])):
+    terms = coverage_terms(reading.words) if mode == "hybrid" else []
+    only_meaning = [pk for pk in meaning_ids if pk not in set(found)]
+    wanted = len(terms) > 1 or gives_attributes(query)
+    texts = product_texts(only_meaning) if wanted else {}  # one query for the words and the attributes
+    if against := contradicted(query, texts):
         meaning_ids = [pk for pk in meaning_ids if pk not in against]
+        texts = {pk: text for pk, text in texts.items() if pk not in against}
     if mode == "semantic":
         ranked = [(pk, MEANING) for pk in meaning_ids]
     else:
-        terms = coverage_terms(reading.words)
-        by_keyword = set(found)
-        only_meaning = [pk for pk in meaning_ids if pk not in by_keyword] if len(terms) > 1 else []
-        ranked = fuse(found, meaning_ids, coverage(terms, only_meaning))
+        ranked = fuse(found, meaning_ids, coverage(terms, texts) if len(terms) > 1 else {})
     if sort != "relevance":
         ranked = _sorted(ranked, sort)
     return SearchResults(mode=mode, ranked=ranked)

@@ -77,21 +77,30 @@ def coverage_terms(query: str) -> list[str]:
     return terms
 
 
-def coverage(terms: list[str], ids: list[int]) -> dict[int, float]:
-    """Return how much of the query each product's text (names, category, descriptions) holds, in one
-    query: a word at the start of a word, a Chinese character anywhere. Each term weighs by how few of
-    these products hold it (what sets them apart: in "绿茶" among teas, 绿 rather than 茶)."""
-    if not terms or not ids:
+def product_texts(ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Return each product's names and its whole text (names, category names, descriptions),
+    normalized, for `coverage` and `contradicted`: one query for both."""
+    if not ids:
         return {}
-    patterns = [re.compile(re.escape(term) if is_cjk(term) else rf"(?<![a-z0-9]){re.escape(term)}") for term in terms]
     rows = Product.objects.filter(pk__in=ids).values_list(
         "pk", "name", "name_en", "description", "description_en", "category__name", "category__name_en",
         "category__parent__name", "category__parent__name_en",
     )  # fmt: skip
-    holds = {}
+    texts = {}
     for pk, *parts in rows:
-        text = normalize(" ".join(part for part in parts if part))
-        holds[pk] = [bool(pattern.search(text)) for pattern in patterns]
+        names = " ".join(part for part in parts[:2] if part)
+        texts[pk] = (normalize(names), normalize(" ".join(part for part in parts if part)))
+    return texts
+
+
+def coverage(terms: list[str], texts: dict[int, tuple[str, str]]) -> dict[int, float]:
+    """Return how much of the query each product's text (names, category, descriptions; `texts` from
+    product_texts) holds: a word at the start of a word, a Chinese character anywhere. Each term weighs
+    by how few of these products hold it (what sets them apart: in "绿茶" among teas, 绿 rather than 茶)."""
+    if not terms or not texts:
+        return {}
+    patterns = [re.compile(re.escape(term) if is_cjk(term) else rf"(?<![a-z0-9]){re.escape(term)}") for term in terms]
+    holds = {pk: [bool(pattern.search(text)) for pattern in patterns] for pk, (_, text) in texts.items()}
     weights = [
         math.log((len(holds) + 1) / (sum(held[i] for held in holds.values()) + 1)) + 0.1 for i in range(len(terms))
     ]
@@ -179,11 +188,14 @@ def _attributes(text: str) -> set[str]:
     return {"grey" if value == "gray" else value for value in found}
 
 
-def contradicted(query: str, ids: list[int]) -> set[int]:
-    """Return those of `ids` whose names give another value of an attribute the query gives ("green
-    tea": a black tea) and not the query's: one query, and none when the query gives no attribute."""
+def gives_attributes(query: str) -> bool:
+    return bool(_attributes(query))
+
+
+def contradicted(query: str, texts: dict[int, tuple[str, str]]) -> set[int]:
+    """Return those products of `texts` (product_texts) whose names give another value of an attribute
+    the query gives ("green tea": a black tea) and not the query's."""
     wanted = _attributes(query)
-    if not wanted or not ids:
+    if not wanted:
         return set()
-    names = Product.objects.filter(pk__in=ids).values_list("pk", "name", "name_en")
-    return {pk for pk, name, name_en in names if (has := _attributes(f"{name} {name_en}")) and not has & wanted}
+    return {pk for pk, (names, _) in texts.items() if (has := _attributes(names)) and not has & wanted}
