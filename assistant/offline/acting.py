@@ -41,6 +41,8 @@ def follow_up(u: Utterance, memory: DialogueState) -> None:
             given = {missing[0]: answer}  # "Ann Buyer" answers "the recipient's name?"
         if given or u.intent == "checkout":
             u.intent, u.contact = "checkout", {**pending.get("contact", {}), **given}
+    elif kind == "product" and u.intent == "set_quantity" and u.ordinal is None and not u.words and u.quantity:
+        u.intent = pending["action"]  # "which one?" ... "actually just one": the question stands, the amount changes
     elif kind == "product" and u.intent == "confirm" and len(memory.shown) == 1:
         u.intent, u.ordinal = pending["action"], 0  # "yes" to "which one? 1. ..."
         u.quantity = pending.get("quantity")

@@ -120,7 +120,7 @@ def placed(lang: str, order: dict) -> str:
 
 
 def order_line(lang: str, order: dict) -> str:
-    return say(
+    line = say(
         lang,
         "order",
         id=order["id"],
@@ -128,6 +128,7 @@ def order_line(lang: str, order: dict) -> str:
         total=money(order["total_cents"]),
         date=placed(lang, order),
     )
+    return line[:-1] if line.endswith("..") else line  # "9:21 a.m." ends the sentence itself
 
 
 @functools.cache

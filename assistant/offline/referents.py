@@ -138,7 +138,7 @@ def resolve(utterance: Utterance, memory: DialogueState, *, pool: list[dict] | N
         return Referent(search=words)
     if utterance.refers == "many" and re.search(ALL_OF_THEM, utterance.text.lower()) and 1 < len(items) <= 3:
         return Referent(every=list(items))
-    if utterance.refers == "one" and memory.focus:
+    if utterance.refers and memory.focus:  # one product in focus: "it", and "two of them" too
         focused = [item for item in items if item["sku"] == memory.focus["sku"]] if pool is not None else [memory.focus]
         if focused:
             return Referent(item=focused[0])

@@ -154,7 +154,7 @@ def quantity(text: str) -> tuple[int | None, str]:
 def new_quantity(text: str) -> tuple[int | None, str]:
     """Take the quantity a line should become ("make it 2", "change X to three", "改成3件")."""
     match, rest = cut(
-        rf"(?:\b(?:to|=|at|it|that|this|them|those)\s*({EN_NUMBER})\b|(?:改成|改为|换成|变成|设为|调到|调成|调整为|改到|数量改|只要|要)\s*"
+        rf"(?:\b(?:to|=|at|it|that|this|them|those)\s*({EN_NUMBER})\b|(?:改成|改为|换成|变成|设为|调到|调成|调整为|改到|数量改|只要|还是|要)\s*"
         rf"({CN_NUMBER})\s*[{CLASSIFIERS}]?)",
         text,
     )

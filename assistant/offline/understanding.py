@@ -50,7 +50,7 @@ UPDATE = (
     + CN_NUMBER
     + r"|\b(?:only|just)(?: (?:need|want))? (?:"
     + EN_NUMBER
-    + r")\b(?!\s*(?:yuan|rmb|元|块))|只要\s*"
+    + r")\b(?!\s*(?:yuan|rmb|元|块))|(?:只要|还是)\s*"
     + CN_NUMBER
     + r"\s*["
     + CLASSIFIERS
@@ -70,7 +70,14 @@ ADD = (
     r"放(?:到|在)?购物车|"
     r"加\s*" + CN_NUMBER + r"|(?:来|要|买|拿)\s*" + CN_NUMBER + r"\s*[" + CLASSIFIERS + r"]|我要了|要了"
 )
-EXTREME = r"\b(?:cheapest|least expensive|most expensive|priciest)\b|最便宜|最贵|最实惠"
+EXTREME = (
+    r"\b(?:cheapest|least expensive|most expensive|priciest)\b|最便宜|最贵|最实惠|"
+    r"\b(?:cheaper|less expensive|more expensive|pricier|dearer)\s+(?:one|option|of the two)\b|"
+    r"(?:更|较|比较)?(?:便宜|贵|实惠)(?:一点|点|些)?的那(?:一)?[个款件双只台本]"
+)
+COMPARED_ONE = (
+    r"\b(?:cheaper|pricier|dearer|more expensive|less expensive)\s+(?:one|option|of the two)\b|的那一?[个款件双只台本]"
+)
 CONTACT_LABEL = r"\b(?:recipient|address|ship(?:ping)? to|deliver to)\b|收货人|收件人|地址|寄到|送到"
 CART_PHRASE = r"\b(?:to|into|in|from|out of|too)\s+(?:my|the|ma)\s+(?:shopping\s+)?(?:cart|card|chart|basket|bag)s?\b"
 WEAK_ADD = r"\b(?:buy|take|get|want|order|grab)\b|买|要|来"
@@ -93,7 +100,7 @@ DETAILS = (
 DETAILS_OF_IT = r"怎么样|什么样|好不好|\bany good\b|\bhow is\b"
 SEARCH = (
     r"\b(?:show|find|search|looking for|look for|do you have|do you sell|have you got|any|recommend|suggest|"
-    r"i want|i need|i'd like|browse|cheap|cheapest|budget|expensive)\b|"
+    r"i want|i need|i'd like|browse|cheap|cheapest|budget|expensive|need|needs|something (?:to|for|that))\b|"
     r"有没有|有什么|有哪些|想买|想要|我要|找|搜|推荐|看看|便宜|实惠|贵|有卖"
 )
 EN_FILLER = (
@@ -103,7 +110,7 @@ EN_FILLER = (
     r"is|are|there|products?|items?|something|stuff|things?|in stock|available|cheap(?:est)?|cheaper|inexpensive|"
     r"budget|affordable|expensive|premium|high-end|priced|price|prices|of|to|buy|you|got|have|sell|good|nice|only|just|"
     r"ones?|hi|hello|hey|thanks|um|uh|well|so|maybe|also|too|kind|sort|type|instead|really|actually|yuan|rmb|"
-    r"do|does|guys|you guys|can i get|can i have|can i|could i|get|we|i|pls|plz)\b"
+    r"do|does|guys|you guys|can i get|can i have|can i|could i|get|we|i|pls|plz|need|needs|that|will|would|could)\b"
 )
 ZH_FILLER = (
     r"有没有|有什么|有哪些|我想买|我想要|我要买|我要|想买|想要|给我看看|给我看|看看|帮我找|帮我搜|找一下|搜一下|"
@@ -123,12 +130,12 @@ ACTION_WORDS = (
     r"we|you|never ?mind|please)\b"
 )
 ZH_ACTION_WORDS = (
-    r"加入购物车|加到购物车|放进购物车|放入购物车|[加放装拿]进去|拿出去|购物车里?的?|从购物车|加购|请|帮我|给我|把|将|加入|加到|放进|放入|"
+    r"加入购物车|加到购物车|放进购物车|放入购物车|[加放装拿]进去|拿出去|[在往向到]?购物车(?:里|中)?的?|从购物车|加购|请|帮我|给我|把|将|加入|加到|放进|放入|"
     r"删除|删掉|删了|去掉|移除|拿掉|拿出|拿走|扔掉|不想要|不需要|进去|进来|出去|出来|不要了|不要|别要|改成|改为|换成|变成|设为|调到|调成|调整为|改到|数量|我想|我要|需要|我|想|"
     r"一下|介绍|详细|详情|怎么样|什么样|说说|算了|算啦|还是|搞错了|错了|不对|吧|了|的|吗|呢|啊|嗯"
 )
 ZH_EDGE_WORDS = (
-    r"^[加来要买拿再也还就好请把将都给]+[个只件]?(?=..)|[加来要买拿再也还就好里中]+$"  # verbs at a phrase's edge
+    r"^[加来要买拿再也还就好请把将都给那]+[个只件]?(?=..)|[加来要买拿再也还就好里中那]+$"  # verbs at a phrase's edge
 )
 
 
@@ -169,7 +176,11 @@ def search_terms(text: str) -> str:
         text = re.sub(r"^\s*有", " ", text)
     text = re.sub(EN_FILLER, " ", text)
     text = re.sub(r"[^\w\s\-]", " ", text)
-    words = [rules.singular(word) if not is_chinese(word) else word for word in text.split() if _meaningful(word)]
+    words = [
+        rules.singular(word) if not is_chinese(word) else re.sub(r"^[再还也又另在个]+(?=..)", "", word)
+        for word in text.split()
+        if _meaningful(word) and not re.fullmatch(r"[再还也又另在个]+", word)
+    ]
     return " ".join(words[:6])
 
 
@@ -275,11 +286,15 @@ def understand(text: str, *, by_meaning: bool = True) -> Utterance:
         utterance.in_stock = bool(re.search(r"\bin stock\b|\bavailable\b|有货|现货|有库存", t))
     else:
         utterance.words = product_words(rest)
+    if intent in ("refine", "search") and re.search(EXTREME, t) and re.search(COMPARED_ONE, t):
+        intent = utterance.intent = "details"  # "the cheaper one": one of the list shown, not a new search
     if intent in ("add", "remove", "details", "set_quantity", "unknown"):
         match = re.search(EXTREME, t)
         if match:
-            utterance.extreme = "priciest" if re.search(r"expensive|priciest|贵", match.group()) else "cheapest"
-            utterance.words = " ".join(re.sub(EXTREME + r"|\bones?\b", " ", utterance.words).split())
+            cheap = re.search(r"cheap|least|less|便宜|实惠", match.group())
+            utterance.extreme = "cheapest" if cheap else "priciest"
+            scraps = r"|\bones?\b|\b(?:cheaper|pricier|dearer|expensive|less|more)\b|更|较|便宜|贵|实惠"
+            utterance.words = " ".join(re.sub(EXTREME + scraps, " ", utterance.words).split())
             utterance.intent = "details" if intent == "unknown" else intent
     if intent in ("contact", "checkout"):
         utterance.contact = contact

@@ -123,6 +123,20 @@ DEV = [
       ["could you add 3 coloured pencil sets", "checkout", "send it to Dan Ho, 13900002222, 12 River Street, Suzhou",
        "!confirm"],
       orders=[(PENDING, {"STA-004": 3})]),
+    D("zh-again-filler-not-a-product-word", ["先看看帐篷", "再看看咖啡", "第一个来两包"], cart={"COF-004": 2}),
+    D("en-need-something-to-is-a-search",
+      ["hi", "we also need something to boil water on a camping trip", "put the second one in my cart"],
+      cart={"OUT-006": 1}),
+    D("en-the-pricier-of-the-list", ["any tea below 100 yuan?", "I'll take the pricier one"], cart={"TEA-006": 1}),
+    D("zh-the-cheaper-of-the-list", ["100块以内的茶有哪些", "便宜的那个来两包"], cart={"TEA-007": 2}),
+    D("en-them-is-the-one-in-focus",
+      ["do you have running shoes", "what does the third one cost?", "great, I'll take 2 of them", "actually only one"],
+      cart={"RUN-001": 1}),
+    D("zh-them-is-the-one-in-focus", ["有跑鞋吗", "第二双多少钱", "好，那给我来两双", "算了，只要一双"],
+      cart={"RUN-002": 1}),
+    D("en-which-then-just-one", ["show me running shoes", "I'll take two", "actually just one", "the red one"],
+      cart={"RUN-005": 1}),
+    D("zh-which-then-just-one", ["看看跑鞋", "来两双", "还是一双吧", "红色的"], cart={"RUN-005": 1}),
 ]  # fmt: skip
 
 HELD_OUT = [

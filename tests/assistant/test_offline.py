@@ -13,6 +13,7 @@ from asgiref.sync import sync_to_async
 from assistant.chat import collect_turn
 from assistant.models import PendingConfirmation
 from assistant.offline import OfflineBrain, cn_number, understand
+from assistant.offline.phrases import order_line
 from assistant.offline.rules import contact
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
@@ -330,3 +331,9 @@ async def test_without_the_embedding_model_the_rules_still_drive_the_cart(alice,
         embeddings.reset()
     lines = CartItem.objects.filter(cart__user=alice).values_list("product__sku", "quantity")
     assert {sku: quantity async for sku, quantity in lines} == {"MUG-01": 3}
+
+
+def test_an_order_line_ends_in_one_full_stop_when_the_time_ends_in_one():
+    order = {"id": 7, "status": "PENDING", "total_cents": 2400, "created_at": "2026-12-07T01:21:00+00:00"}
+    line = order_line("en", order)
+    assert "a.m." in line and line.endswith(".") and not line.endswith("..")
