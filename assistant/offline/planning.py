@@ -41,7 +41,7 @@ class Planner:
     def next(self) -> Decision:
         handler = getattr(self, f"plan_{self.u.intent}", None)
         if handler is None:
-            key = {"confirm": "confirm_hint"}.get(self.u.intent, self.u.intent)
+            key = {"confirm": "confirm_hint", "keep": "decline"}.get(self.u.intent, self.u.intent)
             return say(self.lang, key if key in phrases.PHRASES else "unknown", text=self._quoted())
         return handler()
 

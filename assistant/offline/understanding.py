@@ -63,6 +63,12 @@ REMOVE = (
 )
 # Cues of putting into the cart: an utterance with one is never read as a removal, whatever it resembles.
 ADD_CUE = r"\b(?:add|put|throw in|toss in)\b|加进|加上|加入|加到|放进|放入|放到|装进|加购"
+# A word of removing under a negation ("don't cancel it", "别删茶叶") asks to keep things as they are.
+NEGATED = (
+    r"\b(?:don'?t|do not|never|no need to|not)\s+(?:\w+\s+){0,2}?(?:remove|delete|cancel|clear|empty|drop|take|"
+    r"throw|get rid)\b|"
+    r"(?:不要|别|不用|不必|无需|不)(?:再|先|帮我|给我)?(?:删|取消|清空|去掉|移除|拿掉|拿出|撤销|撤回|退)"
+)
 # Removing, emptying the cart and cancelling are done on the rules' word only, never on a resemblance.
 DESTRUCTIVE = ("remove", "clear_cart", "cancel_order")
 ADD = (
@@ -214,6 +220,8 @@ def _rule_intent(t: str, contact: dict) -> str | None:
     for intent, pattern in (("greet", GREETING), ("thanks", THANKS), ("confirm", CONFIRM), ("decline", DECLINE)):
         if re.search(pattern, t):
             return intent
+    if re.search(NEGATED, t):
+        return "keep"
     if re.search(CLEAR, t) and not re.search(CANCEL, t):
         return "clear_cart"
     if re.search(CANCEL, t):

@@ -137,6 +137,11 @@ DEV = [
     D("en-which-then-just-one", ["show me running shoes", "I'll take two", "actually just one", "the red one"],
       cart={"RUN-005": 1}),
     D("zh-which-then-just-one", ["看看跑鞋", "来两双", "还是一双吧", "红色的"], cart={"RUN-005": 1}),
+    D("en-dont-cancel-keeps-the-order", ["please don't cancel my order, I still want it", "!confirm"],
+      before_orders=[{"HOM-003": 1}], orders=[(PENDING, {"HOM-003": 1})]),
+    D("zh-dont-delete-keeps-the-line", ["茶叶不要删掉哦"], before_cart={"TEA-002": 1, "HOM-003": 1},
+      cart={"TEA-002": 1, "HOM-003": 1}),
+    D("en-no-need-to-clear", ["no need to clear the basket"], before_cart={"TEA-002": 1}, cart={"TEA-002": 1}),
 ]  # fmt: skip
 
 HELD_OUT = [

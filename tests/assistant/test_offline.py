@@ -305,6 +305,11 @@ def test_what_the_rules_miss_is_classified_by_meaning(text, intent):
         ("第一个不想要了", "remove"),
         ("could you ditch the second one", "details"),  # like "drop the second one", but no word of removing
         ("throw away everything in there", "clear_cart"),
+        ("please don't cancel my order", "keep"),
+        ("不要取消订单", "keep"),
+        ("先别删茶叶", "keep"),
+        ("don't clear my cart", "keep"),
+        ("remove it, I don't need it", "remove"),
     ],
 )
 def test_removing_needs_a_word_of_removing_and_putting_in_is_never_removing(text, intent):
