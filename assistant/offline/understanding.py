@@ -86,6 +86,7 @@ COMPARED_ONE = (
 )
 CONTACT_LABEL = r"\b(?:recipient|address|ship(?:ping)? to|deliver to)\b|收货人|收件人|地址|寄到|送到"
 CART_PHRASE = r"\b(?:to|into|in|from|out of|too)\s+(?:my|the|ma)\s+(?:shopping\s+)?(?:cart|card|chart|basket|bag)s?\b"
+WEIGHING = r"要不要|买不买|值不值|\bshould i (?:buy|get|take)\b|\bis (?:it|this|that) worth\b"
 WEAK_ADD = r"\b(?:buy|take|get|want|order|grab)\b|买|要|来"
 CATEGORIES = (
     r"\bcategor(?:y|ies)\b|\bwhat (?:do|else do) you (?:sell|have)\b|\bwhat kinds?\b|\bdepartments?\b|分类|类别|类目|"
@@ -258,6 +259,7 @@ def understand(text: str, *, by_meaning: bool = True) -> Utterance:
     if intent is None:
         counted = rules.quantity(rest)[0] is not None
         wants = (re.search(WEAK_ADD, t) and (position is not None or refers or counted)) or re.search(ASK_FOR, t)
+        wants = wants and not re.search(WEIGHING, t)  # "这个要不要买": a question, not an order
         if wants:
             intent = "add"
         elif re.search(DETAILS, t) or ((position is not None or refers) and re.search(DETAILS_OF_IT, t)):

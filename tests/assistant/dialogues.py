@@ -142,6 +142,7 @@ DEV = [
     D("zh-dont-delete-keeps-the-line", ["茶叶不要删掉哦"], before_cart={"TEA-002": 1, "HOM-003": 1},
       cart={"TEA-002": 1, "HOM-003": 1}),
     D("en-no-need-to-clear", ["no need to clear the basket"], before_cart={"TEA-002": 1}, cart={"TEA-002": 1}),
+    D("zh-weighing-it-is-not-ordering", ["看看跑鞋", "第三双要不要买呢"]),
 ]  # fmt: skip
 
 HELD_OUT = [

@@ -310,6 +310,8 @@ def test_what_the_rules_miss_is_classified_by_meaning(text, intent):
         ("先别删茶叶", "keep"),
         ("don't clear my cart", "keep"),
         ("remove it, I don't need it", "remove"),
+        ("这个要不要买", "details"),  # weighing it up is not ordering it
+        ("should I buy the second one?", "details"),
     ],
 )
 def test_removing_needs_a_word_of_removing_and_putting_in_is_never_removing(text, intent):
