@@ -35,7 +35,9 @@ def played(test):
     return test
 
 
-HELD_OUT_FLOOR = 0.5  # measured: 9/13 when the set was written, 8/13 since; a collapse fails, one dialogue does not
+# Measured: 9/13 when the set was written, 8/13 later, 12/13 after four of its failures were fixed on request
+# (so those four are no longer unseen); a collapse fails, one dialogue's swing does not.
+HELD_OUT_FLOOR = 0.5
 _passages: dict[str, object] = {}
 _serial = itertools.count()
 
