@@ -18,6 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connections
+from django.utils import translation
 
 KEEP_SECONDS = 60
 KEEP_IDLE = 32
@@ -46,9 +47,10 @@ def tidy_connections() -> None:
             connection.close_if_unusable_or_obsolete()
 
 
-def _job(function, args, kwargs):
+def _job(language, function, args, kwargs):
     try:
-        return function(*args, **kwargs)
+        with translation.override(language):  # asgiref's Local (Django's active language) stays in its thread
+            return function(*args, **kwargs)
     finally:
         tidy_connections()
 
@@ -88,7 +90,7 @@ class DatabaseThreads:
         context = contextvars.copy_context()
         try:
             result = await asyncio.get_running_loop().run_in_executor(
-                executor, context.run, _job, function, args, kwargs
+                executor, context.run, _job, translation.get_language(), function, args, kwargs
             )
         except asyncio.CancelledError:  # the call may still be running there: that thread is not lent again
             self.retire(executor)

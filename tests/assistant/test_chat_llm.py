@@ -545,3 +545,15 @@ async def test_a_kept_connection_is_closed_once_broken_or_left_in_a_transaction(
 
     await asyncio.to_thread(in_a_thread)
     assert seen == [True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"), [("en", "This confirmation is not valid."), ("zh-hans", "这个确认无效。")]
+)
+async def test_a_click_is_answered_in_the_shoppers_language_from_the_pooled_thread(alice, language, message):
+    from django.utils import translation
+
+    with translation.override(language):
+        (event,) = await confirm(user=alice, token="not-a-token")
+
+    assert event["type"] == "error" and event["message"] == message
