@@ -23,6 +23,7 @@ It is the same on every database.
 import functools
 import re
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BooleanField, F, FloatField, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
@@ -73,7 +74,11 @@ def words_found(products: QuerySet, words: list[str]) -> list[bool]:
             matches = products.filter(_postgresql_parts(terms)[0])
         else:
             matches = _match(products, word, terms)
-        sql, probe_params = matches.order_by().values("pk").query.sql_with_params()
+        try:
+            sql, probe_params = matches.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # Django knows without asking that nothing matches (e.g. an empty IN list)
+            probes.append("1 = 0")
+            continue
         probes.append(f"EXISTS ({sql})")
         params.extend(probe_params)
     if not probes:

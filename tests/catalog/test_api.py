@@ -340,3 +340,14 @@ def test_a_list_without_parameters_is_the_list_with_the_defaults_spelled_out(api
     assert plain == api.get(PRODUCTS, {"mode": "keyword", "in_stock": "false", "offset": 0}).json()
     assert plain["count"] == 3
     assert api.get(PRODUCTS, {"in_stock": "true"}).json()["count"] == 2  # and parameters still apply
+
+
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
+def test_a_query_of_control_characters_and_symbols_finds_nothing_without_a_500(api, product, mode):
+    # Found by schemathesis: a word with no indexable term left Django an empty condition (EmptyResultSet).
+    query = "\u00e2\u0087\u00e8\u00a96A\u0018\u00ab \u001f<\u00ed\U000d494b\u0003\u00f9\u00f2\u0014"
+    answer = api.get("/api/products/", {"q": query, "mode": mode})
+
+    assert answer.status_code in (200, 400), answer.content
+    if answer.status_code == 200:
+        assert answer.json()["count"] == 0
