@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "catalog",
     "cart",
@@ -342,6 +344,10 @@ PGVECTOR = env.bool("PGVECTOR", default=True)
 # Products saved by any door are embedded right after their transaction commits, by a background
 # thread of the process that saved them ("background"); "manual" leaves them queued until
 # catalog.search.sync.flush() (tests) or `manage.py embed_products`.
+# The job queue (django-tasks, the backport of Django 6's Tasks API): work that must happen even if a web
+# process dies is a task stored in the database and run by `manage.py db_worker` processes on any host.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 SEARCH_EMBED_ON_SAVE = env.str("SEARCH_EMBED_ON_SAVE", default="background")
 # How far above the rest of the catalog the best product must score to be found by meaning (a cosine
 # difference); unset: the floors calibrated for the local model, 0.05 for another (catalog.search.ranking).
