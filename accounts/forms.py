@@ -1,13 +1,17 @@
 import hashlib
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
 from accounts.models import McpToken
+from mcpshop_site.mail import email_queue, shop_link
 from mcpshop_site.ratelimit import rate_limit_count, rate_limit_reset, rate_limit_wait
 
 LOGIN_FAILURE_LIMIT = 10
@@ -102,3 +106,52 @@ class McpTokenForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["name"].widget.attrs.update({"autocomplete": "off", "placeholder": _("e.g. Claude Desktop")})
+
+
+PASSWORD_RESET_WINDOW = 60 * 60  # seconds
+PASSWORD_RESET_PER_EMAIL = 3  # links an inbox can be sent per window, whoever asks
+PASSWORD_RESET_PER_ADDRESS = 10  # requests per window from one network address, for any addresses
+RESET_THROTTLED = _("Too many password reset requests. Please try again in an hour.")
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Ask for a password reset link, sent by the job queue in the shopper's language.
+
+    The answer is the same whether or not an account uses the address (no enumeration), and so are the
+    limits: an address, known or not, gets PASSWORD_RESET_PER_EMAIL requests an hour, and one network
+    address PASSWORD_RESET_PER_ADDRESS, counted by the shop's rate limiter so every app process shares them.
+    """
+
+    def __init__(self, *args, request, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        cleaned = super().clean()
+        email = (cleaned.get("email") or "").strip().lower()
+        if email:
+            address = self.request.META.get("REMOTE_ADDR", "")
+            limits = [
+                (f"password-reset:address:{address}", PASSWORD_RESET_PER_ADDRESS),
+                (f"password-reset:email:{hashlib.sha256(email.encode()).hexdigest()}", PASSWORD_RESET_PER_EMAIL),
+            ]
+            if any(rate_limit_wait(key, limit, window=PASSWORD_RESET_WINDOW) is not None for key, limit in limits):
+                raise ValidationError(RESET_THROTTLED, code="throttled")
+            for key, _limit in limits:
+                rate_limit_count(key, window=PASSWORD_RESET_WINDOW)
+        return cleaned
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        """Queue the link's email (Django's form would send it during the request)."""
+        path = reverse("accounts:password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
+        email_queue(
+            to=to_email,
+            template="accounts/email/password_reset",
+            context={
+                "username": context["user"].get_username(),
+                "reset_url": shop_link(path, base_url=f"{context['protocol']}://{context['domain']}"),
+                "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+            },
+            language=get_language(),
+        )

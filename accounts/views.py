@@ -10,13 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.exceptions import McpTokenNotFound
-from accounts.forms import LoginForm, McpTokenForm, SignupForm
+from accounts.forms import LoginForm, McpTokenForm, PasswordResetForm, SignupForm
 from accounts.selectors import mcp_token_list_for_user
 from accounts.services import mcp_token_create, mcp_token_revoke, user_register
 from mcpshop_site.exceptions import ShopError
@@ -27,12 +28,8 @@ RECENT_ORDERS = 5
 _FORM_FIELDS = {"username": "username", "email": "email", "password": "password1"}
 
 
-class LoginView(auth_views.LoginView):
-    """The page login; a guest's cart joins the account's cart (see cart.signals)."""
-
-    template_name = "accounts/login.html"
-    authentication_form = LoginForm
-    redirect_authenticated_user = True
+class ThrottledFormMixin:
+    """Answer 429 Too Many Requests when the form was refused by a rate limit (error code "throttled")."""
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -41,8 +38,46 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class LoginView(ThrottledFormMixin, auth_views.LoginView):
+    """The page login; a guest's cart joins the account's cart (see cart.signals)."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
 class LogoutView(auth_views.LogoutView):
     """Log out (POST only, with the CSRF token)."""
+
+
+class PasswordResetView(ThrottledFormMixin, auth_views.PasswordResetView):
+    """Ask for a reset link by email; every address gets the same answer, known or not."""
+
+    template_name = "accounts/password_reset_form.html"
+    form_class = PasswordResetForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Set a new password from the emailed link; the link then stops working, and so do the account's tokens
+    and other sessions (they carry a digest of the password)."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "label_suffix": ""}
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
 
 
 def _safe_next(request, default: str) -> str:

@@ -133,6 +133,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60  # seconds a reset link works (once)
 LOGIN_REDIRECT_URL = "orders:list"
 LOGOUT_REDIRECT_URL = "catalog:home"
 
@@ -180,6 +181,24 @@ STORAGES = {
     },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# Email (mcpshop_site/mail.py): the backend from EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587;
+# by default the console (each message printed by the process that sends it: the job worker). Every message
+# is sent by a job, retried on a mail server failure EMAIL_MAX_ATTEMPTS times in all, waiting
+# EMAIL_RETRY_SECONDS, then twice that, and so on. Tests use Django's in-memory outbox.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MCPshop <shop@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)  # seconds for one SMTP conversation
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=6)
+EMAIL_RETRY_SECONDS = env.float("EMAIL_RETRY_SECONDS", default=30)
 
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="CNY")
 SHOP_MAX_LINE_QUANTITY = 99

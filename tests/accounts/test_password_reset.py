@@ -1,0 +1,109 @@
+"""Password reset: the emailed link (sent by the job queue, in the shopper's language) sets a new password;
+the form answers every address alike and is rate limited."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from tests.queued import run_jobs
+
+RESET = reverse("accounts:password_reset")
+LOGIN = reverse("accounts:login")
+ME = "/api/auth/me"
+
+
+def ask_for_link(client: Client, email: str, **extra):
+    return client.post(RESET, {"email": email}, **extra)
+
+
+def link_in(message) -> str:
+    return re.search(r"http://testserver(/accounts/password-reset/\S+/\S+/)", message.body).group(1)
+
+
+@pytest.mark.django_db
+def test_the_emailed_link_sets_a_new_password_and_ends_the_old_credentials(alice, api):
+    old_tokens = api.post("/api/auth/token", {"username": "alice", "password": alice.raw_password}).json()
+    old_session = Client()
+    old_session.force_login(alice)
+    client = Client()
+
+    response = ask_for_link(client, "ALICE@example.com")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    assert mail.outbox == []  # the request only queues the email
+    run_jobs()
+    [message] = mail.outbox
+    assert message.to == ["alice@example.com"]
+    assert message.subject == "重置您的 MCPshop 密码"
+    html = message.alternatives[0][0]
+    assert link_in(message) in html and "<script" not in html and "<img" not in html
+
+    form_page = client.get(link_in(message), follow=True)
+    assert form_page.status_code == 200
+    assert "new_password1" in form_page.content.decode()
+    confirm_url = form_page.redirect_chain[-1][0]  # the token itself left the address bar
+    done = client.post(confirm_url, {"new_password1": "a brand new pond", "new_password2": "a brand new pond"})
+    assert done["Location"] == reverse("accounts:password_reset_complete")
+
+    assert not Client().login(username="alice", password=alice.raw_password)
+    assert client.post(LOGIN, {"username": "alice", "password": "a brand new pond"}).status_code == 302
+    assert old_session.get(reverse("accounts:account")).status_code == 302  # to the login page
+    assert api.get(ME, HTTP_AUTHORIZATION=f"Bearer {old_tokens['access']}").status_code == 401
+    assert api.post("/api/auth/token/refresh", {"refresh": old_tokens["refresh"]}).status_code == 401
+    reused = Client().get(link_in(message), follow=True, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "This link does not work" in reused and "new_password1" not in reused
+
+
+@pytest.mark.django_db
+def test_the_email_is_in_the_language_the_shopper_uses(alice):
+    client = Client()
+    client.cookies["django_language"] = "en"
+    ask_for_link(client, alice.email)
+    run_jobs()
+    [message] = mail.outbox
+    assert message.subject == "Reset your MCPshop password"
+    assert "Hello alice," in message.body
+    assert "The link works once, within 24 hours." in message.body
+    assert 'lang="en"' in message.alternatives[0][0]
+
+
+@pytest.mark.django_db
+def test_an_unknown_address_gets_the_same_answer_and_no_email(alice):
+    known, unknown = ask_for_link(Client(), alice.email), ask_for_link(Client(), "nobody@example.com")
+    assert (unknown.status_code, unknown["Location"]) == (known.status_code, known["Location"])
+    run_jobs()
+    assert [message.to for message in mail.outbox] == [[alice.email]]
+    page = Client().get(reverse("accounts:password_reset_done"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "If an account uses the address you entered" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_inbox_cannot_be_flooded(alice):
+    # Three links an hour for one address, whoever asks and from wherever; an unknown address counts alike.
+    for n in range(3):
+        assert ask_for_link(Client(), alice.email, REMOTE_ADDR=f"10.0.0.{n}").status_code == 302
+        assert ask_for_link(Client(), "nobody@example.com", REMOTE_ADDR=f"10.0.1.{n}").status_code == 302
+    for email in (alice.email, "nobody@example.com"):
+        refused = ask_for_link(Client(), email, REMOTE_ADDR="10.0.2.1", HTTP_ACCEPT_LANGUAGE="en")
+        assert refused.status_code == 429
+        assert "Too many password reset requests" in refused.content.decode()
+    run_jobs()
+    assert len(mail.outbox) == 3
+
+
+@pytest.mark.django_db
+def test_one_address_cannot_ask_for_many_inboxes(make_user):
+    users = [make_user() for _ in range(11)]
+    answers = [ask_for_link(Client(), user.email, REMOTE_ADDR="10.9.9.9").status_code for user in users]
+    assert answers == [302] * 10 + [429]
+    run_jobs()
+    assert len(mail.outbox) == 10
+
+
+@pytest.mark.django_db
+def test_the_login_page_offers_a_reset(client):
+    page = client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'href="{RESET}"' in page and "Forgot password?" in page
