@@ -11,11 +11,9 @@ from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import McpToken
+from accounts.throttles import LoginThrottled, login_check, login_failed, login_succeeded
 from mcpshop_site.mail import email_queue, shop_link
-from mcpshop_site.ratelimit import rate_limit_count, rate_limit_reset, rate_limit_wait
-
-LOGIN_FAILURE_LIMIT = 10
-LOGIN_FAILURE_WINDOW = 10 * 60  # seconds
+from mcpshop_site.ratelimit import client_address, rate_limit_count, rate_limit_wait
 
 # Django 5.2's own zh_Hans catalog lacks this validator message; naming it here lets makemessages
 # put it in our catalog, so a weak password is explained in Chinese too.
@@ -28,28 +26,22 @@ UPSTREAM_MESSAGES = [
 ]
 
 
-THROTTLED = _("Too many failed login attempts. Please try again in 10 minutes.")
-
-
 class ThrottledLoginMixin:
-    """Refuse an IP and username pair after too many recent failed logins (the storefront's and the admin's)."""
-
-    def _throttle_key(self) -> str:
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        username = (self.data.get("username") or "").strip().lower()
-        digest = hashlib.sha256(f"{address}\0{username}".encode()).hexdigest()
-        return f"login-failures:{digest}"
+    """The login lock of every password door (accounts/throttles.py) on a Django authentication form: only
+    failures count, and a locked attempt is refused before the password is checked."""
 
     def clean(self):
-        key = self._throttle_key()
-        if rate_limit_wait(key, LOGIN_FAILURE_LIMIT, window=LOGIN_FAILURE_WINDOW) is not None:
-            raise ValidationError(THROTTLED, code="throttled")
+        username = self.data.get("username") or ""
+        try:
+            login_check(self.request, username)
+        except LoginThrottled as error:
+            raise ValidationError(error.message, code="throttled") from None
         try:
             cleaned = super().clean()
         except ValidationError:
-            rate_limit_count(key, window=LOGIN_FAILURE_WINDOW)  # only failures count
+            login_failed(self.request, username)
             raise
-        rate_limit_reset(key, window=LOGIN_FAILURE_WINDOW)
+        login_succeeded(self.request, username)
         return cleaned
 
 
@@ -131,7 +123,7 @@ class PasswordResetForm(DjangoPasswordResetForm):
         cleaned = super().clean()
         email = (cleaned.get("email") or "").strip().lower()
         if email:
-            address = self.request.META.get("REMOTE_ADDR", "")
+            address = client_address(self.request)
             limits = [
                 (f"password-reset:address:{address}", PASSWORD_RESET_PER_ADDRESS),
                 (f"password-reset:email:{hashlib.sha256(email.encode()).hexdigest()}", PASSWORD_RESET_PER_EMAIL),

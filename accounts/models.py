@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,9 +8,27 @@ class User(AbstractUser):
     """A shopper or a member of staff; email addresses are unique."""
 
     email = models.EmailField(_("email address"), unique=True)
+    # API tokens (JWT) issued before this moment are refused: set when the account is deactivated, so its
+    # tokens stay dead when it is activated again (accounts/authentication.py).
+    tokens_valid_after = models.DateTimeField(_("API tokens valid after"), null=True, blank=True, editable=False)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._stored_is_active = user.__dict__.get("is_active")
+        return user
+
+    def save(self, *args, **kwargs):
+        """Save; deactivating the account (is_active from True to False) revokes every API token issued so far."""
+        if not self.is_active and getattr(self, "_stored_is_active", True) is not False:
+            self.tokens_valid_after = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "tokens_valid_after"}
+        super().save(*args, **kwargs)
+        self._stored_is_active = self.is_active
 
 
 class McpToken(models.Model):

@@ -22,10 +22,10 @@ from django.db import InterfaceError, OperationalError
 from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.authentication import JWTAuthentication
 from accounts.selectors import user_session_holds
 from assistant.chat import confirm, decline, run_turn
 from assistant.db_threads import database_threads
@@ -46,7 +46,7 @@ ACTING_FRAMES = frozenset({"message", "confirm", "cancel"})  # the sign-in is ch
 
 def user_from_access_token(raw: str):
     """Return the active user of a valid simplejwt access token (signature, expiry, audience, issuer, and
-    the password it was issued under: SIMPLE_JWT's CHECK_REVOKE_TOKEN), as REST's JWT authentication does."""
+    the password it was issued under, not revoked by a deactivation), as REST's JWT authentication does."""
     token = AccessToken(raw)
     return JWTAuthentication().get_user(token)
 

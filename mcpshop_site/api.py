@@ -43,7 +43,10 @@ def _encodable(detail):
 def exception_handler(exc, context):
     """Render every error, ours or DRF's, in the one JSON error shape."""
     if isinstance(exc, ShopError):
-        return Response(exc.as_dict(), status=exc.status)
+        retry_after = exc.details.get("retry_after")
+        return Response(
+            exc.as_dict(), status=exc.status, headers={"Retry-After": str(retry_after)} if retry_after else None
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -1,6 +1,6 @@
 """The shop's one rate limiter: sliding windows counted in the cache (Redis when REDIS_URL is set, so shared by
-every app process). The chat and MCP spend it per request, the API's login and register throttles
-(`ScopedRateLimit`) and the login form's failure counter count on it too.
+every app process). The chat and MCP spend it per request, the API's register throttle
+(`ScopedRateLimit`) and the login lock of every password door (accounts/throttles.py) count on it too.
 
 A fixed per-window counter lets a client spend its whole limit at the end of one window and again at the
 start of the next: twice the limit in a moment. Here each key keeps one counter per clock window, and a
@@ -13,9 +13,15 @@ import math
 import time
 
 from django.core.cache import cache
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
 WINDOW = 60  # seconds: the chat's and MCP's limits are per minute
+
+
+def client_address(request) -> str:
+    """Return the caller's network address as every limit of the shop sees it: REMOTE_ADDR, or with
+    `NUM_PROXIES` set the address the nearest trusted proxy wrote into X-Forwarded-For (DRF's rule)."""
+    return BaseThrottle().get_ident(request) or ""
 
 
 def _clock(window: int, now: float | None) -> tuple[int, float]:

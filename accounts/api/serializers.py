@@ -6,6 +6,8 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from accounts.authentication import TOKEN_REVOKED, token_revoked
+
 
 class UserSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
@@ -42,8 +44,9 @@ class TokenResponseSerializer(serializers.Serializer):
 
 
 class TokenRotateSerializer(TokenRefreshSerializer):
-    """simplejwt's refresh (rotating and blacklisting), refusing with a 401 the tokens of deleted users and
-    those issued before a password change (simplejwt checks that only for access tokens: CHECK_REVOKE_TOKEN)."""
+    """simplejwt's refresh (rotating and blacklisting), refusing with a 401 the tokens of deleted users, those
+    issued before a password change (simplejwt checks that only for access tokens: CHECK_REVOKE_TOKEN) and
+    those issued before the account was deactivated (rotation renews `iat`: a rotated one counts from then)."""
 
     def validate(self, attrs):
         refresh = self.token_class(attrs["refresh"])
@@ -51,6 +54,8 @@ class TokenRotateSerializer(TokenRefreshSerializer):
         user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
         if user is not None and refresh.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
             raise AuthenticationFailed(_("The user's password has been changed."), "password_changed")
+        if user is not None and token_revoked(user, refresh):
+            raise AuthenticationFailed(TOKEN_REVOKED, "token_revoked")
         try:
             return super().validate(attrs)
         except get_user_model().DoesNotExist:

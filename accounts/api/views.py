@@ -1,8 +1,10 @@
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +25,7 @@ from accounts.api.serializers import (
 )
 from accounts.selectors import mcp_token_list_for_user
 from accounts.services import mcp_token_create, mcp_token_revoke, user_register
+from accounts.throttles import login_check, login_failed, login_succeeded
 from mcpshop_site.api import error_responses
 from mcpshop_site.ratelimit import ScopedRateLimit
 
@@ -49,8 +52,6 @@ class RegisterApi(APIView):
 
 class TokenApi(TokenObtainPairView):
     serializer_class = TokenPairSerializer
-    throttle_classes = [ScopedRateLimit]
-    throttle_scope = "login"
 
     @extend_schema(
         operation_id="auth_token",
@@ -60,7 +61,15 @@ class TokenApi(TokenObtainPairView):
     )
     def post(self, request, *args, **kwargs):
         """Trade a username and password (JSON or form) for an access and a refresh token."""
-        return super().post(request, *args, **kwargs)
+        username = str(request.data.get("username") or "") if isinstance(request.data, Mapping) else ""
+        login_check(request, username)  # the lock every password door shares
+        try:
+            response = super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            login_failed(request, username)
+            raise
+        login_succeeded(request, username)
+        return response
 
 
 class TokenRefreshApi(TokenRefreshView):

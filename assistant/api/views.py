@@ -14,7 +14,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from assistant.api.serializers import (
@@ -32,6 +31,7 @@ from assistant.transcript import restored_events, tool_calls
 from cart.selectors import cart_items, cart_view
 from cart.shoppers import shopper_for_request
 from mcpshop_site.api import ErrorSerializer, PageQuerySerializer, Pagination, error_response, error_responses
+from mcpshop_site.ratelimit import client_address
 
 MODEL_ERROR_RESPONSES = {
     502: OpenApiResponse(ErrorSerializer, description="The model failed or its answer was cut off."),
@@ -86,7 +86,7 @@ class ChatApi(AsyncApiView):
     permission_classes = [AllowAny]
 
     def prepare(self, request) -> None:
-        self.address = BaseThrottle().get_ident(request)  # as the login throttle sees it (NUM_PROXIES)
+        self.address = client_address(request)  # as the login lock sees it (NUM_PROXIES)
         self.shopper = shopper_for_request(request)
         if self.shopper.signed_in or request.method != "POST":
             return

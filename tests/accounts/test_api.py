@@ -122,7 +122,7 @@ def test_incomplete_login_is_a_400(api, alice, body):
 
 
 def test_login_is_throttled_after_the_limit(api, alice):
-    limit = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"].split("/")[0])
+    limit = settings.LOGIN_FAILURE_LIMIT
     for _ in range(limit):
         assert api.post(TOKEN, {"username": "alice", "password": "guess"}, format="json").status_code == 401
     response = _login(api, alice, format="json")
@@ -132,7 +132,7 @@ def test_login_is_throttled_after_the_limit(api, alice):
 
 
 def test_a_new_x_forwarded_for_per_attempt_does_not_dodge_the_login_throttle(api, alice):
-    limit = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"].split("/")[0])
+    limit = settings.LOGIN_FAILURE_LIMIT
     statuses = [
         api.post(TOKEN, {"username": "alice", "password": "guess"}, HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code
         for n in range(limit + 1)

@@ -1,0 +1,87 @@
+"""The one login lock of every password door (accounts/throttles.py): the storefront's form, the admin's login and
+`POST /api/auth/token` count failures together, per address and username and per address alone."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+ATTACKER, SHOPPER = "203.0.113.7", "198.51.100.20"
+
+
+def form_login(username, password, address=ATTACKER, path="/accounts/login/"):
+    return Client(REMOTE_ADDR=address).post(path, {"username": username, "password": password})
+
+
+def api_login(username, password, address=ATTACKER):
+    return APIClient(REMOTE_ADDR=address).post(
+        "/api/auth/token", {"username": username, "password": password}, format="json"
+    )
+
+
+def test_a_password_sprayed_over_many_usernames_from_one_address_is_locked(alice):
+    """25 usernames, one password each, from one address: before, every one was tried (the lock was per pair)."""
+    statuses = [form_login(f"user{n}", "Summer2026!").status_code for n in range(25)]
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    assert statuses == [200] * limit + [429] * (25 - limit)
+
+    # From the attacker's address even a right password is refused now, at every door...
+    assert form_login("alice", alice.raw_password).status_code == 429
+    assert api_login("alice", alice.raw_password).status_code == 429
+    # ...but the attack locks no one out elsewhere: alice signs in from her own address.
+    assert form_login("alice", alice.raw_password, address=SHOPPER).status_code == 302
+    assert api_login("alice", alice.raw_password, address=SHOPPER).status_code == 200
+
+
+def test_the_api_locks_a_spray_too_and_says_when_to_retry(db):
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    statuses = [api_login(f"user{n}", "Summer2026!").status_code for n in range(limit + 1)]
+    assert statuses == [401] * limit + [429]
+    refused = api_login("user-next", "Summer2026!")
+    assert refused.json()["error"]["code"] == "throttled"
+    assert int(refused["Retry-After"]) > 0
+
+
+def test_failures_at_the_api_the_form_and_the_admin_add_up(staff):
+    staff.set_password("staff password 1")
+    staff.save()
+    limit = settings.LOGIN_FAILURE_LIMIT
+    for n in range(limit):
+        door = n % 3
+        if door == 0:
+            assert api_login(staff.username, "wrong").status_code == 401
+        else:
+            assert (
+                form_login(
+                    staff.username, "wrong", path="/accounts/login/" if door == 1 else "/admin/login/"
+                ).status_code
+                == 200
+            )
+    admin = Client(REMOTE_ADDR=ATTACKER)
+    response = admin.post("/admin/login/?next=/admin/", {"username": staff.username, "password": "staff password 1"})
+    assert response.status_code == 200 and "_auth_user_id" not in admin.session
+    assert api_login(staff.username, "staff password 1").status_code == 429
+    # Another username from the same address is not locked by one account's failures.
+    User.objects.create_user(username="carol", email="carol@example.com", password="correct horse battery")
+    assert api_login("carol", "correct horse battery").status_code == 200
+
+
+def test_signing_in_to_an_own_account_does_not_reset_a_spray(make_user):
+    """An attacker's own account, signed in between guesses, forgets that pair's failures only."""
+    mallory = make_user("mallory")
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    for n in range(limit):
+        form_login(f"user{n}", "Summer2026!")
+        if n % 5 == 4:
+            form_login("mallory", mallory.raw_password)
+    assert form_login("user-next", "Summer2026!").status_code == 429
+
+
+def test_only_failures_count(alice):
+    """A shopper who signs in often from a shared address is never locked."""
+    for _ in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT + 5):
+        assert api_login("alice", alice.raw_password).status_code == 200
