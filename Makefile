@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APT_PACKAGES := default-libmysqlclient-dev pkg-config gettext chromium fonts-wqy-microhei wrk
 
-.PHONY: run serve-http test lint setup system-packages messages bench clean inspector audit
+.PHONY: run serve-http worker test lint setup system-packages messages bench clean inspector audit
 
 run: setup
 	$(PY) manage.py seed_demo --if-empty
@@ -15,9 +15,13 @@ run: setup
 	  DJANGO_SUPERUSER_USERNAME=admin DJANGO_SUPERUSER_EMAIL=admin@example.com \
 	  DJANGO_SUPERUSER_PASSWORD="$$DEV_STAFF_PASSWORD" $(PY) manage.py createsuperuser --noinput >/dev/null 2>&1 || true; \
 	  echo; echo "  MCPshop: http://$(HOST):$(PORT)/   staff: http://$(HOST):$(PORT)/admin/ (admin / $$DEV_STAFF_PASSWORD)"; echo
+	@# The job worker runs beside the server (its lines start with "worker |"); when the server stops
+	@# (Ctrl-C, or the server dies), the worker is stopped too: it finishes the job in hand, then exits.
 	@# WebSocket messages over 64 KB are refused by daphne itself (its default buffers 1 MiB per message);
 	@# the chat closes anything over 8 KB with 4009 (docs/deploy.md uses the same limit).
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 mcpshop_site.asgi:application
+	@$(PY) -u manage.py run_worker > >(sed -u 's/^/worker | /') 2>&1 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+	  $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 mcpshop_site.asgi:application
 
 # The production HTTP server, chosen by measurement (bench B1: about twice daphne's requests/s): gunicorn
 # with threads serves pages, the API and the admin; daphne (as in `make run`) keeps the WebSocket chat,
@@ -26,6 +30,10 @@ WORKERS ?= 2
 serve-http: setup
 	$(VENV)/bin/gunicorn mcpshop_site.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
 	  --worker-class gthread --threads 4
+
+# The job worker alone (the Procfile's `worker`): every queue, until stopped (SIGTERM: the job in hand ends first).
+worker: setup
+	$(PY) manage.py run_worker --no-reload
 
 setup: $(VENV)/.installed .env messages
 	$(PY) manage.py migrate --noinput

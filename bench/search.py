@@ -91,7 +91,6 @@ def setup_django(socket_dir: str) -> None:
             ALLOWED_HOSTS="testserver,127.0.0.1",
             DJANGO_SETTINGS_MODULE="bench.settings",
             EMBEDDING_BACKEND="local",
-            SEARCH_EMBED_ON_SAVE="manual",
         )
     )
     import psycopg

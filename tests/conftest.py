@@ -42,17 +42,6 @@ def _quick_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _embed_on_demand(settings):
-    """Saved products wait in the embedding queue until a test flushes it (catalog.search.sync.flush),
-    so no background thread changes search results in the middle of a test."""
-    from catalog.search import sync
-
-    settings.SEARCH_EMBED_ON_SAVE = "manual"
-    yield
-    sync._take()  # forget what this test queued
-
-
-@pytest.fixture(autouse=True)
 def _empty_cache():
     """Start every test with an empty cache: catalog counts and grids of another test's rows must not show."""
     from django.core.cache import cache

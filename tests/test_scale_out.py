@@ -10,8 +10,8 @@ PostgreSQL). What must hold across processes, as a shopper or client sees it:
   shows, and a cart change on B is what the assistant on A then reports;
 - the login throttle counts the attempts made on both processes (DRF's throttle lives in the cache);
 - a product renamed on B shows on A's category page, which A has cached before (no stale page);
-- a product saved on B is found by meaning on A once B has embedded it (A's in-memory vector store
-  follows the revision in the database);
+- a product saved on B is found by meaning on A once a job worker has embedded it (A's in-memory
+  vector store follows the revision in the database);
 - with `MCP_STATELESS=1`, one MCP client whose requests alternate between A and B works (sessions
   otherwise live in the process that opened them).
 
@@ -42,6 +42,7 @@ from cart.models import CartItem
 from catalog.models import Category
 from catalog.services import product_create
 from tests.assistant.mcp_live import LiveServer
+from tests.jobs import WorkerProcess
 
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
 
@@ -214,7 +215,7 @@ async def test_a_product_saved_on_one_process_is_found_by_meaning_on_the_other(p
         assert answer.status_code == 201, answer.text[:500]
 
     async def found_on_a(query: str, sku: str) -> bool:
-        deadline = time.monotonic() + 30  # B embeds in a background thread, a moment after its commit
+        deadline = time.monotonic() + 30  # the worker embeds it, a moment after B's commit
         while time.monotonic() < deadline:
             answer = await http.get(f"{a.url}/api/products/", params={"q": query, "mode": "semantic", "limit": 3})
             assert answer.status_code == 200, answer.text[:500]
@@ -223,11 +224,13 @@ async def test_a_product_saved_on_one_process_is_found_by_meaning_on_the_other(p
             await asyncio.sleep(0.3)
         return False
 
-    async with httpx2.AsyncClient(timeout=30) as http:
-        await create_on_b("MUG-01", "Ceramic Mug", "A white porcelain cup for coffee.")
-        assert await found_on_a("a cup for my coffee", "MUG-01")  # A loads the stored vectors
-        await create_on_b("UMB-01", "Folding Umbrella", "Keeps you dry in the rain.")
-        assert await found_on_a("something for rainy weather", "UMB-01")  # A follows the new revision
+    with WorkerProcess(EMBEDDING_BACKEND="local") as worker:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            await create_on_b("MUG-01", "Ceramic Mug", "A white porcelain cup for coffee.")
+            assert await found_on_a("a cup for my coffee", "MUG-01")  # A loads the stored vectors
+            await create_on_b("UMB-01", "Folding Umbrella", "Keeps you dry in the rain.")
+            assert await found_on_a("something for rainy weather", "UMB-01")  # A follows the new revision
+    assert "Traceback" not in worker.stop()
 
 
 class RoundRobin(httpx2.AsyncHTTPTransport):

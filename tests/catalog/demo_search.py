@@ -17,7 +17,7 @@ def embedded_demo_catalog(django_db_blocker, *, language: str | None = None):
     """Load the demo catalog (each product in both languages, or only in `language`, "en" or "zh";
     the categories keep both names) and embed it with the local model, in a transaction rolled back
     at the end: around a module's tests, so embedding it is paid once (it took ~15 s a test)."""
-    local_embeddings = override_settings(EMBEDDING_BACKEND="local", SEARCH_EMBED_ON_SAVE="manual")
+    local_embeddings = override_settings(EMBEDDING_BACKEND="local")
     with local_embeddings, django_db_blocker.unblock(), transaction.atomic():
         reset()
         categories = {}

@@ -3,11 +3,18 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django_tasks_db.models import DBTaskResult
 
 from catalog.models import Category, Product
 from catalog.search import product_search, sync
+from tests.jobs import queued
 
 pytestmark = pytest.mark.django_db
+
+
+def to_embed() -> set[int]:
+    return {pk for (ids,) in queued(sync.embed) for pk in ids}
+
 
 HEADER = "sku,name,name_en,category,price_cents,stock,description,description_en,is_active,is_featured\n"
 
@@ -67,7 +74,7 @@ def test_good_rows_create_bilingual_products_that_search_finds_at_once(run, tmp_
     white = Product.objects.get(sku="TEA-101")
     assert (white.name_en, white.is_active, white.description) == ("Silver Needle, white tea", False, "")
     assert product_search(query="碧螺春", mode="keyword")[:10] == [tea]  # keyword search, right away
-    assert {tea.pk, white.pk} <= sync.pending()  # and queued to be embedded for search by meaning
+    assert {tea.pk, white.pk} <= to_embed()  # and queued to be embedded for search by meaning
 
 
 def test_an_update_changes_only_the_given_values(run, tmp_path, make_product):
@@ -117,18 +124,18 @@ def test_the_same_file_twice_changes_nothing_the_second_time(run, tmp_path, cate
     path = write(tmp_path, HEADER + "TEA-400,普洱,Pu'er,tea,9900,7,,,true,false\nTEA-401,红茶,,tea,100,1,,,,\n")
     assert run(path)[2] is None
     first = snapshot()
-    sync._take()  # forget the first import's embedding queue
+    DBTaskResult.objects.all().delete()  # forget the first import's embedding jobs
 
     out, _, error = run(path)
 
     assert error is None and "2 rows: 0 created, 0 updated, 2 unchanged, 0 rejected." in out
     assert snapshot() == first  # not even updated_at moved
-    assert not sync.pending()  # nothing to embed again
+    assert not to_embed()  # nothing to embed again
 
 
 def test_a_dry_run_checks_every_row_and_saves_nothing(run, tmp_path, make_product):
     make_product("TEA-500", stock=1)
-    before = snapshot()
+    before, embedding = snapshot(), to_embed()
     path = write(tmp_path, HEADER + "TEA-500,,,,,99,,,,\nTEA-501,新茶,,tea,100,1,,,,\nTEA-502,,,tea,100,1,,,,\n")
 
     out, err, error = run(path, "--dry-run")
@@ -138,7 +145,7 @@ def test_a_dry_run_checks_every_row_and_saves_nothing(run, tmp_path, make_produc
     assert "line 4 (SKU TEA-502): name: required for a new product" in err
     assert error.startswith("1 row was not valid")
     assert snapshot() == before
-    assert not sync.pending()
+    assert to_embed() == embedding
 
 
 def test_json_files_take_the_same_fields_and_null_keeps_a_value(run, tmp_path, make_product):

@@ -1,7 +1,6 @@
 """The search service on every database: keyword indexes kept in sync, semantic search, hybrid ranking."""
 
 import io
-import time
 
 import numpy as np
 import pytest
@@ -17,6 +16,7 @@ from catalog.search import Filters, keyword, product_search, schema, sync, vecto
 from catalog.search.embeddings import reset
 from catalog.services import product_create, product_delete, product_update
 from tests.catalog.fake_embeddings import FakeEmbeddings
+from tests.jobs import queued, run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -220,42 +220,41 @@ def test_semantic_search_finds_by_meaning_in_either_language(embedded):
     assert "TEA-LJ" in search("绿茶", mode="semantic")[:2]
 
 
-def test_saved_products_are_found_by_meaning_once_the_queue_runs(shop, category, django_capture_on_commit_callbacks):
-    vectors.embed_products([product.pk for product in shop.values()])
-    with django_capture_on_commit_callbacks(execute=True):
-        product = product_create(
-            sku="UMB-1", name="折叠雨伞", name_en="Folding Umbrella", category=category, price_cents=5900,
-            description_en="Keeps you dry in the rain.",
-        )  # fmt: skip
-    assert sync.pending() == {product.pk}
+def test_saved_products_are_found_by_meaning_once_the_queue_runs(shop, category):
+    run_jobs(queue="search")  # the shop's products
+    product = product_create(
+        sku="UMB-1", name="折叠雨伞", name_en="Folding Umbrella", category=category, price_cents=5900,
+        description_en="Keeps you dry in the rain.",
+    )  # fmt: skip
+    assert queued(sync.embed) == [[[product.pk]]]
     assert "UMB-1" not in search("something for rainy days", mode="semantic")
-    assert sync.flush() == 1
+    assert [result.return_value for result in run_jobs(queue="search")] == [1]
     assert search("something for rainy days", mode="semantic")[0] == "UMB-1"
 
-    with django_capture_on_commit_callbacks(execute=True):
-        product_update(product=product, stock=3)  # no text changed: nothing to embed
-    assert sync.pending() == set()
-    with django_capture_on_commit_callbacks(execute=True):
-        product_update(product=product, name_en="Folding Umbrella, Windproof")
-        product_update(product=product, description_en="Sturdy in a storm.")
-    assert sync.flush() == 1  # two edits, one new vector
+    product_update(product=product, stock=3)  # no text changed: nothing to embed
+    assert queued(sync.embed) == []
+    product_update(product=product, name_en="Folding Umbrella, Windproof")
+    product_update(product=product, description_en="Sturdy in a storm.")
+    assert queued(sync.embed) == [[[product.pk]]]  # two edits, one job
+    assert [result.return_value for result in run_jobs(queue="search")] == [1]  # one new vector
     assert ProductEmbedding.objects.get(product=product).source_hash != ""
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_background_thread_embeds_saved_products_within_seconds(settings):
-    settings.SEARCH_EMBED_ON_SAVE = "background"
-    tea = Category.objects.create(name="茶叶", name_en="Tea", slug="tea")
-    product_create(sku="KETTLE-1", name="电热水壶", name_en="Electric Kettle", category=tea, price_cents=9900)
-    clothes = Category.objects.create(name="服饰", name_en="Clothing", slug="clothing")
-    product_create(sku="SCARF-1", name="羊毛围巾", name_en="Wool Scarf", category=clothes, price_cents=9900)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and ProductEmbedding.objects.count() < 2:
-        time.sleep(0.1)
-    settings.SEARCH_EMBED_ON_SAVE = "manual"
-    sync.flush()  # wait for the thread's batch to end: nothing may write after the test's database flush
-    assert search("boil water for tea", mode="semantic")[0] == "KETTLE-1"
-    assert search("冬天围在脖子上保暖", mode="semantic")[0] == "SCARF-1"
+def test_an_import_of_many_products_makes_few_embedding_jobs(category):
+    with transaction.atomic():
+        for number in range(1001):
+            product_create(sku=f"BULK-{number}", name=f"商品 {number}", category=category, price_cents=100)
+    jobs = queued(sync.embed)
+    assert [len(ids) for (ids,) in jobs] == [500, 500, 1]
+    assert sorted(pk for (ids,) in jobs for pk in ids) == sorted(Product.objects.values_list("pk", flat=True))
+
+
+def test_the_embedding_job_waits_for_the_saving_transaction(category):
+    """A job is stored with the product that needs it: a rolled-back save leaves no job behind."""
+    with transaction.atomic():
+        product_create(sku="GONE-1", name="回滚", category=category, price_cents=100)
+        transaction.set_rollback(True)
+    assert queued(sync.embed) == []
 
 
 def test_each_process_sees_vectors_written_by_another(embedded, category):
@@ -344,7 +343,9 @@ def test_a_different_model_is_detected_and_asks_for_a_rebuild(settings, embedded
         assert product_search(query="flask", mode="hybrid").semantic_error  # words still answer
         with pytest.raises(CommandError, match="--rebuild"):
             call_command("embed_products", stdout=io.StringIO(), stderr=io.StringIO())
-        assert sync._embed([embedded["FLASK"].pk]) == 0  # the queue does not mix vectors either
+        sync.embed.enqueue([embedded["FLASK"].pk])  # the queue does not mix vectors either:
+        assert {result.errors[0].exception_class for result in run_jobs(queue="search")} == {vectors.IndexMismatch}
+        assert set(ProductEmbedding.objects.values_list("dims", flat=True)) == {384}
 
         call_command("embed_products", "--rebuild", stdout=io.StringIO(), stderr=io.StringIO())
         state = SearchIndex.objects.get()
