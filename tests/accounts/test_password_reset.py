@@ -8,7 +8,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from tests.queued import run_jobs
+from tests.jobs import run_jobs
 
 RESET = reverse("accounts:password_reset")
 LOGIN = reverse("accounts:login")
