@@ -137,6 +137,7 @@ _ERROR_MEANINGS = {
     404: "Not found (or not yours).",
     409: "Conflicts with the current state.",
     429: "Too many requests; see Retry-After.",
+    502: "The payment provider failed; nothing was changed, try again.",
 }
 
 

@@ -7,6 +7,7 @@
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -203,7 +204,24 @@ EMAIL_RETRY_SECONDS = env.float("EMAIL_RETRY_SECONDS", default=30)
 
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="CNY")
 SHOP_MAX_LINE_QUANTITY = 99
-SHOP_PAYMENT_GATEWAY = env.str("SHOP_PAYMENT_GATEWAY", default="orders.payments.TestGateway")
+
+# --- Orders and payments (orders/payments/) -------------------------------------------------------
+# An unpaid order holds its stock this long, then expires (a decimal: tests use seconds, e.g. 0.02).
+ORDER_PAYMENT_MINUTES = env("ORDER_PAYMENT_MINUTES", cast=Decimal, default=Decimal(30))
+# `test` pays at once (development); `stripe` is Stripe Checkout confirmed by signed webhooks.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="test")
+PAYMENT_TEST_MODE = env.bool("PAYMENT_TEST_MODE", default=False)
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+if PAYMENT_PROVIDER not in {"test", "stripe"}:
+    raise ImproperlyConfigured("PAYMENT_PROVIDER must be test or stripe.")
+if PAYMENT_PROVIDER == "test" and not (DEBUG or PAYMENT_TEST_MODE):
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER=test takes no money: set PAYMENT_PROVIDER=stripe (or PAYMENT_TEST_MODE=1 for a test shop)."
+    )
+if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.")
 
 REST_FRAMEWORK = {
     # JSON only: the API is for programs (people read /api/docs/), and errors keep one shape.

@@ -2,25 +2,43 @@ import re
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.urls import path
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from mcpshop_site.exceptions import ShopError
 from mcpshop_site.money import money
 from orders.dashboard import sales_dashboard
-from orders.models import Order, OrderItem
-from orders.services import order_cancel, order_mark_delivered, order_mark_shipped
+from orders.models import Order, OrderItem, Payment, Refund
+from orders.services import order_cancel, order_cancel_line, order_mark_delivered, order_mark_shipped
 
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
-    fields = readonly_fields = ["sku", "name", "unit_price", "quantity", "line_total"]
+    fields = readonly_fields = ["sku", "name", "name_en", "unit_price", "quantity", "line_total", "cancel_line"]
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("cancel"))
+    def cancel_line(self, item):
+        """A button that posts the change form (and its CSRF token) to the line's cancel view."""
+        if item.cancelled_at:
+            return _("Cancelled and refunded")
+        if item.order.status != Order.Status.PAID:
+            return "-"
+        url = reverse("admin:orders_order_cancel_line", args=[item.order_id, item.pk])
+        return format_html(
+            '<button type="submit" class="button" formaction="{}" formnovalidate>{}</button>',
+            url,
+            _("Cancel line and refund %(amount)s") % {"amount": money(item.paid_amount_cents)},
+        )
 
     @admin.display(description=_("unit price"))
     def unit_price(self, item):
@@ -31,27 +49,81 @@ class OrderItemInline(admin.TabularInline):
         return money(item.line_total_cents)
 
 
+class MoneyRowInline(admin.TabularInline):
+    """A read-only list of the order's payments or refunds."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("amount"))
+    def amount(self, row):
+        return money(row.amount_cents)
+
+
+class PaymentInline(MoneyRowInline):
+    model = Payment
+    fields = readonly_fields = ["created_at", "provider", "reference", "amount"]
+
+
+class RefundInline(MoneyRowInline):
+    model = Refund
+    fields = readonly_fields = ["created_at", "reason", "provider", "reference", "amount", "item"]
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     """Orders are changed by the order services only: the status moves through the actions."""
 
-    list_display = ["id", "user", "status", "total", "name", "phone", "created_at"]
+    list_display = ["number", "user", "status", "total", "refunded", "products", "name", "phone", "created_at"]
     list_filter = ["status", "created_at"]
     list_select_related = ["user"]
-    search_fields = ["id__exact", "user__username", "user__email", "name", "phone"]
+    search_fields = ["number__iexact", "user__username", "user__email", "name", "phone"]
     # No date_hierarchy: it truncates dates in the database, which on MySQL/MariaDB needs the server's
     # time zone tables (often not loaded); the created_at filter compares ranges and works everywhere.
-    fields = ["user", "status", "total", "name", "phone", "address", "created_at", "paid_at", "payment_reference"]
-    readonly_fields = ["user", "status", "total", "created_at", "paid_at", "payment_reference"]
-    inlines = [OrderItemInline]
+    fields = [
+        *("number", "user", "status", "total", "paid", "refunded", "name", "phone", "address"),
+        *("created_at", "payment_due_at", "paid_at"),
+    ]
+    readonly_fields = [
+        *("number", "user", "status", "total", "paid", "refunded", "created_at", "payment_due_at", "paid_at"),
+    ]
+    inlines = [OrderItemInline, PaymentInline, RefundInline]
     actions = ["mark_shipped", "mark_delivered", "cancel"]
 
     def has_add_permission(self, request):
         return False  # orders come from checkouts
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("items")
+
     def get_urls(self):
         dashboard = self.admin_site.admin_view(self.dashboard_view)
-        return [path("dashboard/", dashboard, name="orders_order_dashboard"), *super().get_urls()]
+        cancel_line = self.admin_site.admin_view(self.cancel_line_view)
+        return [
+            path("dashboard/", dashboard, name="orders_order_dashboard"),
+            path("<int:order_id>/lines/<int:item_id>/cancel/", cancel_line, name="orders_order_cancel_line"),
+            *super().get_urls(),
+        ]
+
+    @method_decorator(require_POST)
+    def cancel_line_view(self, request, order_id, item_id):
+        """Cancel one line of a paid order (the button on the order's line): refund it, restock it."""
+        order = get_object_or_404(Order, pk=order_id)
+        if not self.has_change_permission(request, order):
+            raise PermissionDenied
+        try:
+            order_cancel_line(order=order, item_id=item_id)
+        except ShopError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, _("The line is cancelled and refunded."), messages.SUCCESS)
+        return redirect("admin:orders_order_change", order_id)
 
     def dashboard_view(self, request):
         """The sales and stock dashboard, for staff who may see orders."""
@@ -63,15 +135,27 @@ class OrderAdmin(admin.ModelAdmin):
         return False  # cancel instead: that also puts the stock back
 
     def get_search_results(self, request, queryset, search_term):
-        """Search as usual; "#42" finds order 42 and nothing else."""
-        number = re.fullmatch(r"\s*#(\d{1,18})\s*", search_term, flags=re.ASCII)
+        """Search as usual; "#K7Q2..." finds that order number and nothing else."""
+        number = re.fullmatch(r"\s*#(\w{1,16})\s*", search_term, flags=re.ASCII)
         if number:
-            return queryset.filter(pk=int(number[1])), False
+            return queryset.filter(number__iexact=number[1]), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("total"), ordering="total_cents")
     def total(self, order):
         return money(order.total_cents)
+
+    @admin.display(description=_("paid"))
+    def paid(self, order):
+        return money(order.paid_cents)
+
+    @admin.display(description=_("refunded"), ordering="refunded_cents")
+    def refunded(self, order):
+        return money(order.refunded_cents) if order.refunded_cents else "-"
+
+    @admin.display(description=_("products"))
+    def products(self, order):
+        return ", ".join(f"{item.display_name} × {item.quantity}" for item in order.items.all())
 
     def save_model(self, request, obj, form, change):
         """Write only the contact fields that changed, never a status read before a concurrent move."""
@@ -86,7 +170,7 @@ class OrderAdmin(admin.ModelAdmin):
     def mark_delivered(self, request, queryset):
         self._move(request, queryset, order_mark_delivered)
 
-    @admin.action(description=_("Cancel selected orders and restock"), permissions=["change"])
+    @admin.action(description=_("Cancel selected orders, restock and refund"), permissions=["change"])
     def cancel(self, request, queryset):
         self._move(request, queryset, order_cancel)
 
@@ -99,8 +183,8 @@ class OrderAdmin(admin.ModelAdmin):
             except ShopError as error:
                 self.message_user(
                     request,
-                    _("Order #%(id)d (%(status)s): %(error)s")
-                    % {"id": order.pk, "status": order.get_status_display(), "error": error.message},
+                    _("Order #%(number)s (%(status)s): %(error)s")
+                    % {"number": order.number, "status": order.get_status_display(), "error": error.message},
                     messages.ERROR,
                 )
             else:

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from mcpshop_site.exceptions import Conflict, NotFound, ShopError
+from mcpshop_site.exceptions import Conflict, InvalidInput, NotFound, ShopError
 
 
 class OrderNotFound(NotFound):
@@ -30,3 +30,29 @@ class TimeZoneUnavailable(ShopError):
         "The database cannot convert dates to the shop's time zone. On MySQL or MariaDB, load its time zone "
         "tables: mysql_tzinfo_to_sql /usr/share/zoneinfo | mysql -u root mysql"
     )
+
+
+class OrderExpired(Conflict):
+    code = "order_expired"
+    default_message = _("The time to pay for this order has passed: it expired and its items went back on sale.")
+
+
+class RefundFailed(ShopError):
+    code = "refund_failed"
+    status = 502
+    default_message = _("The payment provider did not accept the refund. Nothing was changed; please try again.")
+
+
+class InvalidSignature(InvalidInput):
+    code = "invalid_signature"
+    default_message = _("The notification's signature is missing or wrong.")
+
+
+class OrderItemNotFound(NotFound):
+    code = "order_item_not_found"
+    default_message = _("No such line in this order.")
+
+
+class LineAlreadyCancelled(Conflict):
+    code = "line_already_cancelled"
+    default_message = _("This line is already cancelled.")

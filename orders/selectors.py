@@ -8,7 +8,7 @@ from django.utils.formats import date_format
 
 from catalog.models import _in_language
 from mcpshop_site.money import money
-from orders.exceptions import OrderNotFound, TimeZoneUnavailable
+from orders.exceptions import OrderItemNotFound, OrderNotFound, TimeZoneUnavailable
 from orders.models import Order, OrderItem
 
 
@@ -28,6 +28,17 @@ def order_get_for_user(*, user, order_id) -> Order:
         raise OrderNotFound(id=str(order_id)[:32]) from None
 
 
+def order_item_get(*, order: Order, item_id) -> OrderItem:
+    """Return a line of `order`; a line of another order is as missing as a wrong id."""
+    try:
+        item_id = int(item_id)
+        if not 0 < item_id < 2**63:
+            raise ValueError
+        return order.items.get(pk=item_id)
+    except (OrderItem.DoesNotExist, TypeError, ValueError):
+        raise OrderItemNotFound(id=str(item_id)[:32]) from None
+
+
 def order_last_address(*, user) -> dict | None:
     """Return the contact details of the user's latest order, to prefill the next checkout."""
     return Order.objects.filter(user=user).order_by("-created_at", "-id").values("name", "phone", "address").first()
@@ -36,18 +47,31 @@ def order_last_address(*, user) -> dict | None:
 def order_summary(order: Order) -> dict:
     """Return an order as every door but the REST API shows it (the tools, MCP, the chat's events).
 
-    `placed` is the local time in the active language, as the order pages show it.
+    `placed` and `pay_by` are local times in the active language, as the order pages show them;
+    `pay_by` is set while the order awaits payment.
     """
     return {
         "id": order.id,
+        "number": order.number,
         "status": order.status,
         "status_display": str(order.get_status_display()),
         "total_cents": order.total_cents,
         "total": money(order.total_cents),
         "created_at": order.created_at.isoformat(),
         "placed": date_format(timezone.localtime(order.created_at), "DATETIME_FORMAT"),
+        "payment_due_at": order.payment_due_at.isoformat(),
+        "pay_by": date_format(timezone.localtime(order.payment_due_at), "DATETIME_FORMAT")
+        if order.status == Order.Status.PENDING
+        else "",
+        "refunded_cents": order.refunded_cents,
         "items": [
-            {"sku": item.sku, "name": item.name, "quantity": item.quantity, "unit_price_cents": item.unit_price_cents}
+            {
+                "sku": item.sku,
+                "name": item.display_name,
+                "quantity": item.quantity,
+                "unit_price_cents": item.unit_price_cents,
+                "cancelled": item.cancelled_at is not None,
+            }
             for item in order.items.all()
         ],
         "can_cancel": order.can_cancel,
@@ -57,20 +81,21 @@ def order_summary(order: Order) -> dict:
 # The sales dashboard (staff) --------------------------------------------------------------------
 
 SOLD_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.DELIVERED)
+UNSOLD_STATUSES = (Order.Status.CANCELLED, Order.Status.EXPIRED)
 
 
 @dataclass(frozen=True)
 class DaySales:
     day: date
-    orders: int  # placed that day and not cancelled
-    revenue_cents: int  # of the orders placed that day that are paid (paid, shipped or delivered)
+    orders: int  # placed that day and neither cancelled nor expired
+    revenue_cents: int  # money kept from the orders placed that day: paid minus refunded
 
 
 @dataclass(frozen=True)
 class ProductSales:
     sku: str
     name: str  # as copied at purchase
-    name_en: str  # the product's English name now ("" if it has none or is deleted)
+    name_en: str  # the English name copied at purchase ("" if it had none)
     product_id: int | None  # None once the product is deleted; the line keeps its SKU and name
     units: int
     revenue_cents: int
@@ -86,7 +111,7 @@ def _shop_midnight(day: date) -> datetime:
 
 
 def order_sales_per_day(*, days: int = 30, today: date | None = None) -> list[DaySales]:
-    """Return the orders placed and the paid revenue of each of the last `days` days, quiet days as zeros.
+    """Return the orders placed and the revenue (paid minus refunded) of each of the last `days` days (0 if quiet).
 
     Days are calendar days in the shop's TIME_ZONE, grouped by the database in one query.
     """
@@ -95,10 +120,13 @@ def order_sales_per_day(*, days: int = 30, today: date | None = None) -> list[Da
     first = today - timedelta(days=days - 1)
     rows = (
         Order.objects.filter(created_at__gte=_shop_midnight(first), created_at__lt=_shop_midnight(today + timedelta(1)))
-        .exclude(status=Order.Status.CANCELLED)
+        .filter(Q(paid_cents__gt=0) | ~Q(status__in=UNSOLD_STATUSES))
         .annotate(day=TruncDate("created_at", tzinfo=zone))
         .values("day")
-        .annotate(orders=Count("id"), revenue=Sum("total_cents", filter=Q(status__in=SOLD_STATUSES), default=0))
+        .annotate(
+            orders=Count("id", filter=~Q(status__in=UNSOLD_STATUSES)),
+            revenue=Sum(F("paid_cents") - F("refunded_cents"), default=0),
+        )
         .order_by()
     )
     found = {row["day"]: row for row in rows}
@@ -113,7 +141,7 @@ def order_sales_per_day(*, days: int = 30, today: date | None = None) -> list[Da
 
 
 def order_top_products(*, since: datetime, by: str = "units", limit: int = 10) -> list[ProductSales]:
-    """Return the best sellers among paid, shipped and delivered orders placed since `since`.
+    """Return the best sellers among paid, shipped and delivered orders placed since `since` (lines not cancelled).
 
     `by` is "units" or "revenue". Lines are grouped by SKU, so a product sold under one SKU counts
     once even if its name changed between orders.
@@ -121,11 +149,13 @@ def order_top_products(*, since: datetime, by: str = "units", limit: int = 10) -
     ranking = {"units": "-units", "revenue": "-revenue_cents"}[by]
     line_total = Cast("quantity", BigIntegerField()) * F("unit_price_cents")
     rows = (
-        OrderItem.objects.filter(order__status__in=SOLD_STATUSES, order__created_at__gte=since)
+        OrderItem.objects.filter(
+            order__status__in=SOLD_STATUSES, order__created_at__gte=since, cancelled_at__isnull=True
+        )
         .values("sku")
         .annotate(
             name=Max("name"),
-            name_en=Max("product__name_en"),
+            name_en=Max("name_en"),
             product_id=Max("product_id"),
             units=Sum("quantity"),
             revenue_cents=Sum(line_total),

@@ -1,7 +1,11 @@
 import hashlib
 import json
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,12 +15,20 @@ from cart.services import cart_clear, cart_lock_for_checkout
 from catalog.services import product_check_available, product_release_stock, product_reserve_stocks
 from mcpshop_site.db import retry_on_deadlock
 from mcpshop_site.exceptions import InvalidInput
-from orders.exceptions import IdempotencyConflict, IllegalTransition, PaymentFailed
-from orders.models import Order, OrderItem
-from orders.payments import get_gateway
-from orders.selectors import order_get_for_user
+from orders import tasks
+from orders.exceptions import (
+    IdempotencyConflict,
+    IllegalTransition,
+    LineAlreadyCancelled,
+    OrderExpired,
+    OrderNotFound,
+)
+from orders.models import Order, OrderItem, Payment, PaymentEvent, Refund
+from orders.payments import Charge, ProviderEvent, get_provider
+from orders.selectors import order_get_for_user, order_item_get
 
 CONTACT_LIMITS = {"name": 100, "phone": 32, "address": 300}
+_ANY = Q()
 
 
 def _clean_contact(**contact) -> dict:
@@ -92,6 +104,7 @@ def _order_place(*, user, contact: dict, idempotency_key: str | None) -> Order:
     )
     order = Order.objects.create(
         user=user,
+        payment_due_at=order_payment_due_at(placed_at=timezone.now()),
         total_cents=sum(line.quantity * line.product.price_cents for line in lines),
         idempotency_key=idempotency_key,
         request_fingerprint=_fingerprint(contact, [(line.product.sku, line.quantity) for line in lines]),
@@ -103,12 +116,15 @@ def _order_place(*, user, contact: dict, idempotency_key: str | None) -> Order:
             product=line.product,
             sku=line.product.sku,
             name=line.product.name,
+            name_en=line.product.name_en,
             unit_price_cents=line.product.price_cents,
             quantity=line.quantity,
         )
         for line in lines
     )
     cart_clear(cart=cart)
+    # The expiry job is a row of this transaction: it exists exactly when the order does.
+    tasks.order_expire_at_deadline.using(run_after=order.payment_due_at).enqueue(order.pk)
     order.replayed = False
     return order
 
@@ -123,10 +139,10 @@ def _replay(order: Order, contact: dict, lines) -> Order:
     return order
 
 
-def _transition(*, order: Order, to: str, **changes) -> Order:
+def _transition(*, order: Order, to: str, where: Q = _ANY, **changes) -> Order:
     """Move the order to `to` with a conditional UPDATE, so two racing moves cannot both win."""
     allowed_from = [state for state, targets in Order.TRANSITIONS.items() if to in targets]
-    moved = Order.objects.filter(pk=order.pk, status__in=allowed_from).update(
+    moved = Order.objects.filter(where, pk=order.pk, status__in=allowed_from).update(
         status=to, updated_at=timezone.now(), **changes
     )
     if moved != 1:
@@ -136,12 +152,83 @@ def _transition(*, order: Order, to: str, **changes) -> Order:
     return order
 
 
+def _lock(order: Order) -> Order:
+    """Return the order read afresh under its row lock (SQLite's IMMEDIATE transaction holds the database's)."""
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+def _release_stock(order: Order) -> None:
+    """Put the order's lines that are not cancelled back on the shelf (products in pk order)."""
+    items = order.items.filter(product__isnull=False, cancelled_at__isnull=True).order_by("product_id")
+    for item in items:
+        product_release_stock(product_id=item.product_id, quantity=item.quantity)
+
+
+def _refund(*, order: Order, amount_cents: int, reason: str, item: OrderItem | None = None) -> list[Refund]:
+    """Give `amount_cents` of the order's payments back through the providers that took them, oldest first.
+
+    Called under the order's lock; each provider call carries an idempotency key, so a transaction
+    retried after a provider answered does not refund twice.
+    """
+    refunds = []
+    for payment in order.payments.annotate(refunded=Coalesce(Sum("refunds__amount_cents"), 0)).order_by("pk"):
+        amount = min(amount_cents, payment.amount_cents - payment.refunded)
+        if amount <= 0:
+            continue
+        key = f"refund-{payment.pk}-{reason}-{item.pk if item else 'order'}"
+        reference = get_provider(payment.provider).refund(payment=payment, amount_cents=amount, idempotency_key=key)
+        refunds.append(
+            Refund.objects.create(
+                order=order,
+                payment=payment,
+                item=item,
+                reason=reason,
+                provider=payment.provider,
+                reference=reference,
+                amount_cents=amount,
+            )
+        )
+        amount_cents -= amount
+    total = sum(refund.amount_cents for refund in refunds)
+    Order.objects.filter(pk=order.pk).update(refunded_cents=F("refunded_cents") + total)
+    return refunds
+
+
+def order_payment_due_at(*, placed_at: datetime) -> datetime:
+    """Return the payment deadline of an order placed at `placed_at` (settings.ORDER_PAYMENT_MINUTES)."""
+    return placed_at + timedelta(seconds=float(settings.ORDER_PAYMENT_MINUTES * 60))
+
+
+@transaction.atomic
+def order_expire(*, order_id: int) -> bool:
+    """Expire the order if it is still unpaid past its deadline, releasing its stock once; return whether it did.
+
+    The job queued at placement calls this at the deadline, and `order_expire_overdue` for any it missed;
+    a payment racing it is decided by the one conditional UPDATE.
+    """
+    order = Order(pk=order_id)
+    try:
+        _transition(order=order, to=Order.Status.EXPIRED, where=Q(payment_due_at__lte=timezone.now()))
+    except (IllegalTransition, Order.DoesNotExist):
+        return False
+    _release_stock(order)
+    return True
+
+
+def order_expire_overdue() -> int:
+    """Expire every pending order past its deadline (a periodic sweep behind the per-order jobs); return how many."""
+    overdue = Order.objects.filter(status=Order.Status.PENDING, payment_due_at__lte=timezone.now())
+    return sum(order_expire(order_id=pk) for pk in overdue.order_by("pk").values_list("pk", flat=True))
+
+
 @transaction.atomic
 def order_cancel(*, order: Order) -> Order:
-    """Cancel a pending or paid order and put its stock back, exactly once."""
-    order = _transition(order=order, to=Order.Status.CANCELLED)
-    for item in order.items.filter(product__isnull=False).order_by("product_id"):
-        product_release_stock(product_id=item.product_id, quantity=item.quantity)
+    """Cancel a pending or paid order: its stock goes back and what was paid is refunded, exactly once."""
+    order = _transition(order=_lock(order), to=Order.Status.CANCELLED)
+    _release_stock(order)
+    if order.paid_cents > order.refunded_cents:
+        _refund(order=order, amount_cents=order.paid_cents - order.refunded_cents, reason=Refund.Reason.ORDER_CANCELLED)
+        order.refresh_from_db()
     return order
 
 
@@ -151,20 +238,95 @@ def order_cancel_for_user(*, user, order_id) -> Order:
 
 
 @transaction.atomic
-def order_pay(*, user, order_id) -> Order:
-    """Charge a pending order through the payment gateway and mark it paid.
+def order_cancel_line(*, order: Order, item_id) -> Order:
+    """Cancel one line of a paid order: its stock goes back and its paid amount is refunded, once.
 
-    The order's row stays locked from the status check to the new status, so a double click or a
-    cancellation racing the payment can neither charge twice nor charge an order that was cancelled.
+    Cancelling the last line left cancels the whole order (which refunds the rest, e.g. shipping).
+    """
+    order = _lock(order)
+    item = order_item_get(order=order, item_id=item_id)
+    if order.status != Order.Status.PAID:
+        raise IllegalTransition(status=order.status, to=Order.Status.CANCELLED)
+    if not OrderItem.objects.filter(pk=item.pk, cancelled_at__isnull=True).update(cancelled_at=timezone.now()):
+        raise LineAlreadyCancelled(item_id=item.pk)
+    if item.product_id is not None:
+        product_release_stock(product_id=item.product_id, quantity=item.quantity)
+    _refund(order=order, amount_cents=item.paid_amount_cents, reason=Refund.Reason.LINE_CANCELLED, item=item)
+    if not order.items.filter(cancelled_at__isnull=True).exists():
+        return order_cancel(order=order)
+    order.refresh_from_db()
+    return order
+
+
+@transaction.atomic
+def order_cancel_line_for_user(*, user, order_id, item_id) -> Order:
+    return order_cancel_line(order=order_get_for_user(user=user, order_id=order_id), item_id=item_id)
+
+
+def order_pay(*, user, order_id, return_url: str) -> Order:
+    """Start paying a pending order through the configured provider; return the order.
+
+    With `test` the order comes back paid; with `stripe` it comes back pending with
+    `payment_redirect_url`, the provider's page to send the shopper to (who comes back to `return_url`),
+    and the payment counts when its signed webhook arrives. An order past its deadline is expired on the
+    spot (if its job has not run yet) and refused.
     """
     order = order_get_for_user(user=user, order_id=order_id)
-    order.status = Order.objects.select_for_update().values_list("status", flat=True).get(pk=order.pk)
-    if not order.can_pay:
-        raise IllegalTransition(status=order.status, to=Order.Status.PAID)
-    result = get_gateway().charge(order)
-    if not result.ok:
-        raise PaymentFailed(result.message or None, order_id=order.pk)
-    return _transition(order=order, to=Order.Status.PAID, paid_at=timezone.now(), payment_reference=result.reference)
+    order_expire(order_id=order.pk)
+    with transaction.atomic():
+        order = _lock(order)
+        if order.status == Order.Status.EXPIRED:
+            raise OrderExpired(order_id=order.pk)
+        if not order.can_pay:
+            raise IllegalTransition(status=order.status, to=Order.Status.PAID)
+        provider = get_provider()
+        start = provider.start(order=order, return_url=return_url)
+        if start.charge is not None:
+            order = order_payment_received(order=order, provider=provider.name, charge=start.charge)
+    order.payment_redirect_url = start.redirect_url
+    return order
+
+
+@transaction.atomic
+def order_payment_received(*, order: Order, provider: str, charge: Charge) -> Order:
+    """Record money received for an order, once per provider reference: the order is paid, or it is refunded.
+
+    The order is paid when it was awaiting payment at `charge.paid_at` and the amount is its total. Money
+    for an order that expired, was cancelled, was already paid, or of another amount goes straight back.
+    """
+    order = _lock(order)
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                order=order, provider=provider, reference=charge.reference, amount_cents=charge.amount_cents
+            )
+    except IntegrityError:
+        return order  # this payment was recorded already (a replayed or twin notification)
+    Order.objects.filter(pk=order.pk).update(paid_cents=F("paid_cents") + payment.amount_cents)
+    payable = order.status == Order.Status.PENDING and charge.amount_cents == order.total_cents
+    if payable and charge.paid_at < order.payment_due_at:
+        return _transition(order=order, to=Order.Status.PAID, paid_at=charge.paid_at)
+    if order.status == Order.Status.PENDING:
+        order_expire(order_id=order.pk)
+    _refund(order=order, amount_cents=payment.amount_cents, reason=Refund.Reason.NOT_PAYABLE)
+    order.refresh_from_db()
+    return order
+
+
+@transaction.atomic
+def payment_event_apply(*, provider: str, event: ProviderEvent) -> bool:
+    """Apply a provider's verified notification once; return False for one already applied (a replay)."""
+    try:
+        with transaction.atomic():
+            PaymentEvent.objects.create(provider=provider, event_id=event.id, type=event.type)
+    except IntegrityError:
+        return False
+    if event.charge is not None:
+        order = Order.objects.filter(number=event.order_number).first()
+        if order is None:
+            raise OrderNotFound(number=event.order_number)
+        order_payment_received(order=order, provider=provider, charge=event.charge)
+    return True
 
 
 def order_mark_shipped(*, order: Order) -> Order:

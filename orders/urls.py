@@ -9,4 +9,5 @@ urlpatterns = [
     path("orders/<int:order_id>/", views.order_detail, name="detail"),
     path("orders/<int:order_id>/cancel/", views.cancel, name="cancel"),
     path("orders/<int:order_id>/pay/", views.pay, name="pay"),
+    path("payments/stripe/webhook/", views.stripe_webhook, name="stripe-webhook"),
 ]

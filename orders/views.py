@@ -1,11 +1,14 @@
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from cart.exceptions import EmptyCart
@@ -14,8 +17,9 @@ from cart.shoppers import shopper_for_request
 from mcpshop_site.exceptions import ShopError
 from orders.exceptions import IdempotencyConflict, OrderNotFound
 from orders.forms import CheckoutForm
+from orders.payments import get_provider
 from orders.selectors import order_get_for_user, order_last_address, order_list_for_user
-from orders.services import order_cancel_for_user, order_pay, order_place
+from orders.services import order_cancel_for_user, order_pay, order_place, payment_event_apply
 
 PAGE_SIZE = 20
 
@@ -38,7 +42,8 @@ def order_detail(request, order_id):
         order = order_get_for_user(user=request.user, order_id=order_id)
     except OrderNotFound:
         raise Http404 from None
-    return render(request, "orders/order_detail.html", {"order": order})
+    test_payments = settings.PAYMENT_PROVIDER == "test"
+    return render(request, "orders/order_detail.html", {"order": order, "test_payments": test_payments})
 
 
 @login_required
@@ -63,7 +68,9 @@ def checkout(request):
                 if order.replayed:
                     messages.info(request, _("This order was already placed."))
                 else:
-                    messages.success(request, _("Thank you! Your order #%(id)d is placed.") % {"id": order.pk})
+                    messages.success(
+                        request, _("Thank you! Your order #%(number)s is placed.") % {"number": order.number}
+                    )
                 return redirect(order)
     elif not items:
         messages.info(request, _("Your cart is empty."))
@@ -86,19 +93,43 @@ def _order_action(request, order_id, action, done_message):
     except ShopError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, done_message % {"id": order.pk})
+        messages.success(request, done_message % {"number": order.number})
     return redirect("orders:detail", order_id=order_id)
 
 
 @login_required
 @require_POST
 def cancel(request, order_id):
-    """Cancel a pending or paid order; its stock goes back on the shelf."""
-    return _order_action(request, order_id, order_cancel_for_user, _("Order #%(id)d is cancelled."))
+    """Cancel a pending or paid order; its stock goes back on the shelf and a payment is refunded."""
+    return _order_action(request, order_id, order_cancel_for_user, _("Order #%(number)s is cancelled."))
 
 
 @login_required
 @require_POST
 def pay(request, order_id):
-    """Pay a pending order through the payment gateway (the test gateway in development)."""
-    return _order_action(request, order_id, order_pay, _("Order #%(id)d is paid. Thank you!"))
+    """Pay a pending order: at once with the test provider, else on the provider's page (Stripe Checkout)."""
+    return_url = request.build_absolute_uri(reverse("orders:detail", kwargs={"order_id": order_id}))
+    try:
+        order = order_pay(user=request.user, order_id=order_id, return_url=return_url)
+    except OrderNotFound:
+        raise Http404 from None
+    except ShopError as error:
+        messages.error(request, error.message)
+        return redirect("orders:detail", order_id=order_id)
+    if order.payment_redirect_url:
+        return redirect(order.payment_redirect_url)
+    messages.success(request, _("Order #%(number)s is paid. Thank you!") % {"number": order.number})
+    return redirect("orders:detail", order_id=order_id)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Stripe's notifications: applied once each when their signature checks out, else 400."""
+    provider = get_provider("stripe")
+    try:
+        event = provider.parse_event(payload=request.body, signature=request.headers.get("Stripe-Signature", ""))
+        payment_event_apply(provider=provider.name, event=event)
+    except ShopError as error:
+        return JsonResponse(error.as_dict(), status=error.status)
+    return JsonResponse({"received": True})

@@ -121,6 +121,7 @@ def page_client_for(user) -> Client:
 
 
 CONTACT = {"name": "张三", "phone": "13800000000", "address": "上海市黄浦区南京东路 1 号"}
+RETURN_URL = "http://testserver/orders/"  # where a payment provider sends the shopper back (order_pay)
 
 
 def shop_env(directory: Path) -> dict:

@@ -7,7 +7,7 @@ import pytest
 from cart.services import cart_add_item, cart_get_or_create
 from cart.shoppers import Shopper
 from orders.services import order_pay, order_place
-from tests.conftest import CONTACT
+from tests.conftest import CONTACT, RETURN_URL
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, _missing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,7 +42,7 @@ def test_staff_see_the_dashboard_drawn_and_styled_without_console_errors(live_se
     tea = make_product("TEA-D1", name="龙井", name_en="Longjing", price_cents=12800, stock=50)
     make_product("LOW-D1", stock=2)
     cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=shopper)), product=tea, quantity=3)
-    order_pay(user=shopper, order_id=order_place(user=shopper, **CONTACT).pk)
+    order_pay(user=shopper, order_id=order_place(user=shopper, **CONTACT).pk, return_url=RETURN_URL)
 
     # Playwright's sync API keeps an event loop in this thread: the database work is all done above.
     with sync_api.sync_playwright() as playwright:

@@ -9,6 +9,9 @@ PRODUCTION = {
     "SECRET_KEY": "prod-" + "x9Qv" * 16,
     "JWT_SIGNING_KEY": "jwt-" + "Lm3z" * 16,
     "ALLOWED_HOSTS": "shop.example.com",
+    "PAYMENT_PROVIDER": "stripe",
+    "STRIPE_SECRET_KEY": "sk_test_" + "Pq7w" * 6,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "Zr4k" * 6,
 }
 
 
@@ -35,3 +38,15 @@ def test_production_refuses_a_jwt_key_equal_to_the_secret_key():
     result = _manage("check", **{**PRODUCTION, "JWT_SIGNING_KEY": PRODUCTION["SECRET_KEY"]})
     assert result.returncode != 0
     assert "JWT_SIGNING_KEY" in result.stderr
+
+
+def test_production_refuses_the_test_payment_provider_unless_asked_for():
+    refused = _manage("check", **{**PRODUCTION, "PAYMENT_PROVIDER": "test"})
+    assert refused.returncode != 0 and "PAYMENT_PROVIDER=test takes no money" in refused.stderr
+    test_shop = _manage("check", **{**PRODUCTION, "PAYMENT_PROVIDER": "test", "PAYMENT_TEST_MODE": "1"})
+    assert test_shop.returncode == 0, test_shop.stderr
+
+
+def test_stripe_needs_its_keys():
+    result = _manage("check", **{**PRODUCTION, "STRIPE_WEBHOOK_SECRET": ""})
+    assert result.returncode != 0 and "STRIPE_WEBHOOK_SECRET" in result.stderr

@@ -1,15 +1,21 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mcpshop_site.api import PageQuerySerializer, Pagination, error_responses
-from orders.api.serializers import IdempotencyKeySerializer, OrderPlaceSerializer, OrderSerializer
+from orders.api.serializers import (
+    IdempotencyKeySerializer,
+    OrderPlaceSerializer,
+    OrderSerializer,
+    PaymentRedirectSerializer,
+)
 from orders.selectors import order_get_for_user, order_list_for_user
-from orders.services import order_cancel_for_user, order_pay, order_place
+from orders.services import order_cancel_for_user, order_cancel_line_for_user, order_pay, order_place
 
 ORDER_PARAMETER = OpenApiParameter("order_id", int, OpenApiParameter.PATH, description="The order's id.")
+LINE_PARAMETER = OpenApiParameter("line_id", int, OpenApiParameter.PATH, description="The line's `id` in `items`.")
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
@@ -82,8 +88,9 @@ class OrderCancelApi(APIView):
         operation_id="orders_cancel", request=None, responses={200: OrderSerializer, **error_responses(401, 404, 409)}
     )
     def post(self, request, order_id):
-        """Cancel a pending or paid order; its stock goes back on the shelf once."""
-        return Response(OrderSerializer(order_cancel_for_user(user=request.user, order_id=order_id)).data)
+        """Cancel a pending or paid order; its stock goes back on the shelf once and a payment is refunded once."""
+        order = order_cancel_for_user(user=request.user, order_id=order_id)
+        return Response(OrderSerializer(order_get_for_user(user=request.user, order_id=order.pk)).data)
 
 
 @extend_schema(parameters=[ORDER_PARAMETER])
@@ -91,8 +98,37 @@ class OrderPayApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        operation_id="orders_pay", request=None, responses={200: OrderSerializer, **error_responses(401, 404, 409)}
+        operation_id="orders_pay",
+        request=None,
+        responses={
+            200: PolymorphicProxySerializer("PayResult", [OrderSerializer, PaymentRedirectSerializer], None),
+            **error_responses(401, 404, 409, 502),
+        },
     )
     def post(self, request, order_id):
-        """Pay a pending order through the shop's payment gateway."""
-        return Response(OrderSerializer(order_pay(user=request.user, order_id=order_id)).data)
+        """Pay a pending order: the paid order (test provider), or `{"redirect_url"}` to the provider's page (Stripe).
+
+        With Stripe the order is paid when Stripe's signed webhook confirms it; the page sends the shopper
+        back to the order page. An order past its `payment_due_at` answers 409 `order_expired`.
+        """
+        order = order_get_for_user(user=request.user, order_id=order_id)
+        return_url = request.build_absolute_uri(order.get_absolute_url())
+        order = order_pay(user=request.user, order_id=order.pk, return_url=return_url)
+        if order.payment_redirect_url:
+            return Response(PaymentRedirectSerializer({"redirect_url": order.payment_redirect_url}).data)
+        return Response(OrderSerializer(order_get_for_user(user=request.user, order_id=order.pk)).data)
+
+
+@extend_schema(parameters=[ORDER_PARAMETER, LINE_PARAMETER])
+class OrderItemCancelApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="orders_items_cancel",
+        request=None,
+        responses={200: OrderSerializer, **error_responses(401, 404, 409, 502)},
+    )
+    def post(self, request, order_id, line_id):
+        """Cancel one line of a paid order: its paid amount is refunded and its stock goes back, once."""
+        order = order_cancel_line_for_user(user=request.user, order_id=order_id, item_id=line_id)
+        return Response(OrderSerializer(order_get_for_user(user=request.user, order_id=order.pk)).data)

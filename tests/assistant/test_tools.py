@@ -336,10 +336,11 @@ def test_orders_are_listed_and_shown_only_to_their_owner(alice, bob, shop, ctx_f
     listed = call_tool(ctx_for(alice), "list_orders", {})
     assert listed["count"] == 1 and listed["orders"][0]["id"] == order.pk
     assert listed["orders"][0]["items"] == [
-        {"sku": "MUG-01", "name": "陶瓷马克杯", "quantity": 2, "unit_price_cents": 3900}
+        {"sku": "MUG-01", "name": "陶瓷马克杯", "quantity": 2, "unit_price_cents": 3900, "cancelled": False}
     ]
     shown = call_tool(ctx_for(alice), "get_order", {"order_id": order.pk})["order"]
     assert shown["status"] == "PENDING" and shown["total_cents"] == 7800 and shown["address"] == CONTACT
+    assert shown["number"] == order.number and shown["pay_by"] and shown["payment_due_at"]
     assert call_tool(ctx_for(bob), "list_orders", {})["orders"] == []
     assert call_tool(ctx_for(bob), "get_order", {"order_id": order.pk})["error"]["code"] == "order_not_found"
     assert call_tool(ctx_for(bob), "cancel_order", {"order_id": order.pk})["error"]["code"] == "order_not_found"

@@ -13,7 +13,7 @@ from cart.shoppers import Shopper, new_guest_token
 from catalog.models import Product
 from orders.models import Order
 from orders.services import order_cancel, order_pay, order_place
-from tests.conftest import CONTACT, page_client_for
+from tests.conftest import CONTACT, RETURN_URL, page_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def get(client, url, **params):
 def buy(user, product, quantity=1, *, paid=False) -> Order:
     cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=user)), product=product, quantity=quantity)
     order = order_place(user=user, **CONTACT)
-    return order_pay(user=user, order_id=order.pk) if paid else order
+    return order_pay(user=user, order_id=order.pk, return_url=RETURN_URL) if paid else order
 
 
 def act(client, action, *orders):
@@ -103,7 +103,7 @@ def test_cancel_restores_the_stock_once(admin_client, alice, product):
     assert (status(order), stock(product)) == ("CANCELLED", 5)
 
     [(level, message)] = act(admin_client, "cancel", order)
-    assert level == "error" and f"#{order.pk}" in message
+    assert level == "error" and f"#{order.number}" in message
     assert stock(product) == 5
 
 
@@ -115,7 +115,7 @@ def test_an_illegal_move_is_reported_per_order_and_the_others_still_move(admin_c
     messages = act(admin_client, "mark_shipped", unpaid, paid)
 
     assert messages == [
-        ("error", f"Order #{unpaid.pk} (Pending payment): The order cannot move to this status now."),
+        ("error", f"Order #{unpaid.number} (Pending payment): The order cannot move to this status now."),
         ("success", "1 order updated."),
     ]
     assert (status(unpaid), status(paid)) == ("PENDING", "SHIPPED")
@@ -134,6 +134,9 @@ def test_the_change_page_keeps_status_and_items_read_only(admin_client, alice, p
     data = {**CONTACT, "address": "北京市朝阳区建国路 88 号", "status": "DELIVERED", "items-TOTAL_FORMS": "1"}
     data |= {"items-INITIAL_FORMS": "1", "items-MIN_NUM_FORMS": "0", "items-MAX_NUM_FORMS": "1000"}
     data |= {"items-0-id": order.items.get().pk, "items-0-order": order.pk}
+    for inline, rows in (("payments", 1), ("refunds", 0)):  # read-only lists: their forms are only counted
+        data |= {f"{inline}-TOTAL_FORMS": rows, f"{inline}-INITIAL_FORMS": rows, f"{inline}-MIN_NUM_FORMS": 0}
+    data |= {"payments-0-id": order.payments.get().pk, "payments-0-order": order.pk}
     response = admin_client.post(url, data)
 
     assert response.status_code == 302
@@ -155,11 +158,11 @@ def test_orders_are_found_by_id_user_name_or_phone(admin_client, alice, bob, mak
     product = make_product(stock=10)
     mine = buy(alice, product)
     Order.objects.filter(pk=buy(bob, product).pk).update(name="李四", phone="13900000000")
-    found = get(admin_client, reverse(ORDERS), q=term.replace("ID", str(mine.pk))).context["cl"].result_list
+    found = get(admin_client, reverse(ORDERS), q=term.replace("ID", mine.number.lower())).context["cl"].result_list
     assert [order.pk for order in found] == [mine.pk]
 
 
-@pytest.mark.parametrize("term", ["abc'%", "#", "#abc", "#99999999999999999999999", "#１２"])
+@pytest.mark.parametrize("term", ["abc'%", "#", "#abc", "#99999999999999999999999", "#１２", "#1"])
 def test_a_search_that_is_not_an_order_number_finds_nothing_and_does_not_crash(admin_client, alice, product, term):
     buy(alice, product)
     assert list(get(admin_client, reverse(ORDERS), q=term).context["cl"].result_list) == []

@@ -21,7 +21,7 @@ from catalog.models import Product
 from catalog.services import product_update
 from orders.models import Order
 from orders.services import order_cancel, order_mark_shipped, order_pay, order_place
-from tests.conftest import CONTACT
+from tests.conftest import CONTACT, RETURN_URL
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
@@ -227,7 +227,7 @@ def test_cancelling_one_order_ten_times_at_once_restocks_once(alice, make_produc
 def test_ship_and_cancel_racing_on_one_paid_order_leave_a_consistent_state(alice, make_product):
     tea = make_product("TEA-RACE", stock=5)
     cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=tea, quantity=2)
-    order = order_pay(user=alice, order_id=place(alice).pk)
+    order = order_pay(user=alice, order_id=place(alice).pk, return_url=RETURN_URL)
     moves = [order_cancel, order_mark_shipped] * 5
 
     outcomes = race(lambda move: move(order=Order.objects.get(pk=order.pk)), moves)

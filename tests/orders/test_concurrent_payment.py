@@ -1,44 +1,55 @@
-"""Paying races: a double click on Pay, or Pay against Cancel, charge the shopper at most once.
+"""Paying races: a double click on Pay, or Pay against Cancel, move the shopper's money exactly once.
 
 Real threads against the real database (SQLite, MariaDB and PostgreSQL alike), with a payment
-gateway that counts its charges and takes a moment, like a real processor's round trip.
+provider that counts its charges and refunds and takes a moment, like a real processor's round trip.
 """
 
+import secrets
 import threading
 import time
 
 import pytest
+from django.utils import timezone
 
 from cart.services import cart_add_item, cart_get_or_create
 from cart.shoppers import Shopper
 from catalog.models import Product
-from orders.models import Order
-from orders.payments import PaymentResult
+from orders import payments
+from orders.models import Order, Payment, Refund
+from orders.payments import Charge, PaymentStart
 from orders.services import order_cancel_for_user, order_pay, order_place
-from tests.conftest import CONTACT
+from tests.conftest import CONTACT, RETURN_URL
 from tests.orders.test_concurrency import Outcomes, race
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
 
-class CountingGateway:
-    """Accept every payment after a processor-like pause, and count the charges."""
+class CountingProvider(payments.PaymentProvider):
+    """Accept every payment and refund after a processor-like pause, and count them."""
 
+    name = "test"
     charges: list[int] = []
+    refunds: list[int] = []
     lock = threading.Lock()
 
-    def charge(self, order) -> PaymentResult:
+    def start(self, *, order, return_url):
         time.sleep(0.05)
         with self.lock:
             self.charges.append(order.pk)
-        return PaymentResult(ok=True, reference=f"counted_{order.pk}_{len(self.charges)}")
+        return PaymentStart(charge=Charge(f"counted_{secrets.token_hex(4)}", order.total_cents, timezone.now()))
+
+    def refund(self, *, payment, amount_cents, idempotency_key):
+        time.sleep(0.05)
+        with self.lock:
+            self.refunds.append(amount_cents)
+        return f"counted_re_{secrets.token_hex(4)}"
 
 
 @pytest.fixture
-def gateway(settings):
-    settings.SHOP_PAYMENT_GATEWAY = f"{__name__}.CountingGateway"
-    CountingGateway.charges = []
-    return CountingGateway
+def provider(monkeypatch):
+    monkeypatch.setitem(payments.PROVIDERS, "test", f"{__name__}.CountingProvider")
+    CountingProvider.charges, CountingProvider.refunds = [], []
+    return CountingProvider
 
 
 @pytest.fixture
@@ -48,22 +59,35 @@ def pending_order(alice, make_product):
     return order_place(user=alice, **CONTACT)
 
 
-def test_ten_simultaneous_payments_of_one_order_charge_once(alice, pending_order, gateway):
-    outcomes = race(lambda _: order_pay(user=alice, order_id=pending_order.pk), range(10))
+def pay(user, order_id):
+    return order_pay(user=user, order_id=order_id, return_url=RETURN_URL)
+
+
+def cancel(user, order_id):
+    return order_cancel_for_user(user=user, order_id=order_id)
+
+
+def test_ten_simultaneous_payments_of_one_order_charge_once(alice, pending_order, provider):
+    outcomes = race(lambda _: pay(alice, pending_order.pk), range(10))
 
     assert Outcomes(outcomes) == {"Order": 1, "IllegalTransition": 9}
-    assert gateway.charges == [pending_order.pk]
+    assert provider.charges == [pending_order.pk]
     order = Order.objects.get(pk=pending_order.pk)
-    assert order.status == Order.Status.PAID and order.payment_reference == f"counted_{order.pk}_1"
+    assert order.status == Order.Status.PAID and order.paid_cents == 2000
+    assert list(Payment.objects.filter(order=order).values_list("amount_cents", flat=True)) == [2000]
 
 
-def test_pay_racing_cancel_never_charges_a_cancelled_order(alice, pending_order, gateway):
-    moves = [order_pay, order_cancel_for_user] * 5
+def test_pay_racing_cancel_refunds_a_cancelled_paid_order_once(alice, pending_order, provider):
+    moves = [pay, cancel] * 5
 
-    outcomes = race(lambda move: move(user=alice, order_id=pending_order.pk), moves)
+    outcomes = race(lambda move: move(alice, pending_order.pk), moves)
 
     order = Order.objects.get(pk=pending_order.pk)
     stock = Product.objects.get(sku="TEA-PAY").stock
-    assert order.status == Order.Status.CANCELLED and stock == 5  # some cancel wins, the stock is back once
-    # A charge is only ever for an order that was paid (and then cancelled by the shopper), never lost.
-    assert len(gateway.charges) == (1 if order.paid_at else 0), Outcomes(outcomes)
+    # Some cancel wins, the stock is back once.
+    assert order.status == Order.Status.CANCELLED and stock == 5, Outcomes(outcomes)
+    # Either nothing was charged, or the one charge was refunded in full, once.
+    assert len(provider.charges) <= 1, Outcomes(outcomes)
+    assert provider.refunds == [2000] * len(provider.charges)
+    assert order.paid_cents == order.refunded_cents == 2000 * len(provider.charges)
+    assert Refund.objects.filter(order=order).count() == len(provider.charges)

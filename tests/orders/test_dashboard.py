@@ -13,7 +13,7 @@ from orders.dashboard import axis_top
 from orders.models import Order
 from orders.selectors import order_sales_per_day, order_top_products
 from orders.services import order_cancel, order_mark_delivered, order_mark_shipped, order_pay, order_place
-from tests.conftest import CONTACT, page_client_for
+from tests.conftest import CONTACT, RETURN_URL, page_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def place(user, *lines, status="PAID", at=None) -> Order:
         cart_add_item(cart=cart, product=product, quantity=quantity)
     order = order_place(user=user, **CONTACT)
     if status in ("PAID", "SHIPPED", "DELIVERED"):
-        order = order_pay(user=user, order_id=order.pk)
+        order = order_pay(user=user, order_id=order.pk, return_url=RETURN_URL)
     if status in ("SHIPPED", "DELIVERED"):
         order = order_mark_shipped(order=order)
     if status == "DELIVERED":

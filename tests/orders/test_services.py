@@ -11,7 +11,7 @@ from orders import services
 from orders.exceptions import IdempotencyConflict, IllegalTransition
 from orders.models import Order
 from orders.services import order_cancel, order_pay, order_place
-from tests.conftest import CONTACT
+from tests.conftest import CONTACT, RETURN_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -100,10 +100,10 @@ def test_cancel_restores_stock_exactly_once(alice, product):
 def test_status_moves_only_along_legal_transitions(alice, product):
     _fill_cart(alice, (product, 1))
     order = order_place(user=alice, **CONTACT)
-    order = order_pay(user=alice, order_id=order.pk)
-    assert order.status == Order.Status.PAID and order.payment_reference.startswith("test_")
+    order = order_pay(user=alice, order_id=order.pk, return_url=RETURN_URL)
+    assert order.status == Order.Status.PAID and order.payments.get().reference.startswith("test_")
     with pytest.raises(IllegalTransition):
-        order_pay(user=alice, order_id=order.pk)
+        order_pay(user=alice, order_id=order.pk, return_url=RETURN_URL)
 
 
 def test_idempotency_key_replays_the_same_order_and_refuses_a_different_cart(alice, product):

@@ -35,7 +35,7 @@ from mcpshop_site.exceptions import InvalidInput
 from orders.exceptions import IllegalTransition, OrderNotFound
 from orders.models import Order, OrderItem
 from orders.services import order_cancel, order_cancel_for_user, order_mark_shipped, order_pay, order_place
-from tests.conftest import CONTACT
+from tests.conftest import CONTACT, RETURN_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +167,7 @@ class StockMachine(RuleBasedStateMachine):
     def pay(self, name, index):
         order = self.order(index)
         try:
-            order_pay(user=self.users[name], order_id=order.pk)
+            order_pay(user=self.users[name], order_id=order.pk, return_url=RETURN_URL)
         except OrderNotFound:
             assert self.owner[order.pk] != name
             self.unchanged()

@@ -88,7 +88,7 @@ def test_checkout_places_an_order_and_empties_the_cart(alice, product):
     order = Order.objects.get()
     assert response.status_code == 302
     assert response["Location"] == order.get_absolute_url()
-    assert shown(client, response) == [f"谢谢！您的订单 #{order.pk} 已提交。"]
+    assert shown(client, response) == [f"谢谢！您的订单 #{order.number} 已提交。"]
     assert order.total_cents == 25600
     assert order.idempotency_key == key
     assert not CartItem.objects.exists()
@@ -106,7 +106,7 @@ def test_double_submit_of_the_same_form_makes_one_order(alice, product):
     data = {**CONTACT, "idempotency_key": checkout_key(client)}
     first = client.post(reverse("orders:checkout"), data)
     order = Order.objects.get()
-    assert shown(client, first) == [f"谢谢！您的订单 #{order.pk} 已提交。"]
+    assert shown(client, first) == [f"谢谢！您的订单 #{order.number} 已提交。"]
     second = client.post(reverse("orders:checkout"), data)
     assert first["Location"] == second["Location"] == order.get_absolute_url()
     assert shown(client, second) == ["这个订单已经提交过了。"]
@@ -164,12 +164,12 @@ def test_orders_list_shows_the_users_orders_only(alice, bob, product):
     theirs = place(bob, product)
     client = page_client_for(alice)
     page = client.get(reverse("orders:list"))
-    assertContains(page, f"订单 #{mine.pk}")
-    assertNotContains(page, f"订单 #{theirs.pk}")
+    assertContains(page, f"订单 #{mine.number}")
+    assertNotContains(page, f"订单 #{theirs.number}")
     assertContains(page, "西湖龙井 × 1")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get(reverse("orders:list"))
-    assertContains(page, f"Order #{mine.pk}")
+    assertContains(page, f"Order #{mine.number}")
     assertContains(page, "Pending payment")
 
 
@@ -203,13 +203,13 @@ def test_pay_then_cancel_from_the_order_page(alice, product):
 
     response = client.post(reverse("orders:pay", args=[order.pk]))
     assert response["Location"] == order.get_absolute_url()
-    assert shown(client, response) == [f"订单 #{order.pk} 已支付，谢谢！"]
+    assert shown(client, response) == [f"订单 #{order.number} 已支付，谢谢！"]
     page = client.get(order.get_absolute_url())
     assertContains(page, "已支付")
     assertNotContains(page, f'action="{reverse("orders:pay", args=[order.pk])}"')
 
     response = client.post(reverse("orders:cancel", args=[order.pk]))
-    assert shown(client, response) == [f"订单 #{order.pk} 已取消。"]
+    assert shown(client, response) == [f"订单 #{order.number} 已取消。"]
     product.refresh_from_db()
     assert product.stock == 5
     page = client.get(order.get_absolute_url())
@@ -220,7 +220,7 @@ def test_pay_then_cancel_from_the_order_page(alice, product):
 def test_cancelling_twice_is_a_message_and_restocks_once(alice, product):
     order = place(alice, product, 2)
     client = page_client_for(alice)
-    assert shown(client, client.post(reverse("orders:cancel", args=[order.pk]))) == [f"订单 #{order.pk} 已取消。"]
+    assert shown(client, client.post(reverse("orders:cancel", args=[order.pk]))) == [f"订单 #{order.number} 已取消。"]
     response = client.post(reverse("orders:cancel", args=[order.pk]))
     assert response.status_code == 302
     assert shown(client, response) == ["订单当前无法变更为此状态。"]

@@ -88,6 +88,7 @@ class World:
         return {
             "item_id": self.item.pk,
             "order_id": self.order.pk,
+            "line_id": self.order.items.get().pk,
             "conversation_id": str(self.conversation.public_id),
             "token_id": self.mcp_token.pk,
             "sku": self.spare.sku,
@@ -173,6 +174,7 @@ def check_request(world: World, actor: str, expected, send, *args, **kwargs) -> 
 MISSING = {
     "item_id": 987654,
     "order_id": 987654,
+    "line_id": 987654,
     "conversation_id": "00000000-0000-4000-8000-000000000000",
     "token_id": 987654,
     "confirmation_id": "00000000-0000-4000-8000-000000000000",
@@ -212,6 +214,8 @@ REST = {
     ("GET", "/api/orders/{order_id}"): (401, 200, 404, 404),
     ("POST", "/api/orders/{order_id}/cancel"): (401, 200, 404, 404),
     ("POST", "/api/orders/{order_id}/pay"): (401, 200, 404, 404),
+    # Only a line of a paid order can be cancelled: alice's is pending (409); nobody else's is found.
+    ("POST", "/api/orders/{order_id}/items/{line_id}/cancel"): (401, 409, 404, 404),
     ("POST", "/api/chat"): (404, 200, 404, 404),  # continuing alice's conversation
     ("POST", "/api/chat/confirm"): (401, 200, 404, 404),
     ("POST", "/api/chat/cancel"): (401, 200, 404, 404),
@@ -340,6 +344,7 @@ PAGES = [
     Page("orders:detail", "GET", (LOGIN, 200, 404, 404), kwargs=("order_id",)),
     Page("orders:cancel", "POST", (LOGIN, 302, 404, 404), kwargs=("order_id",)),
     Page("orders:pay", "POST", (LOGIN, 302, 404, 404), kwargs=("order_id",)),
+    Page("orders:stripe-webhook", "POST", (400, 400, 400, 400)),  # no Stripe signature: nobody's notification
     Page("accounts:account", "GET", (LOGIN, 200, 200, 200)),
     Page("accounts:login", "GET", (200, 302, 302, 302)),
     Page("accounts:logout", "POST", (302, 302, 302, 302)),
