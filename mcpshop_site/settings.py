@@ -388,6 +388,7 @@ JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=14)  # finished jobs' results
 # Functions run every so many seconds by the workers (mcpshop_site/jobs/periodic.py): path -> seconds.
 JOBS_PERIODIC = {
     "mcpshop_site.jobs.periodic.prune_finished_jobs": 24 * 3600,
+    "orders.services.order_expire_overdue": 60,  # behind the per-order deadline jobs, e.g. after an outage
 }
 
 # --- Search (catalog/search) ----------------------------------------------------------------------

@@ -21,8 +21,9 @@ from orders.services import (
     order_pay,
     order_place,
 )
+from orders.tasks import order_expire_at_deadline
 from tests.conftest import CONTACT, RETURN_URL
-from tests.jobs import run_due_jobs
+from tests.jobs import queued, run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -51,17 +52,17 @@ def test_an_order_is_due_for_payment_after_the_configured_minutes(alice, product
     assert order.status == Order.Status.PENDING and order.awaits_payment
 
 
-def test_the_expiry_job_commits_with_the_order_and_releases_its_stock_once(alice, product, settings):
-    settings.ORDER_PAYMENT_MINUTES = Decimal("0.002")  # 0.12 s
+def test_the_expiry_job_commits_with_the_order_and_releases_its_stock_once(alice, product):
     order = place(alice, (product, 2))
     assert stock(product) == 3
-    job = DBTaskResult.objects.get()
-    assert job.task_path == "orders.tasks.order_expire_at_deadline" and job.run_after == order.payment_due_at
+    assert queued(order_expire_at_deadline) == [[order.pk]]
+    job = DBTaskResult.objects.get(task_path=order_expire_at_deadline.module_path)
+    assert job.run_after == order.payment_due_at
 
-    assert run_due_jobs() == 0  # not due yet: the order keeps its stock
+    # Not due yet: the order keeps its stock.
+    assert run_jobs(queue="default", at=order.payment_due_at - timedelta(seconds=1)) == []
     assert stock(product) == 3
-    time.sleep(0.15)
-    assert run_due_jobs() == 1
+    assert [result.return_value for result in run_jobs(queue="default", at=order.payment_due_at)] == [True]
 
     order.refresh_from_db()
     assert order.status == Order.Status.EXPIRED and stock(product) == 5
@@ -103,11 +104,9 @@ def test_paying_records_the_payment(alice, product):
     assert (payment.provider, payment.amount_cents) == ("test", 25600) and payment.reference.startswith("test_")
 
 
-def test_the_deadline_job_leaves_a_paid_order_alone(alice, product, settings):
-    settings.ORDER_PAYMENT_MINUTES = Decimal("0.002")
+def test_the_deadline_job_leaves_a_paid_order_alone(alice, product):
     order = pay(place(alice, (product, 2)))
-    time.sleep(0.15)
-    assert run_due_jobs() == 1
+    assert [result.return_value for result in run_jobs(queue="default", at=order.payment_due_at)] == [False]
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and stock(product) == 3
 
