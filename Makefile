@@ -17,9 +17,10 @@ run: setup
 	  echo; echo "  MCPshop: http://$(HOST):$(PORT)/   staff: http://$(HOST):$(PORT)/admin/ (admin / $$DEV_STAFF_PASSWORD)"; echo
 	@# The job worker runs beside the server (its lines start with "worker |"); when the server stops
 	@# (Ctrl-C, or the server dies), the worker is stopped too: it finishes the job in hand, then exits.
+	@# Like daphne it does not reload on code changes (a reload would kill the job in hand): restart.
 	@# WebSocket messages over 64 KB are refused by daphne itself (its default buffers 1 MiB per message);
 	@# the chat closes anything over 8 KB with 4009 (docs/deploy.md uses the same limit).
-	@$(PY) -u manage.py run_worker > >(sed -u 's/^/worker | /') 2>&1 & worker=$$!; \
+	@$(PY) -u manage.py run_worker --no-reload > >(sed -u 's/^/worker | /') 2>&1 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	  $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 mcpshop_site.asgi:application
 
