@@ -1,3 +1,4 @@
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from mcpshop_site.exceptions import Conflict, InvalidInput, NotFound
@@ -9,8 +10,22 @@ class ProductNotFound(NotFound):
 
 
 class InsufficientStock(Conflict):
+    """Fewer units are left than asked for; with `available` given, the message says how many (every door
+    shows this one message: the API, pages, the assistant, MCP)."""
+
     code = "insufficient_stock"
     default_message = _("Not enough stock.")
+
+    def __init__(self, message=None, **details):
+        available = details.get("available")
+        if message is None and isinstance(available, int):
+            if available <= 0:
+                message = gettext("Not enough stock. This product is sold out.")
+            else:
+                message = ngettext(
+                    "Not enough stock. Only %(count)d left.", "Not enough stock. Only %(count)d left.", available
+                ) % {"count": available}
+        super().__init__(message, **details)
 
 
 class DuplicateSku(Conflict):

@@ -57,7 +57,6 @@ PHRASES = {
     "in_stock": _("%(count)s in stock"),
     "out_of_stock": _("out of stock"),
     "went_wrong": _("Something went wrong. Please try again."),
-    "only_left": _("Only %(available)s left."),
 }  # fmt: skip
 FIELDS = {
     "name": pgettext_lazy("recipient", "name"),
@@ -152,6 +151,4 @@ def error_text(lang: str, error: dict) -> str:
             text = cls(**details).message
         except TypeError:
             text = str(cls.default_message)
-    if error.get("code") == "insufficient_stock" and "available" in details:
-        text += ("" if lang.startswith("zh") else " ") + say(lang, "only_left", available=details["available"])
     return text

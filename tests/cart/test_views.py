@@ -96,7 +96,7 @@ def test_bad_quantities_give_a_message_not_an_error_page(client, product, quanti
 
 def test_more_than_in_stock_is_refused_with_a_message(client, product):
     response = add(client, product.sku, 6)
-    assert shown(client, response) == ["库存不足。"]
+    assert shown(client, response) == ["库存不足，仅剩 5 件。"]
     assert not CartItem.objects.exists()
 
 

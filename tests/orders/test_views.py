@@ -154,7 +154,7 @@ def test_checkout_when_stock_ran_out_shows_the_problem(alice, make_product):
     scarce.save()
     response = client.post(reverse("orders:checkout"), {**CONTACT, "idempotency_key": key})
     assert response.status_code == 200
-    assertContains(response, "库存不足。")
+    assertContains(response, "库存不足，仅剩 1 件。")
     assert not Order.objects.exists()
     assert CartItem.objects.count() == 1
 
