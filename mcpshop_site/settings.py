@@ -182,6 +182,11 @@ STORAGES = {
         else "mcpshop_site.storage.StaticFilesStorage"
     },
 }
+# Request bodies: a body over its path's limit is refused with a 413 before it is stored, whether it declares
+# its length or streams chunks (mcpshop_site/handlers.py); the admin takes product images. Form fields apart
+# from files count against DATA_UPLOAD_MAX_MEMORY_SIZE too. The reverse proxy's own limit: docs/deploy.md.
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)
+ADMIN_MAX_BODY_BYTES = env.int("ADMIN_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # Email (mcpshop_site/mail.py): the backend from EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587;
@@ -226,12 +231,10 @@ if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SE
 REST_FRAMEWORK = {
     # JSON only: the API is for programs (people read /api/docs/), and errors keep one shape.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # DRF's three, with JSON nested too deep refused as bad input (mcpshop_site/parsers.py)
-    "DEFAULT_PARSER_CLASSES": [
-        "mcpshop_site.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only (nested too deep is refused as bad input: mcpshop_site/parsers.py); other bodies answer 415.
+    # POST /api/auth/token also reads a form (URL-encoded or multipart), as OAuth2-style clients send it.
+    "DEFAULT_PARSER_CLASSES": ["mcpshop_site.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # APIClient in tests sends what the API reads
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.JWTAuthentication",  # simplejwt's, with revocation at deactivation
         "rest_framework.authentication.SessionAuthentication",

@@ -5,7 +5,7 @@ WebSocket (/ws/) and MCP (/mcp) need ASGI: a reverse proxy sends those to daphne
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+from mcpshop_site.handlers import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mcpshop_site.settings")
 application = get_wsgi_application()

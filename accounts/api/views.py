@@ -5,6 +5,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +28,7 @@ from accounts.selectors import mcp_token_list_for_user
 from accounts.services import mcp_token_create, mcp_token_revoke, user_register
 from accounts.throttles import login_check, login_failed, login_succeeded
 from mcpshop_site.api import error_responses
+from mcpshop_site.parsers import JSONParser
 from mcpshop_site.ratelimit import ScopedRateLimit
 
 
@@ -52,6 +54,7 @@ class RegisterApi(APIView):
 
 class TokenApi(TokenObtainPairView):
     serializer_class = TokenPairSerializer
+    parser_classes = [JSONParser, FormParser, MultiPartParser]  # "JSON or form"; the rest of the API: JSON only
 
     @extend_schema(
         operation_id="auth_token",
