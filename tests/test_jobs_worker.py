@@ -57,3 +57,20 @@ def test_a_stopped_worker_finishes_the_job_in_hand_first(tmp_path):
     assert (job.status, job.return_value) == (TaskResultStatus.SUCCESSFUL, 1)
     assert Category.objects.filter(slug="mugs").count() == 1
     assert "shutting down gracefully" in log and "Traceback" not in log
+
+
+def test_a_worker_forced_to_stop_mid_job_puts_the_job_back(tmp_path):
+    started = tmp_path / "started"
+    job = create_category.enqueue("cups", started=str(started), hold_seconds=60)
+
+    worker = WorkerProcess()
+    wait_for(started.exists, what="the job to start")
+    worker.process.terminate()  # "shutting down gracefully"...
+    time.sleep(0.5)
+    worker.process.terminate()  # ...and a second time: the job is interrupted
+    log = worker.stop()
+
+    job.refresh()
+    assert (job.status, job.attempts) == (TaskResultStatus.READY, 1)  # back in the queue at once
+    assert not Category.objects.filter(slug="cups").exists()
+    assert "terminating current task" in log and "it will run again" in log

@@ -74,8 +74,7 @@ def enqueue_batched(task: Task, items: list, *, limit: int) -> None:
         if waiting is not None:
             merged = sorted(set(waiting.args_kwargs["args"][0]) | set(items))
             if len(merged) <= limit:
-                waiting.args_kwargs = {"args": [merged], "kwargs": {}}
-                waiting.save(update_fields=["args_kwargs"])
+                DBTaskResult.objects.filter(pk=waiting.pk).update(args_kwargs={"args": [merged], "kwargs": {}})
                 return
         for start in range(0, len(items), limit):
             task.enqueue(items[start : start + limit])
