@@ -1,5 +1,7 @@
-"""The shopper's language for doors that are not Django requests (the chat socket, MCP over HTTP)."""
+"""The shopper's language: for doors that are not Django requests (the chat socket, MCP over HTTP), and as
+recorded on what outlives the request (an order's emails are written in the language it was placed in)."""
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
 
@@ -14,3 +16,11 @@ def language_from(*, cookies: dict | None = None, accept_language: str = "") -> 
     if accept_language:
         request.META["HTTP_ACCEPT_LANGUAGE"] = accept_language
     return translation.get_language_from_request(request)
+
+
+def active_language() -> str:
+    """Return the active language as one of settings.LANGUAGES (the default where none is active)."""
+    try:
+        return translation.get_supported_language_variant(translation.get_language() or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE

@@ -8,18 +8,21 @@ styles inline, no images or scripts: mail clients strip the rest).
 """
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
-from django_tasks import task
-from django_tasks.base import Task
+from django.utils import translation
+from django_tasks import TaskContext, task
+
+from mcpshop_site.jobs.retries import retrying
 
 logger = logging.getLogger(__name__)
 
 DEVELOPMENT_BASE_URL = "http://127.0.0.1:8000"
+# The retry policy of every job that sends email (mcpshop_site/jobs/retries.py): mail server failures only,
+# waiting EMAIL_RETRY_SECONDS, then twice that, and so on.
+EMAIL_RETRIES = {"attempts": settings.EMAIL_MAX_ATTEMPTS, "backoff": settings.EMAIL_RETRY_SECONDS, "on": (OSError,)}
 
 
 def shop_link(path: str, *, base_url: str = "") -> str:
@@ -40,29 +43,22 @@ def email_message(*, template: str, context: dict, to: str, language: str) -> Em
     return message
 
 
-def email_deliver(message: EmailMultiAlternatives, *, attempt: int, retry: Task, **arguments) -> bool:
-    """Send `message` and return True, or False when the mail server failed.
+def email_deliver(message: EmailMultiAlternatives, *, attempt: int) -> None:
+    """Send `message` on the job's `attempt` (1 for the first).
 
-    A failure queues `retry(attempt=attempt + 1, **arguments)` to run after EMAIL_RETRY_SECONDS, doubled
-    at each attempt; the last of EMAIL_MAX_ATTEMPTS logs an error and gives up. Errors that are not the
-    mail server's (a template's, a bug) propagate: the job fails and shows in the tasks admin.
+    A mail server failure propagates, for the job's EMAIL_RETRIES policy to run it again later; the last
+    attempt's is logged as an email lost first. Errors that are not the mail server's (a template's, a bug)
+    are not retried: the job fails at once and shows in the tasks admin.
     """
     try:
         message.send()
     except OSError as error:  # smtplib's errors, refused and timed-out connections are all OSErrors
-        recipient = _masked(message.to[0])
-        if attempt >= settings.EMAIL_MAX_ATTEMPTS:
+        if attempt >= EMAIL_RETRIES["attempts"]:
+            recipient = _masked(message.to[0])
             logger.error(
                 "Email %r to %s not sent after %d attempts, given up: %s", message.subject, recipient, attempt, error
             )
-            return False
-        delay = settings.EMAIL_RETRY_SECONDS * 2 ** (attempt - 1)
-        logger.warning(
-            "Email %r to %s failed (attempt %d), retried in %gs: %s", message.subject, recipient, attempt, delay, error
-        )
-        retry.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(attempt=attempt + 1, **arguments)
-        return False
-    return True
+        raise
 
 
 def _masked(address: str) -> str:
@@ -71,16 +67,14 @@ def _masked(address: str) -> str:
     return f"{local[:1]}…@{domain}"
 
 
-@task()
-def email_send(*, to: str, template: str, context: dict, language: str, attempt: int = 1) -> bool:
-    """Render and send one email (the job that `email_queue` queues); return whether it went."""
-    message = email_message(template=template, context=context, to=to, language=language)
-    return email_deliver(
-        message, attempt=attempt, retry=email_send, to=to, template=template, context=context, language=language
-    )
+@retrying(**EMAIL_RETRIES)
+@task(takes_context=True)
+def email_send(context: TaskContext, *, to: str, template: str, data: dict, language: str) -> None:
+    """Render and send one email (the job that `email_queue` queues)."""
+    email_deliver(email_message(template=template, context=data, to=to, language=language), attempt=context.attempt)
 
 
 def email_queue(*, to: str, template: str, context: dict, language: str) -> None:
     """Queue an email to `to`, rendered from `template` with `context` (JSON: it is stored with the job) in
     `language`. Inside a transaction the job commits, or rolls back, with it."""
-    email_send.enqueue(to=to, template=template, context=context, language=language)
+    email_send.enqueue(to=to, template=template, data=context, language=language)

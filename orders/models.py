@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import _in_language
+from mcpshop_site.i18n import active_language
 
 # Public order numbers: 12 characters from an alphabet without look-alikes (no 0/O, 1/I/L), 31**12 (about 2**59)
 # of them, drawn at random: a shopper's numbers say nothing of the shop's volume and cannot be guessed.
@@ -61,6 +62,8 @@ class Order(models.Model):
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     paid_cents = models.PositiveBigIntegerField(_("paid (cents)"), default=0, editable=False)
     refunded_cents = models.PositiveBigIntegerField(_("refunded (cents)"), default=0, editable=False)
+    # The language the shopper used when placing the order; its emails are written in it.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default=active_language)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -208,3 +211,27 @@ class PaymentEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.event_id}"
+
+
+class OrderEmail(models.Model):
+    """An email sent for an order event, one per order and event: the job that sends it checks this first."""
+
+    class Event(models.TextChoices):
+        PLACED = "placed", _("Order placed")
+        PAID = "paid", _("Payment received")
+        SHIPPED = "shipped", _("Shipped")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="emails")
+    event = models.CharField(_("event"), max_length=16, choices=Event.choices)
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("order email")
+        verbose_name_plural = _("order emails")
+        constraints = [models.UniqueConstraint(fields=["order", "event"], name="orderemail_unique_event")]
+
+    def __str__(self):
+        return f"{self.order_id} {self.event}"

@@ -16,6 +16,7 @@ from catalog.services import product_check_available, product_release_stock, pro
 from mcpshop_site.db import retry_on_deadlock
 from mcpshop_site.exceptions import InvalidInput
 from orders import tasks
+from orders.emails import order_email
 from orders.exceptions import (
     IdempotencyConflict,
     IllegalTransition,
@@ -23,7 +24,7 @@ from orders.exceptions import (
     OrderExpired,
     OrderNotFound,
 )
-from orders.models import Order, OrderItem, Payment, PaymentEvent, Refund
+from orders.models import Order, OrderEmail, OrderItem, Payment, PaymentEvent, Refund
 from orders.payments import Charge, ProviderEvent, get_provider
 from orders.selectors import order_get_for_user, order_item_get
 
@@ -125,6 +126,7 @@ def _order_place(*, user, contact: dict, idempotency_key: str | None) -> Order:
     cart_clear(cart=cart)
     # The expiry job is a row of this transaction: it exists exactly when the order does.
     tasks.order_expire_at_deadline.using(run_after=order.payment_due_at).enqueue(order.pk)
+    order_email(order=order, event=OrderEmail.Event.PLACED)
     order.replayed = False
     return order
 
@@ -212,6 +214,7 @@ def order_expire(*, order_id: int) -> bool:
     except (IllegalTransition, Order.DoesNotExist):
         return False
     _release_stock(order)
+    order_email(order=order, event=OrderEmail.Event.EXPIRED)
     return True
 
 
@@ -229,6 +232,7 @@ def order_cancel(*, order: Order) -> Order:
     if order.paid_cents > order.refunded_cents:
         _refund(order=order, amount_cents=order.paid_cents - order.refunded_cents, reason=Refund.Reason.ORDER_CANCELLED)
         order.refresh_from_db()
+    order_email(order=order, event=OrderEmail.Event.CANCELLED)
     return order
 
 
@@ -305,7 +309,9 @@ def order_payment_received(*, order: Order, provider: str, charge: Charge) -> Or
     Order.objects.filter(pk=order.pk).update(paid_cents=F("paid_cents") + payment.amount_cents)
     payable = order.status == Order.Status.PENDING and charge.amount_cents == order.total_cents
     if payable and charge.paid_at < order.payment_due_at:
-        return _transition(order=order, to=Order.Status.PAID, paid_at=charge.paid_at)
+        order = _transition(order=order, to=Order.Status.PAID, paid_at=charge.paid_at)
+        order_email(order=order, event=OrderEmail.Event.PAID)
+        return order
     if order.status == Order.Status.PENDING:
         order_expire(order_id=order.pk)
     _refund(order=order, amount_cents=payment.amount_cents, reason=Refund.Reason.NOT_PAYABLE)
@@ -329,8 +335,11 @@ def payment_event_apply(*, provider: str, event: ProviderEvent) -> bool:
     return True
 
 
+@transaction.atomic
 def order_mark_shipped(*, order: Order) -> Order:
-    return _transition(order=order, to=Order.Status.SHIPPED)
+    order = _transition(order=order, to=Order.Status.SHIPPED)
+    order_email(order=order, event=OrderEmail.Event.SHIPPED)
+    return order
 
 
 def order_mark_delivered(*, order: Order) -> Order:

@@ -26,9 +26,12 @@ from asgiref.sync import sync_to_async
 from django.conf import settings as settings_module
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -94,6 +97,9 @@ class World:
             "sku": self.spare.sku,
             "confirmation_id": str(self.confirmation.public_id),
             "slug": self.tea.category.slug,
+            # alice's password reset link: whoever holds it may choose her password (it is what she is emailed)
+            "uidb64": urlsafe_base64_encode(force_bytes(self.users["alice"].pk)),
+            "token": default_token_generator.make_token(self.users["alice"]),
         }
 
 
@@ -349,6 +355,12 @@ PAGES = [
     Page("accounts:login", "GET", (200, 302, 302, 302)),
     Page("accounts:logout", "POST", (302, 302, 302, 302)),
     Page("accounts:signup", "GET", (200, 302, 302, 302)),
+    # The reset form answers everyone alike (tests/accounts/test_password_reset.py posts to it).
+    Page("accounts:password_reset", "GET", (200, 200, 200, 200)),
+    Page("accounts:password_reset_done", "GET", (200, 200, 200, 200)),
+    # Alice's link works for whoever holds it, until she signs in (as alice does last): then it is dead.
+    Page("accounts:password_reset_confirm", "GET", (302, 200, 302, 302), kwargs=("uidb64", "token")),
+    Page("accounts:password_reset_complete", "GET", (200, 200, 200, 200)),
     Page("accounts:mcp_tokens", "GET", (LOGIN, 200, 200, 200)),
     Page("accounts:mcp_tokens", "POST", (LOGIN, 200, 200, 200), data=(("name", "cli"), ("scopes", "read"))),
     Page("accounts:mcp_token_revoke", "POST", (LOGIN, 302, 404, 404), kwargs=("token_id",)),
