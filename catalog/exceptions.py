@@ -36,3 +36,10 @@ class DuplicateSku(Conflict):
 class SearchModeUnavailable(InvalidInput):
     code = "search_mode_unavailable"
     default_message = _("This search mode is not available here; use mode=keyword.")
+
+
+class ImportedStockRefused(Conflict):
+    """An import file's stock figure that would undo sales or empty the shelf below zero: the row is refused."""
+
+    code = "imported_stock_refused"
+    default_message = _("The file's stock cannot be applied.")

@@ -55,6 +55,9 @@ class Product(models.Model):
     )
     price_cents = models.PositiveIntegerField(_("price (cents)"))
     stock = models.PositiveIntegerField(_("stock"), default=0)
+    # The stock figure the last import file gave: a new file's figure changes the stock by its difference
+    # from this one, so re-importing a file never puts back units sold since (catalog.services).
+    imported_stock = models.PositiveIntegerField(_("stock in the last import"), null=True, blank=True, editable=False)
     description = models.TextField(_("description"), blank=True)
     description_en = models.TextField(_("English description"), blank=True)
     image = models.ImageField(_("image"), upload_to="products/", blank=True)

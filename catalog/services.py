@@ -2,8 +2,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
-from catalog.exceptions import DuplicateSku, InsufficientStock, ProductNotFound
+from catalog.exceptions import DuplicateSku, ImportedStockRefused, InsufficientStock, ProductNotFound
 from catalog.models import Category, Product
 from mcpshop_site.exceptions import InvalidInput
 
@@ -68,6 +69,46 @@ def product_update(*, product: Product, **fields) -> Product:
     _validate(product, exclude=["slug", "image", "sku"])
     product.save(update_fields=[*fields, "slug", "updated_at"])
     return product
+
+
+@transaction.atomic
+def product_stock_from_file(*, product_id: int, stock: int, absolute: bool = False) -> tuple[int, int]:
+    """Apply an import file's stock figure to a product, its row locked; return (stock before, stock after).
+
+    By default the figure counts from the one the last import gave: the stock moves by their difference, so
+    the same file again changes nothing and units sold since stay sold (10 imported, 3 sold, the same file
+    again: 7). A product whose stock was never imported takes the figure only if it is already its stock.
+    `absolute` sets the figure as it is (a count of the shelves). Raises ImportedStockRefused with the reason.
+    """
+    locked = Product.objects.select_for_update().filter(pk=product_id)
+    current, baseline = locked.values_list("stock", "imported_stock").get()
+    if absolute or (baseline is None and stock == current):
+        new = stock
+    elif baseline is None:
+        raise ImportedStockRefused(
+            _(
+                "the shop has %(current)d in stock and no import gave its stock before: setting %(stock)d "
+                "could undo sales (use --set-stock to set it anyway)"
+            )
+            % {"current": current, "stock": stock},
+            current=current,
+            stock=stock,
+        )
+    else:
+        new = current + stock - baseline
+        if new < 0:
+            raise ImportedStockRefused(
+                _(
+                    "the file lowers the stock by %(fewer)d since the last import (%(baseline)d), but only "
+                    "%(current)d are left"
+                )
+                % {"fewer": baseline - stock, "baseline": baseline, "current": current},
+                current=current,
+                stock=stock,
+                imported_stock=baseline,
+            )
+    locked.update(stock=new, imported_stock=stock)
+    return current, new
 
 
 def product_delete(*, product: Product) -> None:

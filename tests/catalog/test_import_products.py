@@ -5,8 +5,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_tasks_db.models import DBTaskResult
 
+from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
 from catalog.models import Category, Product
 from catalog.search import product_search, sync
+from orders.services import order_place
+from tests.conftest import CONTACT
 from tests.jobs import queued
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +84,7 @@ def test_good_rows_create_bilingual_products_that_search_finds_at_once(run, tmp_
 def test_an_update_changes_only_the_given_values(run, tmp_path, make_product):
     product = make_product("TEA-200", name="龙井", name_en="Longjing", price_cents=1000, stock=3)
     path = write(tmp_path, "sku,stock,name_en,price_cents\nTEA-200,40,,1200\n")  # an empty cell: keep the name
-    out, _, error = run(path)
+    out, _, error = run(path, "--set-stock")  # its stock was never imported: set it explicitly
 
     assert error is None and "1 updated" in out
     product.refresh_from_db()
@@ -138,7 +142,7 @@ def test_a_dry_run_checks_every_row_and_saves_nothing(run, tmp_path, make_produc
     before, embedding = snapshot(), to_embed()
     path = write(tmp_path, HEADER + "TEA-500,,,,,99,,,,\nTEA-501,新茶,,tea,100,1,,,,\nTEA-502,,,tea,100,1,,,,\n")
 
-    out, err, error = run(path, "--dry-run")
+    out, err, error = run(path, "--dry-run", "--set-stock")
 
     assert "3 rows: 1 would be created, 1 would be updated, 0 unchanged, 1 rejected." in out
     assert "Dry run: nothing was saved." in out and "Checking products [" in err
@@ -158,7 +162,7 @@ def test_json_files_take_the_same_fields_and_null_keeps_a_value(run, tmp_path, m
     ]
     path = write(tmp_path, json.dumps(items, ensure_ascii=False), name="products.json")
 
-    out, err, error = run(path)
+    out, err, error = run(path, "--set-stock")
 
     assert "3 rows: 1 created, 1 updated, 0 unchanged, 1 rejected." in out
     assert "item 3 (SKU POT-2): price_cents: '1,000' is not a whole number" in err
@@ -180,3 +184,68 @@ def test_a_spreadsheet_saved_in_gb18030_needs_its_encoding(run, tmp_path, catego
     assert "try --encoding gb18030" in run(path)[2]
     assert run(path, "--encoding", "gb18030")[2] is None
     assert Product.objects.get(sku="TEA-700").name == "铁观音"
+
+
+# Stock: a file never writes stale stock over sales ----------------------------------------------------
+
+
+def sell(product, quantity, buyer):
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=buyer)), product=product, quantity=quantity)
+    return order_place(user=buyer, **CONTACT)
+
+
+def test_re_importing_a_file_after_sales_keeps_the_units_sold(run, tmp_path, category, alice):
+    """Before, the file's 10 went back over the 7 left after an order of 3: three units sold twice."""
+    path = write(tmp_path, HEADER + "TEA-700,龙井,,tea,1000,10,,,,\n")
+    assert run(path)[2] is None
+    tea = Product.objects.get(sku="TEA-700")
+    sell(tea, 3, alice)
+
+    out, _, error = run(path)
+
+    assert error is None and "1 unchanged" in out
+    tea.refresh_from_db()
+    assert tea.stock == 7
+
+
+def test_a_new_figure_moves_the_stock_by_its_change_since_the_last_import(run, tmp_path, category, alice):
+    assert run(write(tmp_path, HEADER + "TEA-710,龙井,,tea,1000,10,,,,\n"))[2] is None
+    tea = Product.objects.get(sku="TEA-710")
+    sell(tea, 3, alice)
+
+    out, _, error = run(write(tmp_path, HEADER + "TEA-710,龙井,,tea,1000,15,,,,\n"))  # 5 more delivered
+
+    assert error is None and "1 updated" in out
+    tea.refresh_from_db()
+    assert (tea.stock, tea.imported_stock) == (12, 15)
+
+
+def test_a_file_that_lowers_the_stock_below_what_is_left_is_refused_with_the_reason(run, tmp_path, category, alice):
+    assert run(write(tmp_path, HEADER + "TEA-720,龙井,,tea,1000,10,,,,\n"))[2] is None
+    tea = Product.objects.get(sku="TEA-720")
+    sell(tea, 8, alice)
+
+    _, err, error = run(write(tmp_path, HEADER + "TEA-720,新龙井,,tea,1200,1,,,,\n"))
+
+    assert error.startswith("1 row was not imported")
+    assert "line 2 (SKU TEA-720): product: the file lowers the stock by 9 since the last import (10), but only 2" in err
+    tea.refresh_from_db()
+    assert (tea.name, tea.price_cents, tea.stock, tea.imported_stock) == ("龙井", 1000, 2, 10)  # the row is whole
+
+
+def test_a_product_whose_stock_was_never_imported_needs_set_stock(run, tmp_path, make_product):
+    """A product made in the admin: the file cannot know what sold since it was written."""
+    product = make_product("TEA-730", stock=7)
+    path = write(tmp_path, "sku,stock\nTEA-730,10\n")
+
+    _, err, error = run(path)
+    assert error is not None
+    assert "the shop has 7 in stock and no import gave its stock before: setting 10 could undo sales" in err
+    product.refresh_from_db()
+    assert product.stock == 7
+
+    out, _, error = run(path, "--set-stock")
+    assert error is None and "1 updated" in out
+    product.refresh_from_db()
+    assert (product.stock, product.imported_stock) == (10, 10)
+    assert "1 unchanged" in run(path)[0]  # from now on the figures count from this one

@@ -3,12 +3,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.db import transaction
 
 from catalog.management.progress import Progress
 from catalog.models import Category, Product
-from catalog.services import product_create, product_update
+from catalog.services import product_create, product_stock_from_file, product_update
 from mcpshop_site.exceptions import ShopError
 
 COLUMNS = (
@@ -49,21 +49,30 @@ class Command(BaseCommand):
         "Create or update products from a CSV or JSON file, matched by SKU. Columns (CSV header or JSON keys): "
         f"{', '.join(COLUMNS)}; category is a category slug, prices are in cents. A new product needs name, "
         "category and price_cents; for an existing one only the given values change (an empty CSV cell or a "
-        "JSON null leaves the value as it is). Every row is checked on its own: bad rows are listed with the "
-        "reason and not imported, good rows are. Products go through the catalog services, so they are "
-        "searchable at once. Importing the same file again changes nothing."
+        "JSON null leaves the value as it is). Stock counts from the last import: an existing product's stock "
+        "moves by the difference between the file's figure and the one the last import gave, so units sold "
+        "since stay sold; --set-stock sets the figures as they are. Every row is checked on its own: bad rows "
+        "are listed with the reason and not imported, good rows are. Products go through the catalog "
+        "services, so they are searchable at once. Importing the same file again changes nothing."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help="A .csv file with a header row, or a .json list of objects.")
         parser.add_argument("--dry-run", action="store_true", help="Check every row and report; save nothing.")
         parser.add_argument(
+            "--set-stock",
+            action="store_true",
+            help="Set existing products' stock to the file's figures (a count of the shelves), instead of moving "
+            "it by the change since the last import. Units sold meanwhile are not counted: use it right after a count.",
+        )
+        parser.add_argument(
             "--encoding",
             default="utf-8-sig",
             help="The CSV file's encoding (default UTF-8; gb18030 for files saved by Excel on Chinese Windows).",
         )
 
-    def handle(self, *args, file: Path, dry_run: bool, encoding: str, **options):
+    @no_translations  # the report is in English throughout, the services' reasons included
+    def handle(self, *args, file: Path, dry_run: bool, set_stock: bool, encoding: str, **options):
         rows = read_rows(file, encoding=encoding)
         categories = {category.slug: category for category in Category.objects.all()}
         report = Report()
@@ -74,7 +83,7 @@ class Command(BaseCommand):
                 try:
                     if sku in seen:
                         raise RowError({"sku": f"{sku} is already on {seen[sku]} of this file"})
-                    outcome = self._import_row(sku, row, categories=categories, dry_run=dry_run)
+                    outcome = self._import_row(sku, row, categories=categories, dry_run=dry_run, set_stock=set_stock)
                 except RowError as error:
                     report.rejected.append((where, sku, str(error)))
                 else:
@@ -84,7 +93,9 @@ class Command(BaseCommand):
                 bar.advance()
         self._print_report(report, dry_run=dry_run, total=len(rows))
 
-    def _import_row(self, sku: str, row: dict, *, categories: dict[str, Category], dry_run: bool) -> str:
+    def _import_row(
+        self, sku: str, row: dict, *, categories: dict[str, Category], dry_run: bool, set_stock: bool
+    ) -> str:
         """Create or update one product; return "created", "updated" or "unchanged", or raise RowError."""
         if not sku:
             raise RowError({"sku": "missing"})
@@ -96,13 +107,19 @@ class Command(BaseCommand):
                     missing = [name for name in NEW_PRODUCT_NEEDS if name not in values]
                     if missing:
                         raise RowError(dict.fromkeys(missing, "required for a new product"))
-                    product_create(sku=sku, **values)
+                    product = product_create(sku=sku, **values)
+                    product_stock_from_file(product_id=product.pk, stock=product.stock, absolute=True)
                     outcome = "created"
                 else:
+                    stock = values.pop("stock", None)
                     changes = {name: value for name, value in values.items() if _differs(product, name, value)}
-                    if not changes:
+                    moved = stock is not None and _stock_moves(product, stock, absolute=set_stock)
+                    if not changes and not moved:
                         return "unchanged"
-                    product_update(product=product, **changes)
+                    if moved:
+                        product_stock_from_file(product_id=product.pk, stock=stock, absolute=set_stock)
+                    if changes:
+                        product_update(product=product, **changes)
                     outcome = "updated"
                 if dry_run:
                     transaction.set_rollback(True)
@@ -212,6 +229,13 @@ def parse_values(row: dict, *, categories: dict[str, Category]) -> dict:
     if errors:
         raise RowError(errors)
     return values
+
+
+def _stock_moves(product: Product, stock: int, *, absolute: bool) -> bool:
+    """Return whether the file's stock figure changes anything: the stock, or the figure the last import gave."""
+    if absolute:
+        return (product.stock, product.imported_stock) != (stock, stock)
+    return product.imported_stock != stock
 
 
 def _differs(product: Product, name: str, value) -> bool:
