@@ -33,9 +33,9 @@ def confirm(request, confirmation_id):
             if decision == "confirm":
                 order = confirmation_redeem(user=request.user, confirmation_id=confirmation.public_id)
                 if confirmation.action == PendingConfirmation.Action.CANCEL_ORDER:
-                    messages.success(request, _("Order #%(id)s is cancelled.") % {"id": order.pk})
+                    messages.success(request, _("Order #%(number)s is cancelled.") % {"number": order.number})
                 else:
-                    messages.success(request, _("Order #%(id)s is placed.") % {"id": order.pk})
+                    messages.success(request, _("Order #%(number)s is placed.") % {"number": order.number})
                 return redirect(order.get_absolute_url())
             if decision == "decline":
                 confirmation_decline(user=request.user, confirmation_id=confirmation.public_id)

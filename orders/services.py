@@ -166,26 +166,29 @@ def _release_stock(order: Order) -> None:
         product_release_stock(product_id=item.product_id, quantity=item.quantity)
 
 
-def _refund(*, order: Order, amount_cents: int, reason: str, item: OrderItem | None = None) -> list[Refund]:
-    """Give `amount_cents` of the order's payments back through the providers that took them, oldest first.
+def _refund(
+    *, order: Order, amount_cents: int, reason: str, item: OrderItem | None = None, payment: Payment | None = None
+) -> list[Refund]:
+    """Give `amount_cents` back through the providers that took it: from `payment`, else oldest payment first.
 
     Called under the order's lock; each provider call carries an idempotency key, so a transaction
     retried after a provider answered does not refund twice.
     """
     refunds = []
-    for payment in order.payments.annotate(refunded=Coalesce(Sum("refunds__amount_cents"), 0)).order_by("pk"):
-        amount = min(amount_cents, payment.amount_cents - payment.refunded)
+    payments = order.payments.filter(pk=payment.pk) if payment else order.payments.all()
+    for paid in payments.annotate(refunded=Coalesce(Sum("refunds__amount_cents"), 0)).order_by("pk"):
+        amount = min(amount_cents, paid.amount_cents - paid.refunded)
         if amount <= 0:
             continue
-        key = f"refund-{payment.pk}-{reason}-{item.pk if item else 'order'}"
-        reference = get_provider(payment.provider).refund(payment=payment, amount_cents=amount, idempotency_key=key)
+        key = f"refund-{paid.pk}-{reason}-{item.pk if item else 'order'}"
+        reference = get_provider(paid.provider).refund(payment=paid, amount_cents=amount, idempotency_key=key)
         refunds.append(
             Refund.objects.create(
                 order=order,
-                payment=payment,
+                payment=paid,
                 item=item,
                 reason=reason,
-                provider=payment.provider,
+                provider=paid.provider,
                 reference=reference,
                 amount_cents=amount,
             )
@@ -205,13 +208,17 @@ def order_payment_due_at(*, placed_at: datetime) -> datetime:
 def order_expire(*, order_id: int) -> bool:
     """Expire the order if it is still unpaid past its deadline, releasing its stock once; return whether it did.
 
-    The job queued at placement calls this at the deadline, and `order_expire_overdue` for any it missed;
-    a payment racing it is decided by the one conditional UPDATE.
+    The job queued at placement calls this at the deadline, and `order_expire_overdue` for any it missed.
+    The row is locked by its primary key first, as a payment locks it, so the two queue instead of
+    deadlocking (InnoDB could otherwise reach the row through the status index); the conditional
+    UPDATE decides which of them wins.
     """
-    order = Order(pk=order_id)
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        return False
     try:
         _transition(order=order, to=Order.Status.EXPIRED, where=Q(payment_due_at__lte=timezone.now()))
-    except (IllegalTransition, Order.DoesNotExist):
+    except IllegalTransition:
         return False
     _release_stock(order)
     order_email(order=order, event=OrderEmail.Event.EXPIRED)
@@ -276,17 +283,21 @@ def order_pay(*, user, order_id, return_url: str) -> Order:
     spot (if its job has not run yet) and refused.
     """
     order = order_get_for_user(user=user, order_id=order_id)
-    order_expire(order_id=order.pk)
     with transaction.atomic():
         order = _lock(order)
-        if order.status == Order.Status.EXPIRED:
-            raise OrderExpired(order_id=order.pk)
-        if not order.can_pay:
-            raise IllegalTransition(status=order.status, to=Order.Status.PAID)
-        provider = get_provider()
-        start = provider.start(order=order, return_url=return_url)
-        if start.charge is not None:
-            order = order_payment_received(order=order, provider=provider.name, charge=start.charge)
+        overdue = order.status == Order.Status.PENDING and not order.awaits_payment
+        if not overdue:
+            if order.status == Order.Status.EXPIRED:
+                raise OrderExpired(order_id=order.pk)
+            if not order.can_pay:
+                raise IllegalTransition(status=order.status, to=Order.Status.PAID)
+            provider = get_provider()
+            start = provider.start(order=order, return_url=return_url)
+            if start.charge is not None:
+                order = order_payment_received(order=order, provider=provider.name, charge=start.charge)
+    if overdue:  # its expiry job has not run yet: expire it now (in its own transaction), then refuse
+        order_expire(order_id=order.pk)
+        raise OrderExpired(order_id=order.pk)
     order.payment_redirect_url = start.redirect_url
     return order
 
@@ -314,7 +325,7 @@ def order_payment_received(*, order: Order, provider: str, charge: Charge) -> Or
         return order
     if order.status == Order.Status.PENDING:
         order_expire(order_id=order.pk)
-    _refund(order=order, amount_cents=payment.amount_cents, reason=Refund.Reason.NOT_PAYABLE)
+    _refund(order=order, amount_cents=payment.amount_cents, reason=Refund.Reason.NOT_PAYABLE, payment=payment)
     order.refresh_from_db()
     return order
 

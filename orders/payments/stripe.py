@@ -79,7 +79,7 @@ class StripeProvider(PaymentProvider):
             event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
         except (ValueError, stripe.SignatureVerificationError) as error:
             raise InvalidSignature() from error
-        session = event.data.object
+        session = event.data.object.to_dict()
         if event.type not in PAID_EVENTS or session.get("payment_status") != "paid":
             return ProviderEvent(id=event.id, type=event.type)
         charge = Charge(

@@ -173,7 +173,7 @@ def test_account_page_shows_the_user_and_recent_orders(alice, product):
     client = page_client_for(alice)
     page = client.get(reverse("accounts:account"))
     assertContains(page, "alice@example.com")
-    assertContains(page, f"订单 #{order.pk}")
+    assertContains(page, f"订单 #{order.number}")
     assertContains(page, "¥128.00")
     assertContains(page, f'action="{reverse("accounts:logout")}"')
     page = english(client).get(reverse("accounts:account"))
