@@ -21,26 +21,51 @@ from mcpshop_site.exceptions import ServiceUnavailable
 logger = logging.getLogger(__name__)
 
 
+# Django's debug pages (the technical 404 and 500, shown only with DEBUG=1) start with this tag and style and
+# script themselves inline, which the shop's policy forbids: under DEBUG, and for them alone, it allows both.
+_DJANGO_DEBUG_PAGE = b'<meta name="robots" content="NONE,NOARCHIVE">'
+
+
+def _with_inline(policy: str, *directives: str) -> str:
+    """Return the policy with 'unsafe-inline' added to the given directives (each written `name 'self'`)."""
+    for directive in directives:
+        policy = policy.replace(f"{directive} 'self'", f"{directive} 'self' 'unsafe-inline'")
+    return policy
+
+
+def _policy_for(response) -> str:
+    if (
+        settings.DEBUG
+        and response.status_code >= 400
+        and not response.streaming
+        and _DJANGO_DEBUG_PAGE in response.content[:1024]
+    ):
+        return _with_inline(settings.CONTENT_SECURITY_POLICY, "style-src", "script-src")
+    return settings.CONTENT_SECURITY_POLICY
+
+
 @sync_and_async_middleware
 def content_security_policy(get_response):
     """Send the shop's Content-Security-Policy unless a view chose its own.
 
     Scripts, styles and images come only from this origin (images also as data: URLs), so text a
     model or a product description smuggles into a page can neither run script nor load a remote image.
+    With DEBUG=1, Django's own error pages may use their inline style and script, so `make run` shows
+    them readable; production (DEBUG=0) never relaxes the policy.
     """
 
     if iscoroutinefunction(get_response):  # stay async under ASGI: no thread hop per request
 
         async def middleware(request):
             response = await get_response(request)
-            response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("Content-Security-Policy", _policy_for(response))
             return response
 
     else:
 
         def middleware(request):
             response = get_response(request)
-            response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("Content-Security-Policy", _policy_for(response))
             return response
 
     return middleware
@@ -52,8 +77,7 @@ def allow_inline_styles(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        policy = settings.CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-        response.headers["Content-Security-Policy"] = policy
+        response.headers["Content-Security-Policy"] = _with_inline(settings.CONTENT_SECURITY_POLICY, "style-src")
         return response
 
     return wrapped
