@@ -10,10 +10,13 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from catalog.models import Category
+from catalog.models import Category, Product
+from catalog.search import sync
+from catalog.services import product_create
 from mcpshop_site.jobs import periodic, queue
-from tests.jobs import run_jobs
+from tests.jobs import queued, run_jobs
 from tests.jobs_tasks import Flaky, create_category, fail_until
+from tests.orders.test_concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +89,15 @@ def test_a_periodic_function_is_enqueued_once_per_slot_and_runs(settings):
     assert Category.objects.get(slug="ticks").name == "2"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_workers_ticking_at_once_store_a_slot_s_job_once(settings):
+    settings.JOBS_PERIODIC = {"tests.jobs_tasks.tick": 60}
+    now = timezone.now()
+    outcomes = race(lambda _: periodic.enqueue_due(now), range(8))
+    assert sorted(map(str, outcomes)) == ["['tests.jobs_tasks.tick']", *["[]"] * 7]
+    assert DBTaskResult.objects.count() == 1
+
+
 def test_only_listed_functions_run_as_periodic_jobs(settings):
     settings.JOBS_PERIODIC = {}
     periodic.run_periodic.enqueue("tests.jobs_tasks.tick")  # a row someone wrote into the queue
@@ -107,6 +119,19 @@ def test_finished_jobs_are_pruned_after_the_days_kept(settings):
         DBTaskResult.objects.get(pk=recent.id).pk,
         DBTaskResult.objects.get(pk=waiting.id).pk,
     }
+
+
+# Batched jobs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_products_saved_at_once_are_all_queued_for_embedding(category):
+    """Savers never wait for one another's waiting job (skip locked) and none of their ids is lost."""
+    outcomes = race(
+        lambda n: product_create(sku=f"RACE-{n}", name=f"商品 {n}", category=category, price_cents=100), range(12)
+    )
+    assert all(isinstance(outcome, Product) for outcome in outcomes), outcomes
+    assert sorted(pk for (ids,) in queued(sync.embed) for pk in ids) == sorted(outcome.pk for outcome in outcomes)
 
 
 # Jobs whose worker died -------------------------------------------------------------------------
