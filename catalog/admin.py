@@ -2,13 +2,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.models import Category, Product
 from catalog.selectors import product_stock_locked
 from catalog.services import PRODUCT_FIELDS, product_create, product_delete, product_update
-from mcpshop_site.money import money
+from mcpshop_site.money import MoneyField
 
 
 @admin.register(Category)
@@ -24,8 +25,11 @@ class ProductAdminForm(forms.ModelForm):
     """The product form of the admin, on the change page and in the editable list.
 
     It remembers the stock figure the page showed: if orders changed the stock while staff were
-    typing, a new figure is refused instead of silently undoing those sales.
+    typing, a new figure is refused instead of silently undoing those sales. The price is typed in
+    currency units ("4.59"), stored in cents.
     """
+
+    price_cents = MoneyField(label=capfirst(Product._meta.get_field("price_cents").verbose_name))
 
     class Meta:
         model = Product
@@ -75,9 +79,9 @@ class ProductAdmin(admin.ModelAdmin):
     ordering = ["-pk"]  # newest first, like Meta.ordering, but straight off the primary key: no sort of 100k rows
     search_fields = ["sku", "name", "name_en"]
     show_full_result_count = False  # one COUNT(*) per page is enough on a 100k catalog
-    readonly_fields = ["preview", "price", "created_at", "updated_at"]
+    readonly_fields = ["preview", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["sku", "name", "name_en", "category", ("price_cents", "price"), "stock"]}),
+        (None, {"fields": ["sku", "name", "name_en", "category", "price_cents", "stock"]}),
         (_("Shop window"), {"fields": ["is_active", "is_featured", "image", "preview"]}),
         (_("Description"), {"fields": ["description", "description_en"]}),
         (_("History"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
@@ -110,10 +114,6 @@ class ProductAdmin(admin.ModelAdmin):
         if not product.image:
             return _("No image yet.")
         return format_html('<img src="{}" alt="{}" width="300" height="300">', product.image.url, product.name)
-
-    @admin.display(description=_("price"))
-    def price(self, product):
-        return money(product.price_cents) if product.price_cents is not None else "—"
 
     def save_model(self, request, obj, form, change):
         """Save through the catalog services, writing only what the form changed."""

@@ -53,7 +53,7 @@ class Product(models.Model):
     category = models.ForeignKey(
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="products"
     )
-    price_cents = models.PositiveIntegerField(_("price (cents)"))
+    price_cents = models.PositiveIntegerField(_("price"))  # in cents
     stock = models.PositiveIntegerField(_("stock"), default=0)
     # The stock figure the last import file gave: a new file's figure changes the stock by its difference
     # from this one, so re-importing a file never puts back units sold since (catalog.services).

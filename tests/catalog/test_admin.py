@@ -49,7 +49,7 @@ def form_data(form, **changes) -> dict:
             if value:
                 data[form.add_prefix(name)] = "on"
         else:
-            data[form.add_prefix(name)] = "" if value is None else value
+            data[form.add_prefix(name)] = "" if value is None else field.prepare_value(value)  # as rendered
         if field.show_hidden_initial:
             data[form.add_initial_prefix(name)] = form.initial.get(name)
     return data
@@ -99,7 +99,7 @@ def test_product_list_searches_sku_and_both_names_and_filters(admin_client, prod
 
 def test_price_and_stock_are_edited_in_the_list(admin_client, product):
     listing = get(admin_client, reverse(PRODUCTS))
-    data = changelist_data(listing, {product.pk: {"price_cents": 9900, "stock": 40}})
+    data = changelist_data(listing, {product.pk: {"price_cents": "99.00", "stock": 40}})
 
     response = admin_client.post(reverse(PRODUCTS), data)
 
@@ -112,7 +112,7 @@ def test_a_list_edit_never_undoes_sales_made_while_the_page_was_open(admin_clien
     listing = get(admin_client, reverse(PRODUCTS))  # shows 5 in stock
     product_reserve_stocks(quantities={product.pk: 2})  # a shopper buys 2 meanwhile
 
-    price_only = admin_client.post(reverse(PRODUCTS), changelist_data(listing, {product.pk: {"price_cents": 9900}}))
+    price_only = admin_client.post(reverse(PRODUCTS), changelist_data(listing, {product.pk: {"price_cents": "99"}}))
     product.refresh_from_db()
     assert price_only.status_code == 302
     assert (product.price_cents, product.stock) == (9900, 3)
@@ -137,11 +137,12 @@ def test_the_change_page_previews_the_image_and_saves_only_what_changed(admin_cl
 
     assert response.status_code == 302
     product.refresh_from_db()
-    assert (product.name_en, product.slug, product.description, product.stock) == (
+    assert (product.name_en, product.slug, product.description, product.stock, product.price_cents) == (
         "Spring Longjing",
         "spring-longjing",
         "今年的新茶。",
         1,
+        1000,  # shown as 10.00 and posted back unchanged
     )
 
 
@@ -153,7 +154,7 @@ def test_adding_a_product_goes_through_the_service_and_stores_the_upload(admin_c
         "name": "白牡丹",
         "name_en": "White Peony",
         "category": category.pk,
-        "price_cents": 8800,
+        "price_cents": "88.00",
         "stock": 12,
         "is_active": "on",
         "description": "福鼎白茶。",
