@@ -18,7 +18,7 @@ Baselines, measured in the same run on the same database:
 
 Overhead = turn - direct (p50 and p95 of each). Whether turns serialize each other's ORM calls is measured
 apart: simultaneous turns each with a 50 ms query, in their own threads as `run_turn` runs them, and all
-on one shared thread as Channels would run them otherwise. Targets (QUALITY.md): overhead p95 < 10 ms; 20 concurrent
+on one shared thread as Channels would run them otherwise. Targets (bench/README.md): overhead p95 < 10 ms; 20 concurrent
 chats' turn p95 <= 1.5x one chat's. Each chat is its own shopper with a new conversation per turn.
 Results: bench/results/<date>-B9-assistant-turn.json and .md, with the machine, versions and load average.
 """

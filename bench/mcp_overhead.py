@@ -13,7 +13,7 @@ client runs on core 1. For each server:
 - rest: the same product read over the REST API (`GET /api/products/{sku}`), for comparison;
 - throughput: calls/s with several SDK sessions at once.
 
-Overhead is p50(MCP) - p50(direct). Target (QUALITY.md): overhead p50 < 3 ms and >= 150 calls/s.
+Overhead is p50(MCP) - p50(direct). Target (bench/README.md): overhead p50 < 3 ms and >= 150 calls/s.
 Results: bench/results/<date>-B10-mcp-overhead.json and .md, with the machine and versions.
 """
 

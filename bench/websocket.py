@@ -22,7 +22,7 @@ What a shopper's frame costs without a model call, two frames of the chat protoc
 For each connection count the connections are opened (and held), the server's RSS is read before and
 after (memory per connection = delta / count), then every connection makes round trips one after another,
 all connections at once. After `--hold` seconds every one of the 1,000 must still answer ("held").
-Targets (QUALITY.md): p95 < 2 ms at 1 connection; <= 64 KB per connection; 1,000 held.
+Targets (bench/README.md): p95 < 2 ms at 1 connection; <= 64 KB per connection; 1,000 held.
 Results: bench/results/<date>-B8-websocket.json and .md, with the machine, versions and load average.
 """
 

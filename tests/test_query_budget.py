@@ -1,6 +1,6 @@
 """B3, the query budget: a list costs the same number of queries for 1, 20 or 100 items, within a budget.
 
-QUALITY.md: a product list <= 4 queries, checkout <= 15, each assistant tool <= 3. Pages of a signed-in
+bench/README.md (B3): a product list <= 4 queries, checkout <= 15, each assistant tool <= 3. Pages of a signed-in
 shopper add the session, the user and the cart badge (PAGE_BUDGET). Counted are data queries: the
 SAVEPOINT/RELEASE of atomic blocks are not. A regression fails `make test`.
 """
@@ -150,7 +150,7 @@ def test_api_order_list(world):
     _budget(world, lambda w: _ok(w["api"].get("/api/orders/?limit=100")), LIST_BUDGET, reset=_with_orders)
 
 
-# Over QUALITY.md's 3: hybrid search first reads the search index's revision row (catalog.search), then
+# Over bench/README.md's 3: hybrid search first reads the search index's revision row (catalog.search), then
 # the keyword matches, then the products (the vector lookup is in memory).
 TOOL_BUDGETS = {"search_products": 4}
 TOOL_CALLS = {
