@@ -20,7 +20,8 @@ run: setup
 	@# Like daphne it does not reload on code changes (a reload would kill the job in hand): restart.
 	@# WebSocket messages over 64 KB are refused by daphne itself (its default buffers 1 MiB per message);
 	@# the chat closes anything over 8 KB with 4009 (docs/deploy.md uses the same limit).
-	@$(PY) -u manage.py run_worker --no-reload > >(trap '' INT; sed -u 's/^/worker | /') 2>&1 & worker=$$!; \
+	@# Links in the emails it sends point at this server (unless SHOP_BASE_URL is set in the environment).
+	@SHOP_BASE_URL=$${SHOP_BASE_URL:-http://$(HOST):$(PORT)} $(PY) -u manage.py run_worker --no-reload > >(trap '' INT; sed -u 's/^/worker | /') 2>&1 & worker=$$!; \
 	  trap 'wait $$worker' INT; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	  $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 mcpshop_site.asgi:application
 

@@ -59,7 +59,7 @@ def test_an_order_placed_in_english_is_emailed_in_english_whatever_the_worker_sp
     with translation.override("zh-hans"):
         assert sent(order) == [f"Order #{order.number} received: please pay to confirm it"]
     [message] = mail.outbox
-    assert "West Lake Longjing × 2: ¥256.00" in message.body
+    assert "West Lake Longjing × 2  ¥256.00" in message.body
     assert "Hello alice," in message.body and "We hold its items for you until" in message.body
 
 
