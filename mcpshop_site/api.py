@@ -4,7 +4,6 @@ import re
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
-from django.utils.translation import gettext as _
 from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
@@ -12,7 +11,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from mcpshop_site.exceptions import ShopError, error_body
+from mcpshop_site.exceptions import RequestTooLarge, ShopError, error_body
 
 
 def error_response(code: str, message: str, status_code: int, details=None, headers=None) -> Response:
@@ -81,7 +80,8 @@ def bad_request(request, exception, template_name="400.html"):
     Host...) in the JSON error shape under /api/: 413 for a body too large, else 400."""
     if request.path.startswith("/api/"):
         if isinstance(exception, RequestDataTooBig):
-            return JsonResponse(error_body("request_too_large", _("The request body is too large.")), status=413)
+            error = RequestTooLarge()
+            return JsonResponse(error.as_dict(), status=error.status)
         return JsonResponse(error_body("bad_request", exceptions.ParseError.default_detail), status=400)
     return defaults.bad_request(request, exception, template_name)
 

@@ -53,6 +53,14 @@ class Conflict(ShopError):
     default_message = _("The request conflicts with the current state.")
 
 
+class RequestTooLarge(ShopError):
+    """A request body over its path's limit (mcpshop_site/handlers.py, DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+
+    code = "request_too_large"
+    status = 413
+    default_message = _("The request body is too large.")
+
+
 class ServiceUnavailable(ShopError):
     """The database cannot be reached (down, restarting): temporary, worth retrying."""
 

@@ -12,9 +12,8 @@ from django.http.cookie import parse_cookie
 from django.template.loader import render_to_string
 from django.urls import Resolver404, get_resolver, get_urlconf
 from django.utils import translation
-from django.utils.translation import gettext as _
 
-from mcpshop_site.exceptions import error_body
+from mcpshop_site.exceptions import RequestTooLarge
 from mcpshop_site.i18n import language_from
 
 
@@ -40,12 +39,12 @@ def too_large_response(*, path: str, cookie: str, accept_language: str) -> HttpR
     /api/, the error page elsewhere. Sent before any middleware runs, so it carries the shop's headers itself."""
     language = language_from(cookies=parse_cookie(cookie), accept_language=accept_language)
     with translation.override(language):
-        message = _("The request body is too large.")
+        error = RequestTooLarge()
         if path.startswith("/api/"):
-            response = JsonResponse(error_body("request_too_large", message), status=413)
+            response = JsonResponse(error.as_dict(), status=error.status)
         else:
-            page = render_to_string("413.html", {"message": message, "LANGUAGE_CODE": language})
-            response = HttpResponse(page, status=413)
+            page = render_to_string("413.html", {"message": error.message, "LANGUAGE_CODE": language})
+            response = HttpResponse(page, status=error.status)
             response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY
     response["X-Content-Type-Options"] = "nosniff"
     response["Connection"] = "close"  # the rest of the body is not read
