@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from mcpshop_site.exceptions import ShopError
 from mcpshop_site.money import money
 from orders.dashboard import sales_dashboard
-from orders.models import Order, OrderItem, Payment, Refund
+from orders.models import Order, OrderEmail, OrderItem, Payment, Refund
 from orders.services import order_cancel, order_cancel_line, order_mark_delivered, order_mark_shipped
 
 
@@ -49,8 +49,8 @@ class OrderItemInline(admin.TabularInline):
         return money(item.line_total_cents)
 
 
-class MoneyRowInline(admin.TabularInline):
-    """A read-only list of the order's payments or refunds."""
+class ReadOnlyInline(admin.TabularInline):
+    """A read-only list of the order's rows written by the services (payments, refunds, emails)."""
 
     extra = 0
     can_delete = False
@@ -60,6 +60,10 @@ class MoneyRowInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class MoneyRowInline(ReadOnlyInline):
+    """A read-only list of the order's payments or refunds."""
 
     @admin.display(description=_("amount"))
     def amount(self, row):
@@ -76,6 +80,13 @@ class RefundInline(MoneyRowInline):
     fields = readonly_fields = ["created_at", "reason", "provider", "reference", "amount", "item"]
 
 
+class OrderEmailInline(ReadOnlyInline):
+    """The order's emails that went out (orders/emails.py): one row per event, once sent."""
+
+    model = OrderEmail
+    fields = readonly_fields = ["event", "sent_at"]
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     """Orders are changed by the order services only: the status moves through the actions."""
@@ -88,12 +99,13 @@ class OrderAdmin(admin.ModelAdmin):
     # time zone tables (often not loaded); the created_at filter compares ranges and works everywhere.
     fields = [
         *("number", "user", "status", "total", "paid", "refunded", "name", "phone", "address"),
-        *("created_at", "payment_due_at", "paid_at"),
+        *("created_at", "payment_due_at", "paid_at", "language"),
     ]
     readonly_fields = [
         *("number", "user", "status", "total", "paid", "refunded", "created_at", "payment_due_at", "paid_at"),
+        "language",
     ]
-    inlines = [OrderItemInline, PaymentInline, RefundInline]
+    inlines = [OrderItemInline, PaymentInline, RefundInline, OrderEmailInline]
     actions = ["mark_shipped", "mark_delivered", "cancel"]
 
     def has_add_permission(self, request):

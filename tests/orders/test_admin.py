@@ -134,7 +134,7 @@ def test_the_change_page_keeps_status_and_items_read_only(admin_client, alice, p
     data = {**CONTACT, "address": "北京市朝阳区建国路 88 号", "status": "DELIVERED", "items-TOTAL_FORMS": "1"}
     data |= {"items-INITIAL_FORMS": "1", "items-MIN_NUM_FORMS": "0", "items-MAX_NUM_FORMS": "1000"}
     data |= {"items-0-id": order.items.get().pk, "items-0-order": order.pk}
-    for inline, rows in (("payments", 1), ("refunds", 0)):  # read-only lists: their forms are only counted
+    for inline, rows in (("payments", 1), ("refunds", 0), ("emails", 0)):  # read-only lists: only counted
         data |= {f"{inline}-TOTAL_FORMS": rows, f"{inline}-INITIAL_FORMS": rows, f"{inline}-MIN_NUM_FORMS": 0}
     data |= {"payments-0-id": order.payments.get().pk, "payments-0-order": order.pk}
     response = admin_client.post(url, data)

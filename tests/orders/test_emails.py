@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django_tasks_db.models import DBTaskResult
@@ -171,3 +172,11 @@ def test_a_mail_server_that_keeps_failing_is_given_up_on_and_logged(alice, produ
     assert given_up.levelno == logging.ERROR
     assert order.number in given_up.getMessage() and "6 attempts" in given_up.getMessage()
     assert "alice@example.com" not in caplog.text  # addresses are masked in logs
+
+
+def test_staff_see_which_emails_an_order_sent(admin_client, alice, product):
+    order = place(alice, product, language="en")
+    sent(order)
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    assert "Order placed" in html and "Payment received" not in html
