@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -213,3 +214,40 @@ def test_shoppers_cannot_use_the_order_admin(alice, product):
     response = shopper.post(reverse(ORDERS), {"action": "cancel", "_selected_action": [order.pk], "index": 0})
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert status(order) == "PAID"
+
+
+def test_staff_cancel_a_line_of_a_paid_order_and_it_is_refunded(admin_client, alice, product, make_product):
+    mug = make_product("MUG-A", price_cents=3900, stock=10)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=mug, quantity=2)
+    order = buy(alice, product, 1, paid=True)
+    line = order.items.get(sku="MUG-A")
+    change = reverse("admin:orders_order_change", args=[order.pk])
+    page = get(admin_client, change).content.decode()
+    assert "Cancel line and refund ¥78.00" in page and "¥206.00" in page and order.number in page
+
+    response = admin_client.post(reverse("admin:orders_order_cancel_line", args=[order.pk, line.pk]))
+
+    assert response.status_code == 302 and response["Location"] == change
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID and order.refunded_cents == 7800 and stock(mug) == 10
+    page = get(admin_client, change).content.decode()
+    assert "Cancelled and refunded" in page and "LINE_CANCELLED" not in page and "Line cancelled" in page
+    again = admin_client.post(reverse("admin:orders_order_cancel_line", args=[order.pk, line.pk]), follow=True)
+    assert "already cancelled" in again.content.decode() and order.refunds.count() == 1
+
+
+def test_cancelling_a_line_needs_post_and_the_change_permission(client, admin_client, make_user, alice, product):
+    order = buy(alice, product, 2, paid=True)
+    url = reverse("admin:orders_order_cancel_line", args=[order.pk, order.items.get().pk])
+    assert admin_client.get(url).status_code == 405
+    viewer = make_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(viewer)
+    assert client.post(url).status_code == 403
+    assert Order.objects.get(pk=order.pk).refunded_cents == 0 and stock(product) == 3
+
+
+def test_the_list_shows_numbers_refunds_and_names_in_the_staff_language(admin_client, alice, product):
+    order = order_cancel(order=buy(alice, product, 1, paid=True))
+    page = get(admin_client, reverse(ORDERS)).content.decode()
+    assert order.number in page and "West Lake Longjing × 1" in page and "¥128.00" in page

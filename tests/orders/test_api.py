@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
@@ -265,3 +268,18 @@ def test_a_shopper_buys_end_to_end_with_a_real_bearer_token(product):
     assert [o["id"] for o in client.get("/api/orders/").json()["results"]] == [order_id]
     assert client.get("/api/cart/").json()["items"] == []
     assert _stock() == 3
+
+
+def test_paying_too_late_is_order_expired_and_cancelling_a_paid_order_shows_the_refund(alice_api, alice, product):
+    _fill_cart(alice, (product, 1))
+    late = alice_api.post(ORDERS, CONTACT, format="json").json()
+    Order.objects.filter(pk=late["id"]).update(payment_due_at=timezone.now() - timedelta(seconds=1))
+    response = alice_api.post(f"{ORDERS}{late['id']}/pay")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "order_expired"
+    assert alice_api.get(f"{ORDERS}{late['id']}").json()["status"] == "EXPIRED"
+
+    _fill_cart(alice, (product, 2))
+    order = alice_api.post(ORDERS, CONTACT, format="json").json()
+    assert alice_api.post(f"{ORDERS}{order['id']}/pay").json()["paid_cents"] == 25600
+    cancelled = alice_api.post(f"{ORDERS}{order['id']}/cancel").json()
+    assert (cancelled["status"], cancelled["paid_cents"], cancelled["refunded_cents"]) == ("CANCELLED", 25600, 25600)

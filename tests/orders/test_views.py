@@ -281,3 +281,47 @@ def test_an_order_shows_the_same_local_time_on_its_page_and_in_the_list(alice, p
     for page in (client.get(reverse("orders:list")), client.get(order.get_absolute_url())):
         times = re.findall(r'<time datetime="2026-12-07T05:41:00\+08:00">(.*?)</time>', page.content.decode())
         assert times == [placed], times
+
+
+def test_the_order_page_shows_the_payment_deadline_in_the_shoppers_language_and_time(alice, product, settings):
+    fill_cart(alice, (product, 1))
+    order = order_place(user=alice, **CONTACT)
+    client = page_client_for(alice)
+    local = timezone.localtime(order.payment_due_at)  # the shop's TIME_ZONE (Asia/Shanghai), not UTC
+
+    page = client.get(reverse("orders:detail", args=[order.pk]))
+    with translation.override("zh-hans"):
+        assertContains(page, f'付款截止： <time datetime="{local.isoformat()}">{date_format(local, "DATETIME_FORMAT")}')
+    client.post(reverse("set_language"), {"language": "en"})
+    page = client.get(reverse("orders:detail", args=[order.pk]))
+    with translation.override("en"):
+        assertContains(page, f'Pay by <time datetime="{local.isoformat()}">{date_format(local, "DATETIME_FORMAT")}')
+    assertContains(page, "West Lake Longjing")
+
+
+def test_paying_after_the_deadline_on_the_page_says_the_order_expired(alice, product):
+    fill_cart(alice, (product, 2))
+    order = order_place(user=alice, **CONTACT)
+    Order.objects.filter(pk=order.pk).update(payment_due_at=timezone.now() - datetime.timedelta(seconds=1))
+    client = page_client_for(alice)
+
+    response = client.post(reverse("orders:pay", args=[order.pk]))
+
+    assert shown(client, response) == ["此订单的付款时间已过：订单已失效，商品已重新上架。"]
+    product.refresh_from_db()
+    assert Order.objects.get(pk=order.pk).status == Order.Status.EXPIRED and product.stock == 5
+    page = client.get(reverse("orders:detail", args=[order.pk]))
+    assertContains(page, "已失效（未按时付款）")
+    assertNotContains(page, "付款截止")
+    assertNotContains(page, f'action="/orders/{order.pk}/pay/"')
+
+
+def test_a_cancelled_paid_order_shows_its_refund(alice, product):
+    fill_cart(alice, (product, 1))
+    order = order_place(user=alice, **CONTACT)
+    client = page_client_for(alice)
+    client.post(reverse("orders:pay", args=[order.pk]))
+    client.post(reverse("orders:cancel", args=[order.pk]))
+    page = client.get(reverse("orders:detail", args=[order.pk]))
+    assertContains(page, "已退款 ¥128.00")
+    assert Order.objects.get(pk=order.pk).refunded_cents == 12800
