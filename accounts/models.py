@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -67,3 +68,82 @@ class McpToken(models.Model):
     @property
     def scope_list(self) -> list[str]:
         return self.scopes.split()
+
+
+ADDRESS_LIMITS = {
+    "recipient": 100,
+    "phone": 32,
+    "region": 100,
+    "city": 100,
+    "district": 100,
+    "street": 200,
+    "postal_code": 20,
+}
+ADDRESS_REQUIRED = ("recipient", "phone", "country", "city", "street")
+
+
+def shop_country() -> str:
+    """Return the shop's own country (settings.SHOP_COUNTRY): a new address's country."""
+    return settings.SHOP_COUNTRY
+
+
+def format_address(*, country: str, region: str, city: str, district: str, street: str, postal_code: str) -> str:
+    """Return a delivery address on one line, in the order the country's post reads it.
+
+    China (and unknown countries: the shop's default) read from the largest place to the street;
+    elsewhere from the street to the country.
+    """
+    if country in ("CN", "TW", "HK", "MO", "JP", "KR", ""):
+        parts = [region, city, district, street, postal_code]
+    else:
+        parts = [street, district, city, region, postal_code, country]
+    return " ".join(part for part in parts if part)
+
+
+class Address(models.Model):
+    """An entry of a shopper's address book. At most one per user is the default.
+
+    `is_default` is True or NULL (never False): a unique (user, is_default) pair then allows one default
+    and any number of others on every database (MariaDB has no partial unique index).
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="addresses")
+    recipient = models.CharField(_("recipient"), max_length=ADDRESS_LIMITS["recipient"])
+    phone = models.CharField(_("phone"), max_length=ADDRESS_LIMITS["phone"])
+    country = models.CharField(
+        _("country"), max_length=2, default=shop_country, help_text=_("ISO 3166-1 alpha-2 code.")
+    )
+    region = models.CharField(_("region / province"), max_length=ADDRESS_LIMITS["region"], blank=True)
+    city = models.CharField(_("city"), max_length=ADDRESS_LIMITS["city"])
+    district = models.CharField(_("district"), max_length=ADDRESS_LIMITS["district"], blank=True)
+    street = models.CharField(_("street"), max_length=ADDRESS_LIMITS["street"])
+    postal_code = models.CharField(_("postal code"), max_length=ADDRESS_LIMITS["postal_code"], blank=True)
+    is_default = models.BooleanField(_("default"), null=True, default=None, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = [models.F("is_default").desc(nulls_last=True), "-created_at", "-id"]
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "is_default"], name="address_one_default_per_user"),
+            models.CheckConstraint(condition=models.Q(is_default=True), name="address_default_true_or_null"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient}, {self.one_line}"
+
+    @property
+    def is_the_default(self) -> bool:
+        return bool(self.is_default)
+
+    @property
+    def one_line(self) -> str:
+        return format_address(**self.parts())
+
+    def parts(self) -> dict:
+        """Return the place fields (no recipient or phone), as `format_address` and orders take them."""
+        return {
+            field: getattr(self, field) for field in ("country", "region", "city", "district", "street", "postal_code")
+        }

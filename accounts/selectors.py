@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from accounts.models import McpToken, User
+from accounts.exceptions import AddressNotFound
+from accounts.models import Address, McpToken, User
 
 # Session engines that keep every session in the database (cached_db also caches them)
 _DATABASE_SESSIONS = ("django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db")
@@ -103,3 +104,24 @@ def mcp_token_live_scopes(*, token_id: int, token_hash: str, user_id: int, now) 
         ),
         [token_id, token_hash, user_id, True, now],
     )
+
+
+def address_list_for_user(*, user) -> QuerySet[Address]:
+    """Return the user's addresses, the default first, then the newest."""
+    return Address.objects.filter(user=user)
+
+
+def address_get_for_user(*, user, address_id) -> Address:
+    """Return one of the user's addresses; someone else's is exactly as missing as a wrong id."""
+    try:
+        address_id = int(address_id)
+        if not 0 < address_id < 2**63:
+            raise ValueError
+        return Address.objects.get(pk=address_id, user=user)
+    except (Address.DoesNotExist, TypeError, ValueError):
+        raise AddressNotFound(id=str(address_id)[:32]) from None
+
+
+def address_default_for_user(*, user) -> Address | None:
+    """Return the user's default address, if they have one."""
+    return Address.objects.filter(user=user, is_default=True).first()

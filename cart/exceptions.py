@@ -21,3 +21,8 @@ class InvalidQuantity(InvalidInput):
 class EmptyCart(InvalidInput):
     code = "empty_cart"
     default_message = _("Your cart is empty.")
+
+
+class CartDiscountNotFound(NotFound):
+    code = "discount_not_in_cart"
+    default_message = _("This discount code is not on your cart.")

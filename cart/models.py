@@ -51,3 +51,22 @@ class CartItem(models.Model):
     @property
     def line_total_cents(self) -> int:
         return self.quantity * self.product.price_cents
+
+
+class CartDiscount(models.Model):
+    """A discount code the shopper applied to the cart; priced (and checked again) at every look and at checkout."""
+
+    cart = models.ForeignKey(Cart, verbose_name=_("cart"), on_delete=models.CASCADE, related_name="discounts")
+    code = models.ForeignKey(
+        "orders.DiscountCode", verbose_name=_("code"), on_delete=models.CASCADE, related_name="cart_discounts"
+    )
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        verbose_name = _("cart discount code")
+        verbose_name_plural = _("cart discount codes")
+        constraints = [models.UniqueConstraint(fields=["cart", "code"], name="cartdiscount_once_per_cart")]
+
+    def __str__(self):
+        return f"{self.code_id} on {self.cart_id}"

@@ -5,7 +5,8 @@ from cart.models import Cart, CartItem
 from cart.shoppers import Shopper
 from catalog.exceptions import ProductNotFound
 from catalog.models import Product
-from mcpshop_site.money import money
+from mcpshop_site.countries import validate_country
+from orders.pricing import Quote, lines_of, quote
 
 
 def cart_find(*, shopper: Shopper) -> Cart | None:
@@ -102,13 +103,29 @@ def cart_line_view(item: CartItem) -> dict:
     }
 
 
-def cart_view(items: list[CartItem]) -> dict:
-    """Return a cart as every door shows it: its lines, the number of units and the total."""
-    lines = [cart_line_view(item) for item in items]
-    total = sum(line["line_total_cents"] for line in lines)
-    return {
-        "items": lines,
-        "count": sum(line["quantity"] for line in lines),
-        "total_cents": total,
-        "total": money(total),
-    }
+def cart_quote(items: list[CartItem], *, user=None, **destination) -> Quote:
+    """Price the cart's lines with its codes and the promotions, and shipping to a destination if given.
+
+    `destination` is `country`, `region` and `shipping_option`, as `orders.pricing.quote` takes them.
+    """
+    return quote(lines=lines_of(items), cart_id=items[0].cart_id if items else None, user=user, **destination)
+
+
+def cart_view(items: list[CartItem], *, priced: Quote | None = None) -> dict:
+    """Return a cart as every door shows it: its lines (each with its share of the discounts), the number
+    of units, the money fields (currency, subtotal, discount, shipping, tax, total), the discounts applied
+    and the codes that do not apply now. `priced` is the cart's quote if the caller has it already."""
+    priced = priced or cart_quote(items)
+    lines = [
+        {**cart_line_view(item), "discount_cents": share}
+        for item, share in zip(items, priced.line_discounts, strict=True)
+    ]
+    return {"items": lines, "count": sum(line["quantity"] for line in lines), **priced.as_dict()}
+
+
+def cart_shipping_options(*, shopper: Shopper, country: str, region: str = "") -> list[dict]:
+    """Return the shipping options for the shopper's cart to a destination, priced after free-shipping
+    promotions: [{id, name, price_cents, estimated_days}], cheapest method first by the shop's order."""
+    country = validate_country(country)
+    priced = cart_quote(cart_items(shopper=shopper), country=country, region=region)
+    return [option.as_dict() for option in priced.options]

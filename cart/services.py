@@ -1,14 +1,18 @@
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
+from django.utils.translation import gettext as _
 
-from cart.exceptions import InvalidQuantity
-from cart.models import Cart, CartItem
-from cart.selectors import cart_find, cart_item_get, product_for_cart
+from cart.exceptions import CartDiscountNotFound, InvalidQuantity
+from cart.models import Cart, CartDiscount, CartItem
+from cart.selectors import cart_find, cart_item_get, cart_items, cart_quote, product_for_cart
 from cart.shoppers import Shopper
 from catalog.exceptions import InsufficientStock, ProductNotFound
 from catalog.models import Product
 from mcpshop_site.db import retry_on_deadlock
+from orders.exceptions import DiscountInvalid
+from orders.models import normalize_code
+from orders.offers import code_find
 
 
 def validate_quantity(quantity) -> int:
@@ -104,19 +108,60 @@ def cart_remove_item(*, cart: Cart, item_id) -> None:
     cart_item_get(cart=cart, item_id=item_id).delete()
 
 
-def cart_clear(*, cart: Cart | None) -> None:
-    """Remove every line of the cart."""
+def cart_clear(*, cart: Cart | None, codes: bool = True) -> None:
+    """Remove every line of the cart, and (unless the caller knows there are none) the codes applied to it."""
     if cart is not None:
         cart.items.all().delete()
+        if codes:
+            cart.discounts.all().delete()
+
+
+MAX_CART_CODES = 5
+
+
+@transaction.atomic
+def cart_discount_apply(*, shopper: Shopper, code: str) -> None:
+    """Apply a discount code to the shopper's cart, if it applies to it now (alone and with the others).
+
+    Raises DiscountInvalid saying why not: unknown, expired, not yet valid, used up, already used by the
+    customer, below its minimum, or not stackable with a discount already there. Applying it twice is a no-op.
+    """
+    found = code_find(code)
+    items = cart_items(shopper=shopper)
+    if not items:
+        raise DiscountInvalid(_("Your cart is empty."), code=found.code, reason="empty_cart")
+    cart_id = items[0].cart_id
+    if CartDiscount.objects.filter(cart_id=cart_id).count() >= MAX_CART_CODES:
+        raise DiscountInvalid(
+            _("A cart takes at most %(count)d codes.") % {"count": MAX_CART_CODES}, code=found.code, reason="too_many"
+        )
+    _applied, created = CartDiscount.objects.get_or_create(cart_id=cart_id, code=found)
+    if not created:
+        return
+    for rejected, reason, message in cart_quote(items, user=shopper.user).rejected:
+        if rejected == found.code:
+            raise DiscountInvalid(message, code=found.code, reason=reason)  # rolls the new row back
+
+
+def cart_discount_remove(*, shopper: Shopper, code: str) -> None:
+    """Take a discount code off the shopper's cart (any case); a code not on it is not found."""
+    removed, _count = CartDiscount.objects.filter(
+        cart__in=Cart.objects.filter(shopper.cart_filter()), code__code=normalize_code(code)
+    ).delete()
+    if not removed:
+        raise CartDiscountNotFound(code=normalize_code(code)[:64])
 
 
 def cart_lock_for_checkout(*, user) -> tuple[Cart | None, list[CartItem]]:
     """Lock the user's cart row and return it with its lines and their products, by product id.
 
+    The cart says whether it `has_codes` (discount codes applied), in the same query.
+
     Inside the checkout's transaction: locking the cart row serialises one shopper's checkouts (double
     clicks, retries) without blocking anyone else's.
     """
-    cart = Cart.objects.select_for_update().filter(user=user).first()
+    has_codes = Exists(CartDiscount.objects.filter(cart=OuterRef("pk")))
+    cart = Cart.objects.select_for_update().filter(user=user).annotate(has_codes=has_codes).first()
     lines = list(cart.items.select_related("product").order_by("product_id")) if cart else []
     return cart, lines
 
@@ -137,5 +182,7 @@ def cart_merge(*, user, token: str | None) -> Cart | None:
             existing.save(update_fields=["quantity"])
         elif total >= 1 and item.product.is_active:
             CartItem.objects.create(cart=cart, product=item.product, quantity=total)
+    codes = list(CartDiscount.objects.filter(cart=cart).values_list("code_id", flat=True))
+    CartDiscount.objects.filter(cart=guest).exclude(code_id__in=codes).update(cart=cart)
     guest.delete()
     return cart

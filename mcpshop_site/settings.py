@@ -208,6 +208,11 @@ EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=6)
 EMAIL_RETRY_SECONDS = env.float("EMAIL_RETRY_SECONDS", default=30)
 
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="CNY")
+# Where the shop is: the country of a new address, and of a delivery address typed as one line.
+SHOP_COUNTRY = env.str("SHOP_COUNTRY", default="CN")
+# Tax per destination country, a decimal fraction of the discounted subtotal: TAX_RATES=US=0.0725,DE=0.19
+# (none by default). See docs/pricing.md for the rounding rule.
+TAX_RATES = env.dict("TAX_RATES", default={})
 SHOP_MAX_LINE_QUANTITY = 99
 
 # --- Orders and payments (orders/payments/) -------------------------------------------------------

@@ -13,6 +13,8 @@ api_patterns = [
     path("", include("catalog.api.urls")),
     path("cart/", include("cart.api.urls")),
     path("orders/", include("orders.api.urls")),
+    path("addresses/", include("accounts.api.addresses")),
+    path("shipping-options/", include("orders.api.shipping")),
     path("", include("assistant.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", allow_inline_styles(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),

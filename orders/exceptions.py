@@ -56,3 +56,15 @@ class OrderItemNotFound(NotFound):
 class LineAlreadyCancelled(Conflict):
     code = "line_already_cancelled"
     default_message = _("This line is already cancelled.")
+
+
+class DiscountInvalid(InvalidInput):
+    """A discount code that does not apply; `details["reason"]` says why in a stable word."""
+
+    code = "discount_invalid"
+    default_message = _("This discount code is not valid.")
+
+
+class ShippingUnavailable(InvalidInput):
+    code = "shipping_unavailable"
+    default_message = _("This shipping option is not available for the address.")

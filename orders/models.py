@@ -1,8 +1,10 @@
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +21,172 @@ ORDER_NUMBER_LENGTH = 12
 def new_order_number() -> str:
     """Return a fresh random public order number."""
     return "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(ORDER_NUMBER_LENGTH))
+
+
+def _in_language_field(obj, field: str) -> str:
+    """Return `field` in the active language: its `_en` twin on English pages when there is one."""
+    return _in_language(getattr(obj, field), getattr(obj, f"{field}_en"))
+
+
+class ShippingMethod(models.Model):
+    """A way to ship (standard, express...); what it costs where is in its rates."""
+
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0, help_text=_("Lower comes first."))
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("shipping method")
+        verbose_name_plural = _("shipping methods")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return _in_language_field(self, "name")
+
+
+class ShippingRate(models.Model):
+    """The price of a method for a country, or one region of it; the most specific rate wins.
+
+    An empty region covers the whole country; an empty country covers every country without a rate.
+    """
+
+    method = models.ForeignKey(ShippingMethod, verbose_name=_("method"), on_delete=models.CASCADE, related_name="rates")
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2 code; empty for every other country.")
+    )
+    region = models.CharField(
+        _("region / province"), max_length=100, blank=True, help_text=_("Empty for the whole country.")
+    )
+    price_cents = models.PositiveIntegerField(_("price"))
+    estimated_days = models.PositiveSmallIntegerField(_("estimated days"))
+
+    class Meta:
+        ordering = ["method", "country", "region"]
+        verbose_name = _("shipping rate")
+        verbose_name_plural = _("shipping rates")
+        constraints = [
+            models.UniqueConstraint(fields=["method", "country", "region"], name="shippingrate_unique_place"),
+            models.CheckConstraint(condition=~Q(country="") | Q(region=""), name="shippingrate_region_needs_country"),
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.country or '*'} {self.region}".strip()
+
+
+class Offer(models.Model):
+    """What discount codes and automatic promotions share: a title, a value, a minimum and a window."""
+
+    title = models.CharField(_("title"), max_length=100)
+    title_en = models.CharField(_("English title"), max_length=100, blank=True)
+    percent = models.PositiveSmallIntegerField(
+        _("percent off"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    amount_cents = models.PositiveIntegerField(_("amount off"), null=True, blank=True)
+    min_subtotal_cents = models.PositiveBigIntegerField(_("minimum subtotal"), default=0)
+    starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    stackable = models.BooleanField(
+        _("stackable"), default=False, help_text=_("Whether it combines with other discounts.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def display_title(self) -> str:
+        return _in_language_field(self, "title")
+
+
+def _offer_value_constraint(name: str, kinds: list[str]) -> models.CheckConstraint:
+    """Percent offers need 1-100 percent, fixed ones a positive amount, free shipping neither."""
+    value = {
+        "PERCENT": Q(percent__gte=1, percent__lte=100, amount_cents__isnull=True),
+        "FIXED": Q(amount_cents__gte=1, percent__isnull=True),
+        "FREE_SHIPPING": Q(amount_cents__isnull=True, percent__isnull=True),
+    }
+    condition = Q()
+    for kind in kinds:
+        condition |= Q(kind=kind) & value[kind]
+    return models.CheckConstraint(condition=condition, name=name)
+
+
+class Promotion(Offer):
+    """A discount without a code, applied to every cart that qualifies (e.g. 10% off over 300, free shipping).
+
+    With products, it applies only to carts made of those products alone.
+    """
+
+    class Kind(models.TextChoices):
+        PERCENT = "PERCENT", _("Percent off the subtotal")
+        FIXED = "FIXED", _("Amount off the subtotal")
+        FREE_SHIPPING = "FREE_SHIPPING", _("Free shipping")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    products = models.ManyToManyField(
+        "catalog.Product",
+        verbose_name=_("products"),
+        blank=True,
+        related_name="+",
+        help_text=_("If any: only carts made of these products alone qualify."),
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
+        constraints = [_offer_value_constraint("promotion_value_fits_kind", ["PERCENT", "FIXED", "FREE_SHIPPING"])]
+
+    def __str__(self):
+        return self.title
+
+
+class DiscountCode(Offer):
+    """A code a shopper types (case-insensitive; stored in capitals), with total and per-customer limits."""
+
+    class Kind(models.TextChoices):
+        PERCENT = "PERCENT", _("Percent off the subtotal")
+        FIXED = "FIXED", _("Amount off the subtotal")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    usage_limit = models.PositiveIntegerField(
+        _("usage limit"), null=True, blank=True, help_text=_("Orders in total; empty for no limit.")
+    )
+    per_customer_limit = models.PositiveIntegerField(
+        _("per customer limit"), null=True, blank=True, help_text=_("Orders per customer; empty for no limit.")
+    )
+    used_count = models.PositiveIntegerField(_("used"), default=0, editable=False)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("discount code")
+        verbose_name_plural = _("discount codes")
+        constraints = [
+            _offer_value_constraint("discountcode_value_fits_kind", ["PERCENT", "FIXED"]),
+            models.CheckConstraint(condition=Q(code=Upper("code")) & ~Q(code=""), name="discountcode_code_upper"),
+            models.CheckConstraint(
+                condition=Q(usage_limit__isnull=True) | Q(used_count__lte=F("usage_limit")),
+                name="discountcode_used_within_limit",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def save(self, *args, **kwargs):
+        self.code = normalize_code(self.code)
+        super().save(*args, **kwargs)
+
+
+def normalize_code(code: str) -> str:
+    """Return a discount code as stored: no surrounding spaces, in capitals."""
+    return str(code).strip().upper()
 
 
 class Order(models.Model):
@@ -50,10 +218,28 @@ class Order(models.Model):
     )
     number = models.CharField(_("order number"), max_length=16, unique=True, default=new_order_number, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    currency = models.CharField(_("currency"), max_length=3)
+    subtotal_cents = models.PositiveBigIntegerField(_("subtotal (cents)"))
+    discount_cents = models.PositiveBigIntegerField(_("discount (cents)"), default=0)
+    shipping_cents = models.PositiveBigIntegerField(_("shipping (cents)"), default=0)
+    tax_cents = models.PositiveBigIntegerField(_("tax (cents)"), default=0)
     total_cents = models.PositiveBigIntegerField(_("total (cents)"))
+    # The discounts applied, as placed: [{"code": "WELCOME10" or "", "title", "title_en", "amount_cents"}]
+    discounts = models.JSONField(_("discounts"), default=list, blank=True)
+    shipping_method = models.ForeignKey(
+        ShippingMethod, verbose_name=_("shipping method"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    shipping_method_name = models.CharField(_("shipping method name"), max_length=100, blank=True)
     name = models.CharField(_("recipient"), max_length=100)
     phone = models.CharField(_("phone"), max_length=32)
+    # The one-line address (what couriers print); the structured fields are empty for addresses typed as one line.
     address = models.CharField(_("address"), max_length=300)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    region = models.CharField(_("region / province"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    district = models.CharField(_("district"), max_length=100, blank=True)
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=128, null=True, blank=True)  # noqa: DJ001
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -75,6 +261,12 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(refunded_cents__lte=models.F("paid_cents")), name="order_refunded_lte_paid"
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    total_cents=F("subtotal_cents") - F("discount_cents") + F("shipping_cents") + F("tax_cents")
+                ),
+                name="order_total_adds_up",
+            ),
         ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="order_user_created"),
@@ -86,6 +278,11 @@ class Order(models.Model):
 
     def get_absolute_url(self):
         return reverse("orders:detail", kwargs={"order_id": self.pk})
+
+    @property
+    def shipping_method_display(self) -> str:
+        """The shipping method's name in the active language (as copied at purchase if it is gone)."""
+        return self.shipping_method.display_name if self.shipping_method else self.shipping_method_name
 
     @property
     def can_cancel(self) -> bool:
@@ -117,6 +314,8 @@ class OrderItem(models.Model):
     unit_price_cents = models.PositiveIntegerField(_("unit price (cents)"))
     quantity = models.PositiveIntegerField(_("quantity"))
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # This line's share of the order's discounts (they sum exactly to the order's discount_cents).
+    discount_cents = models.PositiveBigIntegerField(_("discount (cents)"), default=0)
 
     class Meta:
         ordering = ["id"]
@@ -138,8 +337,9 @@ class OrderItem(models.Model):
 
     @property
     def paid_amount_cents(self) -> int:
-        """Return what the shopper paid for this line: the amount refunded when the line is cancelled."""
-        return self.line_total_cents
+        """Return what the shopper paid for this line (after its share of the discounts): the amount
+        refunded when the line is cancelled."""
+        return self.line_total_cents - self.discount_cents
 
 
 class Payment(models.Model):
@@ -235,3 +435,25 @@ class OrderEmail(models.Model):
 
     def __str__(self):
         return f"{self.order_id} {self.event}"
+
+
+class DiscountRedemption(models.Model):
+    """One use of a discount code by an order: what counts against the code's per-customer limit."""
+
+    code = models.ForeignKey(DiscountCode, verbose_name=_("code"), on_delete=models.PROTECT, related_name="redemptions")
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="redemptions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    amount_cents = models.PositiveBigIntegerField(_("amount"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("discount redemption")
+        verbose_name_plural = _("discount redemptions")
+        constraints = [models.UniqueConstraint(fields=["code", "order"], name="redemption_once_per_order")]
+        indexes = [models.Index(fields=["code", "user"], name="redemption_code_user")]
+
+    def __str__(self):
+        return f"{self.code_id} -> #{self.order_id}"

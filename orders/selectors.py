@@ -13,8 +13,12 @@ from orders.models import Order, OrderItem
 
 
 def order_list_for_user(*, user) -> QuerySet[Order]:
-    """Return the user's orders, newest first, with their items prefetched."""
-    return Order.objects.filter(user=user).prefetch_related(Prefetch("items", OrderItem.objects.order_by("id")))
+    """Return the user's orders, newest first, with their shipping method and items."""
+    return (
+        Order.objects.filter(user=user)
+        .select_related("shipping_method")
+        .prefetch_related(Prefetch("items", OrderItem.objects.order_by("id")))
+    )
 
 
 def order_get_for_user(*, user, order_id) -> Order:
@@ -44,6 +48,12 @@ def order_last_address(*, user) -> dict | None:
     return Order.objects.filter(user=user).order_by("-created_at", "-id").values("name", "phone", "address").first()
 
 
+def order_money(order: Order) -> dict:
+    """Return the order's money fields: currency, subtotal, discount, shipping, tax and total (integers)."""
+    fields = ("currency", "subtotal_cents", "discount_cents", "shipping_cents", "tax_cents", "total_cents")
+    return {field: getattr(order, field) for field in fields}
+
+
 def order_summary(order: Order) -> dict:
     """Return an order as every door but the REST API shows it (the tools, MCP, the chat's events).
 
@@ -55,8 +65,17 @@ def order_summary(order: Order) -> dict:
         "number": order.number,
         "status": order.status,
         "status_display": str(order.get_status_display()),
-        "total_cents": order.total_cents,
+        **order_money(order),
         "total": money(order.total_cents),
+        "discounts": [
+            {
+                "code": d["code"],
+                "title": _in_language(d["title"], d.get("title_en", "")),
+                "amount_cents": d["amount_cents"],
+            }
+            for d in order.discounts
+        ],
+        "shipping_method": order.shipping_method_display,
         "created_at": order.created_at.isoformat(),
         "placed": date_format(timezone.localtime(order.created_at), "DATETIME_FORMAT"),
         "payment_due_at": order.payment_due_at.isoformat(),

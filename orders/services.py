@@ -9,6 +9,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.addresses import address_clean
+from accounts.models import format_address
+from accounts.selectors import address_get_for_user
 from cart.exceptions import EmptyCart
 from cart.selectors import cart_lines_with_stock
 from cart.services import cart_clear, cart_lock_for_checkout
@@ -18,17 +21,20 @@ from mcpshop_site.exceptions import InvalidInput
 from orders import tasks
 from orders.emails import order_email
 from orders.exceptions import (
+    DiscountInvalid,
     IdempotencyConflict,
     IllegalTransition,
     LineAlreadyCancelled,
     OrderExpired,
     OrderNotFound,
 )
-from orders.models import Order, OrderEmail, OrderItem, Payment, PaymentEvent, Refund
+from orders.models import DiscountCode, DiscountRedemption, Order, OrderEmail, OrderItem, Payment, PaymentEvent, Refund
 from orders.payments import Charge, ProviderEvent, get_provider
+from orders.pricing import lines_of, quote
 from orders.selectors import order_get_for_user, order_item_get
 
 CONTACT_LIMITS = {"name": 100, "phone": 32, "address": 300}
+PLACE_FIELDS = ("country", "region", "city", "district", "street", "postal_code")
 _ANY = Q()
 
 
@@ -44,25 +50,67 @@ def _clean_contact(**contact) -> dict:
     return cleaned
 
 
-def _fingerprint(contact: dict, lines: list[tuple[str, int]]) -> str:
-    payload = json.dumps({"contact": contact, "lines": sorted(lines)}, sort_keys=True, ensure_ascii=False)
+def _fingerprint(request: dict, lines: list[tuple[str, int]]) -> str:
+    payload = json.dumps({"contact": request, "lines": sorted(lines)}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def order_place(*, user, name: str, phone: str, address: str, idempotency_key: str | None = None) -> Order:
+def order_delivery(*, user, name=None, phone=None, address=None, address_id=None) -> dict:
+    """Return where an order goes: name, phone, the one-line address and its structured fields.
+
+    From one of the user's saved addresses (`address_id`; someone else's is not found), an address object
+    (checked by the address book's rules; its recipient and phone default to `name` and `phone`), or, as
+    before addresses had fields, a one-line `address` string (the structured fields stay empty).
+    """
+    if address_id is not None:
+        saved = address_get_for_user(user=user, address_id=address_id)
+        return {"name": saved.recipient, "phone": saved.phone, "address": saved.one_line, **saved.parts()}
+    if isinstance(address, dict):
+        parts = address_clean(
+            {**address, "recipient": address.get("recipient") or name, "phone": address.get("phone") or phone}
+        )
+        one_line = format_address(**{field: parts[field] for field in PLACE_FIELDS})
+        if len(one_line) > CONTACT_LIMITS["address"]:
+            raise InvalidInput(_("address is too long."), field="address", max_length=CONTACT_LIMITS["address"])
+        return {"name": parts.pop("recipient"), "phone": parts.pop("phone"), "address": one_line, **parts}
+    return {**_clean_contact(name=name, phone=phone, address=address), **dict.fromkeys(PLACE_FIELDS, "")}
+
+
+def order_place(
+    *,
+    user,
+    name: str | None = None,
+    phone: str | None = None,
+    address: str | dict | None = None,
+    address_id: int | None = None,
+    shipping_option: int | None = None,
+    idempotency_key: str | None = None,
+) -> Order:
     """Turn the user's cart into an order in one transaction, or change nothing.
 
-    The lines' products are locked in primary-key order and their stock taken in one UPDATE, so
-    concurrent orders can neither oversell nor deadlock; any short line rolls the whole order back.
-    With an `idempotency_key`, a retry of the same request returns the first order, and reusing the
-    key for a different cart or address raises IdempotencyConflict.
+    The delivery comes from `order_delivery`; `shipping_option` is a shipping method's id (the cheapest
+    for the destination if None). Under the cart's lock the cart is priced again by `orders.pricing`:
+    a code that no longer applies refuses the order with DiscountInvalid (the shopper sees the price
+    change), and each code's use is taken with a conditional UPDATE, so concurrent checkouts cannot use
+    a code past its limit. The lines' products are locked in primary-key order and their stock taken in
+    one UPDATE, so concurrent orders can neither oversell nor deadlock; any short line rolls the whole
+    order back. With an `idempotency_key`, a retry of the same request returns the first order, and
+    reusing the key for a different cart or address raises IdempotencyConflict.
     """
-    contact = _clean_contact(name=name, phone=phone, address=address)
+    delivery = order_delivery(user=user, name=name, phone=phone, address=address, address_id=address_id)
+    if shipping_option is not None and (isinstance(shipping_option, bool) or not isinstance(shipping_option, int)):
+        raise InvalidInput(_("shipping_option must be a shipping method's id."), field="shipping_option")
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
         raise InvalidInput(_("Idempotency-Key must be 1 to 128 characters."), field="Idempotency-Key")
     if idempotency_key is None:
         _refuse_early(user=user)
-    return retry_on_deadlock(_order_place_or_replay, user=user, contact=contact, idempotency_key=idempotency_key)
+    return retry_on_deadlock(
+        _order_place_or_replay,
+        user=user,
+        delivery=delivery,
+        shipping_option=shipping_option,
+        idempotency_key=idempotency_key,
+    )
 
 
 def _refuse_early(*, user) -> None:
@@ -80,25 +128,46 @@ def _refuse_early(*, user) -> None:
         product_check_available(sku=sku, quantity=quantity, stock=stock, is_active=active)
 
 
-def _order_place_or_replay(*, user, contact: dict, idempotency_key: str | None) -> Order:
+def _order_place_or_replay(**request) -> Order:
     try:
-        return _order_place(user=user, contact=contact, idempotency_key=idempotency_key)
+        return _order_place(**request)
     except IntegrityError:
-        if idempotency_key is None:
+        if request["idempotency_key"] is None:
             raise
         # A concurrent twin with the same key committed first: this time the key finds it, and replays it.
-        return _order_place(user=user, contact=contact, idempotency_key=idempotency_key)
+        return _order_place(**request)
+
+
+def _redeem(discounts) -> None:
+    """Take one use of each code, by pk order; a code used up meanwhile refuses the order."""
+    for applied in sorted((d for d in discounts if d.code), key=lambda d: d.offer.pk):
+        within_limit = Q(usage_limit__isnull=True) | Q(used_count__lt=F("usage_limit"))
+        if not DiscountCode.objects.filter(within_limit, pk=applied.offer.pk).update(used_count=F("used_count") + 1):
+            raise DiscountInvalid(
+                _("The code %(code)s has been used up.") % {"code": applied.code}, code=applied.code, reason="used_up"
+            )
 
 
 @transaction.atomic
-def _order_place(*, user, contact: dict, idempotency_key: str | None) -> Order:
+def _order_place(*, user, delivery: dict, shipping_option: int | None, idempotency_key: str | None) -> Order:
     cart, lines = cart_lock_for_checkout(user=user)
+    request = {**delivery, "shipping_option": shipping_option}
     if idempotency_key is not None:
         previous = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
         if previous is not None:
-            return _replay(previous, contact, lines)
+            return _replay(previous, request, lines)
     if not lines:
         raise EmptyCart()
+    priced = quote(
+        lines=lines_of(lines),
+        cart_id=cart.pk if cart.has_codes else None,
+        user=user,
+        country=delivery["country"] or settings.SHOP_COUNTRY,
+        region=delivery["region"],
+        shipping_option=shipping_option,
+        strict=True,
+    )
+    _redeem(priced.discounts)
     product_reserve_stocks(
         quantities={line.product_id: line.quantity for line in lines},
         skus={line.product_id: line.product.sku for line in lines},
@@ -106,10 +175,16 @@ def _order_place(*, user, contact: dict, idempotency_key: str | None) -> Order:
     order = Order.objects.create(
         user=user,
         payment_due_at=order_payment_due_at(placed_at=timezone.now()),
-        total_cents=sum(line.quantity * line.product.price_cents for line in lines),
+        **priced.money(),
+        discounts=[
+            {"code": d.code, "title": d.title, "title_en": d.title_en, "amount_cents": d.amount_cents}
+            for d in priced.discounts
+        ],
+        shipping_method_id=priced.shipping.id if priced.shipping else None,
+        shipping_method_name=priced.shipping.name if priced.shipping else "",
         idempotency_key=idempotency_key,
-        request_fingerprint=_fingerprint(contact, [(line.product.sku, line.quantity) for line in lines]),
-        **contact,
+        request_fingerprint=_fingerprint(request, [(line.product.sku, line.quantity) for line in lines]),
+        **delivery,
     )
     OrderItem.objects.bulk_create(
         OrderItem(
@@ -120,10 +195,16 @@ def _order_place(*, user, contact: dict, idempotency_key: str | None) -> Order:
             name_en=line.product.name_en,
             unit_price_cents=line.product.price_cents,
             quantity=line.quantity,
+            discount_cents=share,
         )
-        for line in lines
+        for line, share in zip(lines, priced.line_discounts, strict=True)
     )
-    cart_clear(cart=cart)
+    DiscountRedemption.objects.bulk_create(
+        DiscountRedemption(code=d.offer, order=order, user=user, amount_cents=d.amount_cents)
+        for d in priced.discounts
+        if d.code
+    )
+    cart_clear(cart=cart, codes=cart.has_codes)
     # The expiry job is a row of this transaction: it exists exactly when the order does.
     tasks.order_expire_at_deadline.using(run_after=order.payment_due_at).enqueue(order.pk)
     order_email(order=order, event=OrderEmail.Event.PLACED)
@@ -131,11 +212,11 @@ def _order_place(*, user, contact: dict, idempotency_key: str | None) -> Order:
     return order
 
 
-def _replay(order: Order, contact: dict, lines) -> Order:
+def _replay(order: Order, request: dict, lines) -> Order:
     """Return the order a key already made, if this is the same request (the cart it emptied)."""
     ordered = [(item.sku, item.quantity) for item in order.items.all()]
     current = [(line.product.sku, line.quantity) for line in lines] or ordered
-    if _fingerprint(contact, current) != order.request_fingerprint:
+    if _fingerprint(request, current) != order.request_fingerprint:
         raise IdempotencyConflict(order_id=order.pk)
     order.replayed = True
     return order

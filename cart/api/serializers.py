@@ -20,13 +20,55 @@ class CartLineSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="The product page's path on the shop.")
 
 
-class CartSerializer(serializers.Serializer):
+class CartItemSerializer(CartLineSerializer):
+    """A line inside the cart, with its share of the cart's discounts."""
+
+    discount_cents = serializers.IntegerField(help_text="This line's share of the discounts.")
+
+
+class MoneySerializer(serializers.Serializer):
+    """The money fields of every cart, quote and order: integers in minor units of `currency`."""
+
+    currency = serializers.CharField(help_text="ISO 4217 code, e.g. CNY.")
+    subtotal_cents = serializers.IntegerField(help_text="The lines at their unit prices.")
+    discount_cents = serializers.IntegerField(help_text="All discounts together.")
+    shipping_cents = serializers.IntegerField(help_text="0 until a destination is known.")
+    tax_cents = serializers.IntegerField()
+    total_cents = serializers.IntegerField(help_text="subtotal - discount + shipping + tax.")
+
+
+class DiscountSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The code typed, or empty for an automatic promotion.")
+    title = serializers.CharField()
+    amount_cents = serializers.IntegerField()
+
+
+class RejectedDiscountSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField(help_text="Why the code does not apply now (checkout refuses it).")
+
+
+class ShippingOptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The shipping method's id: pass it as `shipping_option`.")
+    name = serializers.CharField()
+    price_cents = serializers.IntegerField(help_text="After free-shipping promotions.")
+    estimated_days = serializers.IntegerField()
+
+
+class CartSerializer(MoneySerializer):
     """A cart as `cart.selectors.cart_view` shapes it."""
 
-    items = CartLineSerializer(many=True)
+    items = CartItemSerializer(many=True)
     count = serializers.IntegerField(help_text="The number of units in the cart.")
-    total_cents = serializers.IntegerField()
     total = serializers.CharField(help_text="The total for people, in the shop's currency.")
+    discounts = DiscountSerializer(many=True)
+    rejected_discounts = RejectedDiscountSerializer(many=True)
+    shipping = ShippingOptionSerializer(allow_null=True)
+    free_shipping = serializers.BooleanField(help_text="Whether a free-shipping promotion holds.")
+
+
+class CartDiscountSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, help_text="A discount code, in any case.")
 
 
 class CartAddSerializer(serializers.Serializer):

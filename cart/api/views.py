@@ -4,13 +4,27 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cart.api.serializers import CartAddSerializer, CartLineSerializer, CartQuantitySerializer, CartSerializer
+from cart.api.serializers import (
+    CartAddSerializer,
+    CartDiscountSerializer,
+    CartLineSerializer,
+    CartQuantitySerializer,
+    CartSerializer,
+)
 from cart.selectors import cart_find, cart_items, cart_line_view, cart_view
-from cart.services import cart_add, cart_clear, cart_remove_item, cart_set_quantity
+from cart.services import (
+    cart_add,
+    cart_clear,
+    cart_discount_apply,
+    cart_discount_remove,
+    cart_remove_item,
+    cart_set_quantity,
+)
 from cart.shoppers import shopper_for_request
 from mcpshop_site.api import error_responses
 
 ITEM_PARAMETER = OpenApiParameter("item_id", int, OpenApiParameter.PATH, description="The cart line's id.")
+CODE_PARAMETER = OpenApiParameter("code", str, OpenApiParameter.PATH, description="A discount code on the cart.")
 
 
 class CartApi(APIView):
@@ -42,6 +56,35 @@ class CartClearApi(APIView):
         """Remove every line from the cart."""
         cart_clear(cart=cart_find(shopper=shopper_for_request(request)))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CartDiscountApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="cart_discount_apply",
+        request=CartDiscountSerializer,
+        responses={200: CartSerializer, **error_responses(400, 401)},
+    )
+    def post(self, request):
+        """Apply a discount code (any case) to the cart; 400 `discount_invalid` says why one does not apply."""
+        serializer = CartDiscountSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        shopper = shopper_for_request(request)
+        cart_discount_apply(shopper=shopper, code=serializer.validated_data["code"])
+        return Response(cart_view(cart_items(shopper=shopper)))
+
+
+@extend_schema(parameters=[CODE_PARAMETER])
+class CartDiscountRemoveApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="cart_discount_remove", responses={200: CartSerializer, **error_responses(401, 404)})
+    def delete(self, request, code):
+        """Take a discount code off the cart; answers the cart."""
+        shopper = shopper_for_request(request)
+        cart_discount_remove(shopper=shopper, code=code)
+        return Response(cart_view(cart_items(shopper=shopper)))
 
 
 @extend_schema(parameters=[ITEM_PARAMETER])

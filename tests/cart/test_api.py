@@ -41,7 +41,21 @@ def test_cart_needs_a_login(api, product):
 
 
 def test_an_empty_cart(alice_api):
-    assert alice_api.get(CART).json() == {"items": [], "count": 0, "total_cents": 0, "total": "¥0.00"}
+    assert alice_api.get(CART).json() == {
+        "items": [],
+        "count": 0,
+        "currency": "CNY",
+        "subtotal_cents": 0,
+        "discount_cents": 0,
+        "shipping_cents": 0,
+        "tax_cents": 0,
+        "total_cents": 0,
+        "total": "¥0.00",
+        "discounts": [],
+        "rejected_discounts": [],
+        "shipping": None,
+        "free_shipping": False,
+    }
 
 
 def test_add_to_cart_adds_to_the_existing_line(alice_api, alice, product, make_product):
@@ -79,6 +93,7 @@ def test_add_to_cart_adds_to_the_existing_line(alice_api, alice, product, make_p
         "quantity",
         "unit_price_cents",
         "line_total_cents",
+        "discount_cents",
         "stock",
         "image_url",
         "url",

@@ -69,10 +69,12 @@ def test_placing_an_order_from_the_cart(alice_api, alice, product, make_product)
     lines = order.items.order_by("pk")
     assert body["items"] == [
         {"id": lines[0].pk, "sku": "TEA-001", "name": "西湖龙井", "name_en": "West Lake Longjing", "quantity": 2}
-        | {"unit_price_cents": 12800, "cancelled": False},
+        | {"unit_price_cents": 12800, "cancelled": False, "discount_cents": 0},
         {"id": lines[1].pk, "sku": "GREEN-1", "name": "商品 GREEN-1", "name_en": "", "quantity": 3}
-        | {"unit_price_cents": 500, "cancelled": False},
+        | {"unit_price_cents": 500, "cancelled": False, "discount_cents": 0},
     ]
+    money = ("currency", "subtotal_cents", "discount_cents", "shipping_cents", "tax_cents", "total_cents")
+    assert [body[key] for key in money] == ["CNY", 27100, 0, 0, 0, 27100]
     assert {k: body[k] for k in CONTACT} == CONTACT
     assert body["created_at"] and body["paid_at"] is None
     assert body["number"] == order.number and len(order.number) == 12

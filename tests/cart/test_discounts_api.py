@@ -1,0 +1,77 @@
+"""Discount codes on the cart and shipping options over the API."""
+
+import pytest
+
+from orders.models import DiscountCode, Promotion, ShippingMethod, ShippingRate
+from tests.conftest import api_client_for
+
+pytestmark = pytest.mark.django_db
+
+DISCOUNTS = "/api/cart/discounts"
+OPTIONS = "/api/shipping-options/"
+
+
+@pytest.fixture
+def alice_api(alice, product):
+    api = api_client_for(alice)
+    assert api.post("/api/cart/", {"sku": product.sku, "quantity": 2}, format="json").status_code == 201
+    return api
+
+
+@pytest.fixture
+def welcome(db):
+    return DiscountCode.objects.create(
+        code="WELCOME10", title="新客九折", title_en="10% off", kind="PERCENT", percent=10
+    )
+
+
+def test_apply_a_code_in_any_case_then_remove_it(alice_api, welcome):
+    response = alice_api.post(DISCOUNTS, {"code": "welcome10"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200, response.content
+    cart = response.json()
+    assert cart["discounts"] == [{"code": "WELCOME10", "title": "10% off", "amount_cents": 2560}]
+    assert (cart["subtotal_cents"], cart["discount_cents"], cart["total_cents"]) == (25600, 2560, 23040)
+    assert alice_api.get("/api/cart/").json()["discount_cents"] == 2560
+
+    removed = alice_api.delete(f"{DISCOUNTS}/Welcome10")
+    assert (removed.status_code, removed.json()["discounts"], removed.json()["total_cents"]) == (200, [], 25600)
+    again = alice_api.delete(f"{DISCOUNTS}/WELCOME10")
+    assert (again.status_code, again.json()["error"]["code"]) == (404, "discount_not_in_cart")
+
+
+def test_a_code_that_does_not_apply_is_a_400_saying_why(alice_api, welcome):
+    welcome.usage_limit = welcome.used_count = 1
+    welcome.save()
+    answers = {
+        "used": alice_api.post(DISCOUNTS, {"code": "WELCOME10"}, format="json"),
+        "unknown": alice_api.post(DISCOUNTS, {"code": "NOPE"}, format="json"),
+    }
+    for response in answers.values():
+        assert (response.status_code, response.json()["error"]["code"]) == (400, "discount_invalid")
+    assert answers["used"].json()["error"]["details"]["reason"] == "used_up"
+    assert answers["unknown"].json()["error"]["details"]["reason"] == "unknown"
+    assert "NOPE" in answers["unknown"].json()["error"]["message"]
+    assert alice_api.get("/api/cart/").json()["discounts"] == []
+
+
+def test_shipping_options_for_the_cart_after_free_shipping(alice_api, product):
+    standard = ShippingMethod.objects.create(name="标准快递", name_en="Standard")
+    express = ShippingMethod.objects.create(name="顺丰特快", name_en="Express", position=1)
+    ShippingRate.objects.create(method=standard, country="CN", price_cents=1000, estimated_days=3)
+    ShippingRate.objects.create(method=standard, country="CN", region="新疆", price_cents=3000, estimated_days=7)
+    ShippingRate.objects.create(method=express, country="CN", price_cents=2500, estimated_days=1)
+    response = alice_api.get(OPTIONS, {"country": "cn", "region": "新疆"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.json() == [
+        {"id": standard.pk, "name": "Standard", "price_cents": 3000, "estimated_days": 7},
+        {"id": express.pk, "name": "Express", "price_cents": 2500, "estimated_days": 1},
+    ]
+    Promotion.objects.create(kind="FREE_SHIPPING", title="满200包邮", min_subtotal_cents=20000)
+    assert [o["price_cents"] for o in alice_api.get(OPTIONS).json()] == [0, 0]  # the cart is 256.00
+    assert alice_api.get(OPTIONS, {"country": "FR"}).json() == []
+    bad = alice_api.get(OPTIONS, {"country": "ZZ"})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid")
+
+
+def test_discounts_and_options_need_a_login(api):
+    answers = [api.post(DISCOUNTS, {"code": "X"}, format="json"), api.delete(f"{DISCOUNTS}/X"), api.get(OPTIONS)]
+    assert [r.status_code for r in answers] == [401] * 3
