@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.models import McpToken, User
+from accounts.models import Address, McpToken, User
 from accounts.services import mcp_token_revoke
 
 
@@ -56,3 +56,15 @@ class McpTokenAdmin(admin.ModelAdmin):
             revoked += 1
         message = ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", revoked) % {"count": revoked}
         self.message_user(request, message, messages.SUCCESS)
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    """Shoppers' address books, for staff to look up; shoppers change them on their account pages."""
+
+    list_display = ["recipient", "user", "phone", "country", "region", "city", "is_default"]
+    list_filter = ["country"]
+    search_fields = ["recipient", "phone", "city", "street", "user__username", "user__email"]
+    list_select_related = ["user"]
+    fields = ["user", "recipient", "phone", "country", "region", "city", "district", "street", "postal_code"]
+    raw_id_fields = ["user"]

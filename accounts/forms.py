@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import McpToken
+from accounts.models import ADDRESS_LIMITS, McpToken
 from accounts.throttles import LoginThrottled, login_check, login_failed, login_succeeded
+from mcpshop_site.countries import country_choices
 from mcpshop_site.mail import email_queue, shop_link
 from mcpshop_site.ratelimit import client_address, rate_limit_count, rate_limit_wait
 
@@ -147,3 +148,27 @@ class PasswordResetForm(DjangoPasswordResetForm):
             },
             language=get_language(),
         )
+
+
+class AddressForm(forms.Form):
+    """An address book entry; the address book's service checks it (accounts.addresses.address_clean)."""
+
+    recipient = forms.CharField(label=_("Recipient"), max_length=ADDRESS_LIMITS["recipient"])
+    phone = forms.CharField(label=_("Phone"), max_length=ADDRESS_LIMITS["phone"])
+    country = forms.ChoiceField(label=_("Country"))
+    region = forms.CharField(label=_("Region / province"), max_length=ADDRESS_LIMITS["region"], required=False)
+    city = forms.CharField(label=_("City"), max_length=ADDRESS_LIMITS["city"])
+    district = forms.CharField(label=_("District"), max_length=ADDRESS_LIMITS["district"], required=False)
+    street = forms.CharField(label=_("Street address"), max_length=ADDRESS_LIMITS["street"])
+    postal_code = forms.CharField(label=_("Postal code"), max_length=ADDRESS_LIMITS["postal_code"], required=False)
+    make_default = forms.BooleanField(label=_("Make this my default address"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = country_choices()
+        self.fields["country"].initial = settings.SHOP_COUNTRY
+        self.fields["phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
+        self.fields["recipient"].widget.attrs["autocomplete"] = "name"
+        self.fields["street"].widget.attrs["autocomplete"] = "street-address"
+        self.fields["postal_code"].widget.attrs["autocomplete"] = "postal-code"

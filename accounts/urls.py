@@ -4,6 +4,10 @@ from accounts import views
 
 app_name = "accounts"
 urlpatterns = [
+    path("accounts/addresses/", views.addresses, name="addresses"),
+    path("accounts/addresses/<int:address_id>/", views.address_edit, name="address_edit"),
+    path("accounts/addresses/<int:address_id>/delete/", views.address_delete_view, name="address_delete"),
+    path("accounts/addresses/<int:address_id>/default/", views.address_default_view, name="address_default"),
     path("accounts/", views.account, name="account"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),

@@ -16,9 +16,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.exceptions import McpTokenNotFound
-from accounts.forms import LoginForm, McpTokenForm, PasswordResetForm, SignupForm
-from accounts.selectors import mcp_token_list_for_user
+from accounts.addresses import address_create, address_delete, address_set_default, address_update
+from accounts.exceptions import AddressNotFound, McpTokenNotFound
+from accounts.forms import AddressForm, LoginForm, McpTokenForm, PasswordResetForm, SignupForm
+from accounts.selectors import (
+    address_default_for_user,
+    address_get_for_user,
+    address_list_for_user,
+    mcp_token_list_for_user,
+)
 from accounts.services import mcp_token_create, mcp_token_revoke, user_register
 from mcpshop_site.exceptions import ShopError
 from orders.selectors import order_list_for_user
@@ -111,9 +117,10 @@ def signup(request):
 
 @login_required
 def account(request):
-    """The shopper's account page: who they are and their latest orders."""
+    """The shopper's account page: who they are, their default address and their latest orders."""
     recent = list(order_list_for_user(user=request.user)[:RECENT_ORDERS])
-    return render(request, "accounts/account.html", {"recent_orders": recent})
+    context = {"recent_orders": recent, "default_address": address_default_for_user(user=request.user)}
+    return render(request, "accounts/account.html", context)
 
 
 def _mcp_client_configs(request, token: str) -> dict:
@@ -181,3 +188,78 @@ def mcp_token_revoke_view(request, token_id):
         raise Http404(_("No such MCP token.")) from None
     messages.success(request, _("“%(name)s” is revoked: it no longer works.") % {"name": token.name})
     return redirect("accounts:mcp_tokens")
+
+
+# The address book ----------------------------------------------------------------------------------
+
+
+def _address_saved(request, form, save) -> bool:
+    """Run `save(fields, make_default)`; put the service's refusal on the form's field. Return whether it saved."""
+    fields = dict(form.cleaned_data)
+    make_default = fields.pop("make_default")
+    try:
+        save(fields, make_default)
+    except ShopError as error:
+        field = error.details.get("field")
+        form.add_error(field if field in form.fields else None, error.message)
+        return False
+    return True
+
+
+@login_required
+def addresses(request):
+    """The shopper's address book: every address (default first) and a form to add one."""
+    form = AddressForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+
+        def add(fields, make_default):
+            address_create(user=request.user, make_default=make_default, **fields)
+
+        if _address_saved(request, form, add):
+            messages.success(request, _("The address is saved."))
+            return redirect("accounts:addresses")
+    context = {"form": form, "addresses": address_list_for_user(user=request.user)}
+    return render(request, "accounts/addresses.html", context)
+
+
+@login_required
+def address_edit(request, address_id):
+    """Change one of the shopper's addresses; anyone else's is a 404."""
+    try:
+        address = address_get_for_user(user=request.user, address_id=address_id)
+    except AddressNotFound:
+        raise Http404(_("No such address.")) from None
+    initial = {**address.parts(), "recipient": address.recipient, "phone": address.phone}
+    form = AddressForm(request.POST or None, initial={**initial, "make_default": address.is_the_default})
+    if request.method == "POST" and form.is_valid():
+
+        def change(fields, make_default):
+            address_update(user=request.user, address_id=address.pk, make_default=make_default, **fields)
+
+        if _address_saved(request, form, change):
+            messages.success(request, _("The address is saved."))
+            return redirect("accounts:addresses")
+    return render(request, "accounts/address_edit.html", {"form": form, "address": address})
+
+
+def _address_action(request, address_id, action, done: str):
+    try:
+        action(user=request.user, address_id=address_id)
+    except AddressNotFound:
+        raise Http404(_("No such address.")) from None
+    messages.success(request, done)
+    return redirect("accounts:addresses")
+
+
+@login_required
+@require_POST
+def address_delete_view(request, address_id):
+    """Delete one of the shopper's addresses."""
+    return _address_action(request, address_id, address_delete, _("The address is deleted."))
+
+
+@login_required
+@require_POST
+def address_default_view(request, address_id):
+    """Make one of the shopper's addresses the default."""
+    return _address_action(request, address_id, address_set_default, _("This is now your default address."))

@@ -34,3 +34,13 @@ class CartAddForm(forms.Form):
 
 class CartQuantityForm(forms.Form):
     quantity = QuantityField()
+
+
+class DiscountCodeForm(forms.Form):
+    code = forms.CharField(label=_("Discount code"), max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        attrs = {"autocomplete": "off", "autocapitalize": "characters", "placeholder": _("Discount code")}
+        self.fields["code"].widget.attrs.update(attrs)

@@ -7,12 +7,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cart.exceptions import InvalidQuantity
-from cart.forms import CartAddForm, CartQuantityForm
+from cart.forms import CartAddForm, CartQuantityForm, DiscountCodeForm
 from cart.models import Cart
-from cart.selectors import cart_find, cart_items, cart_view
-from cart.services import cart_add, cart_clear, cart_remove_item, cart_set_quantity
+from cart.selectors import cart_find, cart_items, cart_quote, cart_view
+from cart.services import (
+    cart_add,
+    cart_clear,
+    cart_discount_apply,
+    cart_discount_remove,
+    cart_remove_item,
+    cart_set_quantity,
+)
 from cart.shoppers import shopper_for_request
 from mcpshop_site.exceptions import InvalidInput, ShopError
+from orders.models import normalize_code
 
 
 def shopper_cart(request) -> Cart | None:
@@ -41,14 +49,15 @@ def _form_error(form) -> ShopError:
 
 
 def detail(request):
-    """The cart: its lines with quantities to change, a total, and the way to checkout."""
+    """The cart: its lines with quantities to change, discount codes, the money lines, and the way to checkout."""
     items = cart_items(shopper=shopper_for_request(request))
     return render(
         request,
         "cart/cart_detail.html",
         {
             "items": items,
-            "total_cents": sum(item.line_total_cents for item in items),
+            "quote": cart_quote(items),
+            "discount_form": DiscountCodeForm(),
             "max_quantity": settings.SHOP_MAX_LINE_QUANTITY,
         },
     )
@@ -117,4 +126,33 @@ def clear(request):
     """Empty the cart."""
     cart_clear(cart=shopper_cart(request))
     messages.success(request, _("Your cart is now empty."))
+    return redirect("cart:detail")
+
+
+@require_POST
+def discount_apply(request):
+    """Apply a discount code to the cart (also for guests); a code that does not apply says why."""
+    form = DiscountCodeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise _form_error(form)
+        cart_discount_apply(shopper=shopper_for_request(request), code=form.cleaned_data["code"])
+    except ShopError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("The code %(code)s is applied.") % {"code": normalize_code(form.cleaned_data["code"])}
+        )
+    return redirect("cart:detail")
+
+
+@require_POST
+def discount_remove(request, code):
+    """Take a discount code off the cart."""
+    try:
+        cart_discount_remove(shopper=shopper_for_request(request), code=code)
+    except ShopError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The code %(code)s is removed.") % {"code": normalize_code(code)})
     return redirect("cart:detail")

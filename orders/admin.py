@@ -6,14 +6,25 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from mcpshop_site.exceptions import ShopError
-from mcpshop_site.money import money
+from mcpshop_site.money import MoneyField, money
 from orders.dashboard import sales_dashboard
-from orders.models import Order, OrderEmail, OrderItem, Payment, Refund
+from orders.models import (
+    DiscountCode,
+    Order,
+    OrderEmail,
+    OrderItem,
+    Payment,
+    Promotion,
+    Refund,
+    ShippingMethod,
+    ShippingRate,
+)
 from orders.services import order_cancel, order_cancel_line, order_mark_delivered, order_mark_shipped
 
 
@@ -204,3 +215,82 @@ class OrderAdmin(admin.ModelAdmin):
         if moved:
             message = ngettext("%(count)d order updated.", "%(count)d orders updated.", moved) % {"count": moved}
             self.message_user(request, message, messages.SUCCESS)
+
+
+# Shipping, promotions and discount codes (prices typed in currency units) --------------------------
+
+
+class CentsAdminMixin:
+    """Admin classes whose `*_cents` fields are typed in currency units (12.50), stored as cents (1250)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name.endswith("_cents") and db_field.editable:
+            required = not (db_field.blank or db_field.has_default())
+            return MoneyField(label=capfirst(db_field.verbose_name), required=required)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class ShippingRateInline(CentsAdminMixin, admin.TabularInline):
+    model = ShippingRate
+    fields = ["country", "region", "price_cents", "estimated_days"]
+    extra = 1
+
+
+@admin.register(ShippingMethod)
+class ShippingMethodAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_en", "is_active", "position"]
+    list_editable = ["is_active", "position"]
+    inlines = [ShippingRateInline]
+
+
+class OfferAdmin(CentsAdminMixin, admin.ModelAdmin):
+    """What the promotion and discount code admins share: the value, the minimum and the window."""
+
+    list_filter = ["is_active", "kind"]
+    search_fields = ["title", "title_en"]
+
+    @admin.display(description=_("value"))
+    def value(self, offer):
+        if offer.percent is not None:
+            return f"{offer.percent}%"
+        return money(offer.amount_cents) if offer.amount_cents is not None else str(offer.get_kind_display())
+
+    @admin.display(description=_("minimum subtotal"), ordering="min_subtotal_cents")
+    def minimum(self, offer):
+        return money(offer.min_subtotal_cents) if offer.min_subtotal_cents else "-"
+
+
+@admin.register(Promotion)
+class PromotionAdmin(OfferAdmin):
+    list_display = ["title", "kind", "value", "minimum", "starts_at", "ends_at", "stackable", "is_active"]
+    fields = [
+        ("title", "title_en"),
+        "kind",
+        ("percent", "amount_cents"),
+        "min_subtotal_cents",
+        "products",
+        ("starts_at", "ends_at"),
+        ("stackable", "is_active"),
+    ]
+    autocomplete_fields = ["products"]
+
+
+@admin.register(DiscountCode)
+class DiscountCodeAdmin(OfferAdmin):
+    list_display = ["code", "title", "kind", "value", "minimum", "usage", "per_customer_limit", "ends_at", "is_active"]
+    search_fields = ["code", "title", "title_en"]
+    fields = [
+        "code",
+        ("title", "title_en"),
+        "kind",
+        ("percent", "amount_cents"),
+        "min_subtotal_cents",
+        ("starts_at", "ends_at"),
+        ("usage_limit", "per_customer_limit", "used_count"),
+        ("stackable", "is_active"),
+    ]
+    readonly_fields = ["used_count"]
+
+    @admin.display(description=_("used"), ordering="used_count")
+    def usage(self, code):
+        return f"{code.used_count} / {code.usage_limit}" if code.usage_limit is not None else str(code.used_count)

@@ -183,6 +183,9 @@ class DiscountCode(Offer):
         self.code = normalize_code(self.code)
         super().save(*args, **kwargs)
 
+    def clean(self):
+        self.code = normalize_code(self.code)  # before the unique check: "welcome10" is WELCOME10
+
 
 def normalize_code(code: str) -> str:
     """Return a discount code as stored: no surrounding spaces, in capitals."""

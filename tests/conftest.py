@@ -121,6 +121,17 @@ def page_client_for(user) -> Client:
 
 
 CONTACT = {"name": "张三", "phone": "13800000000", "address": "上海市黄浦区南京东路 1 号"}
+# The checkout page's form for a typed address, and the one line an order prints of it.
+CHECKOUT = {
+    "address_choice": "new",
+    "name": "张三",
+    "phone": "13800000000",
+    "country": "CN",
+    "region": "上海市",
+    "city": "黄浦区",
+    "street": "南京东路 1 号",
+}
+CHECKOUT_ADDRESS = "上海市 黄浦区 南京东路 1 号"
 RETURN_URL = "http://testserver/orders/"  # where a payment provider sends the shopper back (order_pay)
 
 

@@ -1,7 +1,10 @@
 /* MCPshop storefront: small enhancements; every page works without this file (an ES module). */
 import { addToCart } from "./lib/cart.js";
+import { keepDrafts, refreshOnChange } from "./lib/draft.js";
 
 document.documentElement.classList.add("js");
+keepDrafts(document);
+refreshOnChange(document);
 
 function showMessage(text, level) {
   const region = document.querySelector("[data-messages]");

@@ -17,7 +17,7 @@ from cart.services import cart_add_item, cart_get_or_create
 from cart.shoppers import Shopper
 from orders.models import Order
 from orders.services import order_place
-from tests.conftest import CONTACT, page_client_for
+from tests.conftest import CHECKOUT, CHECKOUT_ADDRESS, CONTACT, page_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_checkout_page_shows_summary_and_prefills_the_last_address(alice, produc
     assertContains(page, "西湖龙井 × 2")
     assertContains(page, "¥256.00")
     assertContains(page, f'value="{CONTACT["name"]}"')
-    assertContains(page, CONTACT["address"])
+    assertContains(page, f'value="{CONTACT["phone"]}"')
     assertContains(page, '<label for="id_phone">电话</label>')
     english = page_client_for(alice)
     english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
@@ -84,7 +84,7 @@ def test_checkout_places_an_order_and_empties_the_cart(alice, product):
     fill_cart(alice, (product, 2))
     client = page_client_for(alice)
     key = checkout_key(client)
-    response = client.post(reverse("orders:checkout"), {**CONTACT, "idempotency_key": key})
+    response = client.post(reverse("orders:checkout"), {**CHECKOUT, "idempotency_key": key})
     order = Order.objects.get()
     assert response.status_code == 302
     assert response["Location"] == order.get_absolute_url()
@@ -97,13 +97,13 @@ def test_checkout_places_an_order_and_empties_the_cart(alice, product):
     page = client.get(order.get_absolute_url())
     assertContains(page, "待支付")
     assertContains(page, "¥256.00")
-    assertContains(page, CONTACT["address"])
+    assertContains(page, CHECKOUT_ADDRESS)
 
 
 def test_double_submit_of_the_same_form_makes_one_order(alice, product):
     fill_cart(alice, (product, 1))
     client = page_client_for(alice)
-    data = {**CONTACT, "idempotency_key": checkout_key(client)}
+    data = {**CHECKOUT, "idempotency_key": checkout_key(client)}
     first = client.post(reverse("orders:checkout"), data)
     order = Order.objects.get()
     assert shown(client, first) == [f"谢谢！您的订单 #{order.number} 已提交。"]
@@ -123,7 +123,7 @@ def test_each_checkout_page_gets_a_fresh_key(alice, product):
 def test_reused_form_for_a_different_cart_asks_to_check_again(alice, product, make_product):
     fill_cart(alice, (product, 1))
     client = page_client_for(alice)
-    data = {**CONTACT, "idempotency_key": checkout_key(client)}
+    data = {**CHECKOUT, "idempotency_key": checkout_key(client)}
     client.post(reverse("orders:checkout"), data)
     fill_cart(alice, (make_product("MORE"), 1))
     response = client.post(reverse("orders:checkout"), data)
@@ -136,12 +136,12 @@ def test_reused_form_for_a_different_cart_asks_to_check_again(alice, product, ma
 def test_checkout_with_missing_contact_shows_form_errors(alice, product):
     fill_cart(alice, (product, 1))
     client = page_client_for(alice)
-    response = client.post(
-        reverse("orders:checkout"), {"name": "", "phone": "1" * 40, "address": "x", "idempotency_key": "k" * 20}
-    )
+    response = client.post(reverse("orders:checkout"), {**CHECKOUT, "name": "", "idempotency_key": "k" * 20})
     assert response.status_code == 200
-    assertContains(response, "该字段是必填项。")
+    assertContains(response, "收件人 为必填项。")
     assertContains(response, 'aria-invalid="true"')
+    too_long = client.post(reverse("orders:checkout"), {**CHECKOUT, "phone": "1" * 40, "idempotency_key": "k" * 20})
+    assertContains(too_long, 'aria-invalid="true"')
     assert not Order.objects.exists()
 
 
@@ -152,7 +152,7 @@ def test_checkout_when_stock_ran_out_shows_the_problem(alice, make_product):
     key = checkout_key(client)
     scarce.stock = 1
     scarce.save()
-    response = client.post(reverse("orders:checkout"), {**CONTACT, "idempotency_key": key})
+    response = client.post(reverse("orders:checkout"), {**CHECKOUT, "idempotency_key": key})
     assert response.status_code == 200
     assertContains(response, "库存不足，仅剩 1 件。")
     assert not Order.objects.exists()
@@ -259,7 +259,7 @@ def test_checkout_stays_within_its_query_budget(alice, make_product):
     with CaptureQueriesContext(connection) as page:
         client.get(reverse("orders:checkout"))
     with CaptureQueriesContext(connection) as post:
-        response = client.post(reverse("orders:checkout"), {**CONTACT, "idempotency_key": key})
+        response = client.post(reverse("orders:checkout"), {**CHECKOUT, "idempotency_key": key})
     assert response.status_code == 302
     # The page is constant; so is placing: all lines' stock is locked and taken in two queries (order_place).
     assert len(page) <= 15

@@ -36,24 +36,25 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import McpToken, User
+from accounts.addresses import address_create
+from accounts.models import Address, McpToken, User
 from accounts.services import mcp_token_create
 from assistant.models import Conversation, Message, PendingConfirmation
 from assistant.routing import websocket_urlpatterns
 from assistant.services import conversation_start, message_create
 from assistant.tools import TOOLS, ToolContext, call_tool
-from cart.models import CartItem
-from cart.services import cart_add_item, cart_get_or_create
+from cart.models import CartDiscount, CartItem
+from cart.services import cart_add_item, cart_discount_apply, cart_get_or_create
 from cart.shoppers import Shopper
 from catalog.models import Category, Product
-from orders.models import Order, OrderItem
+from orders.models import DiscountCode, Order, OrderItem
 from orders.services import order_place
 from tests.assistant import conftest as assistant_fixtures
 from tests.assistant import test_mcp_http
 from tests.assistant.test_consumers import of_type, open_socket, say, session_cookie_for
 from tests.assistant.test_mcp_http import connect, data
 from tests.assistant.test_mcp_http import token_for as mcp_token_for
-from tests.conftest import CONTACT
+from tests.conftest import CHECKOUT, CONTACT
 
 # The assistant tests' fixtures: the anyio backend, closing async connections, the shop served by daphne.
 anyio_backend, async_db, live = assistant_fixtures.anyio_backend, assistant_fixtures.async_db, test_mcp_http.live
@@ -69,7 +70,16 @@ IN_TURN = ("anonymous", "bob", "staff", "alice")  # the order they try: alice's 
 SECRET = "alice-private-7f3a"  # in alice's address, conversation and token name: nobody else may see it
 LOGIN = "login"  # expected: a redirect to the login page
 ALICE_CONTACT = {"name": "Alice", "phone": "13800000001", "address": f"{SECRET} road 1"}
+ALICE_CHECKOUT = {**CHECKOUT, "name": "Alice", "phone": "13800000001", "street": f"{SECRET} road 1"}
 ALICE_KEY = "alice-checkout-1"  # the Idempotency-Key of alice's order
+ALICE_ADDRESS = {
+    "recipient": "Alice",
+    "phone": "13800000001",
+    "country": "CN",
+    "city": "上海",
+    "street": f"{SECRET} road 2",
+}
+NEW_ADDRESS = (("recipient", "R"), ("phone", "123456"), ("country", "CN"), ("city", "C"), ("street", "S 1"))
 
 
 @dataclass
@@ -85,6 +95,7 @@ class World:
     mcp_token: McpToken
     confirmation: PendingConfirmation
     confirm_token: str
+    address: Address
 
     @property
     def ids(self) -> dict:
@@ -100,6 +111,8 @@ class World:
             # alice's password reset link: whoever holds it may choose her password (it is what she is emailed)
             "uidb64": urlsafe_base64_encode(force_bytes(self.users["alice"].pk)),
             "token": default_token_generator.make_token(self.users["alice"]),
+            "address_id": self.address.pk,
+            "code": "MX10",  # on alice's cart
         }
 
 
@@ -122,6 +135,8 @@ def world(make_user, make_product, settings) -> World:
     ctx = ToolContext(shopper=Shopper(user=alice), conversation=conversation)
     assert call_tool(ctx, "place_order", ALICE_CONTACT)["status"] == "awaiting_confirmation"
     confirm_token = next(event["token"] for event in ctx.events if event["type"] == "confirm_required")
+    DiscountCode.objects.create(code="MX10", title="MX", kind="PERCENT", percent=10, stackable=True)
+    cart_discount_apply(shopper=Shopper(user=alice), code="mx10")
     return World(
         users=users,
         tea=tea,
@@ -132,6 +147,7 @@ def world(make_user, make_product, settings) -> World:
         mcp_token=mcp_token,
         confirmation=PendingConfirmation.objects.get(user=alice),
         confirm_token=confirm_token,
+        address=address_create(user=alice, **ALICE_ADDRESS),
     )
 
 
@@ -149,6 +165,8 @@ def state() -> dict:
         "products": Product.objects.values_list("pk", "sku", "name", "price_cents", "stock", "is_active"),
         "categories": Category.objects.values_list("pk", "slug", "name"),
         "admin_log": LogEntry.objects.values_list("pk"),
+        "addresses": Address.objects.values_list("user_id", "pk", "city", "street", "is_default"),
+        "cart_discounts": CartDiscount.objects.values_list("cart__user_id", "pk", "code_id"),
     }
     return {name: sorted(query, key=repr) for name, query in rows.items()}
 
@@ -184,6 +202,8 @@ MISSING = {
     "conversation_id": "00000000-0000-4000-8000-000000000000",
     "token_id": 987654,
     "confirmation_id": "00000000-0000-4000-8000-000000000000",
+    "address_id": 987654,
+    "code": "NOPE",
 }
 
 
@@ -227,6 +247,15 @@ REST = {
     ("POST", "/api/chat/cancel"): (401, 200, 404, 404),
     ("GET", "/api/conversations/"): (401, 200, 200, 200),
     ("GET", "/api/conversations/{conversation_id}"): (404, 200, 404, 404),  # guests read their session's
+    ("GET", "/api/addresses/"): (401, 200, 200, 200),
+    ("POST", "/api/addresses/"): (401, 201, 201, 201),  # each adds to their own book
+    ("GET", "/api/addresses/{address_id}"): (401, 200, 404, 404),
+    ("PATCH", "/api/addresses/{address_id}"): (401, 200, 404, 404),
+    ("DELETE", "/api/addresses/{address_id}"): (401, 204, 404, 404),
+    ("GET", "/api/shipping-options/"): (401, 200, 200, 200),
+    # The code again on alice's cart (no change); bob's and staff's empty carts take no code.
+    ("POST", "/api/cart/discounts"): (401, 200, 400, 400),
+    ("DELETE", "/api/cart/discounts/{code}"): (401, 200, 404, 404),
 }
 # Served next to the API but not operations of it.
 API_DOCUMENTS = {"/api/schema/": (200, 200, 200, 200), "/api/docs/": (200, 200, 200, 200)}
@@ -253,6 +282,9 @@ def rest_body(world: World, actor: str, method: str, path: str) -> dict | None:
         ("POST", "/api/cart/"): {"sku": world.tea.sku, "quantity": 1},
         ("PATCH", "/api/cart/{item_id}"): {"quantity": 5},
         ("POST", "/api/orders/"): ALICE_CONTACT,
+        ("POST", "/api/addresses/"): dict(NEW_ADDRESS),
+        ("PATCH", "/api/addresses/{address_id}"): {"city": "北京"},
+        ("POST", "/api/cart/discounts"): {"code": "mx10"},
         ("POST", "/api/chat"): {"text": "what's in my cart", "conversation_id": str(world.conversation.public_id)},
         ("POST", "/api/chat/confirm"): {"token": world.confirm_token},
         ("POST", "/api/chat/cancel"): {"token": world.confirm_token},
@@ -344,7 +376,7 @@ PAGES = [
         "orders:checkout",
         "POST",
         (LOGIN, 302, 302, 302),
-        data=(*ALICE_CONTACT.items(), ("idempotency_key", "matrix-checkout-key-1")),
+        data=(*ALICE_CHECKOUT.items(), ("idempotency_key", "matrix-checkout-key-1")),
     ),
     Page("orders:list", "GET", (LOGIN, 200, 200, 200)),
     Page("orders:detail", "GET", (LOGIN, 200, 404, 404), kwargs=("order_id",)),
@@ -364,6 +396,14 @@ PAGES = [
     Page("accounts:mcp_tokens", "GET", (LOGIN, 200, 200, 200)),
     Page("accounts:mcp_tokens", "POST", (LOGIN, 200, 200, 200), data=(("name", "cli"), ("scopes", "read"))),
     Page("accounts:mcp_token_revoke", "POST", (LOGIN, 302, 404, 404), kwargs=("token_id",)),
+    Page("accounts:addresses", "GET", (LOGIN, 200, 200, 200)),
+    Page("accounts:addresses", "POST", (LOGIN, 302, 302, 302), data=NEW_ADDRESS),
+    Page("accounts:address_edit", "GET", (LOGIN, 200, 404, 404), kwargs=("address_id",)),
+    Page("accounts:address_edit", "POST", (LOGIN, 302, 404, 404), kwargs=("address_id",), data=NEW_ADDRESS),
+    Page("accounts:address_default", "POST", (LOGIN, 302, 404, 404), kwargs=("address_id",)),
+    Page("accounts:address_delete", "POST", (LOGIN, 302, 404, 404), kwargs=("address_id",)),
+    Page("cart:discount_apply", "POST", (302, 302, 302, 302), data=(("code", "MX10"),)),  # a refusal for empty carts
+    Page("cart:discount_remove", "POST", (302, 302, 302, 302), kwargs=("code",)),  # not on the others' carts
     Page("assistant:conversation_list", "GET", (LOGIN, 200, 200, 200)),
     Page("assistant:conversation_detail", "GET", (LOGIN, 200, 404, 404), kwargs=("conversation_id",)),
     Page("assistant:guest_session", "POST", (200, 200, 200, 200)),
@@ -436,6 +476,7 @@ def admin_object(model):
         "accounts.User": {"username": "alice"},
         "accounts.McpToken": {"user__username": "alice"},
         "orders.Order": {"user__username": "alice"},
+        "accounts.Address": {"user__username": "alice"},
         "assistant.Conversation": {"user__username": "alice"},
         "assistant.PendingConfirmation": {"user__username": "alice"},
     }

@@ -13,6 +13,7 @@ from catalog.management.progress import Progress
 from catalog.models import Category, Product
 from catalog.search import sync
 from catalog.services import product_create, product_update
+from orders.management.demo_pricing import load_demo_pricing
 
 BENCH_PREFIX = "BENCH-"
 
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                 f"({created} created, {len(PRODUCTS) - created} already there, {redrawn} pictures redrawn)."
             )
         )
+        self.stdout.write(self.style.SUCCESS(load_demo_pricing()))
         if products:
             first, last = self._add_bench_products(products, categories, batch_size)
             self.stdout.write(self.style.SUCCESS(f"Added {products:,} benchmark products, {first} to {last}."))

@@ -1,0 +1,56 @@
+"""Staff manage shipping, promotions and codes in the admin, typing money in currency units."""
+
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains
+
+from orders.models import DiscountCode, ShippingMethod
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_shipping_method_with_rates_typed_in_yuan(admin_client):
+    response = admin_client.post(
+        reverse("admin:orders_shippingmethod_add"),
+        {
+            "name": "顺丰特快",
+            "name_en": "SF Express",
+            "is_active": "on",
+            "position": "1",
+            "rates-TOTAL_FORMS": "2",
+            "rates-INITIAL_FORMS": "0",
+            "rates-0-country": "CN",
+            "rates-0-region": "",
+            "rates-0-price_cents": "12.50",
+            "rates-0-estimated_days": "2",
+            "rates-1-country": "CN",
+            "rates-1-region": "新疆",
+            "rates-1-price_cents": "30",
+            "rates-1-estimated_days": "5",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    method = ShippingMethod.objects.get()
+    assert sorted(method.rates.values_list("region", "price_cents")) == [("", 1250), ("新疆", 3000)]
+    page = admin_client.get(reverse("admin:orders_shippingmethod_change", args=[method.pk]))
+    assertContains(page, 'value="12.50"')
+
+
+def test_a_discount_code_in_any_case_with_a_fixed_amount_and_its_usage(admin_client):
+    form = {
+        "code": "spring",
+        "title": "春季立减",
+        "title_en": "Spring",
+        "kind": "FIXED",
+        "amount_cents": "20.00",
+        "min_subtotal_cents": "199.99",
+        "usage_limit": "100",
+    }
+    assert admin_client.post(reverse("admin:orders_discountcode_add"), form).status_code == 302
+    code = DiscountCode.objects.get()
+    assert (code.code, code.amount_cents, code.min_subtotal_cents) == ("SPRING", 2000, 19999)
+    again = admin_client.post(reverse("admin:orders_discountcode_add"), {**form, "code": " Spring "})
+    assert again.status_code == 200 and DiscountCode.objects.count() == 1  # the same code, refused
+    cents = admin_client.post(reverse("admin:orders_discountcode_add"), {**form, "code": "X", "amount_cents": "1.234"})
+    assert cents.status_code == 200 and DiscountCode.objects.count() == 1  # no fractions of a cent
+    assertContains(admin_client.get(reverse("admin:orders_discountcode_changelist")), "0 / 100")
