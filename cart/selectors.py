@@ -1,7 +1,7 @@
-from django.db.models import IntegerField, Subquery, Value
+from django.db.models import Exists, IntegerField, OuterRef, Subquery, Value
 
 from cart.exceptions import CartItemNotFound
-from cart.models import Cart, CartItem
+from cart.models import Cart, CartDiscount, CartItem
 from cart.shoppers import Shopper
 from catalog.exceptions import ProductNotFound
 from catalog.models import Product
@@ -29,12 +29,16 @@ def cart_lines_with_stock(*, user) -> list[tuple[int, str, int, bool]]:
 
 
 def cart_items(*, shopper: Shopper) -> list[CartItem]:
-    """Return the shopper's cart lines with their products, oldest first, in one query (no cart lookup first)."""
+    """Return the shopper's cart lines with their products, oldest first, in one query (no cart lookup first).
+
+    Each line says whether its cart has discount codes (`cart_has_codes`): pricing loads them only then.
+    """
     if not shopper.known:
         return []
     return list(
         CartItem.objects.filter(shopper.cart_filter("cart__"))
         .select_related("product", "product__category")
+        .annotate(cart_has_codes=Exists(CartDiscount.objects.filter(cart_id=OuterRef("cart_id"))))
         .order_by("added_at", "id")
     )
 
@@ -108,7 +112,8 @@ def cart_quote(items: list[CartItem], *, user=None, **destination) -> Quote:
 
     `destination` is `country`, `region` and `shipping_option`, as `orders.pricing.quote` takes them.
     """
-    return quote(lines=lines_of(items), cart_id=items[0].cart_id if items else None, user=user, **destination)
+    with_codes = items and getattr(items[0], "cart_has_codes", True)
+    return quote(lines=lines_of(items), cart_id=items[0].cart_id if with_codes else None, user=user, **destination)
 
 
 def cart_view(items: list[CartItem], *, priced: Quote | None = None) -> dict:

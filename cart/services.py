@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from cart.exceptions import CartDiscountNotFound, InvalidQuantity
 from cart.models import Cart, CartDiscount, CartItem
-from cart.selectors import cart_find, cart_item_get, cart_items, cart_quote, product_for_cart
+from cart.selectors import cart_find, cart_item_get, cart_items, product_for_cart
 from cart.shoppers import Shopper
 from catalog.exceptions import InsufficientStock, ProductNotFound
 from catalog.models import Product
@@ -13,6 +13,7 @@ from mcpshop_site.db import retry_on_deadlock
 from orders.exceptions import DiscountInvalid
 from orders.models import normalize_code
 from orders.offers import code_find
+from orders.pricing import lines_of, quote
 
 
 def validate_quantity(quantity) -> int:
@@ -138,7 +139,7 @@ def cart_discount_apply(*, shopper: Shopper, code: str) -> None:
     _applied, created = CartDiscount.objects.get_or_create(cart_id=cart_id, code=found)
     if not created:
         return
-    for rejected, reason, message in cart_quote(items, user=shopper.user).rejected:
+    for rejected, reason, message in quote(lines=lines_of(items), cart_id=cart_id, user=shopper.user).rejected:
         if rejected == found.code:
             raise DiscountInvalid(message, code=found.code, reason=reason)  # rolls the new row back
 
