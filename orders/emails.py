@@ -13,11 +13,13 @@ waits for, nor fails with, its email.
 import logging
 
 from django.db.models import Prefetch
+from django.utils import translation
 from django_tasks import TaskContext, task
 
 from mcpshop_site.jobs.retries import retrying
 from mcpshop_site.mail import EMAIL_RETRIES, email_deliver, email_message, shop_link
 from orders.models import Order, OrderEmail, OrderItem
+from orders.selectors import order_discounts
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +30,12 @@ def order_email(*, order: Order, event: str) -> None:
 
 
 def order_email_context(order: Order) -> dict:
-    """Return what an order's emails show: the order, its lines, payment and links (names are read in the
-    language active when the templates render)."""
+    """Return what an order's emails show: the order, its lines, discounts, payment and links (names in the
+    active language)."""
     return {
         "order": order,
         "items": list(order.items.all()),
+        "discounts": order_discounts(order),
         "payment": order.payments.last(),
         "order_url": shop_link(order.get_absolute_url()),
         "shop_url": shop_link("/"),
@@ -46,18 +49,17 @@ def order_email_send(context: TaskContext, *, order_id: int, event: str) -> bool
     if OrderEmail.objects.filter(order_id=order_id, event=event).exists():
         return False
     order = (
-        Order.objects.select_related("user")
+        Order.objects.select_related("user", "shipping_method")
         .prefetch_related(Prefetch("items", OrderItem.objects.order_by("id")))
         .get(pk=order_id)
     )
     if not order.user.email:
         logger.warning("Order %s: no email address for its %s email", order.number, event)
         return False
+    with translation.override(order.language):
+        shown = order_email_context(order)
     message = email_message(
-        template=f"orders/email/{event}",
-        context=order_email_context(order),
-        to=order.user.email,
-        language=order.language,
+        template=f"orders/email/{event}", context=shown, to=order.user.email, language=order.language
     )
     email_deliver(message, attempt=context.attempt)
     OrderEmail.objects.create(order=order, event=event)

@@ -13,11 +13,11 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django_tasks_db.models import DBTaskResult
 
-from cart.services import cart_add_item, cart_get_or_create
+from cart.services import cart_add_item, cart_discount_apply, cart_get_or_create
 from cart.shoppers import Shopper
 from catalog.exceptions import InsufficientStock
 from orders.emails import order_email_send
-from orders.models import Order, OrderEmail
+from orders.models import DiscountCode, Order, OrderEmail, ShippingMethod, ShippingRate
 from orders.services import order_cancel, order_expire, order_mark_shipped, order_pay, order_place
 from tests.conftest import CONTACT
 from tests.jobs import run_jobs
@@ -62,6 +62,29 @@ def test_an_order_placed_in_english_is_emailed_in_english_whatever_the_worker_sp
     [message] = mail.outbox
     assert "West Lake Longjing × 2  ¥256.00" in message.body
     assert "Hello alice," in message.body and "We hold its items for you until" in message.body
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", ["Subtotal: ¥256.00", "Spring sale: −¥25.60 (SPRING)", "Shipping: ¥20.00 (Express)", "Total: ¥250.40"]),
+        ("zh-hans", ["小计：¥256.00", "春季促销：−¥25.60 (SPRING)", "运费：¥20.00 (特快)", "合计：¥250.40"]),
+    ],
+)
+def test_the_email_shows_the_money_lines_discounts_and_shipping_of_the_order(alice, product, language, expected):
+    express = ShippingMethod.objects.create(name="特快", name_en="Express")
+    ShippingRate.objects.create(method=express, country="CN", region="", price_cents=2000, estimated_days=1)
+    DiscountCode.objects.create(code="SPRING", title="春季促销", title_en="Spring sale", kind="PERCENT", percent=10)
+    cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=product, quantity=2)
+    cart_discount_apply(shopper=Shopper(user=alice), code="spring")
+    with translation.override(language):
+        order = order_place(user=alice, **CONTACT, shipping_option=express.pk)
+    sent(order)
+    [message] = mail.outbox
+    for line in expected:
+        assert line in message.body
+    html = message.alternatives[0][0]
+    assert "−¥25.60" in html and "¥20.00" in html and "¥250.40" in html
 
 
 def test_each_event_sends_its_email_once(alice, product, settings):
