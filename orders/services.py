@@ -261,7 +261,7 @@ def _refund(
         amount = min(amount_cents, paid.amount_cents - paid.refunded)
         if amount <= 0:
             continue
-        key = f"refund-{paid.pk}-{reason}-{item.pk if item else 'order'}"
+        key = f"refund-{paid.provider}-{paid.reference}-{reason}-{item.pk if item else 'order'}"
         reference = get_provider(paid.provider).refund(payment=paid, amount_cents=amount, idempotency_key=key)
         refunds.append(
             Refund.objects.create(
