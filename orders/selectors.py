@@ -163,11 +163,12 @@ def order_sales_per_day(*, days: int = 30, today: date | None = None) -> list[Da
 def order_top_products(*, since: datetime, by: str = "units", limit: int = 10) -> list[ProductSales]:
     """Return the best sellers among paid, shipped and delivered orders placed since `since` (lines not cancelled).
 
-    `by` is "units" or "revenue". Lines are grouped by SKU, so a product sold under one SKU counts
-    once even if its name changed between orders.
+    `by` is "units" or "revenue"; a line's revenue is what was paid for it (OrderItem.paid_amount_cents:
+    its total less its share of the discounts). Lines are grouped by SKU, so a product sold under one SKU
+    counts once even if its name changed between orders.
     """
     ranking = {"units": "-units", "revenue": "-revenue_cents"}[by]
-    line_total = Cast("quantity", BigIntegerField()) * F("unit_price_cents")
+    line_paid = Cast("quantity", BigIntegerField()) * F("unit_price_cents") - F("discount_cents")
     rows = (
         OrderItem.objects.filter(
             order__status__in=SOLD_STATUSES, order__created_at__gte=since, cancelled_at__isnull=True
@@ -178,7 +179,7 @@ def order_top_products(*, since: datetime, by: str = "units", limit: int = 10) -
             name_en=Max("name_en"),
             product_id=Max("product_id"),
             units=Sum("quantity"),
-            revenue_cents=Sum(line_total),
+            revenue_cents=Sum(line_paid),
         )
         .order_by(ranking, "sku")[:limit]
     )

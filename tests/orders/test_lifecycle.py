@@ -11,8 +11,8 @@ from django_tasks_db.models import DBTaskResult
 from cart.services import cart_add_item, cart_get_or_create
 from cart.shoppers import Shopper
 from orders.exceptions import IllegalTransition, LineAlreadyCancelled, OrderExpired
-from orders.models import Order, Refund
-from orders.selectors import order_sales_per_day, order_summary
+from orders.models import Order, OrderItem, Refund
+from orders.selectors import order_sales_per_day, order_summary, order_top_products
 from orders.services import (
     order_cancel,
     order_cancel_line,
@@ -205,3 +205,10 @@ def test_order_numbers_are_random_and_unguessable(alice, product, make_product):
     assert len(set(numbers)) == 20
     assert all(len(n) == 12 and set(n) <= set("23456789ABCDEFGHJKMNPQRSTUVWXYZ") for n in numbers)
     assert numbers != sorted(numbers)
+
+
+def test_a_products_revenue_is_what_was_paid_for_its_lines(alice, product):
+    order = pay(place(alice, (product, 2)))
+    OrderItem.objects.filter(order=order).update(discount_cents=2560)  # its share of a 10% code
+    [row] = order_top_products(since=order.created_at, by="revenue")
+    assert (row.sku, row.units, row.revenue_cents) == ("TEA-001", 2, 25600 - 2560)
