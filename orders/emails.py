@@ -19,7 +19,6 @@ from django_tasks import TaskContext, task
 from mcpshop_site.jobs.retries import retrying
 from mcpshop_site.mail import EMAIL_RETRIES, email_deliver, email_message, shop_link
 from orders.models import Order, OrderEmail, OrderItem
-from orders.selectors import order_discounts
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ def order_email_context(order: Order) -> dict:
     return {
         "order": order,
         "items": list(order.items.all()),
-        "discounts": order_discounts(order),
+        "discounts": order.display_discounts,
         "payment": order.payments.last(),
         "order_url": shop_link(order.get_absolute_url()),
         "shop_url": shop_link("/"),

@@ -283,6 +283,18 @@ class Order(models.Model):
         return reverse("orders:detail", kwargs={"order_id": self.pk})
 
     @property
+    def display_discounts(self) -> list[dict]:
+        """Return the discounts used as {code, title, amount_cents}, titles in the active language."""
+        return [
+            {
+                "code": d["code"],
+                "title": _in_language(d["title"], d.get("title_en", "")),
+                "amount_cents": d["amount_cents"],
+            }
+            for d in self.discounts
+        ]
+
+    @property
     def shipping_method_display(self) -> str:
         """The shipping method's name in the active language (as copied at purchase if it is gone)."""
         return self.shipping_method.display_name if self.shipping_method else self.shipping_method_name

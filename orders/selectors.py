@@ -54,14 +54,6 @@ def order_money(order: Order) -> dict:
     return {field: getattr(order, field) for field in fields}
 
 
-def order_discounts(order: Order) -> list[dict]:
-    """Return the discounts the order was placed with: code, title in the active language, amount."""
-    return [
-        {"code": d["code"], "title": _in_language(d["title"], d.get("title_en", "")), "amount_cents": d["amount_cents"]}
-        for d in order.discounts
-    ]
-
-
 def order_summary(order: Order) -> dict:
     """Return an order as every door but the REST API shows it (the tools, MCP, the chat's events).
 
@@ -75,7 +67,7 @@ def order_summary(order: Order) -> dict:
         "status_display": str(order.get_status_display()),
         **order_money(order),
         "total": money(order.total_cents),
-        "discounts": order_discounts(order),
+        "discounts": order.display_discounts,
         "shipping_method": order.shipping_method_display,
         "created_at": order.created_at.isoformat(),
         "placed": date_format(timezone.localtime(order.created_at), "DATETIME_FORMAT"),

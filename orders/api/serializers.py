@@ -3,7 +3,6 @@ from rest_framework import serializers
 
 from accounts.api.addresses import AddressInputSerializer
 from cart.api.serializers import MoneySerializer
-from catalog.models import _in_language
 from mcpshop_site.api import WholeNumberField
 from orders.models import Order
 from orders.services import CONTACT_LIMITS
@@ -25,11 +24,8 @@ class OrderItemSerializer(serializers.Serializer):
 
 class OrderDiscountSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="The code used, or empty for an automatic promotion.")
-    title = serializers.SerializerMethodField()
+    title = serializers.CharField(help_text="In the caller's language.")
     amount_cents = serializers.IntegerField()
-
-    def get_title(self, discount) -> str:
-        return _in_language(discount["title"], discount.get("title_en", ""))
 
 
 class DeliveryAddressSerializer(serializers.Serializer):
@@ -48,7 +44,7 @@ class OrderSerializer(MoneySerializer):
     number = serializers.CharField(help_text="The public order number, shown to the shopper.")
     status = serializers.ChoiceField(choices=Order.Status.choices)
     items = OrderItemSerializer(many=True, source="items.all")
-    discounts = OrderDiscountSerializer(many=True)
+    discounts = OrderDiscountSerializer(many=True, source="display_discounts")
     shipping_method = serializers.CharField(source="shipping_method_display", help_text="Empty if none.")
     created_at = serializers.DateTimeField()
     payment_due_at = serializers.DateTimeField(help_text="Unpaid by then, the order expires.")

@@ -1,23 +1,23 @@
-"""The demo shop's shipping, promotion and discount code (seed_demo): standard and express for China and a
-few countries, free shipping over 199 yuan, and WELCOME10 (10% off, once per customer)."""
+"""The demo shop's shipping, promotion and discount code (seed_demo): standard and express in China, express
+and international abroad, free shipping over 199 yuan, and WELCOME10 (10% off, once per customer)."""
 
 from orders.models import DiscountCode, Promotion, ShippingMethod, ShippingRate
 
 # (name, English name, position, [(country, region, price in cents, estimated days), ...]); "" = everywhere else
 SHIPPING = [
+    ("标准快递", "Standard", 0, [("CN", "", 1000, 3), ("CN", "新疆", 2500, 7), ("CN", "西藏", 2500, 8)]),
     (
-        "标准快递",
-        "Standard",
-        0,
-        [
-            ("CN", "", 1000, 3),
-            ("CN", "新疆", 2500, 7),
-            ("CN", "西藏", 2500, 8),
-            ("HK", "", 3000, 5),
-            ("US", "", 9000, 10),
-        ],
+        "顺丰特快",
+        "SF Express",
+        1,
+        [("CN", "", 2300, 1), ("HK", "", 5000, 2), ("SG", "", 8000, 4), ("US", "", 15000, 6)],
     ),
-    ("顺丰特快", "SF Express", 1, [("CN", "", 2300, 1), ("HK", "", 5000, 2), ("SG", "", 8000, 4), ("", "", 15000, 7)]),
+    (
+        "国际快递",
+        "International",
+        2,
+        [("HK", "", 3000, 5), ("JP", "", 6000, 7), ("US", "", 9000, 10), ("GB", "", 9000, 10)],
+    ),
 ]
 
 
