@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,6 +21,13 @@ from orders.services import order_place
 from tests.conftest import CONTACT
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages and titles as an English shopper reads them."""
+    with translation.override("en"):
+        yield
 
 
 def code(text="WELCOME10", **fields):
@@ -224,7 +231,7 @@ def test_an_automatic_promotion_applies_without_a_code(alice, make_product):
     assert cart_view(cart_items(shopper=Shopper(user=alice)))["discounts"] == []
     fill(alice, (make_product(price_cents=5000), 1))
     view = cart_view(cart_items(shopper=Shopper(user=alice)))
-    assert view["discounts"] == [{"code": "", "title": "满200减10%", "amount_cents": 2000}]
+    assert view["discounts"] == [{"code": "", "title": "10% off over 200", "amount_cents": 2000}]
     assert [line["discount_cents"] for line in view["items"]] == [1500, 500]
 
 
