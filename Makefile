@@ -15,14 +15,18 @@ run: setup
 	  DJANGO_SUPERUSER_USERNAME=admin DJANGO_SUPERUSER_EMAIL=admin@example.com \
 	  DJANGO_SUPERUSER_PASSWORD="$$DEV_STAFF_PASSWORD" $(PY) manage.py createsuperuser --noinput >/dev/null 2>&1 || true; \
 	  echo; echo "  MCPshop: http://$(HOST):$(PORT)/   staff: http://$(HOST):$(PORT)/admin/ (admin / $$DEV_STAFF_PASSWORD)"; echo
-	@# The job worker runs beside the server (its lines start with "worker |"); when the server stops
-	@# (Ctrl-C, or the server dies), the worker is stopped too: it finishes the job in hand, then exits.
+	@# The job workers run beside the server (their lines start with "worker |" and "search |"); when the
+	@# server stops (Ctrl-C, or the server dies), they are stopped too: each finishes its job in hand, then exits.
 	@# Like daphne it does not reload on code changes (a reload would kill the job in hand): restart.
 	@# WebSocket messages over 64 KB are refused by daphne itself (its default buffers 1 MiB per message);
 	@# the chat closes anything over 8 KB with 4009 (docs/deploy.md uses the same limit).
 	@# Links in the emails it sends point at this server (unless SHOP_BASE_URL is set in the environment).
-	@SHOP_BASE_URL=$${SHOP_BASE_URL:-http://$(HOST):$(PORT)} $(PY) -u manage.py run_worker --no-reload > >(trap '' INT; sed -u 's/^/worker | /') 2>&1 & worker=$$!; \
-	  trap 'wait $$worker' INT; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+	@# Two workers, as the Procfile has them: embedding a large batch (the demo catalog at the first start)
+	@# never holds up an order's expiry or its email.
+	@export SHOP_BASE_URL=$${SHOP_BASE_URL:-http://$(HOST):$(PORT)}; \
+	  $(PY) -u manage.py run_worker --no-reload --exclude-queues search > >(trap '' INT; sed -u 's/^/worker | /') 2>&1 & worker=$$!; \
+	  $(PY) -u manage.py run_worker --no-reload --queue-name search > >(trap '' INT; sed -u 's/^/search | /') 2>&1 & search=$$!; \
+	  trap 'wait $$worker $$search' INT; trap 'kill $$worker $$search 2>/dev/null; wait $$worker $$search' EXIT; \
 	  $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 mcpshop_site.asgi:application
 
 # The production HTTP server, chosen by measurement (bench B1: about twice daphne's requests/s): gunicorn
@@ -33,7 +37,8 @@ serve-http: setup
 	$(VENV)/bin/gunicorn mcpshop_site.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
 	  --worker-class gthread --threads 4
 
-# The job worker alone (the Procfile's `worker`): every queue, until stopped (SIGTERM: the job in hand ends first).
+# One job worker alone for every queue (the Procfile splits them in two), until stopped (SIGTERM: the job in hand
+# ends first).
 worker: setup
 	$(PY) manage.py run_worker --no-reload
 
