@@ -1,5 +1,6 @@
 """The checkout in a real browser: a discount code, shipping for the typed destination, and the typed
-name, phone and address kept when the shopper switches the language mid-checkout."""
+name, phone and address kept when the shopper switches the language mid-checkout; the whole walk from the
+cart to a paid order cancelled with its refund shown."""
 
 import time
 
@@ -47,3 +48,67 @@ def test_switching_language_mid_checkout_keeps_what_was_typed(live_shop, browser
     page.goto(live_shop + "/accounts/addresses/")
     assert "人民路 8 号" in page.locator("main").inner_text()  # saved, as asked
     page.close()
+
+
+def test_a_shopper_checks_out_with_a_code_and_shipping_pays_and_gets_a_refund(live_shop, browser):  # noqa: F811
+    """¥98 + ¥68 of tea, WELCOME10 (−¥16.60), SF Express to Hangzhou (¥23.00): ¥172.40 placed, paid, refunded."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "django_language", "value": "en", "url": live_shop}])
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # "Cancel this order?"
+    page.goto(live_shop + "/accounts/signup/")
+    sign_up(page, f"whole_walk_{int(time.time())}")
+    page.wait_for_load_state()
+    for count, sku in enumerate(("TEA-006", "TEA-007"), start=1):
+        page.goto(f"{live_shop}/products/{sku}/")
+        page.locator("form.add-form [type=submit]").click()
+        expect(page.locator("[data-cart-count]").first).to_have_text(str(count))  # added without a reload
+    page.goto(live_shop + "/cart/")
+    page.fill("input[name=code]", "WELCOME10")
+    page.locator(".discount-form button").click()
+    page.wait_for_load_state()
+    summary = page.locator(".summary").inner_text()
+    assert "¥166.00" in summary and "−¥16.60" in summary, summary
+
+    page.goto(live_shop + "/checkout/")
+    typed = {
+        "name": "Jane Doe",
+        "phone": "13800000000",
+        "region": "Zhejiang",
+        "city": "Hangzhou",
+        "street": "8 West Lake Rd",
+    }
+    for field, value in typed.items():
+        page.fill(f"input[name={field}]", value)
+    page.locator(".lang-switch button[value=zh-hans]").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "结算"
+    assert {field: page.input_value(f"input[name={field}]") for field in typed} == typed
+    page.locator(".lang-switch button[value=en]").click()
+    page.wait_for_load_state()
+    assert {field: page.input_value(f"input[name={field}]") for field in typed} == typed
+    page.locator("[data-refresh-button]").click()
+    page.wait_for_load_state()
+    page.locator("label.choice", has_text="SF Express").locator("input").check()
+    page.wait_for_load_state()
+    assert "¥23.00" in page.locator(".summary").inner_text()
+    place = page.locator("main form button[value=place]")
+    assert place.inner_text() == "Place order · ¥172.40"
+    place.click()
+    page.wait_for_url("**/orders/*/")
+
+    main = page.locator("main")
+    assert page.locator(".status-large").inner_text() == "Pending payment"
+    assert page.locator(".pay-by").inner_text().startswith("Pay by")  # the deadline, in the shop's time
+    assert "WELCOME10" in main.inner_text() and "SF Express" in main.inner_text()
+    assert page.locator("tfoot .total").inner_text() == "¥172.40"
+    page.locator("main form[action$='/pay/'] button").click()
+    page.wait_for_load_state()
+    assert page.locator(".status-large").inner_text() == "Paid"
+    assert not page.locator(".pay-by").count()
+    page.locator("main form[action$='/cancel/'] button").click()
+    page.wait_for_load_state()
+    assert page.locator(".status-large").inner_text() == "Cancelled"
+    assert "Refunded ¥172.40" in main.inner_text()  # the refund, with its amount, on the order page
+    context.close()
