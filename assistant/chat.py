@@ -510,7 +510,7 @@ async def collect_turn(**kwargs) -> TurnResult:
 
 def _redeem(user, token: str) -> list[dict]:
     order = confirmation_redeem(user=user, token=token)
-    _note_outcome(token, _("Order #%(id)s: %(status)s.") % {"id": order.pk, "status": order.get_status_display()})
+    _note_outcome(token, _("Order #%(number)s: %(status)s.") % {"number": order.number, "status": order.get_status_display()})
     return [
         {"type": "order", "order": order_summary(order)},
         {"type": "cart", "cart": cart_view(cart_items(shopper=Shopper(user=user)))},

@@ -21,11 +21,14 @@ from assistant.exceptions import (
 from assistant.models import Conversation, Message, PendingConfirmation
 from assistant.selectors import guest_key
 from cart.exceptions import EmptyCart
-from cart.selectors import cart_items
+from cart.selectors import cart_items, cart_quote
 from cart.shoppers import Shopper
+from mcpshop_site.exceptions import ShopError
 from mcpshop_site.ratelimit import rate_limit_spend
+from orders.exceptions import DiscountInvalid, ShippingUnavailable
 from orders.models import Order
-from orders.services import order_cancel_for_user, order_place
+from orders.selectors import order_money
+from orders.services import PLACE_FIELDS, order_cancel_for_user, order_delivery, order_place
 
 TITLE_LENGTH = 60
 
@@ -34,10 +37,32 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(str(token).encode()).hexdigest()
 
 
-def cart_fingerprint(lines) -> str:
-    """Return a digest of what is being bought: (sku, quantity, unit price) of every line."""
-    rows = sorted((sku, int(quantity), int(price)) for sku, quantity, price in lines)
-    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+DELIVERY_FIELDS = ("name", "phone", "address", *PLACE_FIELDS)
+
+
+def checkout_fingerprint(*, lines, codes, shipping_option: int | None, delivery: dict, money: dict) -> str:
+    """Return a digest of everything a checkout summary shows: the lines (sku, quantity, unit price), the
+    discounts' codes, the shipping option, where it goes and the money fields. Whatever changes after the
+    summary changes the digest, so the summary can no longer be confirmed."""
+    payload = {
+        "lines": sorted((sku, int(quantity), int(price)) for sku, quantity, price in lines),
+        "codes": sorted(codes),
+        "shipping_option": shipping_option,
+        "delivery": {key: delivery.get(key, "") for key in DELIVERY_FIELDS},
+        "money": money,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _order_fingerprint(order: Order) -> str:
+    """Return the checkout fingerprint of what an order bought, where it goes and what it costs."""
+    return checkout_fingerprint(
+        lines=[(item.sku, item.quantity, item.unit_price_cents) for item in order.items.all()],
+        codes=[discount["code"] for discount in order.discounts],
+        shipping_option=order.shipping_method_id,
+        delivery={key: getattr(order, key) for key in DELIVERY_FIELDS},
+        money=order_money(order),
+    )
 
 
 # Conversations and messages ----------------------------------------------------------------------
@@ -212,16 +237,36 @@ def _claim(confirmation: PendingConfirmation, outcome: str) -> None:
     confirmation.used_at, confirmation.outcome = now, outcome
 
 
-def _current_cart_fingerprint(user) -> str:
-    lines = cart_items(shopper=Shopper(user=user))
-    return cart_fingerprint((line.product.sku, line.quantity, line.product.price_cents) for line in lines)
+def _current_fingerprint(user, payload: dict) -> str:
+    """Return the checkout fingerprint of the user's cart now, to the confirmation's address and shipping."""
+    request = {key: payload[key] for key in ("name", "phone", "address", "address_id") if key in payload}
+    try:
+        delivery = order_delivery(user=user, **request)
+        items = cart_items(shopper=Shopper(user=user))
+        priced = cart_quote(
+            items,
+            user=user,
+            country=delivery["country"] or settings.SHOP_COUNTRY,
+            region=delivery["region"],
+            shipping_option=payload.get("shipping_option"),
+        )
+    except ShopError:  # the address was deleted, the shipping option withdrawn: not what was summarised
+        return ""
+    return checkout_fingerprint(
+        lines=[(item.product.sku, item.quantity, item.product.price_cents) for item in items],
+        codes=[discount.code for discount in priced.discounts],
+        shipping_option=priced.shipping.id if priced.shipping else None,
+        delivery=delivery,
+        money=priced.money(),
+    )
 
 
 def confirmation_redeem(*, user, token: str | None = None, confirmation_id=None) -> Order:
     """Carry out a confirmed action for its own shopper: place the summarised order or cancel one.
 
     Valid only once, before it expires, for the user it was made for, and (for an order) while the
-    cart is exactly what the summary showed; otherwise nothing is bought or cancelled. The token is
+    checkout is exactly what the summary showed (lines, prices, codes, shipping, address, every money
+    line); otherwise nothing is bought or cancelled. The token is
     what the shopper's click sends; `confirmation_id` serves pages where the session proves who clicks.
     """
     confirmation = _confirmation_for(user=user, token=token, confirmation_id=confirmation_id)
@@ -232,19 +277,19 @@ def confirmation_redeem(*, user, token: str | None = None, confirmation_id=None)
             PendingConfirmation.objects.filter(pk=confirmation.pk).update(order=order)
         return order
 
-    if _current_cart_fingerprint(user) != confirmation.cart_fingerprint:
+    if _current_fingerprint(user, confirmation.payload) != confirmation.cart_fingerprint:
         _mark_stale(confirmation)
     try:
         with transaction.atomic():
             _claim(confirmation, PendingConfirmation.Outcome.CONFIRMED)
-            contact = {field: confirmation.payload.get(field, "") for field in ("name", "phone", "address")}
-            order = order_place(user=user, idempotency_key=f"assistant-confirmation-{confirmation.pk}", **contact)
-            # The cart may have changed between the check above and the order: compare what was bought.
-            bought = cart_fingerprint((item.sku, item.quantity, item.unit_price_cents) for item in order.items.all())
-            if bought != confirmation.cart_fingerprint:
+            order = order_place(
+                user=user, idempotency_key=f"assistant-confirmation-{confirmation.pk}", **confirmation.payload
+            )
+            # The checkout may have changed between the check above and the order: compare what was placed.
+            if _order_fingerprint(order) != confirmation.cart_fingerprint:
                 raise CartChanged()
             PendingConfirmation.objects.filter(pk=confirmation.pk).update(order=order)
-    except (CartChanged, EmptyCart):
+    except (CartChanged, EmptyCart, DiscountInvalid, ShippingUnavailable):
         _mark_stale(confirmation)
     return order
 

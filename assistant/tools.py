@@ -13,15 +13,18 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal, get_type_hints
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from accounts.api.addresses import AddressSerializer
+from accounts.selectors import address_default_for_user, address_list_for_user
 from assistant.exceptions import AddressRequired, InvalidToolArguments, LoginRequired, UnknownTool
 from assistant.models import Conversation, PendingConfirmation
 from assistant.selectors import product_search
-from assistant.services import cart_fingerprint, confirmation_create
+from assistant.services import checkout_fingerprint, confirmation_create
 from cart.exceptions import EmptyCart
-from cart.selectors import cart_items, cart_line_for_sku, cart_line_view, cart_view
-from cart.services import cart_add, cart_remove_item, cart_set_quantity
+from cart.selectors import cart_items, cart_line_for_sku, cart_line_view, cart_quote, cart_shipping_options, cart_view
+from cart.services import cart_add, cart_discount_apply, cart_discount_remove, cart_remove_item, cart_set_quantity
 from cart.shoppers import Shopper
 from catalog.exceptions import InsufficientStock, ProductNotFound
 from catalog.selectors import DESCRIPTION_CHARS, category_list, product_card, product_get
@@ -29,8 +32,8 @@ from mcpshop_site.exceptions import InvalidInput, ShopError
 from mcpshop_site.money import money
 from mcpshop_site.parsers import json_loads
 from orders.exceptions import IllegalTransition
-from orders.selectors import order_get_for_user, order_last_address, order_list_for_user, order_summary
-from orders.services import CONTACT_LIMITS
+from orders.selectors import order_find_for_user, order_last_address, order_list_for_user, order_summary
+from orders.services import CONTACT_LIMITS, order_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +190,11 @@ def tool(*, scope: str, read_only: bool = False):
 # The tools ---------------------------------------------------------------------------------------
 
 Sku = Annotated[str, Field(min_length=1, max_length=32, description="The product's SKU, e.g. from search_products.")]
-OrderId = Annotated[int, Field(ge=1, description="The order number, e.g. 12.")]
+OrderRef = Annotated[
+    int | str,
+    Field(description="The order's number as the shopper sees it (e.g. 'K7QX2M9HR4TP'), or its id from list_orders."),
+]
+Code = Annotated[str, Field(min_length=1, max_length=32, description="A discount code, e.g. WELCOME10 (any case).")]
 
 
 @tool(scope="read", read_only=True)
@@ -252,7 +259,9 @@ def list_categories(ctx: ToolContext) -> dict:
 
 @tool(scope="cart", read_only=True)
 def view_cart(ctx: ToolContext) -> dict:
-    """Show the shopper's cart: lines with quantities and prices in cents, and the total."""
+    """Show the shopper's cart: lines with quantities and prices in cents, the discount codes applied (and
+    those that do not apply now, with why), and the money: subtotal, discount, tax and total in cents
+    (shipping is priced at checkout: list_shipping_options)."""
     cart = cart_view(cart_items(shopper=ctx.shopper))
     ctx.emit("cart", cart=cart)
     return cart
@@ -295,6 +304,59 @@ def remove_from_cart(ctx: ToolContext, sku: Sku) -> dict:
     return {"removed": {"sku": sku, "name": item.product.name}}
 
 
+@tool(scope="cart")
+def apply_discount_code(ctx: ToolContext, code: Code) -> dict:
+    """Apply a discount code to the shopper's cart; return the cart with its discounts and every money line.
+
+    An unknown, expired or used-up code, or one the cart does not qualify for, is an error saying why.
+    """
+    cart_discount_apply(shopper=ctx.require_cart(), code=code)
+    ctx.cart_changed = True
+    return cart_view(cart_items(shopper=ctx.shopper))
+
+
+@tool(scope="cart")
+def remove_discount_code(ctx: ToolContext, code: Code) -> dict:
+    """Take a discount code off the shopper's cart; return the cart with every money line."""
+    cart_discount_remove(shopper=ctx.require_cart(), code=code)
+    ctx.cart_changed = True
+    return cart_view(cart_items(shopper=ctx.shopper))
+
+
+def _destination(ctx: ToolContext, country: str | None, region: str | None) -> dict:
+    """Return where to price shipping: the given place, else the shopper's default address, else the shop's country."""
+    if country is None and ctx.signed_in:
+        default = address_default_for_user(user=ctx.shopper.user)
+        if default is not None:
+            return {"country": default.country, "region": default.region if region is None else region}
+    return {"country": country or settings.SHOP_COUNTRY, "region": region or ""}
+
+
+@tool(scope="cart", read_only=True)
+def list_shipping_options(
+    ctx: ToolContext,
+    country: Annotated[
+        str | None, Field(max_length=2, description="ISO country code, e.g. CN; default: the default address's.")
+    ] = None,
+    region: Annotated[str | None, Field(max_length=100, description="Province or state, e.g. 新疆.")] = None,
+) -> dict:
+    """List the ways to ship the shopper's cart to a destination, each with its id, price (cents) and days.
+
+    Without a country, to the shopper's default address (else the shop's country). Pass an option's
+    id to place_order as shipping_option; without one the order takes the cheapest.
+    """
+    destination = _destination(ctx, country, region)
+    options = cart_shipping_options(shopper=ctx.shopper, **destination)
+    return {"destination": destination, "options": options}
+
+
+@tool(scope="orders", read_only=True)
+def list_addresses(ctx: ToolContext) -> dict:
+    """List the shopper's saved delivery addresses, the default first; an id goes to place_order as address_id."""
+    addresses = address_list_for_user(user=ctx.require_login())
+    return {"addresses": [AddressSerializer(address).data for address in addresses]}
+
+
 def _contact(user, given: dict) -> dict:
     contact = {key: " ".join(str(value or "").split()) for key, value in given.items()}
     if not all(contact.values()):
@@ -309,11 +371,43 @@ def _contact(user, given: dict) -> dict:
     return contact
 
 
+def _delivery_request(user, *, name, phone, address, address_id) -> dict:
+    """Return what place_order delivers to, as order_place takes it: a saved address, or contact strings.
+
+    A saved address is the one asked for, else the default one when no detail is given; typed details
+    missing are taken from the last order, and still missing ones are asked for (AddressRequired).
+    """
+    if address_id is None and not (name or phone or address):
+        default = address_default_for_user(user=user)
+        address_id = default.pk if default is not None else None
+    if address_id is not None:
+        return {"address_id": address_id}
+    return _contact(user, {"name": name, "phone": phone, "address": address})
+
+
+def _money_lines(summary: dict) -> list[dict]:
+    """Return the summary's money as the pages show it: [{label, amount}], subtotal to tax (total apart)."""
+    rows = [{"label": _("Subtotal"), "amount": money(summary["subtotal_cents"])}]
+    for discount in summary["discounts"]:
+        label = " ".join(part for part in (discount["title"], discount["code"]) if part)
+        rows.append({"label": label, "amount": "−" + money(discount["amount_cents"])})
+    shipping = summary.get("shipping")
+    if shipping is not None:
+        label = _("Shipping (%(method)s)") % {"method": shipping["name"]}
+        amount = money(shipping["price_cents"]) if shipping["price_cents"] else _("Free")
+        rows.append({"label": label, "amount": amount})
+    if summary["tax_cents"]:
+        rows.append({"label": _("Tax"), "amount": money(summary["tax_cents"])})
+    return rows
+
+
 def _awaiting_confirmation(ctx: ToolContext, confirmation, token: str, note: str) -> dict:
     """Hand the token to the transport (the shopper's Confirm button) and only the summary to the model."""
     action, summary = str(confirmation.action), confirmation.summary
-    lines = [{**line, "line_total": money(line["unit_price_cents"] * line["quantity"])} for line in summary["lines"]]
-    shown = {**summary, "lines": lines, "total": money(summary["total_cents"])}  # prices as the pages write them
+    shown = {**summary, "total": money(summary["total_cents"])}  # prices as the pages write them
+    if "subtotal_cents" in summary:
+        lines = [{**line, "line_total": money(line["line_total_cents"])} for line in summary["lines"]]
+        shown.update(lines=lines, money_lines=_money_lines(summary))
     ctx.emit("confirm_required", token=token, action=action, summary=shown, confirmation_id=str(confirmation.public_id))
     return {"status": "awaiting_confirmation", "action": action, "summary": summary, "note": note}
 
@@ -321,15 +415,23 @@ def _awaiting_confirmation(ctx: ToolContext, confirmation, token: str, note: str
 @tool(scope="orders")
 def place_order(
     ctx: ToolContext,
-    name: Annotated[str | None, Field(max_length=100, description="Recipient's name.")] = None,
+    address_id: Annotated[
+        int | None, Field(ge=1, description="A saved address's id from list_addresses; default: the default one.")
+    ] = None,
+    shipping_option: Annotated[
+        int | None, Field(ge=1, description="A shipping option's id from list_shipping_options; default: the cheapest.")
+    ] = None,
+    name: Annotated[str | None, Field(max_length=100, description="Recipient's name (for a typed address).")] = None,
     phone: Annotated[str | None, Field(max_length=32, description="Recipient's phone number.")] = None,
-    address: Annotated[str | None, Field(max_length=300, description="Delivery address.")] = None,
+    address: Annotated[str | None, Field(max_length=300, description="Delivery address on one line.")] = None,
 ) -> dict:
     """Prepare an order of everything in the cart, for the shopper to confirm.
 
-    Omitted contact details are taken from the shopper's last order; if there is none, the result
-    asks you to get them from the shopper. This does NOT place the order: the shopper sees a
-    summary with a Confirm button and only their own click places it. Never say the order is placed.
+    Delivery: a saved address (address_id), else typed details (name, phone, address), else the default
+    saved address, else the last order's details; if none, the result asks you to get them from the
+    shopper. The summary has every money line (subtotal, discounts, shipping, tax, total). This does NOT
+    place the order: the shopper sees the summary with a Confirm button and only their own click places
+    it. Never say the order is placed.
     """
     user = ctx.require_login()
     items = cart_items(shopper=ctx.shopper)
@@ -340,25 +442,42 @@ def place_order(
             raise ProductNotFound(sku=item.product.sku)
         if item.quantity > item.product.stock:
             raise InsufficientStock(sku=item.product.sku, requested=item.quantity, available=item.product.stock)
-    contact = _contact(user, {"name": name, "phone": phone, "address": address})
-    rows = [cart_line_view(item) for item in items]
+    request = _delivery_request(user, name=name, phone=phone, address=address, address_id=address_id)
+    delivery = order_delivery(user=user, **request)
+    priced = cart_quote(
+        items,
+        user=user,
+        country=delivery["country"] or settings.SHOP_COUNTRY,
+        region=delivery["region"],
+        shipping_option=shipping_option,
+        strict=True,
+    )
+    cart = cart_view(items, priced=priced)
+    lines = [
+        {key: row[key] for key in ("sku", "name", "name_en", "quantity", "unit_price_cents", "line_total_cents")}
+        for row in cart["items"]
+    ]
+    chosen = cart["shipping"]["id"] if cart["shipping"] else None
     summary = {
-        "lines": [
-            {key: row[key] for key in ("sku", "name", "name_en", "quantity", "unit_price_cents", "line_total_cents")}
-            for row in rows
-        ],
-        "total_cents": sum(row["line_total_cents"] for row in rows),
-        "currency": settings.SHOP_CURRENCY,
-        "address": contact,
+        "lines": lines,
+        **priced.money(),
+        "discounts": cart["discounts"],
+        "shipping": cart["shipping"],
+        "address": {key: delivery[key] for key in ("name", "phone", "address")},
     }
-    fingerprint = cart_fingerprint((row["sku"], row["quantity"], row["unit_price_cents"]) for row in rows)
     confirmation, token = confirmation_create(
         user=user,
         action=PendingConfirmation.Action.PLACE_ORDER,
-        payload=contact,
+        payload={**request, "shipping_option": chosen},
         summary=summary,
         conversation=ctx.conversation,
-        fingerprint=fingerprint,
+        fingerprint=checkout_fingerprint(
+            lines=[(row["sku"], row["quantity"], row["unit_price_cents"]) for row in lines],
+            codes=[discount["code"] for discount in cart["discounts"]],
+            shipping_option=chosen,
+            delivery=delivery,
+            money=priced.money(),
+        ),
     )
     return _awaiting_confirmation(
         ctx,
@@ -373,38 +492,40 @@ def list_orders(
     ctx: ToolContext,
     limit: Annotated[int, Field(ge=1, le=20, description="How many recent orders (1-20).")] = 5,
 ) -> dict:
-    """List the shopper's most recent orders with their status, total (cents) and items."""
+    """List the shopper's most recent orders: number, status, money (cents), items and, while unpaid, the
+    payment deadline (payment_due_at; an unpaid order past it is EXPIRED)."""
     user = ctx.require_login()
     orders = [order_summary(order) for order in order_list_for_user(user=user)[:limit]]
     return {"orders": orders, "count": len(orders)}
 
 
 @tool(scope="orders", read_only=True)
-def get_order(ctx: ToolContext, order_id: OrderId) -> dict:
-    """Return one of the shopper's orders: status, items, total (cents) and delivery details."""
-    order = order_get_for_user(user=ctx.require_login(), order_id=order_id)
+def get_order(ctx: ToolContext, order_id: OrderRef) -> dict:
+    """Return one of the shopper's orders: status, items, money (cents), shipping, payment deadline, delivery."""
+    order = order_find_for_user(user=ctx.require_login(), reference=order_id)
     data = order_summary(order)
     data["address"] = {"name": order.name, "phone": order.phone, "address": order.address}
     return {"order": data}
 
 
 @tool(scope="orders")
-def cancel_order(ctx: ToolContext, order_id: OrderId) -> dict:
+def cancel_order(ctx: ToolContext, order_id: OrderRef) -> dict:
     """Prepare cancelling one of the shopper's orders, for the shopper to confirm.
 
     This does NOT cancel it: the shopper sees a Confirm button and only their own click cancels.
     """
     user = ctx.require_login()
-    order = order_get_for_user(user=user, order_id=order_id)
+    order = order_find_for_user(user=user, reference=order_id)
     if not order.can_cancel:
         raise IllegalTransition(status=order.status, to="CANCELLED")
     data = order_summary(order)
     summary = {
         "order_id": order.id,
+        "number": order.number,
         "status": order.status,
         "lines": data["items"],
         "total_cents": order.total_cents,
-        "currency": settings.SHOP_CURRENCY,
+        "currency": order.currency,
     }
     confirmation, token = confirmation_create(
         user=user,

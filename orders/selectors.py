@@ -32,6 +32,20 @@ def order_get_for_user(*, user, order_id) -> Order:
         raise OrderNotFound(id=str(order_id)[:32]) from None
 
 
+def order_find_for_user(*, user, reference) -> Order:
+    """Return one of the user's orders by what the shopper sees, its number ("#K7QX2M9HR4TP", any case),
+    or by its id; someone else's order is exactly as missing as a wrong one."""
+    text = str(reference).strip().lstrip("#").upper()
+    matches = Q(number=text)
+    if text.isdigit() and 0 < int(text) < 2**63:
+        matches |= Q(pk=int(text))
+    # A number made only of digits is read as the number first: that is what the shopper was shown.
+    found = sorted(order_list_for_user(user=user).filter(matches), key=lambda order: order.number != text)
+    if not text or not found:
+        raise OrderNotFound(id=str(reference)[:32])
+    return found[0]
+
+
 def order_item_get(*, order: Order, item_id) -> OrderItem:
     """Return a line of `order`; a line of another order is as missing as a wrong id."""
     try:

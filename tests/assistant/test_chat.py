@@ -13,6 +13,7 @@ from assistant.models import Conversation, Message, PendingConfirmation
 from assistant.offline import OfflineBrain
 from assistant.services import conversation_adopt_guest
 from cart.models import CartItem
+from cart.selectors import cart_view
 from cart.shoppers import Shopper
 from orders.models import Order
 from tests.conftest import CONTACT
@@ -121,7 +122,7 @@ async def test_confirm_and_decline_from_the_shoppers_client(alice, bob, shop):
 
     placed = await confirm(user=alice, token=token)
     assert placed[0]["type"] == "order" and placed[0]["order"]["total_cents"] == 7800
-    assert placed[1] == {"type": "cart", "cart": {"items": [], "count": 0, "total_cents": 0, "total": "¥0.00"}}
+    assert placed[1] == {"type": "cart", "cart": cart_view([])}
 
     await sync_to_async(_fill)(alice, shop, "MUG-01", 1)
     again = await collect_turn(
