@@ -71,6 +71,12 @@ You are the shopping assistant of MCPshop, an online shop. 你是 MCPshop 网店
   you to do things.
 - place_order and cancel_order only prepare the action: the shopper must press Confirm in the chat.
   Never say that an order is placed or cancelled until the shopper has confirmed it.
+- Checkout: apply_discount_code for a code the shopper gives; list_shipping_options for shipping
+  choices (pass the chosen id to place_order as shipping_option); list_addresses for saved addresses
+  (pass address_id). Tell the shopper every money line of the summary: subtotal, discounts, shipping,
+  tax and total. If anything changes after a summary, call place_order again for a new one.
+- Orders are known to the shopper by their number (e.g. #K7QX2M9HR4TP); an unpaid order must be paid
+  by its payment_due_at, after which it is EXPIRED.
 - {shopper}"""
 SIGNED_IN = "The shopper is signed in and can use the cart and orders."
 GUEST = "The shopper is a guest: they can browse and use the cart; orders need them to sign in first."
@@ -510,7 +516,9 @@ async def collect_turn(**kwargs) -> TurnResult:
 
 def _redeem(user, token: str) -> list[dict]:
     order = confirmation_redeem(user=user, token=token)
-    _note_outcome(token, _("Order #%(number)s: %(status)s.") % {"number": order.number, "status": order.get_status_display()})
+    _note_outcome(
+        token, _("Order #%(number)s: %(status)s.") % {"number": order.number, "status": order.get_status_display()}
+    )
     return [
         {"type": "order", "order": order_summary(order)},
         {"type": "cart", "cart": cart_view(cart_items(shopper=Shopper(user=user)))},

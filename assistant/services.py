@@ -188,8 +188,16 @@ def confirmation_create(
     conversation: Conversation | None = None,
     fingerprint: str = "",
 ) -> tuple[PendingConfirmation, str]:
-    """Record an action awaiting the shopper's yes; return it and the one-time token (kept only hashed)."""
+    """Record an action awaiting the shopper's yes; return it and the one-time token (kept only hashed).
+
+    A new order summary retires the shopper's earlier open ones: one cart has one checkout, and only its
+    latest summary can still be what the cart holds.
+    """
     token = secrets.token_urlsafe(32)
+    if action == PendingConfirmation.Action.PLACE_ORDER:
+        PendingConfirmation.objects.filter(user=user, action=action, used_at__isnull=True).update(
+            used_at=timezone.now(), outcome=PendingConfirmation.Outcome.STALE
+        )
     confirmation = PendingConfirmation.objects.create(
         token_hash=token_hash(token),
         user=user,

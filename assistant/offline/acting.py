@@ -6,10 +6,11 @@ answer to the question the engine asked last turn.
 import re
 
 from assistant.offline import phrases, rules
-from assistant.offline.planning import Decision, Planner, head_noun, pick_from_search
+from assistant.offline.checkout import CheckoutPlanner
+from assistant.offline.planning import Decision, head_noun, pick_from_search
 from assistant.offline.referents import Referent, by_meaning, by_name, resolve
 from assistant.offline.state import DialogueState
-from assistant.offline.understanding import Utterance, product_words
+from assistant.offline.understanding import SHIP_CHEAP, SHIP_FAST, Utterance, product_words, shipping_words
 from mcpshop_site.money import money
 
 OPEN = ("unknown", "details", "search", "refine")  # intents a short answer is read as, when nothing better fits
@@ -55,17 +56,22 @@ def follow_up(u: Utterance, memory: DialogueState) -> None:
             u.intent = pending["action"]
             u.quantity = u.quantity or pending.get("quantity")
     elif kind == "order" and u.intent in (*OPEN, "cancel_order"):
-        ids = pending.get("ids") or []
+        ids, numbers = pending.get("ids") or [], pending.get("numbers") or []
         given = re.search(r"\d+", u.text)
+        named = [number for number in numbers if number.casefold() in u.text.casefold()]
         chosen = None
-        if u.ordinal is not None and ids:
+        if named:  # the number the list showed
+            chosen = ids[numbers.index(named[0])]
+        elif u.ordinal is not None and ids:
             chosen = ids[u.ordinal] if -len(ids) <= u.ordinal < len(ids) else None
-        elif given and int(given.group()) in ids:
-            chosen = int(given.group())
         elif given and 1 <= int(given.group()) <= len(ids):
             chosen = ids[int(given.group()) - 1]
         if chosen is not None:
             u.intent, u.order_id = "cancel_order", chosen
+    elif kind == "shipping" and u.intent in (*OPEN, "add", "details", "choose_shipping"):
+        t = rules.normalize(u.text)
+        if u.ordinal is not None or u.extreme or re.search(SHIP_FAST + "|" + SHIP_CHEAP, t):
+            u.intent, u.shipping = "choose_shipping", shipping_words(t)  # "the fastest one" of the options listed
     elif kind == "quantity" and u.intent in (*OPEN, "set_quantity", "add"):
         amount, _ = rules.quantity(rules.normalize(u.text))
         if amount is not None:
@@ -84,8 +90,8 @@ def _plausible(field: str, answer: str) -> bool:
     return False  # a phone number is read by the rules
 
 
-class ShopPlanner(Planner):
-    """The planner of every intent: browsing (Planner) plus the cart and orders."""
+class ShopPlanner(CheckoutPlanner):
+    """The planner of every intent: browsing (Planner), the checkout (CheckoutPlanner), the cart and orders."""
 
     # The cart ---------------------------------------------------------------------------------------
 
@@ -224,28 +230,10 @@ class ShopPlanner(Planner):
             return self.say("cart_empty")
         lines = [self.say("cart")]
         lines += [phrases.cart_line(self.lang, n, row) for n, row in enumerate(result["items"], 1)]
-        lines.append(self.say("total", total=money(result["total_cents"])))
+        lines.append(self.say("money", money=phrases.money_lines(self.lang, result)))
         return "\n".join(lines)
 
     # Checkout and orders ----------------------------------------------------------------------------
-
-    def plan_checkout(self) -> Decision:
-        known = {**((self.memory.pending or {}).get("contact") or {}), **self.u.contact}
-        known = {key: value for key, value in known.items() if key in ("name", "phone", "address") and value}
-        prepared = self._done("place_order")
-        if not prepared:
-            return "place_order", known
-        step = prepared[-1]
-        if step.error and step.error.get("code") == "address_required":
-            missing = (step.error.get("details") or {}).get("missing") or ["name", "phone", "address"]
-            self.pending = {"kind": "contact", "contact": known, "missing": missing}
-            return self.say("ask_contact", missing=phrases.missing_fields(self.lang, missing))
-        if step.error:
-            return phrases.error_text(self.lang, step.error)
-        summary = step.result["summary"]
-        return self.say("confirm_order", total=money(summary["total_cents"]), **summary["address"])
-
-    plan_contact = plan_checkout
 
     def plan_orders(self) -> Decision:
         failed = self._failed()
@@ -271,7 +259,7 @@ class ShopPlanner(Planner):
         prepared = self._done("cancel_order")
         if prepared:
             summary = prepared[-1].result["summary"]
-            return self.say("confirm_cancel", id=summary["order_id"], total=money(summary["total_cents"]))
+            return self.say("confirm_cancel", number=summary["number"], total=money(summary["total_cents"]))
         if self.u.order_id:
             return "cancel_order", {"order_id": self.u.order_id}
         listed = self._done("list_orders")
@@ -285,5 +273,5 @@ class ShopPlanner(Planner):
             return "cancel_order", {"order_id": ids[0]}
         if self.memory.order in ids and self.u.refers:
             return "cancel_order", {"order_id": self.memory.order}
-        self.pending = {"kind": "order", "ids": ids}
+        self.pending = {"kind": "order", "ids": ids, "numbers": [order["number"] for order in open_orders]}
         return "\n".join([self.say("which_order"), *(phrases.order_line(self.lang, order) for order in open_orders)])

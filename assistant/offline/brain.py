@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 
 from assistant.llm import BrainReply, OnText, ToolCall
 from assistant.offline.acting import ShopPlanner, follow_up
+from assistant.offline.checkout import AROUND_A_SUMMARY
 from assistant.offline.phrases import say
 from assistant.offline.planning import Step
 from assistant.offline.referents import best_named, by_name
@@ -71,6 +72,10 @@ def remember(state: dict, planner: ShopPlanner) -> None:
             named = by_name(planner.u.words, step.result.get("items") or [])
             if len(named) == 1:  # "how many notebooks are in my cart": the notebooks are "it"
                 memory.focus = product_memo(named[0])
+    if planner.u.intent not in AROUND_A_SUMMARY and not planner.prepared():  # the talk moved on from the summary
+        memory.checkout = None
+    if planner.shipping_choice is not None:
+        memory.shipping = planner.shipping_choice
     if planner.shows is not None:
         memory.show(planner.shows_kind, planner.shows)
     memory.pending = planner.pending

@@ -5,6 +5,7 @@ error classes (by their stable code), so the engine has no second table of eithe
 
 import functools
 
+from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -42,14 +43,35 @@ PHRASES = {
     "how_many": _('To how many? E.g. "make it 2".'),
     "cart_empty": _("Your cart is empty."),
     "cart": _("In your cart:"),
-    "total": _("Total: %(total)s."),
-    "confirm_order": _("Please check your order: %(total)s in total, to %(address)s (%(name)s, %(phone)s). It is "
-                       "placed only when you press Confirm."),
-    "confirm_cancel": _("Cancel order #%(id)s (%(total)s)? Press Confirm to cancel it."),
+    "money": _("%(money)s."),
+    "confirm_order": _("Please check your order: %(money)s; to %(address)s (%(name)s, %(phone)s). It is placed only "
+                       "when you press Confirm."),
+    "confirm_cancel": _("Cancel order #%(number)s (%(total)s)? Press Confirm to cancel it."),
+    "subtotal": _("subtotal %(amount)s"),
+    "discount": _("%(title)s −%(amount)s"),
+    "shipping": _("shipping (%(method)s) %(amount)s"),
+    "ships_free": _("free"),
+    "tax": _("tax %(amount)s"),
+    "to_pay": _("total %(amount)s"),
+    "which_code": _('Which code? Tell me, e.g. "use code WELCOME10".'),
+    "code_applied": _("Code %(code)s applied: %(money)s."),
+    "code_removed": _("Removed the code %(code)s: %(money)s."),
+    "no_code": _("Your cart has no discount code."),
+    "shipping_options": _("Ways to ship your cart:"),
+    "shipping_option": _("%(name)s, %(price)s, %(days)s-day delivery"),
+    "shipping_hint": _('Say which you want, e.g. "express please"; without a choice the cheapest is used.'),
+    "no_shipping": _("There is no way to ship there yet."),
+    "no_such_shipping": _('There is no shipping option "%(name)s". The options are: %(names)s.'),
+    "shipping_chosen": _("Shipping by %(option)s."),
+    "no_default_address": _("You have no default address saved. Tell me the recipient's name, phone and address, or "
+                            "save one on your account page."),
+    "pay_by": _("Order #%(number)s (%(total)s): please pay by %(when)s; after that it expires and its items go back "
+                "on sale."),
+    "nothing_to_pay": _("None of your orders is waiting for payment."),
     "ask_contact": _("To send the order I still need the recipient's %(missing)s."),
     "no_orders": _("You have no orders yet."),
     "orders": _("Your recent orders:"),
-    "order": _("Order #%(id)s: %(status)s, %(total)s, placed %(date)s."),
+    "order": _("Order #%(number)s: %(status)s, %(total)s, placed %(date)s."),
     "which_order": _("Which order should I cancel? Tell me its number:"),
     "none_cancellable": _("None of your orders can be cancelled now."),
     "categories": _("We have these categories:"),
@@ -109,25 +131,60 @@ def status(lang: str, order: dict) -> str:
             return order.get("status_display") or order["status"]
 
 
-def placed(lang: str, order: dict) -> str:
-    """Return when the order was placed, local time, formatted as the order pages format it."""
-    created = parse_datetime(order.get("created_at") or "")
-    if created is None:
-        return order.get("placed", "")
+def when(lang: str, iso: str, shown: str = "") -> str:
+    """Return a time of an order in local time, formatted as the order pages format it (else `shown`)."""
+    moment = parse_datetime(iso or "")
+    if moment is None:
+        return shown
     with override(lang):
-        return formats.date_format(timezone.localtime(created), "DATETIME_FORMAT")
+        return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def _sentence(line: str) -> str:
+    return line[:-1] if line.endswith("..") else line  # "9:21 a.m." ends the sentence itself
 
 
 def order_line(lang: str, order: dict) -> str:
     line = say(
         lang,
         "order",
-        id=order["id"],
+        number=order["number"],
         status=status(lang, order),
         total=money(order["total_cents"]),
-        date=placed(lang, order),
+        date=when(lang, order.get("created_at"), order.get("placed", "")),
     )
-    return line[:-1] if line.endswith("..") else line  # "9:21 a.m." ends the sentence itself
+    return _sentence(line)
+
+
+def pay_by(lang: str, order: dict) -> str:
+    """Return when an unpaid order must be paid, and what happens after."""
+    deadline = when(lang, order.get("payment_due_at"), order.get("pay_by", ""))
+    return say(lang, "pay_by", number=order["number"], total=money(order["total_cents"]), when=deadline)
+
+
+def money_lines(lang: str, priced: dict) -> str:
+    """Return a cart's or a summary's money on one line: subtotal, each discount, shipping, tax, total."""
+    parts = [say(lang, "subtotal", amount=money(priced["subtotal_cents"]))]
+    for discount in priced.get("discounts") or []:
+        title = " ".join(part for part in (discount["title"], discount["code"]) if part)
+        parts.append(say(lang, "discount", title=title, amount=money(discount["amount_cents"])))
+    shipping = priced.get("shipping")
+    if shipping:
+        amount = money(shipping["price_cents"]) if shipping["price_cents"] else say(lang, "ships_free")
+        parts.append(say(lang, "shipping", method=shipping["name"], amount=amount))
+    if priced.get("tax_cents"):
+        parts.append(say(lang, "tax", amount=money(priced["tax_cents"])))
+    parts.append(say(lang, "to_pay", amount=money(priced["total_cents"])))
+    return ("，" if lang.startswith("zh") else ", ").join(parts)
+
+
+def shipping_text(lang: str, option: dict) -> str:
+    price = money(option["price_cents"]) if option["price_cents"] else say(lang, "ships_free")
+    return say(lang, "shipping_option", name=option["name"], price=price, days=option["estimated_days"])
+
+
+def shipping_line(lang: str, position: int, option: dict) -> str:
+    return f"{position}. {shipping_text(lang, option)}"
 
 
 @functools.cache
@@ -138,6 +195,15 @@ def _error_classes() -> dict[str, type[ShopError]]:
         found.setdefault(cls.code, cls)
         todo.extend(cls.__subclasses__())
     return found
+
+
+def _defaults(cls: type[ShopError]) -> set[str]:
+    """Return the class's default message in every language of the shop."""
+    defaults = set()
+    for code, _name in settings.LANGUAGES:
+        with override(code):
+            defaults.add(str(cls.default_message))
+    return defaults
 
 
 def error_text(lang: str, error: dict) -> str:
@@ -151,4 +217,6 @@ def error_text(lang: str, error: dict) -> str:
             text = cls(**details).message
         except TypeError:
             text = str(cls.default_message)
+    if text == str(cls.default_message) and error.get("message") not in (None, *_defaults(cls)):
+        text = error["message"]  # a message made of more than its details (a code's reason): the shop's own
     return text

@@ -11,7 +11,10 @@ the brain) as plain JSON:
 - `pending`: the question the engine asked and what it already knows of the answer: which product
   (with the action and quantity waiting), which order, or delivery details still missing;
 - `lang`: the shopper's language, for answers that carry no words ("2", a phone number);
-- `action`: the cart action of the last turn, which "and the trail ones too" / "再来一个" continue.
+- `action`: the cart action of the last turn, which "and the trail ones too" / "再来一个" continue;
+- `shipping`: the shipping option the shopper chose ("express please"), for every summary after;
+- `checkout`: what the summary on the table was prepared with (place_order's arguments), so a code or
+  a shipping option settled around it prepares it again.
 
 The state of a turn is computed from the turn's tool results and saved once, with the reply.
 """
@@ -38,6 +41,8 @@ class DialogueState:
     pending: dict | None = None
     lang: str = ""
     action: str = ""  # the last turn's cart action ("add", "remove"), for "and two of the mugs too"
+    shipping: int | None = None
+    checkout: dict | None = None
 
     @classmethod
     def load(cls, state: dict) -> "DialogueState":
@@ -80,6 +85,8 @@ class DialogueState:
             self.order = result["order"]["id"]
         elif name == "cancel_order":
             self.order = result["summary"].get("order_id", self.order)
+        elif name == "place_order":
+            self.checkout = {key: value for key, value in arguments.items() if key != "shipping_option"}
 
     def show(self, kind: str, rows: list[dict]) -> None:
         self.shown_kind = kind

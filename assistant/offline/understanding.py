@@ -8,6 +8,7 @@ asked) is the planner's business, not this module's.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from assistant.offline import intents, rules
@@ -22,6 +23,49 @@ CLEAR = (
     r"\b(?:clear|empty|reset|wipe)\b.*\b(?:cart|basket|bag)\b|"
     r"\b(?:remove|delete|take out|throw away|throw out|get rid of)\b.*\b(?:everything|all)\b|"
     r"清空|全(?:部|都)?(?:删|去掉|不要|清)|都(?:删|不要|去掉)"
+)
+# The checkout's words: discount codes, shipping, the saved address, the payment deadline. They come before
+# the cart's and the orders' rules ("remove the code" removes no product; "用顺丰" asks for no parcel's news).
+CODE_WORD = (
+    r"\b(?:discount|promo|promotion|coupon|voucher|gift)\s*codes?\b|\bcodes?\b|\bcoupons?\b|\bvouchers?\b|"
+    r"优惠码|优惠券|折扣码|兑换码|券码|折扣券|代金券|优惠"
+)
+# A code as typed: 3 to 32 letters, digits, - or _, with a digit or in capitals ("WELCOME10", "SPRING").
+CODE_SHAPE = (
+    r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*\d|[A-Z0-9_-]{3,}(?![A-Za-z]))"
+    r"([A-Za-z0-9][A-Za-z0-9_-]{2,31})(?![A-Za-z0-9_-])"
+)
+SHIPPING_ASK = (
+    r"\b(?:shipping|delivery|postage)\s+(?:options?|methods?|costs?|fees?|charges?|rates?|prices?)\b|"
+    r"\bhow much (?:is|does|for|will) (?:the )?(?:shipping|delivery|postage)\b|"
+    r"\bhow (?:do|can|will) you (?:ship|deliver)\b|"
+    r"\bwhat (?:are|is) (?:the |my )?(?:shipping|delivery)\b|\bhow much to (?:ship|deliver)\b|"
+    r"运费|邮费|快递费|配送费|配送方式|快递方式|怎么寄|怎么配送|发什么快递|有(?:哪些|什么)快递|包邮吗"
+)
+SHIP_FAST = r"\b(?:fastest|quickest|express|speediest)\b|最快|特快|加急"
+SHIP_CHEAP = r"\b(?:cheapest|cheaper|standard|economy|normal|regular)\b|最便宜|便宜|普通|标准"
+SHIP_CHOICE = (
+    r"\b(?:express|standard|economy|fastest|quickest|cheapest|regular)\s+(?:shipping|delivery|post)\b|"
+    r"^(?:express|standard|economy)\b|\b(?:ship|send|deliver)\b[\w ]{0,20}\b(?:by|with|via|using)\s+\w+|"
+    r"\b(?:use|choose|pick|go with|switch to|take)\s+(?:the\s+)?(?:express|standard|economy|fastest|sf)\b|"
+    r"(?:用|选|走|发|换成?|改成?|要)(?:个)?\s*(?:顺丰|快递|特快|标准|普通快递|最快的|最便宜的|加急)|顺丰|特快|加急"
+)
+SHIP_WORDS = (
+    r"\b(?:please|pls|i'?d like|i would like|i want|i'?ll take|use|choose|pick|go with|switch to|take|the|"
+    r"shipping|delivery|ship|send|"
+    r"deliver|it|them|everything|by|with|via|using|one|post|option|method|instead|then|and|ok|okay)\b|"
+    r"请|用|选|走|发|换成?|改成?|要|个|吧|寄|送|配送|的方式|方式|快递吧|好了|就"
+)
+DEFAULT_ADDRESS = (
+    r"\b(?:default|saved|usual|home)\s+address\b|\baddress (?:on file|i saved)\b|"
+    r"默认地址|常用地址|保存的地址|家里的地址|默认的地址"
+)
+PAY_BY = (
+    r"\bpay by when\b|\bwhen (?:do|should|must|shall) i (?:have to |need to )?pay\b|\bpayment (?:deadline|due)\b|"
+    r"\bdeadline\b|\bhow long (?:do i have|until|before) (?:to |i must |i have to )?pay|"
+    r"\bwhen is (?:the |my )?payment due\b|"
+    r"\bpay by\b|\buntil when\b.*\bpay\b|什么时候(?:之前)?(?:要|需要|得|必须|该)?(?:付款|支付|付钱|付)|"
+    r"付款(?:截止|期限|时间|时限)|支付(?:截止|期限|时限)|最晚(?:什么时候|几点)|多久(?:内|之内)?(?:要|得|必须)?(?:付款|支付)"
 )
 CANCEL = (
     r"\bcancel\b|\bcall (?:it |that |this )?off\b|取消|撤销|撤回|退(?:掉|了)?(?:这个|那个|刚才的)?订?单|"
@@ -40,7 +84,7 @@ VIEW_CART = (
 )
 ORDERS = (
     r"\bwhere(?:'s| is| are)? my (?:order|package|parcel|stuff)s?\b|\bmy orders?\b|\border status\b|\btrack\b|"
-    r"\border\s*#?\s*\d+|\bshipped\b|\bdeliver(?:ed|y)\b|我的订单|订单|物流|快递|发货|到哪"
+    r"\border\s*#?\s*\d+|\border\s*#?\s*[2-9a-hjkmnp-z]{12}\b|\bshipped\b|\bdeliver(?:ed|y)\b|我的订单|订单|物流|快递|发货|到哪"
 )
 UPDATE = (
     r"\b(?:change|set|update|make|adjust|bump|increase|decrease|reduce|lower)\b.*?\b(?:to|it|that|this|them|those)\s*(?:"
@@ -164,7 +208,10 @@ class Utterance:
     cheaper: bool = False
     more: bool = False  # "show me more": the same search, a longer list
     contact: dict = field(default_factory=dict)
-    order_id: int | None = None
+    order_id: int | str | None = None  # the order's number as the shopper saw it, or its id
+    code: str = ""  # a discount code ("use code WELCOME10")
+    shipping: str = ""  # the words naming a shipping option ("express", "顺丰"), or "fastest" / "cheapest"
+    default_address: bool = False  # "ship to my default address"
     guessed: bool = False  # no rule and no example fitted: a search is only a guess
     then: str = ""  # "checkout" when the shopper asks to check out after the cart action ("add X and pay")
     extreme: str = ""  # "cheapest" or "priciest": the one of the list shown ("the cheapest one", "最贵的")
@@ -206,7 +253,14 @@ def product_words(text: str) -> str:
     return " ".join(word for word in words if word and not word.isdigit() and _meaningful(word))
 
 
-def _order_id(t: str) -> int | None:
+ORDER_NUMBER = r"(?<![a-z0-9])#?((?=[a-z]*\d)[2-9a-hjkmnp-z]{12})(?![a-z0-9])"
+
+
+def _order_id(t: str) -> int | str | None:
+    """Return the order the text names: its number (what the shopper sees, upper-cased) or its id."""
+    number = re.search(ORDER_NUMBER, t)
+    if number:
+        return number.group(1).upper()
     match = re.search(
         r"(?:\border|订单|单号)\s*(?:number|no\.?|号)?\s*#?\s*(\d{1,9})(?!\d)|#\s*(\d{1,9})(?!\d)|(?<!\d)(\d{1,9})\s*号?订单",
         t,
@@ -221,6 +275,9 @@ def _rule_intent(t: str, contact: dict) -> str | None:
     for intent, pattern in (("greet", GREETING), ("thanks", THANKS), ("confirm", CONFIRM), ("decline", DECLINE)):
         if re.search(pattern, t):
             return intent
+    checkout_intent = _checkout_intent(t)
+    if checkout_intent:
+        return checkout_intent
     if re.search(NEGATED, t):
         return "keep"
     if re.search(CLEAR, t) and not re.search(CANCEL, t):
@@ -242,6 +299,41 @@ def _rule_intent(t: str, contact: dict) -> str | None:
         if re.search(pattern, t):
             return intent
     return None
+
+
+def _checkout_intent(t: str) -> str | None:
+    """Return the checkout intent the text asks for, if any: a code, shipping, the saved address, the deadline."""
+    if re.search(CODE_WORD, t) and not re.search(r"\bpostal code\b|\bzip code\b|邮编|邮政编码", t):
+        return "remove_code" if re.search(REMOVE + "|" + CANCEL + r"|不用|别用", t) else "apply_code"
+    if re.search(r"^(?:please )?(?:apply|redeem|use)\b", t) and code_in(t):  # "apply welcome10"
+        return "apply_code"
+    if re.search(PAY_BY, t):
+        return "pay_by"
+    if re.search(DEFAULT_ADDRESS, t):
+        return "checkout"
+    if re.search(SHIPPING_ASK, t):
+        return "shipping"
+    if re.search(SHIP_CHOICE, t):
+        return "choose_shipping"
+    return None
+
+
+def code_in(text: str) -> str:
+    """Return the discount code in the text as typed ("WELCOME10"), or ""."""
+    for match in re.finditer(CODE_SHAPE, unicodedata.normalize("NFKC", text)):
+        if not re.fullmatch(CODE_WORD + r"|apply|use|redeem|enter|try|please|remove|delete", match.group(1).lower()):
+            return match.group(1).upper()
+    return ""
+
+
+def shipping_words(t: str) -> str:
+    """Return how the shopper names a shipping option: "fastest", "cheapest", or the words of its name."""
+    words = " ".join(re.sub(r"[^\w\s]", " ", re.sub(SHIP_WORDS, " ", t)).split())
+    if re.fullmatch(r"(?:express|特快|加急|最快的?|fastest|quickest)?", words) and re.search(SHIP_FAST, t):
+        return "fastest"
+    if re.fullmatch(r"(?:cheapest|最便宜的?|economy|regular|normal)?", words) and re.search(SHIP_CHEAP, t):
+        return "cheapest"
+    return words
 
 
 def understand(text: str, *, by_meaning: bool = True) -> Utterance:
@@ -312,6 +404,11 @@ def understand(text: str, *, by_meaning: bool = True) -> Utterance:
         utterance.then, utterance.contact = "checkout", contact
         rest = re.sub(CHECKOUT + r"|然后|接着|\b(?:and|then|take|go)\b", " ", rest)
         utterance.words = product_words(rest)
-    if intent in ("orders", "cancel_order"):
+    if intent in ("orders", "cancel_order", "pay_by"):
         utterance.order_id = _order_id(t)
+    if intent in ("apply_code", "remove_code"):
+        utterance.code = code_in(text)
+    if intent == "choose_shipping":
+        utterance.shipping = shipping_words(t)
+    utterance.default_address = intent == "checkout" and bool(re.search(DEFAULT_ADDRESS, t))
     return utterance

@@ -4,7 +4,10 @@ Each dialogue is what one shopper says, turn by turn ("!confirm" presses the Con
 last summary, as the shopper would), and what must be true afterwards: the cart's lines with their
 quantities and the shopper's orders with their status and lines. No wording is checked.
 `before_cart` and `before_orders` set the scene (orders are placed from those carts, with a
-delivery address, so the shopper has a last address); "{order0}" in a turn is the first of them.
+delivery address, so the shopper has a last address); "{order0}" in a turn is the first one's number.
+The shop has the demo's shipping (Standard and SF Express) and its code WELCOME10 (10% off, once per
+customer); `home` saves a default address in 上海 first. `checkout` grades, for each order the dialogue
+placed, its discount codes and its shipping method (English name); `codes` the codes left on the cart.
 
 DEV is the development set the engine is built against; HELD_OUT was written at the same time and
 is only measured (see test_dialogues.py): the shop is judged on dialogues nobody has seen.
@@ -24,6 +27,9 @@ class Dialogue:
     needs_no_match: bool = False  # right only when search can answer "nothing matches" (see the test)
     before_cart: dict = field(default_factory=dict)
     before_orders: list = field(default_factory=list)  # [{sku: quantity}] ordered before the dialogue
+    checkout: list | None = None  # [(codes, shipping method)] of the orders placed here, oldest first
+    codes: tuple = ()  # the discount codes on the cart at the end
+    home: bool = False  # the shopper has a default address saved
 
 
 D = Dialogue
@@ -143,6 +149,37 @@ DEV = [
       cart={"TEA-002": 1, "HOM-003": 1}),
     D("en-no-need-to-clear", ["no need to clear the basket"], before_cart={"TEA-002": 1}, cart={"TEA-002": 1}),
     D("zh-weighing-it-is-not-ordering", ["看看跑鞋", "第三双要不要买呢"]),
+    # The checkout: discount codes, shipping, the saved address, the payment deadline (issue 12)
+    D("en-code-then-express-then-default-address",
+      ["add two ceramic vases", "use code WELCOME10", "express please", "ship to my default address", "!confirm"],
+      home=True, orders=[(PENDING, {"HOM-006": 2})], checkout=[(("WELCOME10",), "SF Express")]),
+    D("en-code-after-the-summary-prepares-it-again",
+      ["checkout", "oh, I have a coupon: welcome10", "!confirm"], before_orders=[{"HOM-003": 1}],
+      before_cart={"OUT-006": 1}, orders=[(PENDING, {"HOM-003": 1}), (PENDING, {"OUT-006": 1})],
+      checkout=[(("WELCOME10",), "Standard")]),
+    D("en-remove-the-code", ["apply the code WELCOME10", "actually remove the code"], before_cart={"STA-001": 2},
+      cart={"STA-001": 2}),
+    D("en-shipping-options-then-the-fastest",
+      ["what are the shipping options?", "the fastest one please", "checkout", "!confirm"], home=True,
+      before_cart={"STA-001": 1}, orders=[(PENDING, {"STA-001": 1})], checkout=[((), "SF Express")]),
+    D("en-pay-by-when-keeps-the-order", ["pay by when?", "thanks"], before_orders=[{"HOM-003": 1}],
+      orders=[(PENDING, {"HOM-003": 1})]),
+    D("zh-code-then-shunfeng-then-default-address",
+      ["帮我加两个陶瓷花瓶", "用优惠码 WELCOME10", "用顺丰", "寄到我的默认地址", "!confirm"], home=True,
+      orders=[(PENDING, {"HOM-006": 2})], checkout=[(("WELCOME10",), "SF Express")]),
+    D("zh-shipping-cost-then-standard",
+      ["运费多少", "用标准快递", "下单", "!confirm"], home=True, before_cart={"STA-001": 1},
+      orders=[(PENDING, {"STA-001": 1})], checkout=[((), "Standard")]),
+    D("zh-remove-the-code", ["用优惠码WELCOME10", "不用优惠码了"], before_cart={"STA-001": 2}, cart={"STA-001": 2}),
+    D("zh-express-after-the-summary",
+      ["结账", "寄顺丰吧", "!confirm"], home=True, before_cart={"OUT-006": 1},
+      orders=[(PENDING, {"OUT-006": 1})], checkout=[((), "SF Express")]),
+    D("zh-when-to-pay-then-cancel", ["什么时候要付款", "取消它", "!confirm"], before_orders=[{"STA-001": 2}],
+      orders=[(CANCELLED, {"STA-001": 2})]),
+    D("en-code-stays-on-the-cart", ["use code welcome10 please"], before_cart={"STA-001": 2},
+      cart={"STA-001": 2}, codes=("WELCOME10",)),
+    D("zh-code-stays-on-the-cart", ["我有个优惠码：WELCOME10"], before_cart={"TEA-002": 1}, cart={"TEA-002": 1},
+      codes=("WELCOME10",)),
 ]  # fmt: skip
 
 HELD_OUT = [

@@ -361,7 +361,63 @@ async def test_the_order_is_placed_only_by_the_shoppers_confirmation(alice, shop
     assert again[0]["type"] == "error" and again[0]["code"] == "confirmation_used"
     conversation = await Conversation.objects.aget(public_id=result.conversation_id)
     note = await conversation.messages.order_by("-id").afirst()
-    assert note.role == "assistant" and f"#{shown[0]['order']['id']}" in note.content
+    assert note.role == "assistant" and f"#{shown[0]['order']['number']}" in note.content
+
+
+async def test_a_code_and_express_shipping_in_one_turn_and_only_the_click_places_it(alice, shop, fake_model):
+    from asgiref.sync import sync_to_async
+
+    from accounts.addresses import address_create
+    from orders.management.demo_pricing import load_demo_pricing
+    from orders.models import ShippingMethod
+
+    await sync_to_async(load_demo_pricing)()
+    home = await sync_to_async(address_create)(
+        user=alice, make_default=True, recipient="Alice", phone="13800000001", country="CN", city="上海", street="1 号"
+    )
+    express = (await ShippingMethod.objects.aget(name_en="SF Express")).pk
+    await sync_to_async(cart_add_item)(
+        cart=await sync_to_async(cart_get_or_create)(shopper=Shopper(user=alice)), product=shop["MUG-01"], quantity=2
+    )
+    server, brain = fake_model(
+        [
+            reply(
+                "",
+                [
+                    ("c1", "apply_discount_code", {"code": "welcome10"}),
+                    ("c2", "list_shipping_options", {}),
+                    ("c3", "list_addresses", {}),
+                ],
+            ),
+            reply("", [("c4", "place_order", {"address_id": home.pk, "shipping_option": express})]),
+            # The model tries to finish the purchase itself: there is no tool for it.
+            reply("", [("c5", "confirm_order", {"token": "anything"})]),
+            reply("Please check the summary and press Confirm."),
+        ]
+    )
+
+    result = await collect_turn(shopper=Shopper(user=alice), text="use WELCOME10, express, my home", brain=brain)
+
+    tools = {event["name"]: event for event in result.events if event["type"] == "tool"}
+    assert tools["apply_discount_code"]["result"]["discount_cents"] == 780
+    assert [o["name"] for o in tools["list_shipping_options"]["result"]["options"]] == ["Standard", "SF Express"]
+    assert tools["confirm_order"]["result"]["error"]["code"] == "unknown_tool"
+    (event,) = [e for e in result.events if e["type"] == "confirm_required"]
+    summary = event["summary"]
+    assert (summary["subtotal_cents"], summary["discount_cents"], summary["shipping_cents"]) == (7800, 780, 2300)
+    assert summary["total"] == "¥93.20" and summary["shipping"]["name"] == "SF Express"
+    assert all(event["token"] not in json.dumps(request) for request in server.requests)  # never shown to the model
+    assert not await Order.objects.aexists()
+
+    shown = await confirm(user=alice, token=event["token"])
+
+    order = await Order.objects.select_related("shipping_method").aget(user=alice)
+    assert shown[0]["order"]["number"] == order.number and shown[0]["order"]["pay_by"]
+    assert (order.total_cents, order.shipping_method.name_en, order.discounts[0]["code"]) == (
+        9320,
+        "SF Express",
+        "WELCOME10",
+    )
 
 
 async def test_unreadable_unknown_and_excess_tool_calls_are_all_answered_with_errors(alice, shop, fake_model, settings):

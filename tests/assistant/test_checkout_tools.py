@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.addresses import address_create, address_update
-from assistant.exceptions import CartChanged
+from assistant.exceptions import CartChanged, ConfirmationUsed
 from assistant.models import PendingConfirmation
 from assistant.services import confirmation_redeem
 from assistant.tools import call_tool
@@ -260,6 +260,16 @@ def test_the_placed_order_card_shows_the_number_and_the_payment_deadline(alice, 
 # Orders by the number the shopper sees ------------------------------------------------------------
 
 
+def test_a_new_summary_retires_the_earlier_one(alice, priced_shop, ctx_for):
+    _fill(alice, (priced_shop["MUG-01"], 1))
+    _summary, first = _prepare(ctx_for(alice), **CONTACT)
+    _summary, second = _prepare(ctx_for(alice), shipping_option=_sf_express(), **CONTACT)
+
+    with pytest.raises(ConfirmationUsed):
+        confirmation_redeem(user=alice, token=first)
+    assert confirmation_redeem(user=alice, token=second).shipping_method.name_en == "SF Express"
+
+
 def test_orders_are_found_by_their_number_and_never_someone_elses(alice, bob, priced_shop, ctx_for):
     _fill(alice, (priced_shop["MUG-01"], 1))
     mine = order_place(user=alice, **CONTACT)
@@ -294,7 +304,8 @@ def test_an_expired_order_is_shown_as_expired_without_a_deadline(alice, priced_s
 BUDGETS = {
     "list_addresses": ({}, 1),
     "list_shipping_options": ({}, 5),  # the default address, the cart, then pricing
-    "place_order": ({"shipping_option": "SF"}, 7),  # the cart, the default address and its row, pricing, the INSERT
+    # the cart, the default address and its row, pricing, retiring earlier summaries, the INSERT
+    "place_order": ({"shipping_option": "SF"}, 8),
 }
 
 

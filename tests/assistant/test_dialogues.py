@@ -13,15 +13,17 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import override_settings
 
+from accounts.addresses import address_create
 from assistant import chat
 from assistant.offline import OfflineBrain
-from cart.models import CartItem
+from cart.models import CartDiscount, CartItem
 from cart.services import cart_add_item, cart_get_or_create
 from cart.shoppers import Shopper
 from catalog.management.demo_catalog import CATEGORIES, PRODUCTS
 from catalog.models import Category, Product
 from catalog.search import embeddings, product_search, vectors
 from catalog.services import product_create
+from orders.management.demo_pricing import load_demo_pricing
 from orders.models import Order
 from orders.services import order_place
 from tests.assistant.dialogues import DEV, HELD_OUT, Dialogue
@@ -40,6 +42,14 @@ def played(test):
 HELD_OUT_FLOOR = 0.5
 _passages: dict[str, object] = {}
 _serial = itertools.count()
+HOME = {
+    "recipient": "张三",
+    "phone": "13800000000",
+    "country": "CN",
+    "region": "上海",
+    "city": "上海市",
+    "street": "测试路 1 号",
+}
 
 
 def _demo_catalog() -> dict[str, Product]:
@@ -55,6 +65,7 @@ def _demo_catalog() -> dict[str, Product]:
             price_cents=demo.price_cents, stock=demo.stock, description=demo.description,
             description_en=demo.description_en,
         )  # fmt: skip
+    load_demo_pricing()
     backend = embeddings.get_backend()
     embed = backend.passages
 
@@ -82,46 +93,60 @@ def demo_shop():
     embeddings.reset()
 
 
-def _scene(dialogue: Dialogue, user, shop) -> list[int]:
-    order_ids = []
+def _scene(dialogue: Dialogue, user, shop) -> list[str]:
+    numbers = []
+    if dialogue.home:
+        address_create(user=user, make_default=True, **HOME)
     for lines in dialogue.before_orders:
         for sku, quantity in lines.items():
             cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=user)), product=shop[sku], quantity=quantity)
-        order_ids.append(order_place(user=user, **CONTACT).pk)
+        numbers.append(order_place(user=user, **CONTACT).number)
     for sku, quantity in dialogue.before_cart.items():
         cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=user)), product=shop[sku], quantity=quantity)
-    return order_ids
+    return numbers
 
 
-def _end_state(user) -> tuple[dict, list]:
+def _end_state(user, dialogue: Dialogue) -> tuple[dict, list, list | None, tuple]:
     cart = dict(CartItem.objects.filter(cart__user=user).values_list("product__sku", "quantity"))
-    orders = [
-        (order.status, {item.sku: item.quantity for item in order.items.all()})
-        for order in Order.objects.filter(user=user).order_by("id").prefetch_related("items")
-    ]
-    return cart, orders
+    placed = list(
+        Order.objects.filter(user=user).order_by("id").select_related("shipping_method").prefetch_related("items")
+    )
+    orders = [(order.status, {item.sku: item.quantity for item in order.items.all()}) for order in placed]
+    checkout = None
+    if dialogue.checkout is not None:  # how the orders placed in the dialogue were priced
+        checkout = [
+            (tuple(d["code"] for d in order.discounts if d["code"]), getattr(order.shipping_method, "name_en", ""))
+            for order in placed[len(dialogue.before_orders) :]
+        ]
+    codes = tuple(CartDiscount.objects.filter(cart__user=user).order_by("id").values_list("code__code", flat=True))
+    return cart, orders, checkout, codes
 
 
 async def _play(dialogue: Dialogue, make_user, shop) -> tuple[bool, str]:
     user = await sync_to_async(make_user)(f"shopper{next(_serial)}")
-    order_ids = await sync_to_async(_scene)(dialogue, user, shop)
+    numbers = await sync_to_async(_scene)(dialogue, user, shop)
     brain, conversation_id, token, transcript = OfflineBrain(), None, None, []
     for text in dialogue.turns:
         if text == "!confirm":
             events = await chat.confirm(user=user, token=token) if token else [{"type": "error"}]
             transcript.append(f"  [confirm] -> {[event['type'] for event in events]}")
             continue
-        text = text.format(**{f"order{n}": pk for n, pk in enumerate(order_ids)})
+        text = text.format(**{f"order{n}": number for n, number in enumerate(numbers)})
         result = await collect(user, text, conversation_id, brain)
         conversation_id = result.conversation_id
         tokens = [event["token"] for event in result.events if event["type"] == "confirm_required"]
         token = tokens[-1] if tokens else token
         calls = [f"{event['name']}{event['arguments']}" for event in result.events if event["type"] == "tool"]
         transcript.append(f"  > {text}\n    {calls}\n    {result.reply!r}")
-    cart, orders = await sync_to_async(_end_state)(user)
-    expected = (dialogue.cart, [(status, lines) for status, lines in dialogue.orders])
-    ok = (cart, orders) == expected
-    report = f"{dialogue.name}: got cart={cart} orders={orders}, expected cart={expected[0]} orders={expected[1]}"
+    got = await sync_to_async(_end_state)(user, dialogue)
+    expected = (
+        dialogue.cart,
+        [(status, lines) for status, lines in dialogue.orders],
+        dialogue.checkout,
+        dialogue.codes,
+    )
+    ok = got == expected
+    report = f"{dialogue.name}: got cart, orders, checkout, codes={got}, expected {expected}"
     return ok, report + "\n" + "\n".join(transcript)
 
 

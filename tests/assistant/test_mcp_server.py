@@ -145,7 +145,15 @@ async def test_a_token_s_scopes_limit_its_tools_and_resources(alice, shop, async
     await fill(alice, (shop["MUG-01"], 1))
     async with connect(alice, "read") as client:
         assert payload(await client.call_tool("get_product", {"sku": "MUG-01"}))["product"]
-        for name, arguments in [("add_to_cart", {"sku": "TEA-LJ"}), ("view_cart", {}), ("place_order", CONTACT)]:
+        for name, arguments in [
+            ("add_to_cart", {"sku": "TEA-LJ"}),
+            ("view_cart", {}),
+            ("place_order", CONTACT),
+            ("apply_discount_code", {"code": "WELCOME10"}),
+            ("remove_discount_code", {"code": "WELCOME10"}),
+            ("list_shipping_options", {}),
+            ("list_addresses", {}),
+        ]:
             refused = payload(await client.call_tool(name, arguments))
             assert refused["error"]["code"] == "insufficient_scope"
         with pytest.raises(MCPError, match="scope"):
@@ -155,7 +163,9 @@ async def test_a_token_s_scopes_limit_its_tools_and_resources(alice, shop, async
             "insufficient_scope"
         )
         assert payload(await client.call_tool("add_to_cart", {"sku": "TEA-LJ"}))["added"]
-        assert payload(await client.call_tool("list_orders", {}))["error"]["details"]["required_scope"] == "orders"
+        assert payload(await client.call_tool("list_shipping_options", {}))["options"] == []  # the shop ships free
+        for name in ("list_orders", "list_addresses"):
+            assert payload(await client.call_tool(name, {}))["error"]["details"]["required_scope"] == "orders"
         with pytest.raises(MCPError, match="scope"):
             await client.read_resource("shop://products")
     assert await cart_of(alice) == [("MUG-01", 1), ("TEA-LJ", 1)]

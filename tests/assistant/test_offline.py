@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from asgiref.sync import sync_to_async
 
+from accounts.addresses import address_create
 from assistant.chat import collect_turn
 from assistant.models import PendingConfirmation
 from assistant.offline import OfflineBrain, cn_number, understand
@@ -19,9 +20,19 @@ from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
 from cart.shoppers import Shopper
 from catalog.search import embeddings
-from orders.models import Order
+from orders.management.demo_pricing import load_demo_pricing
+from orders.models import DiscountCode, Order, ShippingMethod
 from orders.services import order_place
 from tests.conftest import CONTACT
+
+HOME = {
+    "recipient": "张三",
+    "phone": "13800000000",
+    "country": "CN",
+    "region": "上海",
+    "city": "上海市",
+    "street": "测试路 1 号",
+}
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -38,6 +49,7 @@ class Case:
     confirm: str | None = None  # the confirm_required action expected
     cart_after: dict | None = None
     not_in_reply: list = field(default_factory=list)
+    home: bool = False  # Alice has a default address; the shop has the demo's shipping and WELCOME10
 
 
 CASES = [
@@ -120,8 +132,8 @@ CASES = [
          ["no \"shoe\" in your cart"], cart={"TEA-LJ": 1}, cart_after={"TEA-LJ": 1}),
     Case("remove the mug", [("view_cart", {})], ["Your cart is empty"]),
     # Looking at the cart
-    Case("what's in my cart", [("view_cart", {})], ["Ceramic Mug × 2", "Total: ¥78.00"], cart={"MUG-01": 2}),
-    Case("购物车里有什么", [("view_cart", {})], ["陶瓷马克杯 × 2", "合计 ¥78.00"], cart={"MUG-01": 2}),
+    Case("what's in my cart", [("view_cart", {})], ["Ceramic Mug × 2", "total ¥78.00"], cart={"MUG-01": 2}),
+    Case("购物车里有什么", [("view_cart", {})], ["陶瓷马克杯 × 2", "应付 ¥78.00"], cart={"MUG-01": 2}),
     Case("show my cart", [("view_cart", {})], ["Your cart is empty"]),
     # Checking out: a summary to confirm, never an order
     Case("place my order", [("place_order", {})], ["press Confirm", CONTACT["address"]], cart={"MUG-01": 1},
@@ -152,7 +164,7 @@ CASES = [
          order=True, confirm="cancel_order"),
     Case("取消订单{order}", [("cancel_order", {"order_id": "{order}"})], ["请点击“确认”完成取消"], order=True,
          confirm="cancel_order"),
-    Case("cancel my order", [("list_orders", {}), ("cancel_order", {"order_id": "{order}"})],
+    Case("cancel my order", [("list_orders", {}), ("cancel_order", {"order_id": "{order_id}"})],
          ["Press Confirm to cancel"], order=True, confirm="cancel_order"),
     Case("cancel order {bob_order}", [("cancel_order", {"order_id": "{bob_order}"})], ["No such order."]),
     # Categories, small talk, and plain admissions of not understanding
@@ -168,6 +180,30 @@ CASES = [
          ["Nothing in the shop matches", "Here is what we do have: Tea, Home, Sports shoes"],
          not_in_reply=["Here is what I found"]),
     Case("今天天气怎么样", [], ["没听懂"]),
+    # The checkout: codes, shipping, the saved address, the payment deadline
+    Case("use code WELCOME10", [("apply_discount_code", {"code": "WELCOME10"})],
+         ["Code WELCOME10 applied", "WELCOME10 −¥7.80", "total ¥70.20"], cart={"MUG-01": 2}, home=True),
+    Case("用优惠码 welcome10", [("apply_discount_code", {"code": "WELCOME10"})],
+         ["已使用优惠码 WELCOME10", "应付 ¥70.20"], cart={"MUG-01": 2}, home=True),
+    Case("use code NOPE2026", [("apply_discount_code", {"code": "NOPE2026"})], ["NOPE2026"],
+         cart={"MUG-01": 2}, home=True),
+    Case("remove the code", [("view_cart", {}), ("remove_discount_code", {"code": "WELCOME10"})],
+         ["Removed the code WELCOME10", "total ¥78.00"], cart={"MUG-01": 2}, home=True, before=["use code WELCOME10"]),
+    Case("remove the code", [("view_cart", {})], ["no discount code"], cart={"MUG-01": 2}, home=True),
+    Case("what are the shipping options?", [("list_shipping_options", {})], ["1. ", "¥10.00", "¥23.00", "express"],
+         cart={"MUG-01": 1}, home=True),
+    Case("运费多少", [("list_shipping_options", {})], ["配送方式", "约 1 天送达"], cart={"MUG-01": 1}, home=True),
+    Case("express please", [("list_shipping_options", {})], ["¥23.00", "1-day delivery"], cart={"MUG-01": 1},
+         home=True),
+    Case("express please", [("list_shipping_options", {}), ("place_order", {"shipping_option": "{express}"})],
+         ["¥23.00", "Please check your order", "shipping (顺丰特快) ¥23.00", "total ¥62.00"], cart={"MUG-01": 1},
+         home=True, before=["checkout"], confirm="place_order"),
+    Case("ship to my default address", [("list_addresses", {}), ("place_order", {"address_id": "{home}"})],
+         ["Please check your order", "测试路 1 号"], cart={"MUG-01": 1}, home=True, confirm="place_order"),
+    Case("寄到我的默认地址", [("list_addresses", {})], ["还没有保存默认地址"], cart={"MUG-01": 1}),
+    Case("pay by when?", [("list_orders", {})], ["Order #{order}", "please pay by"], order=True),
+    Case("什么时候要付款", [("list_orders", {})], ["订单 #{order}", "前付款"], order=True),
+    Case("when do I have to pay", [("list_orders", {})], ["None of your orders is waiting for payment"]),
 ]  # fmt: skip
 
 
@@ -175,13 +211,26 @@ def _setup(case: Case, alice, bob, shop) -> dict:
     ids = {}
     cart = cart_get_or_create(shopper=Shopper(user=bob))
     cart_add_item(cart=cart, product=shop["TEA-TGY"], quantity=1)
-    ids["bob_order"] = order_place(user=bob, **CONTACT).pk
+    ids["bob_order"] = order_place(user=bob, **CONTACT).number
+    if case.home:
+        load_demo_pricing()
+        ids["home"] = address_create(user=alice, make_default=True, **HOME).pk
+        ids["express"] = ShippingMethod.objects.get(name_en="SF Express").pk
     if case.order:
         cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=shop["MUG-01"], quantity=1)
-        ids["order"] = order_place(user=alice, **CONTACT).pk
+        order = order_place(user=alice, **CONTACT)
+        ids["order"], ids["order_id"] = order.number, order.pk
     for sku, quantity in case.cart.items():
         cart_add_item(cart=cart_get_or_create(shopper=Shopper(user=alice)), product=shop[sku], quantity=quantity)
     return ids
+
+
+def _shop_names() -> list[str]:
+    """Return the shop's names of shipping methods and discounts: data in the shop's language, like addresses."""
+    return [
+        *ShippingMethod.objects.values_list("name", flat=True),
+        *DiscountCode.objects.values_list("title", flat=True),
+    ]
 
 
 def _fill(value, ids):
@@ -226,7 +275,9 @@ async def test_the_offline_engine_understands(case, alice, bob, shop):
         assert fragment not in result.reply
     if not CJK.search(case.text):
         words = result.reply
-        for data in CONTACT.values():  # a Chinese address quoted back is data, not the reply's language
+        shop_words = await sync_to_async(_shop_names)()
+        quoted = sorted([*CONTACT.values(), *HOME.values(), *shop_words], key=len, reverse=True)
+        for data in quoted:  # data quoted back, not the reply's language
             words = words.replace(data, "")
         assert not CJK.search(words), "an English request gets an English reply"
     else:
@@ -341,6 +392,11 @@ async def test_without_the_embedding_model_the_rules_still_drive_the_cart(alice,
 
 
 def test_an_order_line_ends_in_one_full_stop_when_the_time_ends_in_one():
-    order = {"id": 7, "status": "PENDING", "total_cents": 2400, "created_at": "2026-12-07T01:21:00+00:00"}
+    order = {
+        "number": "K7QX2M9HR4TP",
+        "status": "PENDING",
+        "total_cents": 2400,
+        "created_at": "2026-12-07T01:21:00+00:00",
+    }
     line = order_line("en", order)
     assert "a.m." in line and line.endswith(".") and not line.endswith("..")

@@ -105,8 +105,9 @@ export function cartNote(ui, cart) {
 export function orderCard(ui, order) {
   const { T } = ui;
   const card = el("li", "chat-order");
-  card.appendChild(el("p", "chat-order-title", format(T.order, { id: order.id })));
+  card.appendChild(el("p", "chat-order-title", format(T.order, { number: order.number })));
   if (order.placed) card.appendChild(el("p", "chat-order-placed", order.placed)); // the server's words for when
+  if (order.pay_by) card.appendChild(el("p", "chat-order-pay-by", format(T.pay_by, { when: order.pay_by })));
   const line = card.appendChild(el("p", "chat-order-line"));
   line.appendChild(el("span", "status status-" + String(order.status).toLowerCase(), order.status_display));
   line.appendChild(document.createTextNode(" " + order.total + " "));
@@ -125,7 +126,7 @@ export function confirmationCard(ui, event, answer) {
     el(
       "p",
       "chat-confirm-title",
-      event.action === "cancel_order" ? format(T.confirm_cancel, { id: summary.order_id }) : T.confirm_order
+      event.action === "cancel_order" ? format(T.confirm_cancel, { number: summary.number }) : T.confirm_order
     )
   );
   heading.id = "chat-confirm-" + Date.now();
@@ -138,6 +139,15 @@ export function confirmationCard(ui, event, answer) {
     item.appendChild(el("span", null, name + " × " + line.quantity));
     item.appendChild(el("span", null, line.line_total));
   });
+  // Subtotal, each discount, shipping and tax, as the server wrote them (labels translated, amounts formatted).
+  if (summary.money_lines) {
+    const money = card.appendChild(el("dl", "chat-confirm-money"));
+    summary.money_lines.forEach((row) => {
+      const pair = money.appendChild(el("div"));
+      pair.appendChild(el("dt", null, row.label));
+      pair.appendChild(el("dd", null, row.amount));
+    });
+  }
   const total = card.appendChild(el("p", "chat-confirm-total"));
   total.appendChild(el("span", null, T.total));
   total.appendChild(el("strong", null, summary.total));
