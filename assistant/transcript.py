@@ -56,6 +56,14 @@ def _done(name: str, arguments: dict, result: dict) -> str:
             "name": _name(updated, arguments.get("sku", "")),
             "quantity": updated.get("quantity", arguments.get("quantity", "")),
         }
+    if name == "apply_discount_code":
+        return _("Applied the code %(code)s") % {"code": str(arguments.get("code", "")).upper()}
+    if name == "remove_discount_code":
+        return _("Took the code %(code)s off") % {"code": str(arguments.get("code", "")).upper()}
+    if name == "list_shipping_options":
+        return _("Looked up the shipping options")
+    if name == "list_addresses":
+        return _("Looked at your saved addresses")
     if name == "place_order":
         return _("Prepared your order for you to confirm")
     if name == "list_orders":
@@ -76,6 +84,10 @@ def _failed(name: str, arguments: dict) -> str:
         return _("Could not change your cart")
     if name == "view_cart":
         return _("Could not look at your cart")
+    if name in ("apply_discount_code", "remove_discount_code"):
+        return _("Could not change the discount codes")
+    if name in ("list_shipping_options", "list_addresses"):
+        return _("Could not look that up")
     if name == "place_order":
         return _("Could not prepare your order")
     if name == "list_orders":

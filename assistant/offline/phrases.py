@@ -217,6 +217,7 @@ def error_text(lang: str, error: dict) -> str:
             text = cls(**details).message
         except TypeError:
             text = str(cls.default_message)
-    if text == str(cls.default_message) and error.get("message") not in (None, *_defaults(cls)):
+        rebuilt = text != str(cls.default_message)
+    if not rebuilt and error.get("message") not in (None, *_defaults(cls)):
         text = error["message"]  # a message made of more than its details (a code's reason): the shop's own
     return text

@@ -31,7 +31,7 @@ def _strings() -> dict:
         "confirmed": _("Confirmed."),
         "declined": _("Cancelled: nothing was changed."),
         "order": _("Order #%(number)s"),
-        "pay_by": _("Please pay by %(when)s."),
+        "pay_by": _("Pay by %(when)s"),
         "view_order": _("View order"),
         "cart": _("Your cart: %(count)s items, %(total)s"),
         "cart_empty": _("Your cart is now empty."),

@@ -127,8 +127,8 @@ def test_shipping_options_go_to_the_default_address_unless_told_otherwise(alice,
         ("SF Express", 2300, 1),
     ]
     assert [(o["name"], o["price_cents"]) for o in to_hong_kong["options"]] == [
-        ("Standard", 3000),
         ("SF Express", 5000),
+        ("International", 3000),
     ]
 
 

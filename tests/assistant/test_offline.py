@@ -185,7 +185,7 @@ CASES = [
          ["Code WELCOME10 applied", "WELCOME10 −¥7.80", "total ¥70.20"], cart={"MUG-01": 2}, home=True),
     Case("用优惠码 welcome10", [("apply_discount_code", {"code": "WELCOME10"})],
          ["已使用优惠码 WELCOME10", "应付 ¥70.20"], cart={"MUG-01": 2}, home=True),
-    Case("use code NOPE2026", [("apply_discount_code", {"code": "NOPE2026"})], ["NOPE2026"],
+    Case("用优惠码 NOPE2026", [("apply_discount_code", {"code": "NOPE2026"})], ["没有优惠码 NOPE2026"],
          cart={"MUG-01": 2}, home=True),
     Case("remove the code", [("view_cart", {}), ("remove_discount_code", {"code": "WELCOME10"})],
          ["Removed the code WELCOME10", "total ¥78.00"], cart={"MUG-01": 2}, home=True, before=["use code WELCOME10"]),

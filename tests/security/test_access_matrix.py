@@ -132,11 +132,11 @@ def world(make_user, make_product, settings) -> World:
     Conversation.objects.filter(pk=conversation.pk).update(title=f"{SECRET} chat")
     message_create(conversation=conversation, role=Message.Role.USER, content=f"my secret is {SECRET}")
     mcp_token, _plain = mcp_token_create(user=alice, name=f"{SECRET} laptop")
-    ctx = ToolContext(shopper=Shopper(user=alice), conversation=conversation)
-    assert call_tool(ctx, "place_order", ALICE_CONTACT)["status"] == "awaiting_confirmation"
-    confirm_token = next(event["token"] for event in ctx.events if event["type"] == "confirm_required")
     DiscountCode.objects.create(code="MX10", title="MX", kind="PERCENT", percent=10, stackable=True)
     cart_discount_apply(shopper=Shopper(user=alice), code="mx10")
+    ctx = ToolContext(shopper=Shopper(user=alice), conversation=conversation)  # the summary covers the code
+    assert call_tool(ctx, "place_order", ALICE_CONTACT)["status"] == "awaiting_confirmation"
+    confirm_token = next(event["token"] for event in ctx.events if event["type"] == "confirm_required")
     return World(
         users=users,
         tea=tea,
@@ -589,6 +589,10 @@ MCP = {
     "add_to_cart": ({"sku": "SPARE-MX", "quantity": 1}, None),  # into bob's own cart
     "update_cart_item": ({"sku": "TEA-MX", "quantity": 5}, "cart_item_not_found"),  # alice's line
     "remove_from_cart": ({"sku": "TEA-MX"}, "cart_item_not_found"),
+    "apply_discount_code": ({"code": "MX10"}, None),  # to bob's own cart
+    "remove_discount_code": ({"code": "MX10"}, None),  # from bob's own cart; alice's keeps it
+    "list_shipping_options": ({}, None),
+    "list_addresses": ({}, None),  # bob's own: none
     "place_order": (CONTACT, None),  # prepares bob's own cart, for bob to confirm
     "list_orders": ({}, None),
     "get_order": ({"order_id": "{order_id}"}, "order_not_found"),
