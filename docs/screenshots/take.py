@@ -1,7 +1,7 @@
 """Take every screenshot in this folder, named `<language>-<width>x<height>-<what>.png`, in both languages.
 
 Starts its own shop as `make run` does (a fresh SQLite database with the demo catalog and a staff account,
-daphne beside the job worker, the test payment provider, email on the worker's console) plus a second
+daphne beside the two job workers, the test payment provider, email on the worker's console) plus a second
 server on the same database whose orders are due in 30 seconds, then walks it as a shopper and its owner:
     .venv/bin/python docs/screenshots/take.py
 - the chat widget: product and home pages, closed and open, on a desktop and a phone;
@@ -125,11 +125,16 @@ class Shop:
                 time.sleep(0.3)
         raise RuntimeError(f"daphne did not start: see {self.directory}")
 
-    def worker(self, base: str) -> None:
+    def workers(self, base: str) -> None:
+        """Start the two job workers of `make run`: every queue but search (its console captured), and search."""
         command = [sys.executable, "-u", "manage.py", "run_worker", "--no-reload"]
+        env = {**self.env, "SHOP_BASE_URL": base}
         with open(self.console, "w") as log:
-            env = {**self.env, "SHOP_BASE_URL": base}
-            self.processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+            worker = subprocess.Popen(
+                [*command, "--exclude-queues", "search"], cwd=ROOT, env=env, stdout=log, stderr=log
+            )
+        self.processes.append(worker)
+        self.start(*command, "--queue-name", "search")
 
     def emails(self) -> list[email.message.EmailMessage]:
         """The messages the worker printed so far (Django's console backend: one per dashed separator)."""
@@ -178,7 +183,7 @@ def running_shop():
         try:
             base = shop.serve()
             hurried = shop.serve(ORDER_PAYMENT_MINUTES="0.5")  # its orders expire 30 seconds after they are placed
-            shop.worker(base)
+            shop.workers(base)
             yield shop, base, hurried
         finally:
             shop.stop()
@@ -250,10 +255,11 @@ def flow(browser, shop: Shop, base: str, hurried: str, language: str) -> str:
     for field, value in office.items():
         page.fill(f"input[name={field}]", value)
     page.locator("input[name=save_address]").check()
-    page.locator("[data-refresh-button]").click()
-    page.wait_for_load_state()
-    page.locator("input[name=shipping_option]").last.check()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # priced for the typed address
+        page.locator("[data-refresh-button]").click()
+    with page.expect_navigation():  # choosing an option sends the form again
+        page.locator("input[name=shipping_option]").last.check()
+    expect(page.locator("input[name=shipping_option]").last).to_be_checked()
     shot("checkout-address-shipping", full_page=True)
     page.locator("main form button[value=place]").click()
     page.wait_for_url("**/orders/*/")
