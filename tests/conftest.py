@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
@@ -39,6 +40,18 @@ class OneRoundPBKDF2PasswordHasher(PBKDF2PasswordHasher):
 @pytest.fixture(autouse=True)
 def _quick_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["tests.conftest.OneRoundPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Start every test in the shop's default language: a test client request activates its language in the
+    test's thread and Django's LocaleMiddleware leaves it active after the response (harmless in a server,
+    where every request activates its own), so English leaked into the next test's Chinese text."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
