@@ -218,7 +218,9 @@ def test_a_shopper_chats_adds_from_a_card_and_confirms_an_order(chat_shop, brows
     card = page.locator(".chat-confirm").last
     expect(card).to_be_visible()
     total = _price_cents(card.locator(".chat-confirm-total strong").inner_text())
-    assert total == prices[0]
+    # The item, and standard shipping in China (seed_demo's ¥10: under the ¥199 of free shipping) on its own line.
+    assert total == prices[0] + 1000
+    expect(card.locator(".chat-confirm-money")).to_contain_text("¥10.00")
     shot("5-confirm")
     card.locator("button").first.click()
     order = page.locator(".chat-order").last
@@ -226,7 +228,9 @@ def test_a_shopper_chats_adds_from_a_card_and_confirms_an_order(chat_shop, brows
     expect(order).to_contain_text(words["pending"])
     expect(badge).to_have_text("0")
     shot("6-order")
-    order_number = re.search(r"#(\d+)", order.inner_text()).group(1)
+    # The shop's public number (12 letters and digits), not its row id: it says nothing of the shop's volume.
+    order_number = re.search(r"#([0-9A-Z]{12})\b", order.inner_text()).group(1)
+    order_page = order.locator("a").get_attribute("href")
     placed = order.locator(".chat-order-placed").inner_text()  # the local time, as the order pages say it
 
     # The server restarts: the widget says so, reconnects by itself, and the chat goes on.
@@ -243,7 +247,8 @@ def test_a_shopper_chats_adds_from_a_card_and_confirms_an_order(chat_shop, brows
     page.goto(chat_shop.url + "/orders/")
     assert f"#{order_number}" in page.locator("main").inner_text()
     assert page.locator(".order-card", has_text=f"#{order_number}").locator("time").inner_text() == placed
-    page.goto(chat_shop.url + f"/orders/{order_number}/")
+    page.goto(chat_shop.url + order_page)
+    assert f"#{order_number}" in page.locator("h1").inner_text()
     assert page.locator("main .page-head time").first.inner_text() == placed
     page.goto(chat_shop.url + "/accounts/conversations/")
     expect(page.locator("main")).to_contain_text(words["ask"])
