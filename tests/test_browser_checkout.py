@@ -20,7 +20,7 @@ def test_switching_language_mid_checkout_keeps_what_was_typed(live_shop, browser
     page.wait_for_load_state()
     page.goto(live_shop + "/")
     page.locator("form[data-cart-add] button[type=submit]").first.click()
-    page.wait_for_timeout(500)
+    pytest.importorskip("playwright.sync_api").expect(page.locator("[data-cart-count]").first).to_have_text("1")
     page.goto(live_shop + "/cart/")
     page.fill("input[name=code]", "welcome10")
     page.locator(".discount-form button").click()
