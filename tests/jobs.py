@@ -13,6 +13,7 @@ arguments of a task's jobs waiting in the queue. `WorkerProcess` runs `manage.py
 process on the test database (committed data: `django_db(transaction=True)`).
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -80,6 +81,10 @@ class WorkerProcess:
         """Kill the worker as the kernel's OOM killer or a lost host would: no chance to finish anything."""
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
+
+    def log(self) -> str:
+        """Return what the worker has written so far (read at an offset: the worker's own file offset stays put)."""
+        return os.pread(self.output.fileno(), 1 << 20, 0).decode(errors="replace")
 
     def stop(self) -> str:
         """Stop the worker (SIGTERM, as a supervisor does: the job in hand ends first); return its output."""

@@ -66,7 +66,8 @@ def test_a_worker_forced_to_stop_mid_job_puts_the_job_back(tmp_path):
     worker = WorkerProcess()
     wait_for(started.exists, what="the job to start")
     worker.process.terminate()  # "shutting down gracefully"...
-    time.sleep(0.5)
+    # Sent before the first is handled, a second SIGTERM merges with it (one pending signal): wait for it.
+    wait_for(lambda: "shutting down gracefully" in worker.log(), what="the worker to take the first SIGTERM")
     worker.process.terminate()  # ...and a second time: the job is interrupted
     log = worker.stop()
 
