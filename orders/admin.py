@@ -108,13 +108,18 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["number__iexact", "user__username", "user__email", "name", "phone"]
     # No date_hierarchy: it truncates dates in the database, which on MySQL/MariaDB needs the server's
     # time zone tables (often not loaded); the created_at filter compares ranges and works everywhere.
-    fields = [
-        *("number", "user", "status", "total", "paid", "refunded", "name", "phone", "address"),
-        *("created_at", "payment_due_at", "paid_at", "language"),
+    fieldsets = [
+        (None, {"fields": ["number", "user", "status", "language", "created_at", "payment_due_at", "paid_at"]}),
+        (_("Money"), {"fields": ["subtotal", "discounts", "shipping", "tax", "total", "paid", "refunded"]}),
+        (
+            _("Delivery"),
+            {"fields": ["name", "phone", "address", "country", "region", "city", "district", "street", "postal_code"]},
+        ),
     ]
     readonly_fields = [
-        *("number", "user", "status", "total", "paid", "refunded", "created_at", "payment_due_at", "paid_at"),
-        "language",
+        *("number", "user", "status", "language", "created_at", "payment_due_at", "paid_at"),
+        *("subtotal", "discounts", "shipping", "tax", "total", "paid", "refunded"),
+        *("country", "region", "city", "district", "street", "postal_code"),
     ]
     inlines = [OrderItemInline, PaymentInline, RefundInline, OrderEmailInline]
     actions = ["mark_shipped", "mark_delivered", "cancel"]
@@ -163,6 +168,27 @@ class OrderAdmin(admin.ModelAdmin):
         if number:
             return queryset.filter(number__iexact=number[1]), False
         return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("Subtotal"))
+    def subtotal(self, order):
+        return money(order.subtotal_cents)
+
+    @admin.display(description=_("discounts"))
+    def discounts(self, order):
+        shown = []
+        for discount in order.display_discounts():
+            code = f" ({discount['code']})" if discount["code"] else ""
+            shown.append(f"{discount['title']}{code}: -{money(discount['amount_cents'])}")
+        return "; ".join(shown) or "-"
+
+    @admin.display(description=_("Shipping"))
+    def shipping(self, order):
+        method = order.shipping_method_display
+        return f"{money(order.shipping_cents)} ({method})" if method else money(order.shipping_cents)
+
+    @admin.display(description=_("Tax"))
+    def tax(self, order):
+        return money(order.tax_cents)
 
     @admin.display(description=_("total"), ordering="total_cents")
     def total(self, order):
