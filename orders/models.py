@@ -280,7 +280,7 @@ class Order(models.Model):
         return f"#{self.number} {self.get_status_display()}"
 
     def get_absolute_url(self):
-        return reverse("orders:detail", kwargs={"order_id": self.pk})
+        return reverse("orders:detail", kwargs={"number": self.number})
 
     @property
     def display_discounts(self) -> list[dict]:

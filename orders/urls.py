@@ -6,8 +6,9 @@ app_name = "orders"
 urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("orders/", views.order_list, name="list"),
-    path("orders/<int:order_id>/", views.order_detail, name="detail"),
-    path("orders/<int:order_id>/cancel/", views.cancel, name="cancel"),
-    path("orders/<int:order_id>/pay/", views.pay, name="pay"),
+    # By the order's public number (an order's id, as in links made before numbers, still finds it).
+    path("orders/<str:number>/", views.order_detail, name="detail"),
+    path("orders/<str:number>/cancel/", views.cancel, name="cancel"),
+    path("orders/<str:number>/pay/", views.pay, name="pay"),
     path("payments/stripe/webhook/", views.stripe_webhook, name="stripe-webhook"),
 ]

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -22,7 +21,7 @@ from mcpshop_site.exceptions import ShopError
 from orders.exceptions import IdempotencyConflict, OrderNotFound, ShippingUnavailable
 from orders.forms import NEW_ADDRESS, CheckoutForm
 from orders.payments import get_provider
-from orders.selectors import order_get_for_user, order_last_address, order_list_for_user
+from orders.selectors import order_find_for_user, order_last_address, order_list_for_user
 from orders.services import order_cancel_for_user, order_pay, order_place, payment_event_apply
 
 PAGE_SIZE = 20
@@ -40,12 +39,9 @@ def order_list(request):
 
 
 @login_required
-def order_detail(request, order_id):
-    """One of the shopper's orders; anyone else's is a 404."""
-    try:
-        order = order_get_for_user(user=request.user, order_id=order_id)
-    except OrderNotFound:
-        raise Http404 from None
+def order_detail(request, number):
+    """One of the shopper's orders, by its number; anyone else's is a 404."""
+    order = _own_order(request, number)
     test_payments = settings.PAYMENT_PROVIDER == "test"
     return render(request, "orders/order_detail.html", {"order": order, "test_payments": test_payments})
 
@@ -152,41 +148,51 @@ def _quote(items, *, user, country: str, region: str, wanted):
         return cart_quote(items, user=user, country=country, region=region)
 
 
-def _order_action(request, order_id, action, done_message):
+def _own_order(request, number):
+    """Return the shopper's order with this number (or id); anyone else's is a 404."""
     try:
-        order = action(user=request.user, order_id=order_id)
+        return order_find_for_user(user=request.user, reference=number)
+    except OrderNotFound:
+        raise Http404 from None
+
+
+def _order_action(request, number, action, done_message):
+    order = _own_order(request, number)
+    try:
+        order = action(user=request.user, order_id=order.pk)
     except OrderNotFound:
         raise Http404 from None
     except ShopError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, done_message % {"number": order.number})
-    return redirect("orders:detail", order_id=order_id)
+    return redirect(order)
 
 
 @login_required
 @require_POST
-def cancel(request, order_id):
+def cancel(request, number):
     """Cancel a pending or paid order; its stock goes back on the shelf and a payment is refunded."""
-    return _order_action(request, order_id, order_cancel_for_user, _("Order #%(number)s is cancelled."))
+    return _order_action(request, number, order_cancel_for_user, _("Order #%(number)s is cancelled."))
 
 
 @login_required
 @require_POST
-def pay(request, order_id):
+def pay(request, number):
     """Pay a pending order: at once with the test provider, else on the provider's page (Stripe Checkout)."""
-    return_url = request.build_absolute_uri(reverse("orders:detail", kwargs={"order_id": order_id}))
+    order = _own_order(request, number)
+    return_url = request.build_absolute_uri(order.get_absolute_url())
     try:
-        order = order_pay(user=request.user, order_id=order_id, return_url=return_url)
+        order = order_pay(user=request.user, order_id=order.pk, return_url=return_url)
     except OrderNotFound:
         raise Http404 from None
     except ShopError as error:
         messages.error(request, error.message)
-        return redirect("orders:detail", order_id=order_id)
+        return redirect(order)
     if order.payment_redirect_url:
         return redirect(order.payment_redirect_url)
     messages.success(request, _("Order #%(number)s is paid. Thank you!") % {"number": order.number})
-    return redirect("orders:detail", order_id=order_id)
+    return redirect(order)
 
 
 @csrf_exempt

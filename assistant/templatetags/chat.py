@@ -58,7 +58,7 @@ def _fixed(language: str, script_prefix: str) -> tuple[dict, dict]:
         "cart_add_url": reverse("cart:add"),
         "cart_url": reverse("cart:detail"),
         "language": language,
-        "order_url": reverse("orders:detail", args=[0]),
+        "order_url": reverse("orders:detail", args=["0"]),
         "login_url": reverse("accounts:login"),
     }
     return urls, _strings()

@@ -50,7 +50,7 @@ def test_a_placed_order_is_emailed_with_its_deadline_lines_and_address_in_chines
         assert "¥256.00" in body
         assert CONTACT["address"] in body
         assert deadline in body
-        assert f"http://127.0.0.1:8000/orders/{order.pk}/" in body
+        assert f"http://127.0.0.1:8000/orders/{order.number}/" in body
     assert "<script" not in html and "<img" not in html and 'lang="zh-hans"' in html
 
 
@@ -101,7 +101,7 @@ def test_each_event_sends_its_email_once(alice, product, settings):
     receipt, shipped = mail.outbox[1], mail.outbox[2]
     assert f"We received your payment of ¥256.00 for order #{order.number}" in receipt.body
     assert f"Payment reference: {payment.reference}" in receipt.body
-    assert f"https://shop.example.com/orders/{order.pk}/" in shipped.alternatives[0][0]
+    assert f"https://shop.example.com/orders/{order.number}/" in shipped.alternatives[0][0]
 
     # The same jobs queued again (a retried job, a repeated event) send nothing more.
     for event in OrderEmail.Event.PLACED, OrderEmail.Event.PAID, OrderEmail.Event.SHIPPED:

@@ -71,7 +71,7 @@ def test_pay_opens_a_checkout_session_for_the_order_and_pays_nothing_yet(alice, 
     assert session["amount_total"] == order.total_cents == 25600 and session["currency"] == "cny"
     assert session["payment_method_types"] == ["card", "alipay", "wechat_pay"]
     assert session["client_reference_id"] == order.number
-    assert session["success_url"] == session["cancel_url"] == f"http://testserver/orders/{order.pk}/"
+    assert session["success_url"] == session["cancel_url"] == f"http://testserver/orders/{order.number}/"
     assert session["expires_at"] >= int(order.payment_due_at.timestamp())
     assert fresh(order).status == Order.Status.PENDING and not Payment.objects.exists()
 
@@ -79,10 +79,10 @@ def test_pay_opens_a_checkout_session_for_the_order_and_pays_nothing_yet(alice, 
 def test_the_order_page_sends_the_shopper_to_stripe(alice, order, fake_stripe):
     from tests.conftest import page_client_for
 
-    response = page_client_for(alice).post(f"/orders/{order.pk}/pay/")
+    response = page_client_for(alice).post(f"/orders/{order.number}/pay/")
     [session] = fake_stripe.sessions.values()
     assert response.status_code == 302 and response["Location"] == session["url"]
-    page = page_client_for(alice).get(f"/orders/{order.pk}/")
+    page = page_client_for(alice).get(f"/orders/{order.number}/")
     assert "Test payment" not in page.content.decode() and "测试支付" not in page.content.decode()
 
 

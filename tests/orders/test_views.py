@@ -189,11 +189,22 @@ def test_someone_elses_order_is_404_everywhere(alice, bob, product):
     assert theirs.status == Order.Status.PENDING
 
 
+def test_order_pages_are_addressed_by_the_public_number_not_the_sequential_id(alice, bob, product):
+    order = place(alice, product, 2)
+    client = page_client_for(alice)
+    assert order.get_absolute_url() == f"/orders/{order.number}/"
+    response = client.post(reverse("orders:pay", args=[order.number]))
+    assert response["Location"] == f"/orders/{order.number}/"  # where the shopper lands, and what a link shares
+    assert client.get(f"/orders/{order.number.lower()}/").status_code == 200  # typed from an email, any case
+    assert page_client_for(bob).get(order.get_absolute_url()).status_code == 404
+    assert client.get("/orders/ZZZZZZZZZZZZ/").status_code == 404
+
+
 def test_pay_then_cancel_from_the_order_page(alice, product):
     order = place(alice, product, 2)
     client = page_client_for(alice)
     page = client.get(order.get_absolute_url())
-    assertContains(page, f'action="{reverse("orders:pay", args=[order.pk])}"')
+    assertContains(page, f'action="{reverse("orders:pay", args=[order.number])}"')
     assertContains(page, "支付 ¥256.00")
     english = page_client_for(alice)
     english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
@@ -202,27 +213,28 @@ def test_pay_then_cancel_from_the_order_page(alice, product):
     assertContains(page, "Pay ¥256.00")
     assertContains(page, "Cancel order")
 
-    response = client.post(reverse("orders:pay", args=[order.pk]))
+    response = client.post(reverse("orders:pay", args=[order.number]))
     assert response["Location"] == order.get_absolute_url()
     assert shown(client, response) == [f"订单 #{order.number} 已支付，谢谢！"]
     page = client.get(order.get_absolute_url())
     assertContains(page, "已支付")
-    assertNotContains(page, f'action="{reverse("orders:pay", args=[order.pk])}"')
+    assertNotContains(page, f'action="{reverse("orders:pay", args=[order.number])}"')
 
-    response = client.post(reverse("orders:cancel", args=[order.pk]))
+    response = client.post(reverse("orders:cancel", args=[order.number]))
     assert shown(client, response) == [f"订单 #{order.number} 已取消。"]
     product.refresh_from_db()
     assert product.stock == 5
     page = client.get(order.get_absolute_url())
     assertContains(page, "已取消")
-    assertNotContains(page, f'action="{reverse("orders:cancel", args=[order.pk])}"')
+    assertNotContains(page, f'action="{reverse("orders:cancel", args=[order.number])}"')
 
 
 def test_cancelling_twice_is_a_message_and_restocks_once(alice, product):
     order = place(alice, product, 2)
     client = page_client_for(alice)
-    assert shown(client, client.post(reverse("orders:cancel", args=[order.pk]))) == [f"订单 #{order.number} 已取消。"]
-    response = client.post(reverse("orders:cancel", args=[order.pk]))
+    cancel = reverse("orders:cancel", args=[order.number])
+    assert shown(client, client.post(cancel)) == [f"订单 #{order.number} 已取消。"]
+    response = client.post(cancel)
     assert response.status_code == 302
     assert shown(client, response) == ["订单当前无法变更为此状态。"]
     product.refresh_from_db()
@@ -231,10 +243,10 @@ def test_cancelling_twice_is_a_message_and_restocks_once(alice, product):
 
 def test_order_actions_need_post_and_csrf(alice, product):
     order = place(alice, product)
-    assert page_client_for(alice).get(reverse("orders:pay", args=[order.pk])).status_code == 405
+    assert page_client_for(alice).get(reverse("orders:pay", args=[order.number])).status_code == 405
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
-    assert client.post(reverse("orders:pay", args=[order.pk])).status_code == 403
+    assert client.post(reverse("orders:pay", args=[order.number])).status_code == 403
     assert client.post(reverse("orders:checkout"), {**CONTACT, "idempotency_key": "k" * 20}).status_code == 403
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
@@ -291,11 +303,11 @@ def test_the_order_page_shows_the_payment_deadline_in_the_shoppers_language_and_
     client = page_client_for(alice)
     local = timezone.localtime(order.payment_due_at)  # the shop's TIME_ZONE (Asia/Shanghai), not UTC
 
-    page = client.get(reverse("orders:detail", args=[order.pk]))
+    page = client.get(reverse("orders:detail", args=[order.number]))
     with translation.override("zh-hans"):
         assertContains(page, f'付款截止： <time datetime="{local.isoformat()}">{date_format(local, "DATETIME_FORMAT")}')
     client.post(reverse("set_language"), {"language": "en"})
-    page = client.get(reverse("orders:detail", args=[order.pk]))
+    page = client.get(reverse("orders:detail", args=[order.number]))
     with translation.override("en"):
         assertContains(page, f'Pay by <time datetime="{local.isoformat()}">{date_format(local, "DATETIME_FORMAT")}')
     assertContains(page, "West Lake Longjing")
@@ -307,23 +319,23 @@ def test_paying_after_the_deadline_on_the_page_says_the_order_expired(alice, pro
     Order.objects.filter(pk=order.pk).update(payment_due_at=timezone.now() - datetime.timedelta(seconds=1))
     client = page_client_for(alice)
 
-    response = client.post(reverse("orders:pay", args=[order.pk]))
+    response = client.post(reverse("orders:pay", args=[order.number]))
 
     assert shown(client, response) == ["此订单的付款时间已过：订单已失效，商品已重新上架。"]
     product.refresh_from_db()
     assert Order.objects.get(pk=order.pk).status == Order.Status.EXPIRED and product.stock == 5
-    page = client.get(reverse("orders:detail", args=[order.pk]))
+    page = client.get(reverse("orders:detail", args=[order.number]))
     assertContains(page, "已失效（未按时付款）")
     assertNotContains(page, "付款截止")
-    assertNotContains(page, f'action="/orders/{order.pk}/pay/"')
+    assertNotContains(page, f'action="/orders/{order.number}/pay/"')
 
 
 def test_a_cancelled_paid_order_shows_its_refund(alice, product):
     fill_cart(alice, (product, 1))
     order = order_place(user=alice, **CONTACT)
     client = page_client_for(alice)
-    client.post(reverse("orders:pay", args=[order.pk]))
-    client.post(reverse("orders:cancel", args=[order.pk]))
-    page = client.get(reverse("orders:detail", args=[order.pk]))
+    client.post(reverse("orders:pay", args=[order.number]))
+    client.post(reverse("orders:cancel", args=[order.number]))
+    page = client.get(reverse("orders:detail", args=[order.number]))
     assertContains(page, "已退款 ¥128.00")
     assert Order.objects.get(pk=order.pk).refunded_cents == 12800

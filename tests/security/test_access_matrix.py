@@ -102,6 +102,7 @@ class World:
         return {
             "item_id": self.item.pk,
             "order_id": self.order.pk,
+            "number": self.order.number,
             "line_id": self.order.items.get().pk,
             "conversation_id": str(self.conversation.public_id),
             "token_id": self.mcp_token.pk,
@@ -198,6 +199,7 @@ def check_request(world: World, actor: str, expected, send, *args, **kwargs) -> 
 MISSING = {
     "item_id": 987654,
     "order_id": 987654,
+    "number": "ZZZZZZZZZZZZ",
     "line_id": 987654,
     "conversation_id": "00000000-0000-4000-8000-000000000000",
     "token_id": 987654,
@@ -379,9 +381,9 @@ PAGES = [
         data=(*ALICE_CHECKOUT.items(), ("idempotency_key", "matrix-checkout-key-1")),
     ),
     Page("orders:list", "GET", (LOGIN, 200, 200, 200)),
-    Page("orders:detail", "GET", (LOGIN, 200, 404, 404), kwargs=("order_id",)),
-    Page("orders:cancel", "POST", (LOGIN, 302, 404, 404), kwargs=("order_id",)),
-    Page("orders:pay", "POST", (LOGIN, 302, 404, 404), kwargs=("order_id",)),
+    Page("orders:detail", "GET", (LOGIN, 200, 404, 404), kwargs=("number",)),
+    Page("orders:cancel", "POST", (LOGIN, 302, 404, 404), kwargs=("number",)),
+    Page("orders:pay", "POST", (LOGIN, 302, 404, 404), kwargs=("number",)),
     Page("orders:stripe-webhook", "POST", (400, 400, 400, 400)),  # no Stripe signature: nobody's notification
     Page("accounts:account", "GET", (LOGIN, 200, 200, 200)),
     Page("accounts:login", "GET", (200, 302, 302, 302)),

@@ -111,7 +111,7 @@ export function orderCard(ui, order) {
   const line = card.appendChild(el("p", "chat-order-line"));
   line.appendChild(el("span", "status status-" + String(order.status).toLowerCase(), order.status_display));
   line.appendChild(document.createTextNode(" " + order.total + " "));
-  const url = ui.config.order_url.replace(/\/0\/$/, "/" + encodeURIComponent(order.id) + "/");
+  const url = ui.config.order_url.replace(/\/0\/$/, "/" + encodeURIComponent(order.number) + "/");
   line.appendChild(link(url, T.view_order));
   ui.log.append(card);
 }
