@@ -19,8 +19,12 @@ ORDER_NUMBER_LENGTH = 12
 
 
 def new_order_number() -> str:
-    """Return a fresh random public order number."""
-    return "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(ORDER_NUMBER_LENGTH))
+    """Return a fresh random public order number, with at least one digit: one of letters only (about 1 in 35)
+    could read as a word, and the assistant tells an order number in a sentence from words by its digits."""
+    while True:
+        number = "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(ORDER_NUMBER_LENGTH))
+        if any(character.isdigit() for character in number):
+            return number
 
 
 def _in_language_field(obj, field: str) -> str:
