@@ -37,7 +37,7 @@ def order_find_for_user(*, user, reference) -> Order:
     or by its id; someone else's order is exactly as missing as a wrong one."""
     text = str(reference).strip().lstrip("#").upper()
     matches = Q(number=text)
-    if text.isdigit() and 0 < int(text) < 2**63:
+    if text.isascii() and text.isdigit() and 0 < int(text) < 2**63:  # "²" is a digit to isdigit(), not to int()
         matches |= Q(pk=int(text))
     # A number made only of digits is read as the number first: that is what the shopper was shown.
     found = sorted(order_list_for_user(user=user).filter(matches), key=lambda order: order.number != text)

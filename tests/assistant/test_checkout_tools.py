@@ -4,6 +4,7 @@ carries every money line, and whose confirmation places exactly what was summari
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from accounts.addresses import address_create, address_update
 from assistant.exceptions import CartChanged, ConfirmationUsed
@@ -323,3 +324,14 @@ def test_checkout_tools_stay_within_their_query_budget(alice, priced_shop, ctx_f
     assert "error" not in result, result
     data = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
     assert len(data) <= budget, data
+
+
+@pytest.mark.parametrize("reference", ["²", "¹", "#³", "١"])
+def test_a_reference_of_digits_that_are_not_ascii_is_just_not_found(alice, priced_shop, ctx_for, client, reference):
+    _fill(alice, (priced_shop["MUG-01"], 1))
+    order_place(user=alice, **CONTACT)  # order 1: neither "¹" nor the Arabic "١" crashes the lookup or finds it
+    client.force_login(alice)
+
+    for tool in ("get_order", "cancel_order"):
+        assert call_tool(ctx_for(alice), tool, {"order_id": reference})["error"]["code"] == "order_not_found"
+    assert client.get(reverse("orders:detail", args=[reference])).status_code == 404
