@@ -1,4 +1,5 @@
 import hashlib
+import unicodedata
 
 from django import forms
 from django.conf import settings
@@ -122,7 +123,9 @@ class PasswordResetForm(DjangoPasswordResetForm):
 
     def clean(self):
         cleaned = super().clean()
-        email = (cleaned.get("email") or "").strip().lower()
+        # The inbox's key as Django's form finds the account (NFKC, casefolded): on MariaDB "alice@ｅxample.com"
+        # (a full-width e) finds alice@example.com, and must count against its limit.
+        email = unicodedata.normalize("NFKC", cleaned.get("email") or "").casefold()
         if email:
             address = client_address(self.request)
             limits = [

@@ -49,7 +49,7 @@ def login_check(request, username: str) -> None:
 
 
 def login_failed(request, username: str) -> None:
-    """Count a failed attempt (a wrong password, an unknown username, a reset requested) against both locks."""
+    """Count a failed attempt (a wrong password or an unknown username) against both locks."""
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     for key in _keys(request, username):
         rate_limit_count(key, window=window)

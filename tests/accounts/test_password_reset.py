@@ -95,6 +95,18 @@ def test_an_inbox_cannot_be_flooded(alice):
 
 
 @pytest.mark.django_db
+def test_spelling_the_address_another_way_does_not_reset_the_inbox_limit(alice):
+    # Case, blanks and full-width letters name the same inbox (on MariaDB "alice@ｅxample.com" finds alice's
+    # account, and Django's form then mails alice@example.com).
+    for n, email in enumerate(["alice@example.com", " ALICE@Example.COM ", "alice@EXAMPLE.com"]):
+        assert ask_for_link(Client(), email, REMOTE_ADDR=f"10.0.3.{n}").status_code == 302
+    for email in ("Alice@example.com", "alice@ｅxample.com", "alice@ｅｘａｍｐｌｅ.ｃｏｍ"):
+        assert ask_for_link(Client(), email, REMOTE_ADDR="10.0.4.1").status_code == 429
+    run_jobs()
+    assert len(mail.outbox) == 3
+
+
+@pytest.mark.django_db
 def test_one_address_cannot_ask_for_many_inboxes(make_user):
     users = [make_user() for _ in range(11)]
     answers = [ask_for_link(Client(), user.email, REMOTE_ADDR="10.9.9.9").status_code for user in users]
