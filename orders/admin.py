@@ -110,7 +110,7 @@ class OrderAdmin(admin.ModelAdmin):
     # time zone tables (often not loaded); the created_at filter compares ranges and works everywhere.
     fieldsets = [
         (None, {"fields": ["number", "user", "status", "language", "created_at", "payment_due_at", "paid_at"]}),
-        (_("Money"), {"fields": ["subtotal", "discounts", "shipping", "tax", "total", "paid", "refunded"]}),
+        (_("Money"), {"fields": ["subtotal", "discounts_applied", "shipping", "tax", "total", "paid", "refunded"]}),
         (
             _("Delivery"),
             {"fields": ["name", "phone", "address", "country", "region", "city", "district", "street", "postal_code"]},
@@ -118,7 +118,7 @@ class OrderAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [
         *("number", "user", "status", "language", "created_at", "payment_due_at", "paid_at"),
-        *("subtotal", "discounts", "shipping", "tax", "total", "paid", "refunded"),
+        *("subtotal", "discounts_applied", "shipping", "tax", "total", "paid", "refunded"),
         *("country", "region", "city", "district", "street", "postal_code"),
     ]
     inlines = [OrderItemInline, PaymentInline, RefundInline, OrderEmailInline]
@@ -173,10 +173,11 @@ class OrderAdmin(admin.ModelAdmin):
     def subtotal(self, order):
         return money(order.subtotal_cents)
 
+    # Not named `discounts`: a read-only field named like a model field shows the field's raw value.
     @admin.display(description=_("discounts"))
-    def discounts(self, order):
+    def discounts_applied(self, order):
         shown = []
-        for discount in order.display_discounts():
+        for discount in order.display_discounts:
             code = f" ({discount['code']})" if discount["code"] else ""
             shown.append(f"{discount['title']}{code}: -{money(discount['amount_cents'])}")
         return "; ".join(shown) or "-"

@@ -251,3 +251,19 @@ def test_the_list_shows_numbers_refunds_and_names_in_the_staff_language(admin_cl
     order = order_cancel(order=buy(alice, product, 1, paid=True))
     page = get(admin_client, reverse(ORDERS)).content.decode()
     assert order.number in page and "West Lake Longjing × 1" in page and "¥128.00" in page
+
+
+def test_the_change_page_lists_each_discount_with_its_code_and_amount(admin_client, alice, product):
+    order = buy(alice, product, 2)
+    discounts = [
+        {"code": "WELCOME10", "title": "新客九折", "title_en": "Welcome 10% off", "amount_cents": 2560},
+        {"code": "", "title": "满减", "title_en": "", "amount_cents": 500},
+    ]
+    Order.objects.filter(pk=order.pk).update(
+        discounts=discounts, discount_cents=3060, total_cents=order.total_cents - 3060
+    )
+
+    page = get(admin_client, reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+
+    assert "Welcome 10% off (WELCOME10): -¥25.60; 满减: -¥5.00" in page
+    assert "title_en" not in page  # the stored JSON is not shown as it is
