@@ -285,3 +285,45 @@ def test_paying_too_late_is_order_expired_and_cancelling_a_paid_order_shows_the_
     assert alice_api.post(f"{ORDERS}{order['id']}/pay").json()["paid_cents"] == 25600
     cancelled = alice_api.post(f"{ORDERS}{order['id']}/cancel").json()
     assert (cancelled["status"], cancelled["paid_cents"], cancelled["refunded_cents"]) == ("CANCELLED", 25600, 25600)
+
+
+def test_a_line_of_someone_elses_order_cannot_be_cancelled_through_any_order(alice_api, alice, bob, product):
+    _fill_cart(alice, (product, 1))
+    hers = alice_api.post(ORDERS, CONTACT, format="json").json()
+    alice_api.post(f"{ORDERS}{hers['id']}/pay")
+    _fill_cart(bob, (product, 1))
+    bob_api = api_client_for(bob)
+    his = bob_api.post(ORDERS, CONTACT, format="json").json()
+    assert bob_api.post(f"{ORDERS}{his['id']}/pay").json()["status"] == "PAID"
+    her_line = hers["items"][0]["id"]
+
+    through_hers = bob_api.post(f"{ORDERS}{hers['id']}/items/{her_line}/cancel")
+    through_his = bob_api.post(f"{ORDERS}{his['id']}/items/{her_line}/cancel")
+
+    assert through_hers.status_code == 404 and through_hers.json()["error"]["code"] == "order_not_found"
+    assert through_his.status_code == 404 and through_his.json()["error"]["code"] == "order_item_not_found"
+    for line_id in ("abc", "0", "-1", str(2**70), "1.5"):
+        odd = bob_api.post(f"{ORDERS}{his['id']}/items/{line_id}/cancel")
+        assert odd.status_code == 404 and odd.json()["error"]["code"] == "order_item_not_found"
+    after = alice_api.get(f"{ORDERS}{hers['id']}").json()
+    assert (after["status"], after["refunded_cents"], after["items"][0]["cancelled"]) == ("PAID", 0, False)
+    assert bob_api.get(f"{ORDERS}{his['id']}").json()["refunded_cents"] == 0 and _stock() == 3
+
+
+def test_an_expired_order_can_be_neither_paid_nor_cancelled_nor_cut(alice_api, alice, product):
+    _fill_cart(alice, (product, 2))
+    order = alice_api.post(ORDERS, CONTACT, format="json").json()
+    Order.objects.filter(pk=order["id"]).update(payment_due_at=timezone.now() - timedelta(seconds=1))
+    assert alice_api.post(f"{ORDERS}{order['id']}/pay").json()["error"]["code"] == "order_expired"
+    line = order["items"][0]["id"]
+
+    for path in (
+        f"{ORDERS}{order['id']}/pay",
+        f"{ORDERS}{order['id']}/cancel",
+        f"{ORDERS}{order['id']}/items/{line}/cancel",
+    ):
+        response = alice_api.post(path)
+        assert response.status_code == 409, path
+
+    after = alice_api.get(f"{ORDERS}{order['id']}").json()
+    assert (after["status"], after["paid_cents"], after["refunded_cents"]) == ("EXPIRED", 0, 0) and _stock() == 5
