@@ -1,5 +1,6 @@
 import hashlib
 import json
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -26,7 +27,6 @@ from orders.exceptions import (
     IllegalTransition,
     LineAlreadyCancelled,
     OrderExpired,
-    OrderNotFound,
 )
 from orders.models import DiscountCode, DiscountRedemption, Order, OrderEmail, OrderItem, Payment, PaymentEvent, Refund
 from orders.payments import Charge, ProviderEvent, get_provider
@@ -36,6 +36,7 @@ from orders.selectors import order_get_for_user, order_item_get
 CONTACT_LIMITS = {"name": 100, "phone": 32, "address": 300}
 PLACE_FIELDS = ("country", "region", "city", "district", "street", "postal_code")
 _ANY = Q()
+logger = logging.getLogger(__name__)
 
 
 def _clean_contact(**contact) -> dict:
@@ -422,7 +423,16 @@ def payment_event_apply(*, provider: str, event: ProviderEvent) -> bool:
     if event.charge is not None:
         order = Order.objects.filter(number=event.order_number).first()
         if order is None:
-            raise OrderNotFound(number=event.order_number)
+            # Money on the provider's account that no order of ours asked for (a payment link, another
+            # integration): acknowledged, not refused, or the provider would retry it for days and then stop
+            # notifying the shop at all. The owner sees it in the provider's dashboard and the log.
+            logger.warning(
+                "%s payment %s for no order of the shop (order reference %r): left alone",
+                provider,
+                event.charge.reference,
+                event.order_number,
+            )
+            return True
         order_payment_received(order=order, provider=provider, charge=event.charge)
     return True
 

@@ -87,4 +87,6 @@ class StripeProvider(PaymentProvider):
             amount_cents=session["amount_total"],
             paid_at=datetime.fromtimestamp(event.created, tz=UTC),
         )
-        return ProviderEvent(id=event.id, type=event.type, order_number=session["client_reference_id"], charge=charge)
+        return ProviderEvent(
+            id=event.id, type=event.type, order_number=session.get("client_reference_id") or "", charge=charge
+        )

@@ -235,3 +235,22 @@ def test_notifications_the_shop_does_not_act_on_are_acknowledged(alice, order, f
     response = deliver(fake_stripe.event("checkout.session.expired", session))
     assert response.status_code == 200 and json.loads(response.content) == {"received": True}
     assert fresh(order).status == Order.Status.PENDING and not Payment.objects.exists()
+
+
+@pytest.mark.parametrize("reference", [None, "NOSUCHORDER2"])
+def test_a_payment_for_no_order_of_the_shop_is_acknowledged_once_and_changes_nothing(
+    alice, order, fake_stripe, caplog, reference
+):
+    """A Payment Link or another integration on the same Stripe account: answering 4xx would make Stripe retry
+    for days and then disable the endpoint, and the shop's own payments would no longer be confirmed."""
+    session_id = start_checkout(alice, order, fake_stripe)
+    fake_stripe.sessions[session_id]["client_reference_id"] = reference
+    notification = fake_stripe.complete(session_id)
+
+    response = deliver(notification)
+
+    assert response.status_code == 200 and response.json() == {"received": True}
+    assert PaymentEvent.objects.count() == 1 and not Payment.objects.exists()
+    assert fresh(order).status == Order.Status.PENDING and not fake_stripe.refunds
+    assert "for no order of the shop" in caplog.text
+    assert deliver(notification).status_code == 200 and PaymentEvent.objects.count() == 1
