@@ -1,4 +1,4 @@
-from django.db.models import Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Exists, F, IntegerField, OuterRef, Subquery, Value
 
 from cart.exceptions import CartItemNotFound
 from cart.models import Cart, CartDiscount, CartItem
@@ -31,14 +31,18 @@ def cart_lines_with_stock(*, user) -> list[tuple[int, str, int, bool]]:
 def cart_items(*, shopper: Shopper) -> list[CartItem]:
     """Return the shopper's cart lines with their products, oldest first, in one query (no cart lookup first).
 
-    Each line says whether its cart has discount codes (`cart_has_codes`): pricing loads them only then.
+    Each line says whether its cart has discount codes (`cart_has_codes`): pricing loads them only then;
+    and whose cart it is (`cart_user_id`, None for a guest): the codes' per-customer limits are that user's.
     """
     if not shopper.known:
         return []
     return list(
         CartItem.objects.filter(shopper.cart_filter("cart__"))
         .select_related("product", "product__category")
-        .annotate(cart_has_codes=Exists(CartDiscount.objects.filter(cart_id=OuterRef("cart_id"))))
+        .annotate(
+            cart_has_codes=Exists(CartDiscount.objects.filter(cart_id=OuterRef("cart_id"))),
+            cart_user_id=F("cart__user_id"),
+        )
         .order_by("added_at", "id")
     )
 
@@ -110,9 +114,13 @@ def cart_line_view(item: CartItem) -> dict:
 def cart_quote(items: list[CartItem], *, user=None, **destination) -> Quote:
     """Price the cart's lines with its codes and the promotions, and shipping to a destination if given.
 
-    `destination` is `country`, `region` and `shipping_option`, as `orders.pricing.quote` takes them.
+    `destination` is `country`, `region` and `shipping_option`, as `orders.pricing.quote` takes them. The
+    codes' per-customer limits are checked for `user`, else for the cart's owner: every door shows a code
+    the customer has used up as rejected, as checkout would refuse it.
     """
     with_codes = items and getattr(items[0], "cart_has_codes", True)
+    if user is None and items:
+        user = getattr(items[0], "cart_user_id", None)
     return quote(lines=lines_of(items), cart_id=items[0].cart_id if with_codes else None, user=user, **destination)
 
 

@@ -1,6 +1,7 @@
 """Discount codes on the cart and shipping options over the API."""
 
 import pytest
+from django.test import Client
 
 from orders.models import DiscountCode, Promotion, ShippingMethod, ShippingRate
 from tests.conftest import api_client_for
@@ -75,3 +76,30 @@ def test_shipping_options_for_the_cart_after_free_shipping(alice_api, product):
 def test_discounts_and_options_need_a_login(api):
     answers = [api.post(DISCOUNTS, {"code": "X"}, format="json"), api.delete(f"{DISCOUNTS}/X"), api.get(OPTIONS)]
     assert [r.status_code for r in answers] == [401] * 3
+
+
+def test_a_code_the_customer_has_used_up_shows_as_rejected_on_every_door(alice, product, welcome):
+    """A guest's cart brings a once-per-customer code to an account that used it: the cart page and the
+    API show it refused (as checkout refuses it), not a discount the order will not get."""
+    welcome.per_customer_limit = 1
+    welcome.save()
+    api = api_client_for(alice)
+    api.post("/api/cart/", {"sku": product.sku, "quantity": 1}, format="json")
+    api.post(DISCOUNTS, {"code": "WELCOME10"}, format="json")
+    placed = api.post("/api/orders/", {"name": "A", "phone": "138 0000 0000", "address": "上海市 南京东路 1 号"})
+    assert (placed.status_code, placed.json()["discount_cents"]) == (201, 1280)
+
+    browser = Client()
+    browser.post("/cart/add/", {"sku": product.sku, "quantity": 1})
+    browser.post("/cart/discounts/", {"code": "welcome10"})  # a guest has no past uses
+    assert browser.get("/cart/").context["quote"].discount_cents == 1280
+    browser.post("/accounts/login/", {"username": alice.username, "password": "correct horse battery"})
+
+    cart = api.get("/api/cart/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert (cart["discount_cents"], cart["total_cents"]) == (0, 12800)
+    assert cart["rejected_discounts"] == [{"code": "WELCOME10", "message": "You have already used the code WELCOME10."}]
+    page = browser.get("/cart/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.context["quote"].discount_cents == 0
+    assert "You have already used the code WELCOME10." in page.content.decode()
+    refused = api.post("/api/orders/", {"name": "A", "phone": "138 0000 0000", "address": "上海市 南京东路 1 号"})
+    assert refused.json()["error"]["details"]["reason"] == "customer_limit"
