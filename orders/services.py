@@ -388,8 +388,9 @@ def order_pay(*, user, order_id, return_url: str) -> Order:
 def order_payment_received(*, order: Order, provider: str, charge: Charge) -> Order:
     """Record money received for an order, once per provider reference: the order is paid, or it is refunded.
 
-    The order is paid when it was awaiting payment at `charge.paid_at` and the amount is its total. Money
-    for an order that expired, was cancelled, was already paid, or of another amount goes straight back.
+    The order is paid when it was awaiting payment at `charge.paid_at` and the charge is its total in its
+    currency. Money for an order that expired, was cancelled, was already paid, or of another amount or
+    currency goes straight back.
     """
     order = _lock(order)
     try:
@@ -400,7 +401,8 @@ def order_payment_received(*, order: Order, provider: str, charge: Charge) -> Or
     except IntegrityError:
         return order  # this payment was recorded already (a replayed or twin notification)
     Order.objects.filter(pk=order.pk).update(paid_cents=F("paid_cents") + payment.amount_cents)
-    payable = order.status == Order.Status.PENDING and charge.amount_cents == order.total_cents
+    in_full = charge.amount_cents == order.total_cents and charge.currency == order.currency
+    payable = order.status == Order.Status.PENDING and in_full
     if payable and charge.paid_at < order.payment_due_at:
         order = _transition(order=order, to=Order.Status.PAID, paid_at=charge.paid_at)
         order_email(order=order, event=OrderEmail.Event.PAID)

@@ -23,6 +23,7 @@ class Charge:
 
     reference: str  # the provider's id of the payment, the one its refunds name
     amount_cents: int
+    currency: str  # ISO 4217, upper case, as Order.currency
     paid_at: datetime  # when the shopper paid, as the provider says (not when we heard of it)
 
 

@@ -34,7 +34,7 @@ class StripeProvider(PaymentProvider):
     name = "stripe"
 
     def start(self, *, order, return_url: str) -> PaymentStart:
-        currency = settings.SHOP_CURRENCY.lower()
+        currency = order.currency.lower()  # the order's, even if the shop's currency changed since
         now = timezone.now()
         expires_at = min(max(order.payment_due_at, now + SESSION_MIN_LIFETIME), now + SESSION_MAX_LIFETIME)
         params = {
@@ -85,6 +85,7 @@ class StripeProvider(PaymentProvider):
         charge = Charge(
             reference=session["payment_intent"],
             amount_cents=session["amount_total"],
+            currency=session["currency"].upper(),
             paid_at=datetime.fromtimestamp(event.created, tz=UTC),
         )
         return ProviderEvent(

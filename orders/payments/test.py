@@ -16,7 +16,10 @@ class TestProvider(PaymentProvider):
 
     def start(self, *, order, return_url: str) -> PaymentStart:
         reference = f"test_{secrets.token_hex(8)}"
-        return PaymentStart(charge=Charge(reference=reference, amount_cents=order.total_cents, paid_at=timezone.now()))
+        charge = Charge(
+            reference=reference, amount_cents=order.total_cents, currency=order.currency, paid_at=timezone.now()
+        )
+        return PaymentStart(charge=charge)
 
     def refund(self, *, payment, amount_cents: int, idempotency_key: str) -> str:
         return f"test_re_{secrets.token_hex(8)}"

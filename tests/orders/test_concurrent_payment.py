@@ -40,7 +40,9 @@ class CountingProvider(payments.PaymentProvider):
         time.sleep(0.05)
         with self.lock:
             self.charges.append(order.pk)
-        return PaymentStart(charge=Charge(f"counted_{secrets.token_hex(4)}", order.total_cents, timezone.now()))
+        return PaymentStart(
+            charge=Charge(f"counted_{secrets.token_hex(4)}", order.total_cents, order.currency, timezone.now())
+        )
 
     def refund(self, *, payment, amount_cents, idempotency_key):
         time.sleep(0.05)

@@ -254,3 +254,18 @@ def test_a_payment_for_no_order_of_the_shop_is_acknowledged_once_and_changes_not
     assert fresh(order).status == Order.Status.PENDING and not fake_stripe.refunds
     assert "for no order of the shop" in caplog.text
     assert deliver(notification).status_code == 200 and PaymentEvent.objects.count() == 1
+
+
+def test_a_payment_in_another_currency_is_refunded_and_the_checkout_asks_for_the_orders_currency(
+    alice, order, fake_stripe, settings
+):
+    settings.SHOP_CURRENCY = "USD"  # the shop changed its currency after the order was placed in yuan
+    session_id = start_checkout(alice, order, fake_stripe)
+    assert fake_stripe.sessions[session_id]["currency"] == "cny"
+
+    fake_stripe.sessions[session_id]["currency"] = "usd"  # 25600 US cents are not 25600 fen
+    deliver(fake_stripe.complete(session_id))
+
+    unpaid = fresh(order)
+    assert unpaid.status == Order.Status.PENDING and unpaid.paid_cents == unpaid.refunded_cents == 25600
+    assert fake_stripe.refunded(fake_stripe.sessions[session_id]["payment_intent"]) == [25600]
