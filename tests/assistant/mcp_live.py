@@ -57,15 +57,21 @@ class LiveServer:
     """One shop process on a free port; `url` is its base address."""
 
     def __init__(self, kind: str = "daphne", **env):
+        """Start daphne, uvicorn, or ("procfile") the Procfile's `web` command as a platform runs it (with PORT)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        app = ["mcpshop_site.asgi:application"]
         if kind == "daphne":
-            command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port)]
+            command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), *app]
+        elif kind == "uvicorn":
+            command = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "on", *app]
         else:
-            command = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "on"]
+            [web] = [line[4:] for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:")]
+            command = ["sh", "-c", f"exec {web}"]
+            env = {"PORT": str(self.port), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **env}
         self.errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in stop)
         self.process = subprocess.Popen(
-            [*command, "mcpshop_site.asgi:application"],
+            command,
             cwd=ROOT,
             env=server_env(**env),
             stdout=subprocess.DEVNULL,

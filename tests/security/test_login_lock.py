@@ -1,12 +1,14 @@
 """The one login lock of every password door (accounts/throttles.py): the storefront's form, the admin's login and
 `POST /api/auth/token` count failures together, per address and username and per address alone."""
 
+import httpx2
 import pytest
 from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from tests.assistant.mcp_live import LiveServer
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +87,24 @@ def test_only_failures_count(alice):
     """A shopper who signs in often from a shared address is never locked."""
     for _ in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT + 5):
         assert api_login("alice", alice.raw_password).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_procfile_web_process_is_not_fooled_by_a_forged_x_forwarded_for():
+    """The Procfile's `web` command, run as a platform runs it: a spray with a new X-Forwarded-For per attempt
+    is still one address. (With daphne's --proxy-headers, REMOTE_ADDR was the header's first entry, the one
+    the client writes, and no attempt was ever locked; behind a platform's router, NUM_PROXIES reads it.)"""
+    server = LiveServer("procfile")
+    try:
+        statuses = [
+            httpx2.post(
+                f"{server.url}/api/auth/token",
+                json={"username": f"user{n}", "password": "Summer2026!"},
+                headers={"X-Forwarded-For": f"10.0.{n}.1"},
+                timeout=30,
+            ).status_code
+            for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT + 1)
+        ]
+    finally:
+        server.stop()
+    assert statuses == [401] * settings.LOGIN_ADDRESS_FAILURE_LIMIT + [429]
