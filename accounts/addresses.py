@@ -4,6 +4,7 @@
 """
 
 import re
+import unicodedata
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -58,8 +59,10 @@ def _check(field: str, value: str) -> None:
             raise InvalidInput(_("%(field)s is required.") % {"field": label}, field=field)
         return
     limit = 2 if field == "country" else ADDRESS_LIMITS[field]
-    if len(value) > limit or "\x00" in value:
+    if len(value) > limit:
         raise InvalidInput(_("%(field)s is too long.") % {"field": label}, field=field, max_length=limit)
+    if any(unicodedata.category(character) == "Cc" for character in value):  # NUL, bell, escape... (tabs are spaces)
+        raise InvalidInput(_("%(field)s may not hold control characters.") % {"field": label}, field=field)
     if field == "country":
         validate_country(value)
     if field == "phone" and not _PHONE.fullmatch(value):

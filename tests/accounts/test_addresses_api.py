@@ -63,6 +63,9 @@ def test_add_list_change_and_delete_addresses(alice):
         ({"street": "   "}, "street"),
         ({"postal_code": "20 00/01"}, "postal_code"),
         ({"city": "x" * 101}, "city"),
+        ({"recipient": "张\x07三"}, "recipient"),  # a bell
+        ({"street": "南京东路\x1b[2J 1 号"}, "street"),  # a terminal escape
+        ({"district": "黄浦\x9b区"}, "district"),  # a C1 control
     ],
 )
 def test_a_bad_address_is_a_clear_400(alice, change, field):
@@ -71,6 +74,20 @@ def test_a_bad_address_is_a_clear_400(alice, change, field):
     error = response.json()["error"]
     assert error["code"] == "invalid"
     assert field in str(error["details"]) or error["details"].get("field") == field
+    assert not Address.objects.exists()
+
+
+def test_control_characters_are_refused_by_name(alice):
+    response = api_client_for(alice).post(ADDRESSES, {**HOME, "city": "上海\x00市"}, format="json")
+    assert response.status_code == 400
+    response = api_client_for(alice).post(
+        ADDRESSES, {**HOME, "city": "上海\x1b市"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.json()["error"] == {
+        "code": "invalid",
+        "message": "City may not hold control characters.",
+        "details": {"field": "city"},
+    }
     assert not Address.objects.exists()
 
 

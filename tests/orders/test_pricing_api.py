@@ -74,6 +74,7 @@ def test_an_order_to_an_address_object(alice, product, express):
     [
         ({"address": {**PLACE, "country": "ZZ"}}, 400, "invalid"),
         ({"address": {**PLACE, "phone": "no phone"}}, 400, "invalid"),
+        ({"address": {**PLACE, "street": "西湖路\x1b[2J 1 号"}}, 400, "invalid"),
         ({"address": ["a list"]}, 400, "invalid"),
         ({"address": PLACE, "shipping_option": 999999}, 400, "shipping_unavailable"),
         ({"address": PLACE, "shipping_option": "fast"}, 400, "invalid"),
