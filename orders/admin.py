@@ -48,7 +48,7 @@ class OrderItemInline(admin.TabularInline):
         return format_html(
             '<button type="submit" class="button" formaction="{}" formnovalidate>{}</button>',
             url,
-            _("Cancel line and refund %(amount)s") % {"amount": money(item.paid_amount_cents)},
+            _("Cancel line and refund %(amount)s") % {"amount": money(item.refund_cents)},
         )
 
     @admin.display(description=_("unit price"))

@@ -356,9 +356,16 @@ class OrderItem(models.Model):
 
     @property
     def paid_amount_cents(self) -> int:
-        """Return what the shopper paid for this line (after its share of the discounts): the amount
-        refunded when the line is cancelled."""
+        """Return what the shopper paid for this line before tax (after its share of the discounts)."""
         return self.line_total_cents - self.discount_cents
+
+    @property
+    def refund_cents(self) -> int:
+        """Return what cancelling the line gives back: its paid amount and its share of the order's tax
+        (which is on the discounted subtotal), rounded half up; cancelling the whole order gives back the rest."""
+        taxable = self.order.subtotal_cents - self.order.discount_cents
+        share = (2 * self.order.tax_cents * self.paid_amount_cents + taxable) // (2 * taxable) if taxable else 0
+        return self.paid_amount_cents + share
 
 
 class Payment(models.Model):

@@ -332,7 +332,7 @@ def order_cancel_for_user(*, user, order_id) -> Order:
 
 @transaction.atomic
 def order_cancel_line(*, order: Order, item_id) -> Order:
-    """Cancel one line of a paid order: its stock goes back and its paid amount is refunded, once.
+    """Cancel one line of a paid order: its stock goes back and its paid amount (with its tax) is refunded, once.
 
     Cancelling the last line left cancels the whole order (which refunds the rest, e.g. shipping).
     """
@@ -344,7 +344,7 @@ def order_cancel_line(*, order: Order, item_id) -> Order:
         raise LineAlreadyCancelled(item_id=item.pk)
     if item.product_id is not None:
         product_release_stock(product_id=item.product_id, quantity=item.quantity)
-    _refund(order=order, amount_cents=item.paid_amount_cents, reason=Refund.Reason.LINE_CANCELLED, item=item)
+    _refund(order=order, amount_cents=item.refund_cents, reason=Refund.Reason.LINE_CANCELLED, item=item)
     if not order.items.filter(cancelled_at__isnull=True).exists():
         return order_cancel(order=order)
     order.refresh_from_db()

@@ -129,6 +129,6 @@ class OrderItemCancelApi(APIView):
         responses={200: OrderSerializer, **error_responses(401, 404, 409, 502)},
     )
     def post(self, request, order_id, line_id):
-        """Cancel one line of a paid order: its paid amount is refunded and its stock goes back, once."""
+        """Cancel one line of a paid order: its paid amount (with its tax) is refunded and its stock goes back, once."""
         order = order_cancel_line_for_user(user=request.user, order_id=order_id, item_id=line_id)
         return Response(OrderSerializer(order_get_for_user(user=request.user, order_id=order.pk)).data)

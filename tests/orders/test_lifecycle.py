@@ -212,3 +212,23 @@ def test_a_products_revenue_is_what_was_paid_for_its_lines(alice, product):
     OrderItem.objects.filter(order=order).update(discount_cents=2560)  # its share of a 10% code
     [row] = order_top_products(since=order.created_at, by="revenue")
     assert (row.sku, row.units, row.revenue_cents) == ("TEA-001", 2, 25600 - 2560)
+
+
+def test_cancelling_a_line_gives_back_its_share_of_the_tax_and_the_whole_order_all_of_it(
+    alice, product, make_product, settings
+):
+    settings.TAX_RATES = {"US": "0.0725"}
+    mug = make_product("MUG-T", price_cents=3900, stock=10)
+    cart = cart_get_or_create(shopper=Shopper(user=alice))
+    cart_add_item(cart=cart, product=product, quantity=1)
+    cart_add_item(cart=cart, product=mug, quantity=1)
+    address = {"country": "US", "region": "CA", "city": "Oakland", "street": "1 Main St", "postal_code": "94607"}
+    order = pay(order_place(user=alice, name="Alice", phone="5105550100", address=address))
+    assert order.tax_cents == 1211  # (12800 + 3900) * 0.0725 = 1210.75
+    line = order.items.get(sku="MUG-T")
+
+    order = order_cancel_line(order=order, item_id=line.pk)
+
+    assert order.refunds.get().amount_cents == 3900 + 283  # 3900 * 0.0725 = 282.75: the mug's tax comes back
+    order = order_cancel(order=order)
+    assert order.refunded_cents == order.paid_cents == order.total_cents
