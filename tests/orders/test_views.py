@@ -182,8 +182,9 @@ def test_someone_elses_order_is_404_everywhere(alice, bob, product):
     theirs = place(bob, product)
     client = page_client_for(alice)
     assert client.get(theirs.get_absolute_url()).status_code == 404
-    assert client.post(reverse("orders:cancel", args=[theirs.pk])).status_code == 404
-    assert client.post(reverse("orders:pay", args=[theirs.pk])).status_code == 404
+    for reference in (theirs.pk, theirs.number, theirs.number.lower(), f"#{theirs.number}"):
+        assert client.post(reverse("orders:cancel", args=[reference])).status_code == 404
+        assert client.post(reverse("orders:pay", args=[reference])).status_code == 404
     assert client.get("/orders/99999999999999999999999/").status_code == 404
     theirs.refresh_from_db()
     assert theirs.status == Order.Status.PENDING
