@@ -7,14 +7,13 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.emails import password_reset_email_send
 from accounts.models import ADDRESS_LIMITS, McpToken
 from accounts.throttles import LoginThrottled, login_check, login_failed, login_succeeded
 from mcpshop_site.countries import country_choices
-from mcpshop_site.mail import email_queue, shop_link
 from mcpshop_site.ratelimit import client_address, rate_limit_count, rate_limit_wait
 
 # Django 5.2's own zh_Hans catalog lacks this validator message; naming it here lets makemessages
@@ -109,7 +108,7 @@ RESET_THROTTLED = _("Too many password reset requests. Please try again in an ho
 
 
 class PasswordResetForm(DjangoPasswordResetForm):
-    """Ask for a password reset link, sent by the job queue in the shopper's language.
+    """Ask for a password reset link, found and sent by the job queue in the shopper's language.
 
     The answer is the same whether or not an account uses the address (no enumeration), and so are the
     limits: an address, known or not, gets PASSWORD_RESET_PER_EMAIL requests an hour, and one network
@@ -138,17 +137,12 @@ class PasswordResetForm(DjangoPasswordResetForm):
                 rate_limit_count(key, window=PASSWORD_RESET_WINDOW)
         return cleaned
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
-        """Queue the link's email (Django's form would send it during the request)."""
-        path = reverse("accounts:password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
-        email_queue(
-            to=to_email,
-            template="accounts/email/password_reset",
-            context={
-                "username": context["user"].get_username(),
-                "reset_url": shop_link(path, base_url=f"{context['protocol']}://{context['domain']}"),
-                "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
-            },
+    def save(self, **kwargs):
+        """Queue the job that mails the link to the accounts using the address, if any (accounts/emails.py);
+        Django's form would look them up and send during the request."""
+        password_reset_email_send.enqueue(
+            email=self.cleaned_data["email"],
+            base_url=f"{self.request.scheme}://{self.request.get_host()}",
             language=get_language(),
         )
 
