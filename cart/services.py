@@ -11,8 +11,7 @@ from catalog.exceptions import InsufficientStock, ProductNotFound
 from catalog.models import Product
 from mcpshop_site.db import retry_on_deadlock
 from orders.exceptions import DiscountInvalid
-from orders.models import normalize_code
-from orders.offers import code_find
+from orders.offers import code_find, typed_code
 from orders.pricing import lines_of, quote
 
 
@@ -146,11 +145,12 @@ def cart_discount_apply(*, shopper: Shopper, code: str) -> None:
 
 def cart_discount_remove(*, shopper: Shopper, code: str) -> None:
     """Take a discount code off the shopper's cart (any case); a code not on it is not found."""
+    typed = typed_code(code)
     removed, _count = CartDiscount.objects.filter(
-        cart__in=Cart.objects.filter(shopper.cart_filter()), code__code=normalize_code(code)
+        cart__in=Cart.objects.filter(shopper.cart_filter()), code__code=typed
     ).delete()
     if not removed:
-        raise CartDiscountNotFound(code=normalize_code(code)[:64])
+        raise CartDiscountNotFound(code=typed)
 
 
 def cart_lock_for_checkout(*, user) -> tuple[Cart | None, list[CartItem]]:

@@ -75,9 +75,16 @@ def codes_for_cart(*, cart_id: int | None, user=None) -> tuple[list[DiscountCode
     return codes, {code.pk: code.customer_uses for code in codes}
 
 
+def typed_code(code: str) -> str:
+    """Return a code as typed, as codes are stored (`normalize_code`) and cut to 64 characters; empty when it
+    holds a NUL (no code does, and PostgreSQL refuses to compare text holding one)."""
+    typed = normalize_code(code)[:64]
+    return "" if "\x00" in typed else typed
+
+
 def code_find(code: str) -> DiscountCode:
     """Return the discount code typed (any case, surrounding spaces ignored), or raise DiscountInvalid."""
-    typed = normalize_code(code)[:64]
+    typed = typed_code(code)
     found = DiscountCode.objects.filter(code=typed).first() if typed else None
     if found is None:
         raise DiscountInvalid(_("There is no discount code %(code)s.") % {"code": typed}, code=typed, reason="unknown")

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from orders.models import DiscountCode, Promotion, ShippingMethod, ShippingRate
-from tests.conftest import api_client_for
+from tests.conftest import api_client_for, page_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +103,18 @@ def test_a_code_the_customer_has_used_up_shows_as_rejected_on_every_door(alice, 
     assert "You have already used the code WELCOME10." in page.content.decode()
     refused = api.post("/api/orders/", {"name": "A", "phone": "138 0000 0000", "address": "上海市 南京东路 1 号"})
     assert refused.json()["error"]["details"]["reason"] == "customer_limit"
+
+
+def test_odd_codes_answer_clearly(alice, alice_api, welcome):
+    """Codes in another case, with spaces or a NUL, huge or nested: a clear 4xx, never a server error (a NUL
+    reached PostgreSQL, which refuses to compare text holding one)."""
+    spaced = alice_api.post(DISCOUNTS, {"code": "\t welcome10 \n"}, format="json")
+    assert spaced.json()["discounts"][0]["code"] == "WELCOME10"
+    for body in ({"code": "WELCOME10\x00"}, {"code": "X" * 65}, {"code": {"code": ["WELCOME10"]}}, {"code": None}):
+        assert alice_api.post(DISCOUNTS, body, format="json").status_code == 400
+    for path in ("WELCOME10%00", "%00", "X" * 2000, "%F0%9F%8E%81"):
+        response = alice_api.delete(f"{DISCOUNTS}/{path}")
+        assert (response.status_code, response.json()["error"]["code"]) == (404, "discount_not_in_cart"), path
+    browser = page_client_for(alice)
+    assert browser.post("/cart/discounts/WELCOME10%00/remove/").status_code == 302
+    assert alice_api.get("/api/cart/").json()["discounts"][0]["code"] == "WELCOME10"  # still on the cart
