@@ -1,15 +1,18 @@
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import _in_language
+from mcpshop_site.countries import COUNTRY_CODES
 from mcpshop_site.i18n import active_language
 
 # Public order numbers: 12 characters from an alphabet without look-alikes (no 0/O, 1/I/L), 31**12 (about 2**59)
@@ -80,6 +83,12 @@ class ShippingRate(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.country or '*'} {self.region}".strip()
+
+    def clean(self):
+        """Take the country in any case; refuse one that is not a country (a rate no destination would match)."""
+        self.country = self.country.strip().upper()
+        if self.country and self.country not in COUNTRY_CODES:
+            raise ValidationError({"country": gettext("Country must be a two-letter ISO 3166-1 code, e.g. CN.")})
 
 
 class Offer(models.Model):

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
-from orders.models import DiscountCode, ShippingMethod
+from orders.models import DiscountCode, ShippingMethod, ShippingRate
+from orders.offers import shipping_options
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,31 @@ def test_a_shipping_method_with_rates_typed_in_yuan(admin_client):
     assert sorted(method.rates.values_list("region", "price_cents")) == [("", 1250), ("新疆", 3000)]
     page = admin_client.get(reverse("admin:orders_shippingmethod_change", args=[method.pk]))
     assertContains(page, 'value="12.50"')
+
+
+def test_a_rate_takes_its_country_in_any_case_and_refuses_what_is_not_a_country(admin_client):
+    """A rate typed "cn" or "XX" matched no destination: the shop silently did not ship there."""
+
+    def add(country):
+        form = {
+            "name": f"快递 {country}",
+            "is_active": "on",
+            "position": "0",
+            "rates-TOTAL_FORMS": "1",
+            "rates-INITIAL_FORMS": "0",
+            "rates-0-country": country,
+            "rates-0-region": "",
+            "rates-0-price_cents": "10",
+            "rates-0-estimated_days": "3",
+        }
+        return admin_client.post(reverse("admin:orders_shippingmethod_add"), form, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert add("cn").status_code == 302
+    assert list(ShippingRate.objects.values_list("country", flat=True)) == ["CN"]
+    assert shipping_options(country="CN")[0][0].price_cents == 1000
+    for typo in ("XX", "ZZ"):
+        assertContains(add(typo), "Country must be a two-letter ISO 3166-1 code, e.g. CN.")
+    assert ShippingMethod.objects.count() == 1
 
 
 def test_a_discount_code_in_any_case_with_a_fixed_amount_and_its_usage(admin_client):
