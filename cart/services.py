@@ -131,13 +131,13 @@ def cart_discount_apply(*, shopper: Shopper, code: str) -> None:
     if not items:
         raise DiscountInvalid(_("Your cart is empty."), code=found.code, reason="empty_cart")
     cart_id = items[0].cart_id
-    if CartDiscount.objects.filter(cart_id=cart_id).count() >= MAX_CART_CODES:
-        raise DiscountInvalid(
-            _("A cart takes at most %(count)d codes.") % {"count": MAX_CART_CODES}, code=found.code, reason="too_many"
-        )
     _applied, created = CartDiscount.objects.get_or_create(cart_id=cart_id, code=found)
     if not created:
         return
+    if CartDiscount.objects.filter(cart_id=cart_id).count() > MAX_CART_CODES:
+        raise DiscountInvalid(  # rolls the new row back
+            _("A cart takes at most %(count)d codes.") % {"count": MAX_CART_CODES}, code=found.code, reason="too_many"
+        )
     for rejected, reason, message in quote(lines=lines_of(items), cart_id=cart_id, user=shopper.user).rejected:
         if rejected == found.code:
             raise DiscountInvalid(message, code=found.code, reason=reason)  # rolls the new row back

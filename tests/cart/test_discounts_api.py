@@ -118,3 +118,15 @@ def test_odd_codes_answer_clearly(alice, alice_api, welcome):
     browser = page_client_for(alice)
     assert browser.post("/cart/discounts/WELCOME10%00/remove/").status_code == 302
     assert alice_api.get("/api/cart/").json()["discounts"][0]["code"] == "WELCOME10"  # still on the cart
+
+
+def test_a_cart_takes_five_codes_and_applying_one_again_changes_nothing(alice_api):
+    for number in range(6):
+        DiscountCode.objects.create(code=f"TAKE{number}", title="立减", kind="FIXED", amount_cents=100, stackable=True)
+    for number in range(5):
+        assert alice_api.post(DISCOUNTS, {"code": f"take{number}"}, format="json").status_code == 200
+    again = alice_api.post(DISCOUNTS, {"code": "TAKE0"}, format="json")
+    assert (again.status_code, again.json()["discount_cents"]) == (200, 500)  # a no-op, not "too many"
+    sixth = alice_api.post(DISCOUNTS, {"code": "TAKE5"}, format="json")
+    assert (sixth.status_code, sixth.json()["error"]["details"]["reason"]) == (400, "too_many")
+    assert [d["code"] for d in alice_api.get("/api/cart/").json()["discounts"]] == [f"TAKE{n}" for n in range(5)]
