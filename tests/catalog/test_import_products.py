@@ -249,3 +249,28 @@ def test_a_product_whose_stock_was_never_imported_needs_set_stock(run, tmp_path,
     product.refresh_from_db()
     assert (product.stock, product.imported_stock) == (10, 10)
     assert "1 unchanged" in run(path)[0]  # from now on the figures count from this one
+
+
+def test_hostile_cells_are_refused_row_by_row_on_every_database(run, tmp_path, category):
+    """A NUL in a cell (PostgreSQL cannot store one: the import stopped with a traceback at that row on it)
+    and figures beyond what the database's column holds are each a rejected row, never the end of the import."""
+    path = write(
+        tmp_path,
+        HEADER
+        + "NUL-1,坏\x00茶,,tea,1000,5,,,,\n"  # line 2: a NUL in the name
+        + "NUL-2,好茶,,tea,1000,5,说明\x00,,,\n"  # line 3: in the description
+        + "NUL\x00-3,好茶,,tea,1000,5,,,,\n"  # line 4: in the SKU, which finds the product
+        + "BIG-1,大茶,,tea,99999999999999999999999,5,,,,\n"  # line 5: a price no column holds
+        + "BIG-2,大茶,,tea,1000,99999999999999999999999,,,,\n"  # line 6: a stock no column holds
+        + "GOOD-1,好茶,,tea,1000,5,,,,\n",  # line 7
+    )
+    out, err, error = run(path)
+
+    assert "6 rows: 1 created, 0 updated, 0 unchanged, 5 rejected." in out
+    assert error.startswith("5 rows were not imported")
+    assert "line 2 (SKU NUL-1): name: Null characters are not allowed." in err
+    assert "line 3 (SKU NUL-2): description: Null characters are not allowed." in err
+    assert "line 4 (SKU NUL\x00-3): sku: Null characters are not allowed." in err
+    assert "line 5 (SKU BIG-1): price_cents: Ensure this value is less than or equal to" in err
+    assert "line 6 (SKU BIG-2): stock: Ensure this value is less than or equal to" in err
+    assert set(Product.objects.values_list("sku", flat=True)) == {"GOOD-1"}

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import transaction
 
 from catalog.management.progress import Progress
@@ -200,6 +201,9 @@ def parse_values(row: dict, *, categories: dict[str, Category]) -> dict:
         raise RowError({"row": f"more cells than columns ({row['extra cells']!r} left over)"})
     values, errors = {}, {}
     for name, raw in row.items():
+        if isinstance(raw, str) and "\x00" in raw:  # PostgreSQL stores no NUL: refused as Django's forms do
+            errors[name] = str(ProhibitNullCharactersValidator.message)
+            continue
         if name == "sku":
             continue
         if name == "category":
