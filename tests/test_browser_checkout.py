@@ -50,6 +50,28 @@ def test_switching_language_mid_checkout_keeps_what_was_typed(live_shop, browser
     page.close()
 
 
+def test_a_draft_stays_with_the_account_that_typed_it(live_shop, browser):  # noqa: F811
+    """One tab, two accounts (a shared computer): the next shopper's checkout does not show the address the
+    first one typed and left."""
+    page = browser.new_page(locale="zh-CN")
+    for number, who in enumerate(("first", "next")):
+        page.goto(live_shop + "/accounts/signup/")
+        sign_up(page, f"draft_{who}_{int(time.time())}")
+        page.wait_for_load_state()
+        page.goto(live_shop + "/")
+        page.locator("form[data-cart-add] button[type=submit]").first.click()
+        pytest.importorskip("playwright.sync_api").expect(page.locator("[data-cart-count]").first).to_have_text("1")
+        page.goto(live_shop + "/checkout/")
+        if number == 0:
+            for field, value in TYPED.items():
+                page.fill(f"input[name={field}]", value)
+            page.goto(live_shop + "/accounts/")
+            page.locator("main form[action$='/logout/'] button").click()
+            page.wait_for_load_state()
+    assert {field: page.input_value(f"input[name={field}]") for field in TYPED} == dict.fromkeys(TYPED, "")
+    page.close()
+
+
 def test_a_shopper_checks_out_with_a_code_and_shipping_pays_and_gets_a_refund(live_shop, browser):  # noqa: F811
     """¥98 + ¥68 of tea, WELCOME10 (−¥16.60), SF Express to Hangzhou (¥23.00): ¥172.40 placed, paid, refunded."""
     expect = pytest.importorskip("playwright.sync_api").expect

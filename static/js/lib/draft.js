@@ -1,6 +1,7 @@
 /* Keep what a shopper types in a form across page loads of the same tab (e.g. switching the language
    mid-checkout): forms marked data-keep-draft="name" are saved to sessionStorage as they change and
-   filled back in on the next load. Hidden fields (the CSRF token, the idempotency key) are never kept;
+   filled back in on the next load. The name says whose draft it is (the checkout's holds the account), so
+   the next account signed in on the same tab does not see what the last one typed. Hidden fields (the CSRF token, the idempotency key) are never kept;
    submitting the form forgets the draft (the server shows what was posted). */
 
 function storageKey(form) {
