@@ -9,6 +9,7 @@ window still lies inside the last `window` seconds (the sliding-window estimate;
 spread evenly, and never more than the limit over any window by more than that window's share).
 """
 
+import ipaddress
 import math
 import time
 
@@ -20,8 +21,18 @@ WINDOW = 60  # seconds: the chat's and MCP's limits are per minute
 
 def client_address(request) -> str:
     """Return the caller's network address as every limit of the shop sees it: REMOTE_ADDR, or with
-    `NUM_PROXIES` set the address the nearest trusted proxy wrote into X-Forwarded-For (DRF's rule)."""
-    return BaseThrottle().get_ident(request) or ""
+    `NUM_PROXIES` set the address the nearest trusted proxy wrote into X-Forwarded-For (DRF's rule).
+
+    An IPv6 address counts as its /64 network: a host (a home line, a rented server) is given a whole /64,
+    and each of its 2**64 addresses was a fresh client to every limit, the login lock included."""
+    address = BaseThrottle().get_ident(request) or ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ip.ipv4_mapped or ipaddress.IPv6Network((ip, 64), strict=False))
+    return address
 
 
 def _clock(window: int, now: float | None) -> tuple[int, float]:
@@ -93,6 +104,9 @@ def _seconds_until_room(previous: int, current: int, limit: int, elapsed: float,
 class ScopedRateLimit(ScopedRateThrottle):
     """DRF's scoped throttle (`throttle_scope`, rates in DEFAULT_THROTTLE_RATES, clients by address), counted
     by the shop's limiter. As DRF's own, a refused request does not count."""
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
 
     def allow_request(self, request, view):
         self.scope = getattr(view, self.scope_attr, None)

@@ -108,3 +108,23 @@ def test_the_procfile_web_process_is_not_fooled_by_a_forged_x_forwarded_for():
     finally:
         server.stop()
     assert statuses == [401] * settings.LOGIN_ADDRESS_FAILURE_LIMIT + [429]
+
+
+def test_a_spray_from_one_ipv6_network_is_one_address():
+    """A host holds a whole IPv6 /64: a new address of it per attempt is not a new client (each was)."""
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    statuses = [
+        api_login(f"user{n}", "Summer2026!", address=f"2001:db8:1:2::{n + 1:x}").status_code for n in range(limit + 1)
+    ]
+    assert statuses == [401] * limit + [429]
+    assert form_login("user-next", "Summer2026!", address="2001:db8:1:2:ffff::1").status_code == 429
+    # Another /64 (another host) is another client.
+    assert api_login("user-next", "Summer2026!", address="2001:db8:1:3::1").status_code == 401
+
+
+def test_the_register_throttle_counts_an_ipv6_network_too(db):
+    statuses = [
+        APIClient(REMOTE_ADDR=f"2001:db8:9:9::{n + 1:x}").post("/api/auth/register", {}, format="json").status_code
+        for n in range(21)
+    ]
+    assert statuses == [400] * 20 + [429]
