@@ -2,8 +2,11 @@
 the form answers every address alike and is rate limited."""
 
 import re
+from datetime import datetime, timedelta
+from unittest import mock
 
 import pytest
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -57,6 +60,18 @@ def test_the_emailed_link_sets_a_new_password_and_ends_the_old_credentials(alice
     assert api.post("/api/auth/token/refresh", {"refresh": old_tokens["refresh"]}).status_code == 401
     reused = Client().get(link_in(message), follow=True, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "This link does not work" in reused and "new_password1" not in reused
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("hours", "works"), [(23.9, True), (24.1, False)])
+def test_a_link_works_within_a_day_only(alice, hours, works):
+    ask_for_link(Client(), alice.email)
+    run_jobs()
+    later = datetime.now() + timedelta(hours=hours)
+    with mock.patch.object(PasswordResetTokenGenerator, "_now", return_value=later):
+        page = Client().get(link_in(mail.outbox[0]), follow=True, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ("new_password1" in page) is works
+    assert ("This link does not work" in page) is not works
 
 
 @pytest.mark.django_db
