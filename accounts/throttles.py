@@ -14,6 +14,7 @@ not the address's, so an attacker's own account cannot reset a spray.
 """
 
 import hashlib
+import unicodedata
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +31,9 @@ class LoginThrottled(ShopError):
 
 def _keys(request, username: str) -> tuple[str, str]:
     address = client_address(request)
-    name = (username or "").strip().lower()
+    # Normalized as Django normalizes usernames (NFKC), casefolded: a MariaDB in utf8mb4_unicode_ci (as
+    # docs/deploy.md creates it) signs "ａlice" (a full-width a) in as alice, and it must be alice's pair.
+    name = unicodedata.normalize("NFKC", username or "").strip().casefold()
     pair = hashlib.sha256(f"{address}\0{name}".encode()).hexdigest()
     return f"login-failures:{pair}", f"login-failures-address:{hashlib.sha256(address.encode()).hexdigest()}"
 

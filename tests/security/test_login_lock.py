@@ -128,3 +128,12 @@ def test_the_register_throttle_counts_an_ipv6_network_too(db):
         for n in range(21)
     ]
     assert statuses == [400] * 20 + [429]
+
+
+def test_spelling_a_username_another_way_is_the_same_account_to_the_lock(alice):
+    """Case, blanks and full-width letters name one account (MariaDB's unicode_ci collation signs "ａlice" in
+    as alice), so they cannot buy another LOGIN_FAILURE_LIMIT guesses at it."""
+    spellings = ["alice", "ALICE", " Alice ", "ａlice", "ａｌｉｃｅ"]
+    for n in range(settings.LOGIN_FAILURE_LIMIT):
+        form_login(spellings[n % len(spellings)], "wrong")
+    assert form_login("alice", alice.raw_password).status_code == 429
