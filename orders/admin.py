@@ -259,13 +259,13 @@ class CentsAdminMixin:
 
 class ShippingRateInline(CentsAdminMixin, admin.TabularInline):
     model = ShippingRate
-    fields = ["country", "region", "price_cents", "estimated_days"]
+    fields = ["country", "region", "price_cents", "estimated_days", "code"]
     extra = 1
 
 
 @admin.register(ShippingMethod)
 class ShippingMethodAdmin(admin.ModelAdmin):
-    list_display = ["name", "name_en", "is_active", "position"]
+    list_display = ["name", "name_en", "code", "is_active", "position"]
     list_editable = ["is_active", "position"]
     inlines = [ShippingRateInline]
 

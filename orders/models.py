@@ -35,9 +35,36 @@ def _in_language_field(obj, field: str) -> str:
     return _in_language(getattr(obj, field), getattr(obj, f"{field}_en"))
 
 
+def _code_field():
+    """An optional stable code naming a shipping method or rate to agents (a UCP option id, an import key).
+
+    NULL when empty (the admin and the importer store none as NULL): NULLs are distinct on every database, so
+    codes are unique where given, also on MariaDB, which has no partial unique index.
+    """
+    return models.SlugField(
+        _("code"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("Optional stable identifier (letters, digits, - and _), e.g. std-ship; unique."),
+    )
+
+
+def _code_taken(code: str | None, *, method_id: int | None) -> bool:
+    """Whether another method, or a rate of another method, already uses `code` (shipping options of one
+    destination would then share an id)."""
+    if not code:
+        return False
+    methods = ShippingMethod.objects.filter(code=code).exclude(pk=method_id)
+    rates = ShippingRate.objects.filter(code=code).exclude(method_id=method_id)
+    return methods.exists() or rates.exists()
+
+
 class ShippingMethod(models.Model):
     """A way to ship (standard, express...); what it costs where is in its rates."""
 
+    code = _code_field()
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -55,6 +82,11 @@ class ShippingMethod(models.Model):
     def display_name(self) -> str:
         return _in_language_field(self, "name")
 
+    def clean(self):
+        self.code = self.code or None
+        if _code_taken(self.code, method_id=self.pk):
+            raise ValidationError({"code": gettext("Another shipping method or rate already uses this code.")})
+
 
 class ShippingRate(models.Model):
     """The price of a method for a country, or one region of it; the most specific rate wins.
@@ -63,6 +95,7 @@ class ShippingRate(models.Model):
     """
 
     method = models.ForeignKey(ShippingMethod, verbose_name=_("method"), on_delete=models.CASCADE, related_name="rates")
+    code = _code_field()
     country = models.CharField(
         _("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2 code; empty for every other country.")
     )
@@ -89,6 +122,9 @@ class ShippingRate(models.Model):
         self.country = self.country.strip().upper()
         if self.country and self.country not in COUNTRY_CODES:
             raise ValidationError({"country": gettext("Country must be a two-letter ISO 3166-1 code, e.g. CN.")})
+        self.code = self.code or None
+        if _code_taken(self.code, method_id=self.method_id):
+            raise ValidationError({"code": gettext("Another shipping method or rate already uses this code.")})
 
 
 class Offer(models.Model):

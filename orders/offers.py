@@ -13,9 +13,14 @@ from orders.models import DiscountCode, Promotion, ShippingRate, normalize_code
 
 @dataclass(frozen=True)
 class ShippingOption:
-    """A shipping method priced for one destination (after free-shipping promotions)."""
+    """A shipping method priced for one destination (after free-shipping promotions).
+
+    `code` names the option to agents (a UCP fulfillment option id): the chosen rate's code, else the method's,
+    else the method's id; one destination's options never share one (the models' `clean` keeps codes apart).
+    """
 
     id: int
+    code: str
     name: str
     name_en: str
     price_cents: int
@@ -114,6 +119,7 @@ def shipping_options(*, country: str, region: str = "") -> tuple[list[ShippingOp
     options = [
         ShippingOption(
             id=rate.method_id,
+            code=rate.code or rate.method.code or str(rate.method_id),
             name=rate.method.name,
             name_en=rate.method.name_en,
             price_cents=rate.price_cents,

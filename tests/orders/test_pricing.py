@@ -86,7 +86,7 @@ def test_every_quote_adds_up(lines, percents, fixed, shipping_cents, rate):
     offers += [
         DiscountCode(pk=100 + i, code=f"F{i}", title="f", amount_cents=a, stackable=True) for i, a in enumerate(fixed)
     ]
-    option = ShippingOption(id=1, name="s", name_en="", price_cents=shipping_cents, estimated_days=3)
+    option = ShippingOption(id=1, code="1", name="s", name_en="", price_cents=shipping_cents, estimated_days=3)
     with override_settings(TAX_RATES={"US": rate}):
         quote = price(
             lines=[PriceLine(i, unit, qty) for i, (unit, qty) in enumerate(lines)],
@@ -109,7 +109,7 @@ def test_tax_is_the_rate_of_the_discounted_subtotal_rounded_half_up_and_shipping
 
     settings.TAX_RATES = {"US": "0.0725"}
     ten_off = DiscountCode(pk=1, code="TEN", title="10", amount_cents=1000)
-    option = ShippingOption(id=1, name="s", name_en="", price_cents=500, estimated_days=3)
+    option = ShippingOption(id=1, code="1", name="s", name_en="", price_cents=500, estimated_days=3)
     quote = price(lines=[PriceLine(1, 2100, 1)], codes=[ten_off], options=[option], country="US")
     # (2100 - 1000) * 0.0725 = 79.75 -> 80; shipping untaxed
     assert quote.money() == {
@@ -203,6 +203,27 @@ def test_the_most_specific_shipping_rate_wins(alice, make_product):
     assert [(o.id, o.price_cents) for o in options] == [(standard.pk, 3000), (express.pk, 2500)]
     options, _configured = shipping_options(country="FR")
     assert [(o.id, o.price_cents) for o in options] == [(standard.pk, 9000)]
+
+
+def test_a_shipping_option_is_named_by_its_rates_code_else_its_methods_else_its_id():
+    """Agents select options by these codes (UCP option ids): one per method, the most specific rate's code."""
+    from orders.offers import shipping_options
+
+    standard = ShippingMethod.objects.create(code="standard", name="标准", name_en="Standard")
+    ShippingRate.objects.create(method=standard, code="std-ship", price_cents=500, estimated_days=5)
+    express = ShippingMethod.objects.create(code="express", name="特快", name_en="Express", position=1)
+    ShippingRate.objects.create(method=express, code="exp-ship-intl", price_cents=2500, estimated_days=3)
+    ShippingRate.objects.create(method=express, code="exp-ship-us", country="US", price_cents=1500, estimated_days=2)
+    ShippingRate.objects.create(method=express, country="CN", price_cents=1800, estimated_days=2)
+    bare = ShippingMethod.objects.create(name="自提", position=2)
+    ShippingRate.objects.create(method=bare, price_cents=0, estimated_days=1)
+
+    def offered(country):
+        return [(o.code, o.price_cents) for o in shipping_options(country=country)[0]]
+
+    assert offered("US") == [("std-ship", 500), ("exp-ship-us", 1500), (str(bare.pk), 0)]
+    assert offered("CA") == [("std-ship", 500), ("exp-ship-intl", 2500), (str(bare.pk), 0)]
+    assert offered("CN") == [("std-ship", 500), ("express", 1800), (str(bare.pk), 0)]
 
 
 def test_free_shipping_over_an_amount_and_for_some_products(alice, make_product):

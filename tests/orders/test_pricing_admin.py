@@ -62,6 +62,35 @@ def test_a_rate_takes_its_country_in_any_case_and_refuses_what_is_not_a_country(
     assert ShippingMethod.objects.count() == 1
 
 
+def test_shipping_codes_are_optional_and_never_shared_by_two_methods(admin_client):
+    """Two options of one destination with one code: an agent selecting it would get either."""
+
+    def add(name, method_code, rate_code):
+        form = {
+            "name": name,
+            "code": method_code,
+            "is_active": "on",
+            "position": "0",
+            "rates-TOTAL_FORMS": "1",
+            "rates-INITIAL_FORMS": "0",
+            "rates-0-country": "",
+            "rates-0-region": "",
+            "rates-0-price_cents": "5",
+            "rates-0-estimated_days": "3",
+            "rates-0-code": rate_code,
+        }
+        return admin_client.post(reverse("admin:orders_shippingmethod_add"), form, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert add("Standard", "standard", "std-ship").status_code == 302
+    assert add("Pickup", "", "").status_code == 302
+    assert add("Courier", "", "").status_code == 302  # no code twice: stored as NULL, not a duplicate ""
+    assert list(ShippingMethod.objects.values_list("code", flat=True).order_by("pk")) == ["standard", None, None]
+    for method_code, rate_code in (("standard", ""), ("std-ship", ""), ("", "standard"), ("", "std-ship")):
+        assertContains(add("Express", method_code, rate_code), "already uses this code")
+    assertContains(add("Express", "exp ship", ""), "Enter a valid")
+    assert ShippingMethod.objects.count() == 3
+
+
 def test_a_discount_code_in_any_case_with_a_fixed_amount_and_its_usage(admin_client):
     form = {
         "code": "spring",
