@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "cart",
     "orders",
     "assistant",
+    "agents",
 ]
 
 MIDDLEWARE = [

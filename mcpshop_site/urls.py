@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("accounts.urls")),
     path("", include("assistant.urls")),
+    path("", include("agents.urls")),
 ]
 
 handler400 = "mcpshop_site.api.bad_request"
