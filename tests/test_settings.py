@@ -3,6 +3,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
     "DEBUG": "0",
@@ -12,6 +15,10 @@ PRODUCTION = {
     "PAYMENT_PROVIDER": "stripe",
     "STRIPE_SECRET_KEY": "sk_test_" + "Pq7w" * 6,
     "STRIPE_WEBHOOK_SECRET": "whsec_" + "Zr4k" * 6,
+    "UCP_SIGNING_KEY": ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    .decode()
+    .replace("\n", "\\n"),  # on one line, as an environment file holds it
 }
 
 
@@ -50,3 +57,11 @@ def test_production_refuses_the_test_payment_provider_unless_asked_for():
 def test_stripe_needs_its_keys():
     result = _manage("check", **{**PRODUCTION, "STRIPE_WEBHOOK_SECRET": ""})
     assert result.returncode != 0 and "STRIPE_WEBHOOK_SECRET" in result.stderr
+
+
+def test_production_needs_a_ucp_signing_key():
+    refused = _manage("check", **{**PRODUCTION, "UCP_SIGNING_KEY": ""})
+    assert refused.returncode != 0 and "Set UCP_SIGNING_KEY" in refused.stderr
+    script = "from mcpshop_site.webhooks import ucp_signing_keys; print(ucp_signing_keys()[0]['crv'])"
+    given = _manage("shell", "--no-imports", "-c", script, **PRODUCTION)
+    assert given.stdout.strip() == "P-256", given.stderr

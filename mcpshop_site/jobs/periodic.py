@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import task
-from django_tasks_db.models import DBTaskResult
+
+from mcpshop_site.jobs import queue
 
 SLOTS = uuid.UUID("5d1c7a52-8f0e-4b7e-9a44-1c2f0b9e6a10")  # namespace of the time slots' job ids
 
@@ -39,21 +39,9 @@ def enqueue_due(now: datetime | None = None) -> list[str]:
     for name, seconds in settings.JOBS_PERIODIC.items():
         slot = int(now.timestamp() // seconds)
         job_id = uuid.uuid5(SLOTS, f"{name}:{seconds}:{slot}")
-        if DBTaskResult.objects.filter(pk=job_id).exists():
-            continue
-        try:
-            with transaction.atomic():
-                DBTaskResult.objects.create(
-                    id=job_id,
-                    args_kwargs={"args": [name], "kwargs": {}},
-                    priority=run_periodic.priority,
-                    task_path=run_periodic.module_path,
-                    queue_name=run_periodic.queue_name,
-                    backend_name=run_periodic.backend,
-                    run_after=datetime.fromtimestamp(slot * seconds, tz=UTC),
-                )
-        except IntegrityError:
-            continue  # another worker stored this slot's job first
+        run_after = datetime.fromtimestamp(slot * seconds, tz=UTC)
+        if not queue.enqueue_once(run_periodic, job_id, args=[name], run_after=run_after):
+            continue  # this slot's job is stored already (by another worker, maybe)
         enqueued.append(name)
     return enqueued
 

@@ -10,10 +10,11 @@ and must be idempotent (embedding a product twice writes the same vector; an ord
 import logging
 import os
 import socket
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import TaskResultStatus
@@ -78,6 +79,30 @@ def enqueue_batched(task: Task, items: list, *, limit: int) -> None:
                 return
         for start in range(0, len(items), limit):
             task.enqueue(items[start : start + limit])
+
+
+def enqueue_once(task: Task, job_id: uuid.UUID, *, args=(), kwargs=None, run_after=None) -> bool:
+    """Store the job `task(*args, **kwargs)` as `job_id` unless a job has that id; return whether it was stored.
+
+    The database's primary key makes the id unique however many processes try at once: periodic jobs take
+    an id per time slot, webhooks one per event. Call it in the transaction that makes the job necessary.
+    """
+    if DBTaskResult.objects.filter(pk=job_id).exists():
+        return False
+    try:
+        with transaction.atomic():
+            DBTaskResult.objects.create(
+                id=job_id,
+                args_kwargs={"args": list(args), "kwargs": kwargs or {}},
+                priority=task.priority,
+                task_path=task.module_path,
+                queue_name=task.queue_name,
+                backend_name=task.backend,
+                run_after=run_after or get_date_max(),
+            )
+    except IntegrityError:
+        return False  # stored by another process since
+    return True
 
 
 def _worker_is_gone(worker: str, *, own: str) -> bool:
