@@ -52,13 +52,13 @@ def order_email_send(context: TaskContext, *, order_id: int, event: str) -> bool
         .prefetch_related(Prefetch("items", OrderItem.objects.order_by("id")))
         .get(pk=order_id)
     )
-    if not order.user.email:
+    if not order.contact_email:
         logger.warning("Order %s: no email address for its %s email", order.number, event)
         return False
     with translation.override(order.language):
         shown = order_email_context(order)
     message = email_message(
-        template=f"orders/email/{event}", context=shown, to=order.user.email, language=order.language
+        template=f"orders/email/{event}", context=shown, to=order.contact_email, language=order.language
     )
     email_deliver(message, attempt=context.attempt)
     OrderEmail.objects.create(order=order, event=event)

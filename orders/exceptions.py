@@ -68,3 +68,51 @@ class DiscountInvalid(InvalidInput):
 class ShippingUnavailable(InvalidInput):
     code = "shipping_unavailable"
     default_message = _("This shipping option is not available for the address.")
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    default_message = _("This Idempotency-Key was already used for a different request.")
+
+
+class PaymentDeclined(ShopError):
+    code = "payment_declined"
+    status = 402
+    default_message = _("The payment was declined.")
+
+
+class PaymentUnsupported(InvalidInput):
+    code = "payment_unsupported"
+    default_message = _("This payment method cannot be charged here.")
+
+
+class PaymentRequired(InvalidInput):
+    code = "payment_required"
+    default_message = _("A payment credential is required to complete the checkout.")
+
+
+class SessionNotFound(NotFound):
+    code = "checkout_session_not_found"
+    default_message = _("No such checkout session.")
+
+
+class SessionFinal(Conflict):
+    """A completed or canceled session (or one past its expiry) takes no change."""
+
+    code = "checkout_session_final"
+    default_message = _("This checkout session is %(status)s and cannot be changed.")
+
+    def __init__(self, message=None, **details):
+        super().__init__(message or self.default_message % {"status": details.get("status", "")}, **details)
+
+
+class FulfillmentMissing(InvalidInput):
+    code = "fulfillment_missing"
+    default_message = _("Fulfillment address and option must be selected.")
+
+
+class ItemNotFound(InvalidInput):
+    """A line names a product the shop does not sell (a request's mistake, so 400, not a missing resource)."""
+
+    code = "item_not_found"
+    default_message = _("Product not found.")

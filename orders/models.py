@@ -265,9 +265,17 @@ class Order(models.Model):
         Status.EXPIRED: set(),
     }
 
+    # An agent's checkout session may place an order for a buyer with no account here: no user, and its
+    # emails go to `email` (an account's order copies the account's email at placement).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+        null=True,
+        blank=True,
     )
+    email = models.EmailField(_("email"), blank=True)
     number = models.CharField(_("order number"), max_length=16, unique=True, default=new_order_number, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     currency = models.CharField(_("currency"), max_length=3)
@@ -330,6 +338,16 @@ class Order(models.Model):
 
     def get_absolute_url(self):
         return reverse("orders:detail", kwargs={"number": self.number})
+
+    @property
+    def contact_email(self) -> str:
+        """Return where the order's emails go: its own email, else (orders placed before it had one) its account's."""
+        return self.email or (self.user.email if self.user else "")
+
+    @property
+    def addressee(self) -> str:
+        """Return the name the order's emails greet: the account's, or the recipient's for an order without one."""
+        return self.user.get_username() if self.user else self.name
 
     @property
     def display_discounts(self) -> list[dict]:
@@ -514,7 +532,7 @@ class DiscountRedemption(models.Model):
     code = models.ForeignKey(DiscountCode, verbose_name=_("code"), on_delete=models.PROTECT, related_name="redemptions")
     order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="redemptions")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+", null=True
     )
     amount_cents = models.PositiveBigIntegerField(_("amount"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -528,3 +546,92 @@ class DiscountRedemption(models.Model):
 
     def __str__(self):
         return f"{self.code_id} -> #{self.order_id}"
+
+
+def new_session_id() -> str:
+    """Return a fresh checkout session id: 128 random bits, so an id names a session and cannot be guessed."""
+    return f"cs_{secrets.token_urlsafe(16)}"
+
+
+class CheckoutSession(models.Model):
+    """An outside agent's checkout (UCP, ACP, MCP): what it will buy, for whom, where to, and how it ends.
+
+    `owner` names the agent that made it (e.g. "ucp:<profile URL>", "acp:<platform id>"): only that agent
+    finds it. Lines, buyer, destinations and codes are kept as given (validated by the service); prices are
+    never stored, they are quoted afresh by orders.pricing. `extra` holds what one protocol keeps and the
+    core does not read (e.g. UCP's webhook URL).
+    """
+
+    class Status(models.TextChoices):
+        INCOMPLETE = "incomplete", _("Incomplete")
+        READY = "ready_for_complete", _("Ready to complete")
+        COMPLETED = "completed", _("Completed")
+        CANCELED = "canceled", _("Canceled")
+
+    public_id = models.CharField(_("id"), max_length=40, unique=True, default=new_session_id, editable=False)
+    owner = models.CharField(_("agent"), max_length=300)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("linked account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.INCOMPLETE)
+    currency = models.CharField(_("currency"), max_length=3)
+    # [{"id": "li_1", "sku": "...", "quantity": 2}]
+    lines = models.JSONField(_("lines"), default=list)
+    # {"email", "first_name", "last_name", "phone", "consent": {...}}
+    buyer = models.JSONField(_("buyer"), default=dict, blank=True)
+    # [{"id", "first_name", "last_name", "street_address", "address_locality", "address_region", "postal_code",
+    #   "address_country"}]
+    destinations = models.JSONField(_("destinations"), default=list, blank=True)
+    destination_id = models.CharField(_("selected destination"), max_length=100, blank=True)
+    shipping_option = models.CharField(_("selected shipping option"), max_length=100, blank=True)
+    codes = models.JSONField(_("discount codes"), default=list, blank=True)
+    payment = models.JSONField(_("payment selection"), default=dict, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    order = models.OneToOneField(
+        Order, verbose_name=_("order"), null=True, blank=True, on_delete=models.PROTECT, related_name="checkout_session"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("checkout session")
+        verbose_name_plural = _("checkout sessions")
+        indexes = [models.Index(fields=["owner", "-created_at"], name="checkoutsession_owner")]
+
+    def __str__(self):
+        return self.public_id
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.CANCELED)
+
+    @property
+    def destination(self) -> dict | None:
+        """Return the selected destination, or None."""
+        return next((d for d in self.destinations if d.get("id") == self.destination_id), None)
+
+
+class IdempotencyRecord(models.Model):
+    """The answer an agent's write got, kept by (agent, key): a retry gets it again instead of a second write."""
+
+    owner = models.CharField(max_length=300)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_unique_owner_key")]
+
+    def __str__(self):
+        return f"{self.owner} {self.key}"

@@ -80,6 +80,24 @@ def codes_for_cart(*, cart_id: int | None, user=None) -> tuple[list[DiscountCode
     return codes, {code.pk: code.customer_uses for code in codes}
 
 
+def codes_named(
+    *, codes: list[str], user=None, email: str = ""
+) -> tuple[list[DiscountCode], dict[int, int], list[str]]:
+    """Return the codes named (as a checkout session lists them), in that order, their past uses by the customer
+    (the account's, else the orders to `email`; none without either), and the names that are no code of the
+    shop. One query.
+    """
+    wanted = list(dict.fromkeys(filter(None, (typed_code(code) for code in codes))))
+    found = DiscountCode.objects.filter(code__in=wanted)
+    if user is not None or email:
+        customer = Q(redemptions__user=user) if user is not None else Q(redemptions__order__email__iexact=email)
+        found = found.annotate(customer_uses=Count("redemptions", filter=customer, distinct=True))
+    by_code = {code.code: code for code in found}
+    named = [by_code[code] for code in wanted if code in by_code]
+    uses = {code.pk: getattr(code, "customer_uses", 0) for code in named}
+    return named, uses, [code for code in wanted if code not in by_code]
+
+
 def typed_code(code: str) -> str:
     """Return a code as typed, as codes are stored (`normalize_code`) and cut to 64 characters; empty when it
     holds a NUL (no code does, and PostgreSQL refuses to compare text holding one)."""
@@ -87,12 +105,17 @@ def typed_code(code: str) -> str:
     return "" if "\x00" in typed else typed
 
 
+def code_unknown(code: str) -> DiscountInvalid:
+    """Return the error for a name that is no discount code of the shop."""
+    return DiscountInvalid(_("There is no discount code %(code)s.") % {"code": code}, code=code, reason="unknown")
+
+
 def code_find(code: str) -> DiscountCode:
     """Return the discount code typed (any case, surrounding spaces ignored), or raise DiscountInvalid."""
     typed = typed_code(code)
     found = DiscountCode.objects.filter(code=typed).first() if typed else None
     if found is None:
-        raise DiscountInvalid(_("There is no discount code %(code)s.") % {"code": typed}, code=typed, reason="unknown")
+        raise code_unknown(typed)
     return found
 
 

@@ -33,7 +33,7 @@ from mcpshop_site.countries import country_name
 from mcpshop_site.money import money
 from orders.exceptions import DiscountInvalid, ShippingUnavailable
 from orders.models import DiscountCode, Promotion
-from orders.offers import ShippingOption, codes_for_cart, promotions_for, shipping_options
+from orders.offers import ShippingOption, code_unknown, codes_for_cart, codes_named, promotions_for, shipping_options
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ def price(
     codes: list[DiscountCode] = (),
     promotions: list[Promotion] = (),
     options: list[ShippingOption] = (),
-    shipping_option: int | None = None,
+    shipping_option: int | str | None = None,
     country: str = "",
     customer_uses: dict[int, int] | None = None,
     strict: bool = False,
@@ -267,11 +267,11 @@ def price(
     )
 
 
-def _pick(options: list[ShippingOption], wanted: int | None) -> ShippingOption | None:
+def _pick(options: list[ShippingOption], wanted: int | str | None) -> ShippingOption | None:
     if wanted is None:
         return min(options, key=lambda option: option.price_cents, default=None)
     for option in options:
-        if option.id == wanted:
+        if option.id == wanted or option.code == wanted:
             return option
     raise ShippingUnavailable(shipping_option=wanted)
 
@@ -288,18 +288,28 @@ def quote(
     user=None,
     country: str = "",
     region: str = "",
-    shipping_option: int | None = None,
+    shipping_option: int | str | None = None,
     strict: bool = False,
+    codes: list[str] | None = None,
+    email: str = "",
 ) -> Quote:
     """Price `lines` with the cart's codes, the live promotions and, for a destination, its shipping.
 
-    `cart_id` None means a cart with no codes (nothing to load). Without a `country` there is no shipping
+    `cart_id` None means a cart with no codes (nothing to load). A checkout session names its `codes` instead
+    of a cart (per-customer limits counted for `user`, else for the orders to `email`); a name that is no code
+    of the shop is listed in `rejected` (reason "unknown"), also with `strict`: it never applied, so it changes
+    no price.
+    `shipping_option` is a method's id or its option code. Without a `country` there is no shipping
     yet (a cart before checkout). With `strict` (checkout), a code
     that does not apply raises DiscountInvalid and a destination the shop does not ship to raises
     ShippingUnavailable; otherwise they show in the quote (`rejected`, `ships`). Three queries at most
     for a cart (its codes, the promotions, the rates), none for an empty one.
     """
-    codes, uses = codes_for_cart(cart_id=cart_id, user=user) if lines else ([], None)
+    unknown = []
+    if codes is not None:
+        codes, uses, unknown = codes_named(codes=codes, user=user, email=email) if lines else ([], None, [])
+    else:
+        codes, uses = codes_for_cart(cart_id=cart_id, user=user) if lines else ([], None)
     promotions = promotions_for(product_ids=[line.product_id for line in lines])
     options, configured = shipping_options(country=country, region=region) if country else ([], False)
     ships = bool(options) or not configured
@@ -307,7 +317,7 @@ def quote(
         raise ShippingUnavailable(
             _("Sorry, we do not ship to %(place)s yet.") % {"place": country_name(country)}, country=country
         )
-    return price(
+    priced = price(
         lines=lines,
         codes=codes,
         promotions=promotions,
@@ -318,3 +328,7 @@ def quote(
         strict=strict,
         ships=ships,
     )
+    if not unknown:
+        return priced
+    missing = [(code, "unknown", code_unknown(code).message) for code in unknown]
+    return replace(priced, rejected=(*missing, *priced.rejected))

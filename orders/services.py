@@ -16,6 +16,7 @@ from accounts.selectors import address_get_for_user
 from cart.exceptions import EmptyCart
 from cart.selectors import cart_lines_with_stock
 from cart.services import cart_clear, cart_lock_for_checkout
+from catalog.models import Product
 from catalog.services import product_check_available, product_release_stock, product_reserve_stocks
 from mcpshop_site.db import retry_on_deadlock
 from mcpshop_site.exceptions import InvalidInput
@@ -30,7 +31,7 @@ from orders.exceptions import (
 )
 from orders.models import DiscountCode, DiscountRedemption, Order, OrderEmail, OrderItem, Payment, PaymentEvent, Refund
 from orders.payments import Charge, ProviderEvent, get_provider
-from orders.pricing import lines_of, quote
+from orders.pricing import PriceLine, quote
 from orders.selectors import order_get_for_user, order_item_get
 
 CONTACT_LIMITS = {"name": 100, "phone": 32, "address": 300}
@@ -159,10 +160,48 @@ def _order_place(*, user, delivery: dict, shipping_option: int | None, idempoten
             return _replay(previous, request, lines)
     if not lines:
         raise EmptyCart()
-    priced = quote(
-        lines=lines_of(lines),
-        cart_id=cart.pk if cart.has_codes else None,
+    order = order_create(
         user=user,
+        email=user.email,
+        lines=[(line.product, line.quantity) for line in lines],
+        delivery=delivery,
+        shipping_option=shipping_option,
+        cart_id=cart.pk if cart.has_codes else None,
+        idempotency_key=idempotency_key,
+        request_fingerprint=_fingerprint(request, [(line.product.sku, line.quantity) for line in lines]),
+    )
+    cart_clear(cart=cart, codes=cart.has_codes)
+    order.replayed = False
+    return order
+
+
+def order_create(
+    *,
+    user,
+    email: str,
+    lines: list[tuple[Product, int]],
+    delivery: dict,
+    shipping_option: int | str | None,
+    cart_id: int | None = None,
+    codes: list[str] | None = None,
+    idempotency_key: str | None = None,
+    request_fingerprint: str = "",
+) -> Order:
+    """Place an order of `lines` ((product, quantity), by product id) in the caller's transaction: the one way
+    every door (the cart's checkout, agents' checkout sessions) makes an order.
+
+    Priced by `orders.pricing.quote` with the cart's codes (`cart_id`) or the `codes` named, strictly: a code
+    that no longer applies refuses the order with DiscountInvalid. Each code's use is taken with a conditional
+    UPDATE, the stock in one UPDATE of the lines' products locked in primary-key order (no oversell, no
+    deadlock); any refusal leaves the caller to roll back. `user` may be None (an agent's buyer without an
+    account here); the emails go to `email`. Queues the expiry job and the "placed" email with the order.
+    """
+    priced = quote(
+        lines=[PriceLine(product.pk, product.price_cents, quantity) for product, quantity in lines],
+        cart_id=cart_id,
+        codes=codes,
+        user=user,
+        email=email,
         country=delivery["country"] or settings.SHOP_COUNTRY,
         region=delivery["region"],
         shipping_option=shipping_option,
@@ -170,11 +209,12 @@ def _order_place(*, user, delivery: dict, shipping_option: int | None, idempoten
     )
     _redeem(priced.discounts)
     product_reserve_stocks(
-        quantities={line.product_id: line.quantity for line in lines},
-        skus={line.product_id: line.product.sku for line in lines},
+        quantities={product.pk: quantity for product, quantity in lines},
+        skus={product.pk: product.sku for product, _quantity in lines},
     )
     order = Order.objects.create(
         user=user,
+        email=email,
         payment_due_at=order_payment_due_at(placed_at=timezone.now()),
         **priced.money(),
         discounts=[
@@ -184,32 +224,30 @@ def _order_place(*, user, delivery: dict, shipping_option: int | None, idempoten
         shipping_method_id=priced.shipping.id if priced.shipping else None,
         shipping_method_name=priced.shipping.name if priced.shipping else "",
         idempotency_key=idempotency_key,
-        request_fingerprint=_fingerprint(request, [(line.product.sku, line.quantity) for line in lines]),
+        request_fingerprint=request_fingerprint,
         **delivery,
     )
     OrderItem.objects.bulk_create(
         OrderItem(
             order=order,
-            product=line.product,
-            sku=line.product.sku,
-            name=line.product.name,
-            name_en=line.product.name_en,
-            unit_price_cents=line.product.price_cents,
-            quantity=line.quantity,
+            product=product,
+            sku=product.sku,
+            name=product.name,
+            name_en=product.name_en,
+            unit_price_cents=product.price_cents,
+            quantity=quantity,
             discount_cents=share,
         )
-        for line, share in zip(lines, priced.line_discounts, strict=True)
+        for (product, quantity), share in zip(lines, priced.line_discounts, strict=True)
     )
     DiscountRedemption.objects.bulk_create(
         DiscountRedemption(code=d.offer, order=order, user=user, amount_cents=d.amount_cents)
         for d in priced.discounts
         if d.code
     )
-    cart_clear(cart=cart, codes=cart.has_codes)
     # The expiry job is a row of this transaction: it exists exactly when the order does.
     tasks.order_expire_at_deadline.using(run_after=order.payment_due_at).enqueue(order.pk)
     order_email(order=order, event=OrderEmail.Event.PLACED)
-    order.replayed = False
     return order
 
 

@@ -11,6 +11,8 @@ from datetime import datetime
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from orders.exceptions import PaymentUnsupported
+
 PROVIDERS = {
     "test": "orders.payments.test.TestProvider",
     "stripe": "orders.payments.stripe.StripeProvider",
@@ -25,6 +27,16 @@ class Charge:
     amount_cents: int
     currency: str  # ISO 4217, upper case, as Order.currency
     paid_at: datetime  # when the shopper paid, as the provider says (not when we heard of it)
+
+
+@dataclass(frozen=True)
+class PaymentCredential:
+    """What an agent platform obtained from the buyer to pay a checkout session: a token (or a card) for a
+    payment handler the shop accepts. Never stored."""
+
+    handler: str  # the handler id the agent chose, e.g. "mock_payment_handler"
+    type: str  # "card", "stripe_token", ...
+    token: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,14 @@ class PaymentProvider:
 
     def start(self, *, order, return_url: str) -> PaymentStart:
         raise NotImplementedError
+
+    def charge(self, *, order, credential: PaymentCredential, idempotency_key: str) -> Charge:
+        """Charge `order`'s total with an agent's `credential` at once; raise PaymentDeclined if refused.
+
+        The same `idempotency_key` never charges twice. A provider that cannot take credentials raises
+        PaymentUnsupported.
+        """
+        raise PaymentUnsupported(provider=self.name)
 
     def refund(self, *, payment, amount_cents: int, idempotency_key: str) -> str:
         """Give `amount_cents` of `payment` back; return the provider's refund reference.
