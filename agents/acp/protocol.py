@@ -129,6 +129,10 @@ def parse_body(raw: bytes, *, optional: bool = False) -> dict | None:
         raise AcpError(400, "invalid_json", _("The body is not valid JSON.")) from None
     if not isinstance(body, dict):
         raise AcpError(400, "invalid_body", _("The body must be a JSON object."), param="$")
+    try:  # a lone surrogate (\ud800) parses, but is no text: it could not be stored or signed
+        canonical_json(body)
+    except UnicodeEncodeError:
+        raise AcpError(400, "invalid_json", _("The body holds a lone surrogate, which is not text.")) from None
     return body
 
 

@@ -5,13 +5,21 @@ from datetime import timedelta
 
 import pytest
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agents.acp.errors import AcpError
 from agents.acp.protocol import SUPPORTED_VERSIONS, gate_http, request_signature
 from tests.agents.acp_schema import assert_valid
 
 VERSION = SUPPORTED_VERSIONS[-1]
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
 PATH = "/checkout_sessions"
 
 

@@ -1,0 +1,338 @@
+"""The ACP checkout operations over the checkout-session core: requests in, CheckoutSession bodies out.
+
+Each operation takes a request that passed the gate (`protocol.AcpRequest`) and returns (status, body).
+Writes run through the core's idempotency store (`orders.idempotency.idempotent`), keyed by the
+platform and the endpoint's path as the spec scopes keys: a replay answers the stored status and body,
+the same key with another body is 422 `idempotency_conflict`. Shop errors are translated to ACP's flat
+errors here; a server failure (5xx) is not stored, so a retry runs afresh.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from agents.acp import parse, render
+from agents.acp.errors import AcpError
+from agents.acp.protocol import AcpRequest
+from catalog.exceptions import InsufficientStock
+from mcpshop_site.exceptions import InvalidInput, ShopError
+from mcpshop_site.mail import shop_link
+from orders.checkout_sessions import (
+    session_cancel,
+    session_complete,
+    session_create,
+    session_get,
+    session_update,
+    session_view,
+)
+from orders.exceptions import (
+    DiscountInvalid,
+    FulfillmentMissing,
+    IdempotencyKeyReused,
+    ItemNotFound,
+    PaymentDeclined,
+    PaymentRequired,
+    PaymentUnsupported,
+    SessionFinal,
+    SessionNotFound,
+    ShippingUnavailable,
+)
+from orders.idempotency import idempotent
+from orders.payments import PaymentCredential
+
+DESTINATION_ID = "acp"
+# Where the core's fields come from in an ACP body, for an error's JSONPath.
+PARAMS = {
+    "lines": "$.line_items",
+    "sku": "$.line_items",
+    "quantity": "$.line_items",
+    "email": "$.buyer.email",
+    "first_name": "$.buyer.first_name",
+    "last_name": "$.buyer.last_name",
+    "full_name": "$.buyer.full_name",
+    "phone": "$.fulfillment_details.phone_number",
+    "recipient": "$.fulfillment_details.address.name",
+    "street": "$.fulfillment_details.address.line_one",
+    "city": "$.fulfillment_details.address.city",
+    "region": "$.fulfillment_details.address.state",
+    "postal_code": "$.fulfillment_details.address.postal_code",
+    "country": "$.fulfillment_details.address.country",
+    "codes": "$.discounts.codes",
+    "code": "$.discounts.codes",
+    "shipping_option": "$.selected_fulfillment_options",
+}
+PROBLEMS = {"insufficient_stock": ("out_of_stock", "$.line_items"), "fulfillment_missing": ("missing", "")}
+
+
+# Requests to the core's fields ------------------------------------------------------------------
+
+
+def _destination(fulfillment: dict) -> dict:
+    address = fulfillment["address"] or {}
+    street = ", ".join(part for part in (address.get("line_one", ""), address.get("line_two", "")) if part)
+    return {
+        "id": DESTINATION_ID,
+        "name": address.get("name") or fulfillment["name"],
+        "phone": fulfillment["phone"],
+        "street": street,
+        "city": address.get("city", ""),
+        "region": address.get("state", ""),
+        "postal_code": address.get("postal_code", ""),
+        "country": address.get("country", ""),
+    }
+
+
+def core_changes(body: dict, *, create: bool) -> dict:
+    """Return the core's fields (lines, buyer, destinations, ...) an ACP create or update body sets."""
+    changes = parse.checkout_changes(body, create=create)
+    fields: dict = {}
+    if "lines" in changes:
+        fields["lines"] = [{"sku": item_id, "quantity": quantity} for item_id, quantity in changes["lines"]]
+    if "buyer" in changes:
+        fields["buyer"] = changes["buyer"] or {}
+    if "fulfillment" in changes:
+        fulfillment = changes["fulfillment"]
+        has_place = fulfillment is not None and fulfillment["address"] is not None
+        fields["destinations"] = [_destination(fulfillment)] if has_place else []
+        fields["destination_id"] = DESTINATION_ID if has_place else ""
+        if fulfillment and fulfillment["email"] and "buyer" not in changes and create:
+            fields["buyer"] = {"email": fulfillment["email"]}
+    if "shipping_option" in changes:
+        fields["shipping_option"] = changes["shipping_option"] or ""
+    if "codes" in changes:
+        fields["codes"] = changes["codes"]
+    return fields
+
+
+# Core answers to ACP bodies ---------------------------------------------------------------------
+
+
+def _buyer(buyer: dict) -> dict | None:
+    if not buyer.get("email"):
+        return None
+    shown = {"email": buyer["email"]}
+    for ours, theirs in (("first_name", "first_name"), ("last_name", "last_name"), ("phone", "phone_number")):
+        if buyer.get(ours):
+            shown[theirs] = buyer[ours]
+    if buyer.get("full_name") and not (buyer.get("first_name") or buyer.get("last_name")):
+        shown["full_name"] = buyer["full_name"]
+    return shown
+
+
+def _fulfillment_details(destination: dict | None, buyer: dict) -> dict | None:
+    if destination is None:
+        return None
+    details = {}
+    if destination["name"]:
+        details["name"] = destination["name"]
+    if destination["phone"]:
+        details["phone_number"] = destination["phone"]
+    if buyer.get("email"):
+        details["email"] = buyer["email"]
+    details["address"] = {
+        "name": destination["name"],
+        "line_one": destination["street"],
+        "city": destination["city"],
+        "state": destination["region"],
+        "country": destination["country"],
+        "postal_code": destination["postal_code"],
+    }
+    return details
+
+
+def _messages(view) -> list[dict]:
+    messages = []
+    for problem, text in view.problems:
+        code, param = PROBLEMS.get(problem, ("invalid", ""))
+        if problem == "fulfillment_missing":
+            missing_address = view.session.destination is None
+            param = "$.fulfillment_details.address" if missing_address else "$.selected_fulfillment_options"
+        message = {"type": "error", "code": code, "content_type": "plain", "content": str(text)}
+        if param:
+            message["param"] = param
+        messages.append(message)
+    return messages + render.rejected_code_messages(view.session.codes, view.quote)
+
+
+def session_body(view, *, api_version: str, extra_messages=()) -> dict:
+    """Return the session as ACP's CheckoutSession (with its `order` once completed)."""
+    session, quote = view.session, view.quote
+    products = {line.product.sku: line.product for line in view.lines}
+    lines = [{"id": line.id, "sku": line.product.sku} for line in view.lines]
+    body = {
+        "id": session.public_id,
+        "protocol": {"version": api_version},
+        "capabilities": render.capabilities(),
+        "status": render.STATUSES.get(session.status, "not_ready_for_payment"),
+        "currency": session.currency.lower(),
+        "line_items": render.line_items(lines, quote, products),
+        "fulfillment_options": render.fulfillment_options(quote, session.updated_at),
+        "totals": render.totals(quote),
+        "messages": [*extra_messages, *_messages(view)],
+        "links": [],
+        "discounts": render.discounts(session.codes, quote),
+        "created_at": session.created_at.isoformat(),
+        "updated_at": session.updated_at.isoformat(),
+        "expires_at": session.expires_at.isoformat(),
+    }
+    buyer = _buyer(session.buyer)
+    if buyer:
+        body["buyer"] = buyer
+    details = _fulfillment_details(session.destination, session.buyer)
+    if details:
+        body["fulfillment_details"] = details
+    if quote.shipping is not None:
+        body["selected_fulfillment_options"] = [
+            {
+                "type": "shipping",
+                "option_id": render.option_id(quote.shipping),
+                "item_ids": [line["sku"] for line in lines],
+            }
+        ]
+    if session.order_id:
+        order = session.order
+        body["order"] = {
+            "type": "order",
+            "id": order.number,
+            "checkout_session_id": session.public_id,
+            "order_number": order.number,
+            "permalink_url": shop_link(order.get_absolute_url()),
+            "status": "confirmed",
+        }
+    return body
+
+
+# Errors -------------------------------------------------------------------------------------------
+
+
+def _item_param(error: ShopError, body: dict | None) -> str:
+    sku = error.details.get("sku")
+    items = (body or {}).get("line_items")
+    if sku and isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, dict) and item.get("id") == sku:
+                return f"$.line_items[{index}]"
+    return "$.line_items"
+
+
+def acp_error(error: ShopError, body: dict | None = None) -> AcpError:
+    """Return the ACP error a shop error is (the core's refusals); a server failure stays a 5xx."""
+    if isinstance(error, SessionNotFound):
+        return AcpError(404, "session_not_found", error.message, param="$.id")
+    if isinstance(error, SessionFinal):
+        return AcpError(409, "checkout_session_final", error.message)
+    if isinstance(error, ItemNotFound):
+        return AcpError(400, "invalid_item_id", error.message, param=f"{_item_param(error, body)}.id")
+    if isinstance(error, InsufficientStock):
+        return AcpError(400, "out_of_stock", error.message, param=_item_param(error, body))
+    if isinstance(error, PaymentRequired):
+        return AcpError(400, "missing", error.message, param="$.payment_data")
+    if isinstance(error, PaymentUnsupported):
+        return AcpError(400, "unsupported", error.message, param="$.payment_data.handler_id")
+    if isinstance(error, FulfillmentMissing):
+        return AcpError(400, "missing", error.message, param="$.fulfillment_details")
+    if isinstance(error, ShippingUnavailable):
+        return AcpError(400, "invalid", error.message, param="$.selected_fulfillment_options")
+    if isinstance(error, DiscountInvalid):
+        return AcpError(400, "invalid", error.message, param="$.discounts.codes")
+    if isinstance(error, InvalidInput):
+        return AcpError(400, "invalid", error.message, param=PARAMS.get(error.details.get("field"), ""))
+    if error.status < 500:
+        return AcpError(error.status, error.code, error.message)
+    return AcpError(error.status, error.code, error.message, type_="processing_error")
+
+
+# Operations ---------------------------------------------------------------------------------------
+
+
+def _write(request: AcpRequest, path: str, operation) -> tuple[int, dict]:
+    """Run a write once per Idempotency-Key (per platform and path); 4xx answers are stored and replayed too."""
+
+    def run() -> tuple[int, dict]:
+        try:
+            with transaction.atomic():
+                return operation()
+        except AcpError as error:
+            return error.status, error.as_dict()
+        except ShopError as error:
+            refused = acp_error(error, request.body)
+            if refused.status >= 500:
+                raise refused from error
+            return refused.status, refused.as_dict()
+
+    try:
+        return idempotent(
+            owner=f"{request.platform.owner_key} POST {path}",
+            key=request.idempotency_key,
+            request=request.body,
+            run=run,
+        )
+    except IdempotencyKeyReused:
+        raise AcpError(
+            422, "idempotency_conflict", _("Idempotency-Key has already been used with a different request body.")
+        ) from None
+
+
+def create(request: AcpRequest, path: str) -> tuple[int, dict]:
+    def operation():
+        parse.currency(request.body, settings.SHOP_CURRENCY)
+        view = session_create(owner=request.platform.owner_key, **core_changes(request.body, create=True))
+        return 201, session_body(view, api_version=request.api_version)
+
+    return _write(request, path, operation)
+
+
+def retrieve(request: AcpRequest, session_id: str) -> tuple[int, dict]:
+    try:
+        session = session_get(owner=request.platform.owner_key, session_id=session_id)
+    except ShopError as error:
+        raise acp_error(error) from None
+    return 200, session_body(session_view(session), api_version=request.api_version)
+
+
+def update(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
+    def operation():
+        changes = core_changes(request.body, create=False)
+        view = session_update(owner=request.platform.owner_key, session_id=session_id, **changes)
+        return 200, session_body(view, api_version=request.api_version)
+
+    return _write(request, path, operation)
+
+
+def complete(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
+    """Complete with the delegated payment token; a declined token answers the open session with a
+    `payment_declined` error message (the spec's example), nothing ordered and nothing charged."""
+
+    def operation():
+        handler, kind, token = parse.payment_token(request.body, handler_ids={render.HANDLER_ID})
+        owner = request.platform.owner_key
+        if "buyer" in request.body:
+            session_update(owner=owner, session_id=session_id, buyer=parse.buyer(request.body["buyer"]) or {})
+        credential = PaymentCredential(handler=handler, type=kind, token=token)
+        try:
+            with transaction.atomic():
+                view = session_complete(owner=owner, session_id=session_id, credential=credential)
+        except PaymentDeclined as declined:
+            view = session_view(session_get(owner=owner, session_id=session_id))
+            message = {
+                "type": "error",
+                "code": "payment_declined",
+                "content_type": "plain",
+                "content": declined.message,
+            }
+            return 200, session_body(view, api_version=request.api_version, extra_messages=[message])
+        return 200, session_body(view, api_version=request.api_version)
+
+    return _write(request, path, operation)
+
+
+def cancel(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
+    def operation():
+        try:
+            view = session_cancel(owner=request.platform.owner_key, session_id=session_id)
+        except SessionFinal as error:
+            raise AcpError(405, "checkout_session_final", error.message) from None
+        message = {"type": "info", "content_type": "plain", "content": _("The checkout session is canceled.")}
+        return 200, session_body(view, api_version=request.api_version, extra_messages=[message])
+
+    return _write(request, path, operation)

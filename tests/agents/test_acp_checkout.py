@@ -1,0 +1,116 @@
+"""ACP's REST checkout end to end, every body checked against the spec's JSON Schema."""
+
+import pytest
+from django.utils import translation
+
+from catalog.models import Product
+from orders.models import Order
+from tests.agents.acp_schema import assert_valid
+
+ADDRESS = {
+    "name": "Jane Doe",
+    "line_one": "1 Chat Road",
+    "line_two": "Apt 4",
+    "city": "San Francisco",
+    "state": "CA",
+    "country": "US",
+    "postal_code": "94131",
+}
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+def create_body(**fields):
+    return {"line_items": [{"id": "TEA-001", "quantity": 2}], "currency": "cny", "capabilities": {}, **fields}
+
+
+def valid_session(response, status=200, definition="CheckoutSession"):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert_valid(body, definition)
+    return body
+
+
+def valid_error(response, status, code=None):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert_valid(body, "Error")
+    if code:
+        assert body["code"] == code, body
+    return body
+
+
+def test_create_update_complete_with_a_delegated_token(acp, product, shipping, welcome_code):
+    created = valid_session(acp.post("/checkout_sessions", create_body()), 201)
+    assert created["status"] == "not_ready_for_payment"
+    assert created["line_items"][0]["item"] == {"id": "TEA-001"} and created["line_items"][0]["quantity"] == 2
+    assert {total["type"]: total["amount"] for total in created["totals"]}["total"] == 25600
+    assert any(message["param"] == "$.fulfillment_details.address" for message in created["messages"])
+    path = f"/checkout_sessions/{created['id']}"
+
+    addressed = valid_session(
+        acp.post(path, {"fulfillment_details": {"name": "Jane Doe", "email": "jane@example.com", "address": ADDRESS}})
+    )
+    assert [option["id"] for option in addressed["fulfillment_options"]] == ["std-ship", "exp-ship"]
+    assert addressed["fulfillment_details"]["address"]["line_one"] == "1 Chat Road, Apt 4"
+    assert addressed["status"] == "not_ready_for_payment"  # no shipping option chosen yet
+
+    chosen = valid_session(
+        acp.post(
+            path,
+            {
+                "selected_fulfillment_options": [
+                    {"type": "shipping", "option_id": "exp-ship", "item_ids": ["TEA-001"]}
+                ],
+                "discounts": {"codes": ["welcome10", "NOPE"]},
+            },
+        )
+    )
+    assert chosen["status"] == "ready_for_payment"
+    totals = {total["type"]: total["amount"] for total in chosen["totals"]}
+    assert totals == {
+        "items_base_amount": 25600,
+        "items_discount": 2560,
+        "subtotal": 23040,
+        "fulfillment": 1500,
+        "tax": 0,
+        "total": 24540,
+    }
+    [applied] = chosen["discounts"]["applied"]
+    assert (applied["code"], applied["amount"], applied["coupon"]["percent_off"]) == ("WELCOME10", 2560, 10.0)
+    assert applied["allocations"] == [{"path": "$.line_items[0]", "amount": 2560}]
+    assert chosen["discounts"]["rejected"] == [
+        {"code": "NOPE", "reason": "discount_code_invalid", "message": "There is no discount code NOPE."}
+    ]
+    [warning] = [message for message in chosen["messages"] if message["type"] == "warning"]
+    assert (warning["code"], warning["param"]) == ("discount_code_invalid", "$.discounts.codes[1]")
+    line_totals = {total["type"]: total["amount"] for total in chosen["line_items"][0]["totals"]}
+    assert line_totals["discount"] == 2560 and line_totals["total"] == 23040
+    assert chosen["selected_fulfillment_options"][0]["option_id"] == "exp-ship"
+
+    payment = {
+        "handler_id": "card_tokenized",
+        "instrument": {"type": "card", "credential": {"type": "spt", "token": "tok_ok"}},
+    }
+    completed = valid_session(
+        acp.post(
+            f"{path}/complete", {"payment_data": payment, "buyer": {"email": "jane@example.com", "first_name": "Jane"}}
+        ),
+        definition="CheckoutSessionWithOrder",
+    )
+    assert completed["status"] == "completed"
+    order = Order.objects.get(number=completed["order"]["id"])
+    assert (order.status, order.total_cents, order.email, order.user) == (
+        Order.Status.PAID,
+        24540,
+        "jane@example.com",
+        None,
+    )
+    assert order.paid_cents == 24540
+    assert Product.objects.get(sku="TEA-001").stock == 3
+    assert completed["order"]["permalink_url"].endswith(order.get_absolute_url())
+    assert valid_session(acp.get(path), definition="CheckoutSessionWithOrder")["order"]["id"] == order.number
