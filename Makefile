@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APT_PACKAGES := default-libmysqlclient-dev pkg-config gettext chromium fonts-wqy-microhei wrk
 
-.PHONY: run serve-http worker test lint setup system-packages messages bench clean inspector audit
+.PHONY: run serve-http worker test ucp-conformance lint setup system-packages messages bench clean inspector audit
 
 run: setup
 	$(PY) manage.py seed_demo --if-empty
@@ -48,12 +48,22 @@ setup: $(VENV)/.installed .env messages
 test: $(VENV)/.installed .env messages lint inspector
 	$(PY) manage.py makemigrations --check --dry-run
 	@# SQLite (with the browser tests) in the foreground; MariaDB, PostgreSQL and the database fault tests
-	@# (tests/other_databases.py runs them) side by side.
+	@# (tests/other_databases.py runs them) side by side, and the UCP conformance suite on SQLite then
+	@# PostgreSQL (tests/ucp_conformance.py --all), its output shown at the end.
 	@$(PY) tests/other_databases.py & others=$$!; \
+	  ucplog=$$(mktemp); $(PY) tests/ucp_conformance.py --all >$$ucplog 2>&1 & ucp=$$!; \
 	  $(PY) -m pytest --ignore=tests/security/test_faults_database.py; sqlite=$$?; \
-	  wait $$others; others=$$?; \
-	  echo "SQLite suite: exit $$sqlite; other databases: exit $$others"; \
-	  exit $$(( sqlite || others ))
+	  wait $$others; others=$$?; wait $$ucp; ucp=$$?; \
+	  echo "==== UCP conformance ===="; cat $$ucplog; rm -f $$ucplog; \
+	  echo "SQLite suite: exit $$sqlite; other databases: exit $$others; UCP conformance: exit $$ucp"; \
+	  exit $$(( sqlite || others || ucp ))
+
+# The UCP conformance suite (../shared/ucp-conformance, or UCP_SUITE) against a fresh shop loaded with its
+# flower_shop data; the last line is the suite's score, the exit status its runner's (docs/agents.md,
+# "Conformance"). SQLite by default; UCP_DATABASE_URL=postgres://.../name runs it on that PostgreSQL
+# database, dropped and created again.
+ucp-conformance: $(VENV)/.installed .env messages
+	@$(PY) tests/ucp_conformance.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
