@@ -18,8 +18,10 @@ class CatalogConfig(AppConfig):
 
     def ready(self):
         from catalog import cache
+        from catalog.feeds import services as feeds
         from catalog.search import sync
 
         cache.connect()
         sync.connect()
+        feeds.connect()
         post_migrate.connect(_restore_search_triggers, sender=self, dispatch_uid="catalog.search.triggers")

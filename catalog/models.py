@@ -10,9 +10,9 @@ sku_validator = RegexValidator(
 )
 
 
-def _in_language(chinese: str, english: str) -> str:
-    """Return the English text on English pages when there is one, else the Chinese."""
-    language = get_language() or ""
+def _in_language(chinese: str, english: str, language: str | None = None) -> str:
+    """Return the English text in English (the active language by default) when there is one, else the Chinese."""
+    language = language or get_language() or ""
     return english if english and language.startswith("en") else chinese
 
 
@@ -178,3 +178,47 @@ class ProductSearchDocument(models.Model):
 
     def __str__(self):
         return str(self.product_id)
+
+
+class FeedEntry(models.Model):
+    """A product's line in the ACP product feeds, written ahead of time in each language (catalog.feeds).
+
+    A save of the product (any door) marks it `stale` in the same transaction; a job renders it again and
+    writes the lines only when they changed (`changed_at`). `claim` names the job run that took it, so a slower
+    run never writes over a newer one's lines. `listed`: the product is on sale, so its line is in the feeds.
+    """
+
+    product = models.OneToOneField(
+        Product, verbose_name=_("product"), primary_key=True, on_delete=models.CASCADE, related_name="feed_entry"
+    )
+    stale = models.BooleanField(_("stale"), default=True)
+    claim = models.CharField(_("claimed by"), max_length=32, blank=True)
+    listed = models.BooleanField(_("listed"), default=False)
+    line_zh_hans = models.TextField(_("Chinese line"), blank=True)
+    line_en = models.TextField(_("English line"), blank=True)
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("feed entry")
+        verbose_name_plural = _("feed entries")
+        indexes = [models.Index(fields=["stale", "product"], name="feedentry_stale")]
+
+    def __str__(self):
+        return str(self.product_id)
+
+
+class ProductFeed(models.Model):
+    """When the product feeds last changed (a line rewritten, a product deleted): their `updated_at` and ETag.
+
+    One row (`name="acp"`), as SearchIndex.
+    """
+
+    name = models.CharField(_("name"), max_length=32, primary_key=True)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("product feed")
+        verbose_name_plural = _("product feeds")
+
+    def __str__(self):
+        return f"{self.name}: {self.updated_at:%Y-%m-%d %H:%M:%S}"

@@ -5,6 +5,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from catalog.exceptions import DuplicateSku, ImportedStockRefused, InsufficientStock, ProductNotFound
+from catalog.feeds.services import feed_mark_stale, feed_stock_changed
 from catalog.models import Category, Product
 from mcpshop_site.exceptions import InvalidInput
 
@@ -108,6 +109,7 @@ def product_stock_from_file(*, product_id: int, stock: int, absolute: bool = Fal
                 imported_stock=baseline,
             )
     locked.update(stock=new, imported_stock=stock)
+    feed_mark_stale([product_id])
     return current, new
 
 
@@ -138,6 +140,7 @@ def product_reserve_stocks(*, quantities: dict[int, int], skus: dict[int, str] |
         product_check_available(sku=row["sku"], quantity=quantities[pk], stock=row["stock"], is_active=row["is_active"])
     taken = Case(*(When(pk=pk, then=Value(quantity)) for pk, quantity in quantities.items()))
     Product.objects.filter(pk__in=ids).update(stock=F("stock") - taken)
+    feed_stock_changed({pk: (rows[pk]["stock"], rows[pk]["stock"] - quantities[pk]) for pk in ids})
 
 
 def product_check_available(*, sku: str, quantity: int, stock: int, is_active: bool) -> None:
@@ -148,6 +151,8 @@ def product_check_available(*, sku: str, quantity: int, stock: int, is_active: b
         raise InsufficientStock(sku=sku, requested=quantity, available=stock)
 
 
+@transaction.atomic(savepoint=False)  # the stock and its feed entry together
 def product_release_stock(*, product_id: int, quantity: int) -> None:
     """Put `quantity` units back on the shelf (a cancelled order, a restock)."""
     Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
+    feed_mark_stale([product_id])

@@ -398,6 +398,7 @@ JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=14)  # finished jobs' results
 JOBS_PERIODIC = {
     "mcpshop_site.jobs.periodic.prune_finished_jobs": 24 * 3600,
     "orders.services.order_expire_overdue": 60,  # behind the per-order deadline jobs, e.g. after an outage
+    "catalog.feeds.services.feed_rebuild": 24 * 3600,  # every product feed line rendered again (catalog/feeds)
 }
 
 # --- Addresses someone else named (mcpshop_site/outbound.py) and webhooks (mcpshop_site/webhooks.py) ----

@@ -29,6 +29,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
     path("assistant/confirm/", include("assistant.confirm_urls")),
+    path("acp/feeds/", include("catalog.feeds.urls")),
     path("", include("catalog.urls")),
     path("", include("cart.urls")),
     path("", include("orders.urls")),

@@ -1,13 +1,10 @@
 import re
-from urllib.parse import quote
 
-from django.core.files.storage import FileSystemStorage, default_storage
-from django.utils.encoding import filepath_to_uri
 from django.utils.functional import cached_property
-from django.utils.http import RFC3986_SUBDELIMS
 from rest_framework import serializers
 
-from catalog.models import Category, Product, sku_validator
+from catalog.links import ProductLinks
+from catalog.models import Category, sku_validator
 from catalog.selectors import product_row_card, product_values
 from mcpshop_site.api import PageQuerySerializer, WholeNumberField
 
@@ -15,7 +12,6 @@ MAX_CENTS = 2**31 - 1  # the widest value a PositiveIntegerField holds on every 
 MAX_TEXT = 10_000
 
 _SLUG = re.compile(r"[-\w]{1,64}")
-_SKU_MARK = "sku0mark0"  # a stand-in SKU that reverse() leaves untouched
 
 
 class CategorySerializer(serializers.Serializer):
@@ -45,48 +41,13 @@ class ProductSerializer(serializers.Serializer):
         row = product if isinstance(product, dict) else product_values(product)
         image = row["image"]
         return product_row_card(
-            row, image_url=self._absolute(self._image_url(image)) if image else None, url=self._page_url(row["sku"])
+            row, image_url=self._links.image(image) if image else None, url=self._links.page(row["sku"])
         )
 
     @cached_property
-    def _origin(self) -> str:
-        """The request's scheme and host: checked and built once per response, not once per row."""
-        return self.context["request"].build_absolute_uri("/")[:-1]
-
-    @cached_property
-    def _media_base(self) -> str | None:
-        """The storage's base URL if it is a file system storage (looked up once per response), else None."""
-        return default_storage.base_url if isinstance(default_storage, FileSystemStorage) else None
-
-    def _image_url(self, name: str) -> str:
-        """Return default_storage.url(name).
-
-        A file system storage joins its base URL and the quoted name with urljoin(), which costs more than
-        the rest of the row; for a name without empty or dot segments (nothing for urljoin to resolve) the
-        join is the two strings end to end.
-        """
-        path = filepath_to_uri(name).lstrip("/")
-        if self._media_base is not None and "//" not in path and "/." not in "/" + path:
-            return self._media_base + path
-        return default_storage.url(name)
-
-    def _absolute(self, url: str) -> str:
-        """Return `url` (a path, or already absolute, e.g. on a CDN) as request.build_absolute_uri() would."""
-        return self._origin + url if url.startswith("/") and not url.startswith("//") else url
-
-    def _page_url(self, sku: str) -> str:
-        """Return the absolute Product.get_absolute_url() for this SKU.
-
-        A list reuses this serializer for every row, so the URL pattern is looked up once per response
-        (reversing per row costs more than all the rest of the row).
-        """
-        if not hasattr(self, "_url_parts"):
-            prefix, found, suffix = Product(sku=_SKU_MARK).get_absolute_url().partition(_SKU_MARK)
-            self._url_parts = (self._origin + prefix, suffix) if found else (self._origin, None)
-        start, end = self._url_parts
-        if end is None:
-            return start + Product(sku=sku).get_absolute_url()
-        return start + quote(sku, safe=RFC3986_SUBDELIMS + "~:@") + end  # as reverse() quotes
+    def _links(self) -> ProductLinks:
+        """The request's scheme and host, checked and built once per response, not once per row."""
+        return ProductLinks(self.context["request"].build_absolute_uri("/")[:-1])
 
 
 class ProductDetailSerializer(ProductSerializer):

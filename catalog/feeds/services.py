@@ -1,0 +1,184 @@
+"""Keeping the feeds' stored lines (catalog.FeedEntry) in step with the catalog, through the job queue.
+
+Any change of a product that its lines show (a save through any door, a stock change by an import or a cancelled
+order, a sale that empties its shelf, its category renamed) marks its entry stale in the same transaction and
+queues `feed_refresh` for it, batched as the embedding jobs are (mcpshop_site.jobs.queue.enqueue_batched). The
+job renders only the stale entries it was given and writes back only the lines that came out different.
+`feed_rebuild`, a periodic job (settings.JOBS_PERIODIC), renders every entry again (after bulk inserts that sent
+no signal, a new SHOP_BASE_URL or currency), in batches, never the whole catalog in memory.
+
+A run takes its entries by writing its own `claim` on them (and clearing `stale`), then writes its lines only
+where its claim still stands: a change in between marks the entry stale again, and a later run that claimed it
+meanwhile has read newer data, so no run ever writes over newer lines with older ones.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tasks import task
+
+from catalog.feeds.render import FEED_COLUMNS, FEEDS, feed_line
+from catalog.links import ProductLinks
+from catalog.models import FeedEntry, Product, ProductFeed
+from mcpshop_site.jobs.queue import enqueue_batched
+from mcpshop_site.jobs.retries import retrying
+from mcpshop_site.mail import shop_link
+
+FEED_NAME = "acp"
+FEED_BATCH = 500  # entries rendered and written per statement; also the most a queued job holds
+
+
+def _upsert_target() -> dict:
+    """bulk_create's conflict target for FeedEntry rows (MariaDB/MySQL name none: any unique key conflicts)."""
+    return {"unique_fields": ["product"]} if connection.features.supports_update_conflicts_with_target else {}
+
+
+def feed_mark_stale(product_ids) -> None:
+    """Mark these products' feed entries stale and queue their refresh, in the caller's transaction."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return
+    FeedEntry.objects.bulk_create(
+        [FeedEntry(product_id=pk, stale=True) for pk in ids],
+        update_conflicts=True,
+        update_fields=["stale"],
+        **_upsert_target(),
+    )
+    enqueue_batched(feed_refresh, ids, limit=FEED_BATCH)
+
+
+def feed_stock_changed(stocks: dict[int, tuple[int, int]]) -> None:
+    """Mark stale the products whose stock change, `{id: (before, after)}`, changes their lines (in stock or not).
+
+    A feed line tells whether a product is in stock, not how many are left: most sales change no line, and the
+    checkout that makes them pays for no feed work.
+    """
+    feed_mark_stale(pk for pk, (before, after) in stocks.items() if (before > 0) != (after > 0))
+
+
+def feed_touch() -> None:
+    """Record that the feeds changed now (their `updated_at`, the ETag of their files)."""
+    ProductFeed.objects.update_or_create(name=FEED_NAME, defaults={"updated_at": timezone.now()})
+
+
+def feed_updated_at():
+    """Return when the feeds last changed, or None before their first line was written."""
+    return ProductFeed.objects.filter(name=FEED_NAME).values_list("updated_at", flat=True).first()
+
+
+def feed_links() -> ProductLinks:
+    """Return the links of feed lines: under SHOP_BASE_URL (else the development server's address)."""
+    return ProductLinks(shop_link(""))
+
+
+def _render(ids: list[int], links: ProductLinks) -> int:
+    """Render the stale entries among `ids` (at most FEED_BATCH); write the changed ones; return how many changed."""
+    claim = uuid.uuid4().hex
+    if not FeedEntry.objects.filter(pk__in=ids, stale=True).update(stale=False, claim=claim):
+        return 0
+    stored = ("feed_entry__listed", *(f"feed_entry__{column}" for column in FEEDS.values()))
+    changed = {}
+    for row in Product.objects.filter(pk__in=ids, feed_entry__claim=claim).values(*FEED_COLUMNS, *stored):
+        new = {column: feed_line(row, language=language, links=links) for language, column in FEEDS.items()}
+        if row["is_active"] != row["feed_entry__listed"] or any(
+            new[column] != row[f"feed_entry__{column}"] for column in FEEDS.values()
+        ):
+            changed[row["pk"]] = (row["is_active"], new)
+    return _write(changed, claim) if changed else 0
+
+
+def _write(changed: dict[int, tuple[bool, dict]], claim: str) -> int:
+    """Write the changed lines (`{id: (listed, {column: line})}`) where this run's claim still stands; return how
+    many. The rows are locked first: a claim cannot slip in between the check and the write."""
+    now = timezone.now()
+    with transaction.atomic():
+        ours = FeedEntry.objects.select_for_update().filter(pk__in=changed, claim=claim).order_by("pk")
+        ours = ours.values_list("pk", flat=True)
+        entries = [FeedEntry(product_id=pk, listed=changed[pk][0], changed_at=now, **changed[pk][1]) for pk in ours]
+        FeedEntry.objects.bulk_create(  # an upsert: one statement, however many rows (an UPDATE needs a CASE)
+            entries, update_conflicts=True, update_fields=["listed", "changed_at", *FEEDS.values()], **_upsert_target()
+        )
+        if entries:
+            feed_touch()
+    return len(entries)
+
+
+def feed_refresh_stale(*, product_ids: list[int] | None = None) -> int:
+    """Render the stale entries (of `product_ids`, or all), FEED_BATCH at a time; return how many changed."""
+    links = feed_links()
+    if product_ids is not None:
+        ids = sorted(set(product_ids))
+        return sum(_render(ids[start : start + FEED_BATCH], links) for start in range(0, len(ids), FEED_BATCH))
+    changed, after = 0, 0
+    stale = FeedEntry.objects.filter(stale=True).order_by("pk").values_list("pk", flat=True)
+    while ids := list(stale.filter(pk__gt=after)[:FEED_BATCH]):
+        changed += _render(ids, links)
+        after = ids[-1]
+    return changed
+
+
+@retrying(attempts=5, backoff=30)
+@task()
+def feed_refresh(product_ids: list[int]) -> int:
+    """Render again the stale feed entries of these products (queued by feed_mark_stale); return how many changed."""
+    return feed_refresh_stale(product_ids=product_ids)
+
+
+def feed_rebuild() -> int:
+    """Render every product's feed entry again (a periodic job, and `manage.py product_feed --rebuild`).
+
+    Products that have no entry yet (bulk inserts send no signal) get one. Returns how many lines changed.
+    """
+    missing = Product.objects.filter(feed_entry__isnull=True).order_by("pk").values_list("pk", flat=True)
+    while ids := list(missing[:FEED_BATCH]):
+        FeedEntry.objects.bulk_create([FeedEntry(product_id=pk) for pk in ids], ignore_conflicts=True)
+    FeedEntry.objects.filter(stale=False).update(stale=True)
+    return feed_refresh_stale()
+
+
+def feed_lines(feed: str):
+    """Yield the stored lines of a feed (FEEDS' keys), products on sale only, each ending in a newline."""
+    column = FEEDS[feed]
+    for line in FeedEntry.objects.filter(listed=True).order_by("pk").values_list(column, flat=True).iterator(2000):
+        yield line + "\n"
+
+
+def feed_metadata(feed: str) -> dict:
+    """Return a feed's FeedMetadata (schema.feed.json): its id, the shop's country and when it last changed."""
+    metadata = {"id": feed, "target_country": settings.SHOP_COUNTRY.upper()}
+    updated_at = feed_updated_at()
+    if updated_at is not None:
+        metadata["updated_at"] = updated_at.isoformat().replace("+00:00", "Z")
+    return metadata
+
+
+# Signals: saves through any door (services, admin, API, ORM). Stock changes are queryset updates, which send
+# no signal: catalog.services calls feed_mark_stale for them.
+
+
+def _product_saved(sender, instance: Product, raw=False, **kwargs):
+    if not raw:
+        feed_mark_stale([instance.pk])
+
+
+def _product_deleted(sender, instance: Product, **kwargs):
+    feed_touch()  # its entry goes with it (CASCADE): the feeds changed
+
+
+def _category_saved(sender, instance, created=False, raw=False, **kwargs):
+    if raw or created:
+        return
+    shelves = [instance.pk, *instance.children.values_list("pk", flat=True)]
+    feed_mark_stale(Product.objects.filter(category__in=shelves).values_list("pk", flat=True))
+
+
+def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    from catalog.models import Category
+
+    post_save.connect(_product_saved, sender=Product, dispatch_uid="catalog.feeds.product_saved")
+    post_delete.connect(_product_deleted, sender=Product, dispatch_uid="catalog.feeds.product_deleted")
+    post_save.connect(_category_saved, sender=Category, dispatch_uid="catalog.feeds.category_saved")
