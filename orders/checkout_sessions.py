@@ -263,7 +263,7 @@ def session_view(session: CheckoutSession) -> SessionView:
             if line.quantity > line.product.stock:
                 problems.append(("insufficient_stock", str(InsufficientStock(available=line.product.stock))))
         if destination is None or not priced.ships or (priced.options and not chosen):
-            problems.append(("fulfillment_missing", FulfillmentMissing.default_message))
+            problems.append(("fulfillment_missing", str(FulfillmentMissing.default_message)))
     status = _status(tuple(problems), session)
     if status != session.status:
         CheckoutSession.objects.filter(pk=session.pk, status=session.status).update(status=status)
