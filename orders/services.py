@@ -33,6 +33,7 @@ from orders.models import DiscountCode, DiscountRedemption, Order, OrderEmail, O
 from orders.payments import Charge, ProviderEvent, get_provider
 from orders.pricing import PriceLine, quote
 from orders.selectors import order_get_for_user, order_item_get
+from orders.signals import order_changed
 
 CONTACT_LIMITS = {"name": 100, "phone": 32, "address": 300}
 PLACE_FIELDS = ("country", "region", "city", "district", "street", "postal_code")
@@ -360,6 +361,7 @@ def order_cancel(*, order: Order) -> Order:
         _refund(order=order, amount_cents=order.paid_cents - order.refunded_cents, reason=Refund.Reason.ORDER_CANCELLED)
         order.refresh_from_db()
     order_email(order=order, event=OrderEmail.Event.CANCELLED)
+    order_changed.send(sender=Order, order=order)
     return order
 
 
@@ -386,6 +388,7 @@ def order_cancel_line(*, order: Order, item_id) -> Order:
     if not order.items.filter(cancelled_at__isnull=True).exists():
         return order_cancel(order=order)
     order.refresh_from_db()
+    order_changed.send(sender=Order, order=order)
     return order
 
 
@@ -481,8 +484,12 @@ def payment_event_apply(*, provider: str, event: ProviderEvent) -> bool:
 def order_mark_shipped(*, order: Order) -> Order:
     order = _transition(order=order, to=Order.Status.SHIPPED)
     order_email(order=order, event=OrderEmail.Event.SHIPPED)
+    order_changed.send(sender=Order, order=order)
     return order
 
 
+@transaction.atomic
 def order_mark_delivered(*, order: Order) -> Order:
-    return _transition(order=order, to=Order.Status.DELIVERED)
+    order = _transition(order=order, to=Order.Status.DELIVERED)
+    order_changed.send(sender=Order, order=order)
+    return order

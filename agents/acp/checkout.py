@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 
 from agents.acp import parse, render
 from agents.acp.errors import AcpError
+from agents.acp.orders import order_body, order_event
 from agents.acp.protocol import AcpRequest
 from catalog.exceptions import InsufficientStock
 from mcpshop_site.exceptions import InvalidInput, ShopError
-from mcpshop_site.mail import shop_link
 from orders.checkout_sessions import (
     session_cancel,
     session_complete,
@@ -190,15 +190,7 @@ def session_body(view, *, api_version: str, extra_messages=()) -> dict:
             }
         ]
     if session.order_id:
-        order = session.order
-        body["order"] = {
-            "type": "order",
-            "id": order.number,
-            "checkout_session_id": session.public_id,
-            "order_number": order.number,
-            "permalink_url": shop_link(order.get_absolute_url()),
-            "status": "confirmed",
-        }
+        body["order"] = order_body(session.order, session_id=session.public_id)
     return body
 
 
@@ -321,6 +313,7 @@ def complete(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict
                 "content": declined.message,
             }
             return 200, session_body(view, api_version=request.api_version, extra_messages=[message])
+        order_event(platform=request.platform, session=view.session, kind="order_create")
         return 200, session_body(view, api_version=request.api_version)
 
     return _write(request, path, operation)
