@@ -1,9 +1,10 @@
 """A local fake of the few Stripe API endpoints the shop calls, and webhooks signed the way Stripe signs them.
 
-The real `stripe` SDK talks to it over HTTP (STRIPE_API_BASE): Checkout Sessions and Refunds are
-created and remembered, Idempotency-Key replays answer the first result (as Stripe does), and
-`complete(session)` returns the signed `checkout.session.completed` notification Stripe would send
-when the shopper pays. Nothing leaves the machine.
+The real `stripe` SDK talks to it over HTTP (STRIPE_API_BASE): Checkout Sessions, PaymentIntents
+confirmed with agents' shared payment tokens, and Refunds are created and remembered, Idempotency-Key
+replays answer the first result (as Stripe does), and `complete(session)` returns the signed
+`checkout.session.completed` notification Stripe would send when the shopper pays. Nothing leaves the
+machine.
 """
 
 import hashlib
@@ -52,6 +53,7 @@ class FakeStripe:
     def __init__(self):
         self.sessions: dict[str, dict] = {}
         self.refunds: list[dict] = []
+        self.intents: dict[str, dict] = {}
         self.requests: list[tuple[str, str]] = []
         self.fail_refunds = False
         self._answers: dict[str, tuple[int, dict]] = {}  # by Idempotency-Key
@@ -95,6 +97,10 @@ class FakeStripe:
                 return self._answers[key]
             if path == "/v1/checkout/sessions":
                 answer = self._create_session(params)
+            elif path == "/v1/payment_intents":
+                answer = self._create_payment_intent(params)
+            elif path.startswith("/v1/payment_intents/") and path.endswith("/cancel"):
+                answer = self._cancel_payment_intent(path.split("/")[3])
             elif path == "/v1/refunds" and self.fail_refunds:
                 answer = 400, {"error": {"type": "invalid_request_error", "message": "This PaymentIntent is disputed."}}
             elif path == "/v1/refunds":
@@ -128,6 +134,38 @@ class FakeStripe:
         }
         self.sessions[session_id] = session
         return 200, session
+
+    def _create_payment_intent(self, params) -> tuple[int, dict]:
+        """Confirm a PaymentIntent with a shared payment token: `spt_declined...` is a card decline (402, the
+        intent inside the error, as Stripe answers), `spt_3ds...` needs the buyer (requires_action)."""
+        token = params.get("payment_method_data", {}).get("shared_payment_granted_token", "")
+        intent = {
+            "id": f"pi_test_{secrets.token_hex(10)}",
+            "object": "payment_intent",
+            "amount": int(params["amount"]),
+            "amount_received": 0,
+            "currency": params["currency"],
+            "created": int(time.time()),
+            "metadata": params.get("metadata", {}),
+            "status": "requires_payment_method",
+            "shared_payment_granted_token": token,
+        }
+        self.intents[intent["id"]] = intent
+        if not token.startswith("spt_"):
+            return 400, {"error": {"type": "invalid_request_error", "message": "No such shared payment token"}}
+        if token.startswith("spt_declined"):
+            error = {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline"}
+            return 402, {"error": {**error, "message": "Your card was declined.", "payment_intent": intent}}
+        if token.startswith("spt_3ds"):
+            intent["status"] = "requires_action"
+        else:
+            intent.update(status="succeeded", amount_received=intent["amount"])
+        return 200, intent
+
+    def _cancel_payment_intent(self, intent_id: str) -> tuple[int, dict]:
+        intent = self.intents[intent_id]
+        intent["status"] = "canceled"
+        return 200, intent
 
     def _create_refund(self, params) -> tuple[int, dict]:
         refund = {
