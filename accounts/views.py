@@ -27,6 +27,7 @@ from accounts.selectors import (
 )
 from accounts.services import mcp_token_create, mcp_token_revoke, user_register
 from mcpshop_site.exceptions import ShopError
+from oauth.selectors import connected_apps_for_user
 from orders.selectors import order_list_for_user
 
 RECENT_ORDERS = 5
@@ -117,9 +118,13 @@ def signup(request):
 
 @login_required
 def account(request):
-    """The shopper's account page: who they are, their default address and their latest orders."""
+    """The shopper's account page: who they are, their default address, their latest orders, their connected apps."""
     recent = list(order_list_for_user(user=request.user)[:RECENT_ORDERS])
-    context = {"recent_orders": recent, "default_address": address_default_for_user(user=request.user)}
+    context = {
+        "recent_orders": recent,
+        "default_address": address_default_for_user(user=request.user),
+        "connected_apps": connected_apps_for_user(user=request.user),
+    }
     return render(request, "accounts/account.html", context)
 
 

@@ -6,9 +6,10 @@ In front of the SDK's session manager, in this order:
 
 1. transport security: a Host or Origin not allowed in settings answers 421 / 403 (DNS rebinding);
 2. body size: a declared body over `MCP_MAX_BODY_BYTES` answers 413 (the SDK also counts streamed bodies);
-3. bearer auth with a personal MCP token: missing, unknown, revoked or expired answers 401 with
-   `WWW-Authenticate: Bearer ... resource_metadata="..."` (RFC 9728), served at
-   /.well-known/oauth-protected-resource/mcp;
+3. bearer auth with a personal MCP token or an OAuth access token the shop issued (`oauth/`) for
+   this /mcp resource (RFC 8707): missing, unknown, revoked, expired or issued for another resource
+   answers 401 with `WWW-Authenticate: Bearer ... resource_metadata="..."` (RFC 9728), served at
+   /.well-known/oauth-protected-resource/mcp, which names the shop as the authorization server;
 4. a per-token rate limit (a cache counter per minute): 429 with Retry-After;
 5. sessions bounded per token and per user, idle ones closed (`assistant.mcp_sessions`).
 
@@ -41,12 +42,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from accounts.selectors import mcp_token_live_scopes
-from accounts.services import mcp_token_authenticate, mcp_token_hash
+from accounts.services import MCP_TOKEN_PREFIX, mcp_token_authenticate, mcp_token_hash
 from assistant.db_threads import database_threads
 from assistant.mcp_server import SCOPES, McpIdentity, build_server
 from assistant.mcp_sessions import OwnerBoundedSessionManager
 from mcpshop_site.i18n import language_from
 from mcpshop_site.ratelimit import rate_limit_spend
+from oauth.selectors import oauth_access_token_live
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +100,36 @@ def _verify(plain: str, token_hash: str) -> _Verified | None:
     return verified
 
 
-def _authenticate(plain: str) -> tuple[ShopAccessToken | None, int | None]:
+def _authenticate_oauth(plain: str, resource: str) -> tuple[ShopAccessToken | None, int | None]:
+    """Return an OAuth access token issued for this resource as the verified token (or None), and, if the
+    rate limit of its app and user is spent, the seconds to wait.
+
+    Read on every request (revoking deletes the token: the next request is refused in every process). The
+    app and user name the session owner and the rate limit, so a refreshed token keeps its sessions and
+    its spent limit; an OAuth client has exactly the rights of a personal token with the same scopes.
+    """
+    token = oauth_access_token_live(plain=plain, resource=resource)
+    scopes = [scope for scope in token.scope.split() if scope in SCOPES] if token else []
+    if not scopes:
+        return None, None
+    owner = f"oauth-{token.application_id}-{token.user_id}"
+    access = ShopAccessToken(
+        token=f"oauth-{token.pk}",  # the secret itself is not kept around
+        client_id=owner,
+        subject=str(token.user_id),
+        scopes=scopes,
+        expires_at=int(token.expires.timestamp()),
+        resource=resource,
+        identity=McpIdentity(user=token.user, scopes=frozenset(scopes)),
+    )
+    return access, rate_limit_spend(f"mcp:{owner}", settings.MCP_RATE_LIMIT_PER_MINUTE)
+
+
+def _authenticate(plain: str, resource: str = "") -> tuple[ShopAccessToken | None, int | None]:
     """Return the verified token (or None) and, if its rate limit is spent, the seconds to wait.
+
+    A personal MCP token starts with its prefix; any other bearer secret is looked up as an OAuth access
+    token for `resource` (the shop's /mcp as the client reached it).
 
     Every request asks the database whether the token is still live, so a revocation, an expiry or a
     deactivated user refuses the very next request in every process. A token seen before is checked
@@ -107,6 +137,8 @@ def _authenticate(plain: str) -> tuple[ShopAccessToken | None, int | None]:
     user through the ORM again (about 0.3 ms less per request, B10); the whole read is repeated when the
     answer differs and once a minute, when the token's last use is recorded.
     """
+    if not plain.startswith(MCP_TOKEN_PREFIX):
+        return _authenticate_oauth(plain, resource)
     token_hash = mcp_token_hash(plain)
     known = _verified.get(token_hash)
     now = timezone.now()
@@ -128,11 +160,12 @@ def _authenticate(plain: str) -> tuple[ShopAccessToken | None, int | None]:
 
 
 class McpTokenVerifier:
-    """Checks the shop's personal MCP tokens (stored hashed, scoped, revocable) and spends their rate limit."""
+    """Checks personal MCP tokens and OAuth access tokens (stored hashed, scoped, revocable) and spends
+    their rate limit."""
 
-    async def verify_and_count(self, token: str) -> tuple[ShopAccessToken | None, int | None]:
+    async def verify_and_count(self, token: str, resource: str = "") -> tuple[ShopAccessToken | None, int | None]:
         # In a worker thread: the lookup (and the rare last-used write) never blocks the loop.
-        return await database_threads.run(_authenticate, token)
+        return await database_threads.run(_authenticate, token, resource)
 
 
 def _bearer(headers: Headers) -> str | None:
@@ -305,8 +338,9 @@ class McpGate:
             return await _json(413, body)(scope, receive, send)
 
         plain = _bearer(headers)
+        resource = f"{self.base_url(scope, headers)}/mcp"
         try:
-            access, retry_after = await self.verifier.verify_and_count(plain) if plain else (None, None)
+            access, retry_after = await self.verifier.verify_and_count(plain, resource) if plain else (None, None)
         except Exception:  # the database is away: say so, and let the client retry
             logger.exception("MCP token check failed")
             body = {"error": "temporarily_unavailable", "error_description": "Please try again shortly."}
@@ -330,12 +364,12 @@ class McpGate:
         """Return the 401 that tells a client where to read how to authenticate (RFC 6750, RFC 9728)."""
         metadata_url = f"{self.base_url(scope, headers)}{METADATA_PATH}/mcp"
         if presented:
-            description = "The MCP token is unknown, revoked or expired."
+            description = "The token is unknown, revoked, expired or not issued for this resource."
             challenge = f'Bearer error="invalid_token", error_description="{description}", '
         else:
-            description = "Send a personal MCP token: Authorization: Bearer <token>."
+            description = "Send a personal MCP token or an OAuth access token: Authorization: Bearer <token>."
             challenge = 'Bearer realm="mcpshop", '
-        challenge += f'resource_metadata="{metadata_url}"'
+        challenge += f'resource_metadata="{metadata_url}", scope="{" ".join(SCOPES)}"'
         body = {"error": "invalid_token", "error_description": description}
         return _json(401, body, {"WWW-Authenticate": challenge})
 

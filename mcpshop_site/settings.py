@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "assistant",
     "agents",
     "ucp",
+    "oauth2_provider",
+    "oauth",
 ]
 
 MIDDLEWARE = [
@@ -382,6 +384,47 @@ MCP_SESSIONS_PER_TOKEN = env.int("MCP_SESSIONS_PER_TOKEN", default=5)
 MCP_SESSIONS_PER_USER = env.int("MCP_SESSIONS_PER_USER", default=20)
 MCP_TOKENS_PER_USER = 20  # live (not revoked) tokens per account
 MCP_TOKEN_LAST_USED_SECONDS = 60  # "last used" is written at most this often per token
+
+# --- OAuth 2.1 for MCP connectors and UCP identity linking (oauth/, django-oauth-toolkit) -----------
+# The shop is its own authorization server: /.well-known/oauth-authorization-server (RFC 8414), /oauth/authorize/
+# (the shopper's consent), /oauth/token/, /oauth/revoke/, /oauth/register/ (RFC 7591, open, rate limited) and
+# client ID metadata documents (an https client_id URL, fetched size- and time-bounded). Authorization code
+# with PKCE S256 only; refresh tokens rotate and a reused one revokes its whole family; tokens stored hashed.
+OAUTH_REGISTRATIONS_PER_HOUR = env.int("OAUTH_REGISTRATIONS_PER_HOUR", default=20)  # per client network address
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "oauth.scopes.ShopScopes",
+    "OAUTH2_SERVER_CLASS": "oauth.server.ShopServer",
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],  # http only on loopback (oauth.registration checks)
+    "ALLOW_LOCALHOST_LOOPBACK": True,  # RFC 8252: a native app's loopback redirect may use any port
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_ACCESS_TOKEN_SECONDS", default=3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_REFRESH_TOKEN_SECONDS", default=30 * 24 * 3600),
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REQUEST_APPROVAL_PROMPT": "force",  # every authorization asks the shopper
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["none", "client_secret_basic", "client_secret_post"],
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "DCR_ENABLED": True,
+    "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
+    "CIMD_ENABLED": True,
+    "CIMD_FETCH_TIMEOUT_SECONDS": 5,
+    "CIMD_MAX_DOCUMENT_SIZE": 16 * 1024,
+    # The issuer and endpoint addresses: the shop's public address when set, else each request's Host.
+    "OIDC_ISS_ENDPOINT": SHOP_BASE_URL.rstrip("/"),
+}
 
 # --- The job queue (mcpshop_site/jobs, docs/deploy.md "Workers") ------------------------------------
 # django-tasks (the backport of Django 6's Tasks API) with the database backend: work that must happen

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.forms import AdminLoginForm
 from mcpshop_site.middleware import allow_inline_styles
+from oauth.urls import authorization_server_patterns
 
 api_patterns = [
     path("auth/", include("accounts.api.urls")),
@@ -30,6 +31,8 @@ urlpatterns = [
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
     path("assistant/confirm/", include("assistant.confirm_urls")),
     path("acp/feeds/", include("catalog.feeds.urls")),
+    path("", include((authorization_server_patterns, "oauth2_provider"))),
+    path("", include("oauth.urls")),
     path("", include("catalog.urls")),
     path("", include("cart.urls")),
     path("", include("orders.urls")),
