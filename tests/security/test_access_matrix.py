@@ -19,6 +19,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 
 import pytest
@@ -30,9 +31,13 @@ from django.contrib.auth.tokens import default_token_generator
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from drf_spectacular.generators import SchemaGenerator
+from oauth2_provider.models import AccessToken as OAuthAccessToken
+from oauth2_provider.models import Application as OAuthApplication
+from oauth2_provider.models import RefreshToken as OAuthRefreshToken
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -96,6 +101,7 @@ class World:
     confirmation: PendingConfirmation
     confirm_token: str
     address: Address
+    oauth_app: OAuthApplication  # an app alice connected
 
     @property
     def ids(self) -> dict:
@@ -114,6 +120,8 @@ class World:
             "token": default_token_generator.make_token(self.users["alice"]),
             "address_id": self.address.pk,
             "code": "MX10",  # on alice's cart
+            "application_id": self.oauth_app.pk,
+            "client_id": self.oauth_app.client_id,
         }
 
 
@@ -149,7 +157,23 @@ def world(make_user, make_product, settings) -> World:
         confirmation=PendingConfirmation.objects.get(user=alice),
         confirm_token=confirm_token,
         address=address_create(user=alice, **ALICE_ADDRESS),
+        oauth_app=oauth_app_connected(alice),
     )
+
+
+def oauth_app_connected(user) -> OAuthApplication:
+    """An app the user allowed: one live access token and its refresh token."""
+    app = OAuthApplication.objects.create(
+        name=f"{SECRET} agent",
+        client_type="public",
+        authorization_grant_type="authorization-code",
+        redirect_uris="https://agent.example/cb",
+    )
+    access = OAuthAccessToken.objects.create(
+        user=user, application=app, token="matrix-access", expires=timezone.now() + timedelta(hours=1), scope="read"
+    )
+    OAuthRefreshToken.objects.create(user=user, application=app, token="matrix-refresh", access_token=access)
+    return app
 
 
 def state() -> dict:
@@ -168,6 +192,9 @@ def state() -> dict:
         "admin_log": LogEntry.objects.values_list("pk"),
         "addresses": Address.objects.values_list("user_id", "pk", "city", "street", "is_default"),
         "cart_discounts": CartDiscount.objects.values_list("cart__user_id", "pk", "code_id"),
+        "oauth_access": OAuthAccessToken.objects.values_list("user_id", "pk", "application_id", "scope"),
+        "oauth_refresh": OAuthRefreshToken.objects.values_list("user_id", "pk", "application_id", "revoked"),
+        "oauth_apps": OAuthApplication.objects.values_list("user_id", "pk", "client_id", "redirect_uris"),
     }
     return {name: sorted(query, key=repr) for name, query in rows.items()}
 
@@ -206,6 +233,8 @@ MISSING = {
     "confirmation_id": "00000000-0000-4000-8000-000000000000",
     "address_id": 987654,
     "code": "NOPE",
+    "application_id": 987654,
+    "client_id": "nope",
 }
 
 
@@ -418,6 +447,15 @@ PAGES = [
         data=(("decision", "confirm"),),
     ),
     Page("set_language", "POST", (302, 302, 302, 302), data=(("language", "en"), ("next", "/"))),
+    # OAuth (oauth/): the authorization server's doors answer everyone alike; only a shopper consents, and
+    # only alice disconnects her app (the others' attempts are exactly as missing as an unknown app).
+    Page("oauth2_provider:oauth-server-metadata", "GET", (200, 200, 200, 200)),
+    Page("oauth2_provider:authorize", "GET", (LOGIN, 400, 400, 400)),  # no request parameters
+    Page("oauth2_provider:token", "POST", (400, 400, 400, 400)),
+    Page("oauth2_provider:revoke-token", "POST", (400, 400, 400, 400)),
+    Page("oauth2_provider:dcr-register", "POST", (400, 400, 400, 400)),  # not a JSON body
+    Page("oauth2_provider:dcr-register-management", "GET", (401, 401, 401, 401), kwargs=("client_id",)),
+    Page("oauth:connected_app_revoke", "POST", (LOGIN, 302, 404, 404), kwargs=("application_id",)),
 ]
 # Routes that are not pages of their own: uploaded product images, served to anyone.
 NOT_PAGES = {"media/<path:path>"}
