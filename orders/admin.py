@@ -15,6 +15,7 @@ from mcpshop_site.exceptions import ShopError
 from mcpshop_site.money import MoneyField, money
 from orders.dashboard import sales_dashboard
 from orders.models import (
+    CheckoutSession,
     DiscountCode,
     Order,
     OrderEmail,
@@ -321,3 +322,19 @@ class DiscountCodeAdmin(OfferAdmin):
     @admin.display(description=_("used"), ordering="used_count")
     def usage(self, code):
         return f"{code.used_count} / {code.usage_limit}" if code.usage_limit is not None else str(code.used_count)
+
+
+@admin.register(CheckoutSession)
+class CheckoutSessionAdmin(admin.ModelAdmin):
+    """Agents' checkout sessions, to look at: they change only through their agent's door."""
+
+    list_display = ["public_id", "owner", "status", "order", "created_at", "expires_at"]
+    list_filter = ["status"]
+    search_fields = ["public_id__exact", "owner", "order__number__iexact"]
+    readonly_fields = [field.name for field in CheckoutSession._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

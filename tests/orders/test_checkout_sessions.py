@@ -1,6 +1,7 @@
 """The checkout-session core: agents' sessions priced by the pricing service, placed by the orders service."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.utils import translation
 
@@ -23,6 +24,7 @@ from orders.idempotency import idempotent
 from orders.models import CheckoutSession, DiscountCode, Order, Promotion
 from orders.payments import PaymentCredential
 from orders.services import order_place
+from tests.conftest import page_client_for
 from tests.jobs import run_jobs
 from tests.orders.test_pricing import code, promotion, shipping
 
@@ -265,3 +267,15 @@ def test_a_cart_order_keeps_the_accounts_email(alice, rose, rates):
     cart_add(shopper=Shopper(user=alice), sku=rose.sku, quantity=1)
     order = order_place(user=alice, name="Alice", phone="13800000000", address="1 Main St")
     assert order.email == alice.email and order.contact_email == alice.email
+
+
+def test_staff_see_sessions_in_the_admin_and_cannot_change_them(staff, rose):
+    session = session_create(owner=AGENT, lines=[{"sku": rose.sku, "quantity": 1}]).session
+    staff.user_permissions.add(Permission.objects.get(codename="view_checkoutsession"))
+    client = page_client_for(staff)
+    assert session.public_id in client.get("/admin/orders/checkoutsession/").content.decode()
+    page = f"/admin/orders/checkoutsession/{session.pk}/change/"
+    assert client.get(page).status_code == 200
+    assert client.post(page, {"status": "completed"}).status_code == 403
+    session.refresh_from_db()
+    assert session.status == CheckoutSession.Status.INCOMPLETE
