@@ -6,7 +6,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from catalog.models import Category, Product
+from catalog.feeds.push import feed_push_everything
+from catalog.models import Category, FeedDestination, Product
 from catalog.selectors import product_stock_locked
 from catalog.services import PRODUCT_FIELDS, product_create, product_delete, product_update
 from mcpshop_site.money import MoneyField
@@ -150,3 +151,28 @@ class ProductAdmin(admin.ModelAdmin):
             changed += 1
         message = ngettext("%(count)d product updated.", "%(count)d products updated.", changed)
         self.message_user(request, message % {"count": changed}, messages.SUCCESS)
+
+
+class FeedDestinationForm(forms.ModelForm):
+    api_base_url = FeedDestination._meta.get_field("api_base_url").formfield(assume_scheme="https")
+
+    class Meta:
+        model = FeedDestination
+        fields = ["name", "feed", "api_base_url", "feed_id", "token", "is_active"]
+        widgets = {"token": forms.PasswordInput(render_value=True)}
+
+
+@admin.register(FeedDestination)
+class FeedDestinationAdmin(admin.ModelAdmin):
+    """Agent platforms' Feed APIs the shop pushes its changed product lines to (catalog.feeds.push)."""
+
+    form = FeedDestinationForm
+    list_display = ["name", "feed", "api_base_url", "feed_id", "is_active", "last_pushed_at", "last_error"]
+    readonly_fields = ["last_pushed_at", "last_error"]
+    actions = ["push_everything"]
+
+    @admin.action(description=_("Push the whole feed to the selected destinations"), permissions=["change"])
+    def push_everything(self, request, queryset):
+        jobs = sum(feed_push_everything(destination) for destination in queryset.filter(is_active=True))
+        message = ngettext("%(count)d push queued.", "%(count)d pushes queued.", jobs)
+        self.message_user(request, message % {"count": jobs}, messages.SUCCESS)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -222,3 +223,25 @@ class ProductFeed(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.updated_at:%Y-%m-%d %H:%M:%S}"
+
+
+class FeedDestination(models.Model):
+    """An agent platform's Feed API where the shop pushes its changed lines (acp-spec rfc.product_feeds.md, 3.4
+    "API-Based Incremental Upserts": `PATCH {api_base_url}/feeds/{feed_id}/products`), set up by staff with the
+    address, feed id and key the platform gave at onboarding."""
+
+    name = models.CharField(_("name"), max_length=100)
+    feed = models.CharField(_("feed"), max_length=16, choices=settings.LANGUAGES)
+    api_base_url = models.URLField(_("Feed API address"), help_text=_("e.g. https://agent.example.com/api"))
+    feed_id = models.CharField(_("feed id"), max_length=200, help_text=_("The feed's id on the platform."))
+    token = models.CharField(_("key"), max_length=500, help_text=_("Sent as Authorization: Bearer <key>."))
+    is_active = models.BooleanField(_("active"), default=True)
+    last_pushed_at = models.DateTimeField(_("last pushed at"), null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("feed destination")
+        verbose_name_plural = _("feed destinations")
+
+    def __str__(self):
+        return self.name

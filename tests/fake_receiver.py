@@ -54,7 +54,7 @@ class FakeReceiver:
                     receiver._arrived.notify_all()
                 receiver._send(self, answer)
 
-            do_GET = do_POST = do_PUT = do_HEAD = _answer
+            do_GET = do_POST = do_PUT = do_PATCH = do_HEAD = _answer
 
         self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks import task
 
+from catalog.feeds.push import feed_push_changed
 from catalog.feeds.render import FEED_COLUMNS, FEEDS, feed_line
 from catalog.links import ProductLinks
 from catalog.models import FeedEntry, Product, ProductFeed
@@ -102,6 +103,7 @@ def _write(changed: dict[int, tuple[bool, dict]], claim: str) -> int:
         )
         if entries:
             feed_touch()
+            feed_push_changed([entry.pk for entry in entries])
     return len(entries)
 
 
