@@ -26,6 +26,7 @@ import ipaddress
 import logging
 import re
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -232,6 +233,12 @@ def fetch_json(url: str, *, headers: dict | None = None):
     return response.json()
 
 
+@lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    """Return the TLS settings every request shares (the system's trusted certificates: loading them costs ~80 ms)."""
+    return httpx2.create_ssl_context(trust_env=False)
+
+
 def _exchange(method: str, url: httpx2.URL, *, content, headers: dict, deadline: float) -> OutboundResponse:
     """Send one request to `url` through a checked address of its host (trying the next if one refuses to connect)."""
     try:
@@ -258,7 +265,7 @@ def _exchange(method: str, url: httpx2.URL, *, content, headers: dict, deadline:
         target = url.copy_with(host=str(address))
         try:
             with (
-                httpx2.Client(trust_env=False, follow_redirects=False, timeout=timeout) as client,
+                httpx2.Client(verify=_tls(), trust_env=False, follow_redirects=False, timeout=timeout) as client,
                 client.stream(method, target, content=content, headers=sent, extensions=extensions) as answer,
             ):
                 body = _read_limited(answer, url=url, deadline=deadline)
