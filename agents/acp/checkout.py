@@ -7,6 +7,8 @@ the same key with another body is 422 `idempotency_conflict`. Shop errors are tr
 errors here; a server failure (5xx) is not stored, so a retry runs afresh.
 """
 
+import re
+
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -41,6 +43,7 @@ from orders.idempotency import idempotent
 from orders.payments import PaymentCredential
 
 DESTINATION_ID = "acp"
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,40}", re.ASCII)
 # Where the core's fields come from in an ACP body, for an error's JSONPath.
 PARAMS = {
     "lines": "$.line_items",
@@ -238,7 +241,9 @@ def acp_error(error: ShopError, body: dict | None = None) -> AcpError:
 
 
 def _write(request: AcpRequest, path: str, operation) -> tuple[int, dict]:
-    """Run a write once per Idempotency-Key (per platform and path); 4xx answers are stored and replayed too."""
+    """Run a write once per Idempotency-Key (per owner and path); 4xx answers are stored and replayed too.
+
+    Without a key (only over MCP, where the binding makes it optional) the write simply runs."""
 
     def run() -> tuple[int, dict]:
         try:
@@ -252,9 +257,11 @@ def _write(request: AcpRequest, path: str, operation) -> tuple[int, dict]:
                 raise refused from error
             return refused.status, refused.as_dict()
 
+    if not request.idempotency_key:
+        return run()
     try:
         return idempotent(
-            owner=f"{request.platform.owner_key} POST {path}",
+            owner=f"{request.owner} POST {path}",
             key=request.idempotency_key,
             request=request.body,
             run=run,
@@ -268,24 +275,36 @@ def _write(request: AcpRequest, path: str, operation) -> tuple[int, dict]:
 def create(request: AcpRequest, path: str) -> tuple[int, dict]:
     def operation():
         parse.currency(request.body, settings.SHOP_CURRENCY)
-        view = session_create(owner=request.platform.owner_key, **core_changes(request.body, create=True))
+        fields = core_changes(request.body, create=True)
+        view = session_create(owner=request.owner, user=request.user, **fields)
         return 201, session_body(view, api_version=request.api_version)
 
     return _write(request, path, operation)
 
 
+def _known_form(session_id: str) -> str:
+    """Return the id if it has the form of the core's session ids; anything else is not found without a lookup
+    (PostgreSQL refuses to compare text holding a NUL)."""
+    if not SESSION_ID.fullmatch(session_id):
+        raise AcpError(404, "session_not_found", SessionNotFound.default_message, param="$.id")
+    return session_id
+
+
 def retrieve(request: AcpRequest, session_id: str) -> tuple[int, dict]:
+    session_id = _known_form(session_id)
     try:
-        session = session_get(owner=request.platform.owner_key, session_id=session_id)
+        session = session_get(owner=request.owner, session_id=session_id)
     except ShopError as error:
         raise acp_error(error) from None
     return 200, session_body(session_view(session), api_version=request.api_version)
 
 
 def update(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
+    session_id = _known_form(session_id)
+
     def operation():
         changes = core_changes(request.body, create=False)
-        view = session_update(owner=request.platform.owner_key, session_id=session_id, **changes)
+        view = session_update(owner=request.owner, session_id=session_id, **changes)
         return 200, session_body(view, api_version=request.api_version)
 
     return _write(request, path, operation)
@@ -294,10 +313,11 @@ def update(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
 def complete(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
     """Complete with the delegated payment token; a declined token answers the open session with a
     `payment_declined` error message (the spec's example), nothing ordered and nothing charged."""
+    session_id = _known_form(session_id)
 
     def operation():
         handler, kind, token = parse.payment_token(request.body, handler_ids={render.HANDLER_ID})
-        owner = request.platform.owner_key
+        owner = request.owner
         if "buyer" in request.body:
             session_update(owner=owner, session_id=session_id, buyer=parse.buyer(request.body["buyer"]) or {})
         credential = PaymentCredential(handler=handler, type=kind, token=token)
@@ -313,16 +333,19 @@ def complete(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict
                 "content": declined.message,
             }
             return 200, session_body(view, api_version=request.api_version, extra_messages=[message])
-        order_event(platform=request.platform, session=view.session, kind="order_create")
+        if request.platform is not None:
+            order_event(platform=request.platform, session=view.session, kind="order_create")
         return 200, session_body(view, api_version=request.api_version)
 
     return _write(request, path, operation)
 
 
 def cancel(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
+    session_id = _known_form(session_id)
+
     def operation():
         try:
-            view = session_cancel(owner=request.platform.owner_key, session_id=session_id)
+            view = session_cancel(owner=request.owner, session_id=session_id)
         except SessionFinal as error:
             raise AcpError(405, "checkout_session_final", error.message) from None
         message = {"type": "info", "content_type": "plain", "content": _("The checkout session is canceled.")}

@@ -39,11 +39,14 @@ IDEMPOTENCY_KEY_MAX = 255
 
 @dataclass(frozen=True)
 class AcpRequest:
-    """A request that passed the gate: who sends it, its body (None without one) and protocol headers."""
+    """A request that passed the gate: whose sessions it acts on (`owner`, the core's key), the platform
+    sending it (None over MCP, where a shop account acts: `user`), its body (None without one) and headers."""
 
-    platform: AgentPlatform
+    owner: str
     api_version: str
     body: dict | None
+    platform: AgentPlatform | None = None
+    user: object = None
     idempotency_key: str = ""
     request_id: str = ""
 
@@ -142,6 +145,8 @@ def check_idempotency_key(value: str | None) -> str:
         raise AcpError(400, "idempotency_key_required", _("Idempotency-Key header is required on all POST requests."))
     if len(value) > IDEMPOTENCY_KEY_MAX:
         raise AcpError(400, "invalid", _("Idempotency-Key may have at most 255 characters."), param="Idempotency-Key")
+    if not value.isprintable():
+        raise AcpError(400, "invalid", _("Idempotency-Key may not hold control characters."), param="Idempotency-Key")
     return value
 
 
@@ -150,31 +155,26 @@ def _bearer(value: str) -> str:
     return credentials.strip() if scheme.lower() == "bearer" else ""
 
 
-def gate(*, platform: AgentPlatform | None, headers, method: str, path: str, body: dict | None) -> AcpRequest:
-    """Check an authenticated request's signature, version and idempotency key; return it as an AcpRequest."""
+def gate_http(request, *, body_optional: bool = False) -> AcpRequest:
+    """Run the gate on a Django request: authenticate its bearer key, parse its body, check the rest."""
+    platform = platform_authenticate(_bearer(request.headers.get("Authorization", "")))
     if platform is None:
         raise _unauthorized()
-    write = method.upper() == "POST"
-    idempotency_key = (headers.get("Idempotency-Key") or "") if write else ""
-    check_signature(platform, headers=headers, method=method, path=path, idempotency_key=idempotency_key, body=body)
+    body, idempotency_key, headers = None, "", request.headers
+    if request.method == "POST":
+        body = parse_body(request.body, optional=body_optional)
+        idempotency_key = headers.get("Idempotency-Key") or ""
+    check_signature(
+        platform, headers=headers, method=request.method, path=request.path, idempotency_key=idempotency_key, body=body
+    )
     version = check_version(headers.get("API-Version"))
-    if write:
+    if request.method == "POST":
         check_idempotency_key(idempotency_key)
     return AcpRequest(
+        owner=platform.owner_key,
         platform=platform,
         api_version=version,
         body=body,
         idempotency_key=idempotency_key,
         request_id=(headers.get("Request-Id") or "")[:255],
     )
-
-
-def gate_http(request, *, body_optional: bool = False) -> AcpRequest:
-    """Run the gate on a Django request: authenticate its bearer key, parse its body, check the rest."""
-    platform = platform_authenticate(_bearer(request.headers.get("Authorization", "")))
-    if platform is None:
-        raise _unauthorized()
-    body = None
-    if request.method == "POST":
-        body = parse_body(request.body, optional=body_optional)
-    return gate(platform=platform, headers=request.headers, method=request.method, path=request.path, body=body)

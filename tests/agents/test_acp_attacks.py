@@ -77,8 +77,11 @@ def test_another_platforms_session_is_not_found_and_unchanged(acp, other_acp, pr
     assert (after.lines, after.status, after.order_id) == (before.lines, before.status, None)
     assert not Order.objects.exists()
     # A made-up or malformed id is the same 404.
-    for made_up in ("cs_nope", "x" * 300, "%00", "..", "cs_" + "é" * 10):
+    for made_up in ("cs_nope", "x" * 300, "%00", "cs_%00", "..", "cs_" + "é" * 10, "%F0%9F%98%80"):
         valid_error(acp.get(f"/checkout_sessions/{made_up}"), 404)
+        valid_error(acp.post(f"/checkout_sessions/{made_up}", CHOOSE), 404)
+        valid_error(acp.post(f"/checkout_sessions/{made_up}/complete", {"payment_data": PAYMENT}), 404)
+        valid_error(acp.post(f"/checkout_sessions/{made_up}/cancel"), 404)
 
 
 HOSTILE_CREATES = [
@@ -258,6 +261,12 @@ def test_cancel_takes_an_intent_trace_and_other_methods_are_405(acp, product, sh
     assert valid_session(acp.post(f"{path}/cancel", trace))["status"] == "canceled"
     response = acp.client.delete(path, headers=acp.headers())
     assert valid_error(response, 405) and response["Allow"] == "GET, POST"
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "tab\there", "\x7f"])
+def test_idempotency_keys_with_control_characters_are_400(acp, product, key):
+    valid_error(acp.post("/checkout_sessions", create_body(), key=key), 400)
+    assert not CheckoutSession.objects.exists()
 
 
 def test_request_id_is_echoed(acp, product):
