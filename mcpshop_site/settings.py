@@ -388,7 +388,8 @@ MCP_TOKEN_LAST_USED_SECONDS = 60  # "last used" is written at most this often pe
 # --- OAuth 2.1 for MCP connectors and UCP identity linking (oauth/, django-oauth-toolkit) -----------
 # The shop is its own authorization server: /.well-known/oauth-authorization-server (RFC 8414), /oauth/authorize/
 # (the shopper's consent), /oauth/token/, /oauth/revoke/, /oauth/register/ (RFC 7591, open, rate limited) and
-# client ID metadata documents (an https client_id URL, fetched size- and time-bounded). Authorization code
+# client ID metadata documents (an https client_id URL fetched through mcpshop_site/outbound.py, kept for its
+# Cache-Control max-age within 5 minutes and a day, at most 16 KiB). Authorization code
 # with PKCE S256 only; refresh tokens rotate and a reused one revokes its whole family; tokens stored hashed.
 OAUTH_REGISTRATIONS_PER_HOUR = env.int("OAUTH_REGISTRATIONS_PER_HOUR", default=20)  # per client network address
 OAUTH2_PROVIDER = {
@@ -420,7 +421,7 @@ OAUTH2_PROVIDER = {
     "DCR_ENABLED": True,
     "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
     "CIMD_ENABLED": True,
-    "CIMD_FETCH_TIMEOUT_SECONDS": 5,
+    "CIMD_METADATA_FETCHER": "oauth.cimd.OutboundMetadataFetcher",  # through mcpshop_site/outbound.py
     "CIMD_MAX_DOCUMENT_SIZE": 16 * 1024,
     # The issuer and endpoint addresses: the shop's public address when set, else each request's Host.
     "OIDC_ISS_ENDPOINT": SHOP_BASE_URL.rstrip("/"),
@@ -442,6 +443,7 @@ JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=14)  # finished jobs' results
 JOBS_PERIODIC = {
     "mcpshop_site.jobs.periodic.prune_finished_jobs": 24 * 3600,
     "orders.services.order_expire_overdue": 60,  # behind the per-order deadline jobs, e.g. after an outage
+    "oauth2_provider.models.clear_expired": 24 * 3600,  # expired or revoked OAuth tokens and codes (oauth/)
     "catalog.feeds.services.feed_rebuild": 24 * 3600,  # every product feed line rendered again (catalog/feeds)
 }
 

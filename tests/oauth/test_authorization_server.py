@@ -305,3 +305,19 @@ def test_the_account_page_lists_connected_apps_and_disconnects_them(alice, bob, 
     assert not RefreshToken.objects.filter(revoked__isnull=True).exists()
     assert mine.get("/accounts/").context["connected_apps"] == []
     assert mine.post(f"/accounts/connected-apps/{app.application_id}/revoke/").status_code == 404
+
+
+def test_the_daily_job_clears_expired_tokens(grant, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, RefreshToken
+
+    from mcpshop_site.jobs.periodic import run_periodic
+
+    grant()
+    RefreshToken.objects.all().delete()  # an access token without a refresh token: gone once it expires
+    AccessToken.objects.filter(user__isnull=False).update(expires=timezone.now() - timedelta(seconds=1))
+    assert "oauth2_provider.models.clear_expired" in settings.JOBS_PERIODIC
+    run_periodic.call("oauth2_provider.models.clear_expired")
+    assert not AccessToken.objects.filter(user__isnull=False).exists()
