@@ -445,7 +445,10 @@ JOBS_PERIODIC = {
     "orders.services.order_expire_overdue": 60,  # behind the per-order deadline jobs, e.g. after an outage
     "oauth2_provider.models.clear_expired": 24 * 3600,  # expired or revoked OAuth tokens and codes (oauth/)
     "catalog.feeds.services.feed_rebuild": 24 * 3600,  # every product feed line rendered again (catalog/feeds)
+    "orders.idempotency.idempotency_prune": 3600,  # agents' idempotency answers past IDEMPOTENCY_KEEP_HOURS
 }
+# Agents' Idempotency-Keys are answered from their first answer for this long (orders/idempotency.py).
+IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
 
 # --- Addresses someone else named (mcpshop_site/outbound.py) and webhooks (mcpshop_site/webhooks.py) ----
 # Agent profiles, agents' webhooks and OAuth clients' metadata documents are fetched only over https from

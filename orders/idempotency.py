@@ -10,8 +10,11 @@ replays the first one's.
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mcpshop_site.exceptions import InvalidInput
@@ -65,3 +68,10 @@ def _replay(*, owner: str, key: str, fingerprint: str) -> tuple[int, dict] | Non
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(key=key)
     return record.status, record.body
+
+
+def idempotency_prune() -> int:
+    """Delete the answers kept longer than IDEMPOTENCY_KEEP_HOURS (a periodic job); return how many."""
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEEP_HOURS)
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

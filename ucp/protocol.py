@@ -1,9 +1,11 @@
 """UCP's frame around the shop: the version, the business profile (/.well-known/ucp), the agent's `UCP-Agent`
 header, its profile (where its order webhooks go), payment handlers, and UCP's error body."""
 
+import hashlib
 import re
 
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -21,6 +23,7 @@ EXTENSIONS = ("dev.ucp.shopping.discount", "dev.ucp.shopping.fulfillment", "dev.
 SPEC = "https://ucp.dev/specification"
 SCHEMAS = "https://ucp.dev/schemas/shopping"
 MAX_PROFILE_LENGTH = 280
+PROFILE_CACHE_SECONDS = 300
 # The payment handler of the `test` provider: the conformance suite's mock, accepting any token but `fail_token`.
 MOCK_HANDLER = {
     "id": "mock_payment_handler",
@@ -112,10 +115,20 @@ def agent_of(request) -> str:
 def agent_webhook_url(owner: str) -> str:
     """Return the order webhook URL the agent's profile declares, or "" (no profile to fetch, or none in it).
 
-    The profile is fetched through mcpshop_site.outbound (public https addresses only, unless allowed).
+    The profile is fetched through mcpshop_site.outbound (public https addresses only, unless allowed) and
+    its answer kept PROFILE_CACHE_SECONDS, so an agent's run of requests fetches it once.
     """
+    key = "ucp:profile:" + hashlib.sha256(owner.encode()).hexdigest()
+    url = cache.get(key)
+    if url is None:
+        url = _webhook_url_of(owner.removeprefix("ucp:"))
+        cache.set(key, url, PROFILE_CACHE_SECONDS if url else 30)  # a profile that failed is tried again soon
+    return url
+
+
+def _webhook_url_of(profile_url: str) -> str:
     try:
-        profile = outbound.fetch_json(owner.removeprefix("ucp:"))
+        profile = outbound.fetch_json(profile_url)
     except OutboundError:
         return ""
     entries = profile.get("ucp", {}).get("capabilities", []) if isinstance(profile, dict) else []

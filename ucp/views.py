@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -77,7 +78,8 @@ def _write(request, owner: str, body: dict, run: Callable[[], tuple[int, dict]])
 
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        return _answer(*guarded())
+        with transaction.atomic():  # the write and what comes with it (an order's UCP record, its webhook)
+            return _answer(*guarded())
     request_shape = {"method": request.method, "path": request.path, "body": body}
     return _answer(*idempotent(owner=owner, key=key, request=request_shape, run=guarded))
 

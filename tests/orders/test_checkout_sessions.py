@@ -1,9 +1,11 @@
 """The checkout-session core: agents' sessions priced by the pricing service, placed by the orders service."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
-from django.utils import translation
+from django.utils import timezone, translation
 
 from cart.services import cart_add
 from cart.shoppers import Shopper
@@ -20,8 +22,8 @@ from orders.exceptions import (
     SessionFinal,
     SessionNotFound,
 )
-from orders.idempotency import idempotent
-from orders.models import CheckoutSession, DiscountCode, Order, Promotion
+from orders.idempotency import idempotency_prune, idempotent
+from orders.models import CheckoutSession, DiscountCode, IdempotencyRecord, Order, Promotion
 from orders.payments import PaymentCredential
 from orders.services import order_place
 from tests.conftest import page_client_for
@@ -279,3 +281,13 @@ def test_staff_see_sessions_in_the_admin_and_cannot_change_them(staff, rose):
     assert client.post(page, {"status": "completed"}).status_code == 403
     session.refresh_from_db()
     assert session.status == CheckoutSession.Status.INCOMPLETE
+
+
+def test_idempotency_answers_are_pruned_after_their_keeping_time(settings, rose):
+    settings.IDEMPOTENCY_KEEP_HOURS = 48
+    request = {"method": "POST", "path": "/x", "body": {}}
+    idempotent(owner=AGENT, key="old", request=request, run=lambda: (200, {"n": 1}))
+    idempotent(owner=AGENT, key="new", request=request, run=lambda: (200, {"n": 2}))
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=49))
+    assert idempotency_prune() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
