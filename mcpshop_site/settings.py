@@ -415,7 +415,9 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
-    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    # http stays allowed for loopback redirects (RFC 8252 native apps, which RFC 9700 2.1 permits): oauth.registration
+    # refuses it anywhere else, so the check's warning (W008) is silenced below.
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": False,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     "DCR_ENABLED": True,
@@ -426,6 +428,7 @@ OAUTH2_PROVIDER = {
     # The issuer and endpoint addresses: the shop's public address when set, else each request's Host.
     "OIDC_ISS_ENDPOINT": SHOP_BASE_URL.rstrip("/"),
 }
+SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]  # http redirect URIs: loopback only (above)
 
 # --- The job queue (mcpshop_site/jobs, docs/deploy.md "Workers") ------------------------------------
 # django-tasks (the backport of Django 6's Tasks API) with the database backend: work that must happen
