@@ -24,7 +24,7 @@ BENCH_UCP_KEY = (
 
 def shop_env(database_url: str, **settings: str) -> dict[str, str]:
     """The shop's environment variables for a benchmark: production settings (DEBUG=0) without TLS, `database_url`,
-    no model and no embeddings; `settings` add to them or override them."""
+    no model, no embeddings and the test payment provider; `settings` add to them or override them."""
     return {
         "DJANGO_SETTINGS_MODULE": "mcpshop_site.settings",
         "DEBUG": "0",
@@ -36,6 +36,7 @@ def shop_env(database_url: str, **settings: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "EMBEDDING_BACKEND": "none",
         "OPENAI_API_KEY": "",
+        "PAYMENT_TEST_MODE": "1",  # the `test` payment provider: benchmarks take no money
         **settings,
     }
 

@@ -9,6 +9,8 @@ PostgreSQL + pgvector database).
 import argparse
 import concurrent.futures
 import datetime
+import http.client
+import http.server
 import json
 import os
 import re
@@ -18,14 +20,16 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import common
-from common import create_database, free_port, shop_env
+from common import create_database, free_port, shop_env, summary
 
 PACKAGES = ("django", "djangorestframework", "daphne", "uvicorn", "gunicorn", "channels", "psycopg", "mysqlclient")
 
@@ -48,6 +52,71 @@ done = function(summary, latency, requests)
     summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout))
 end
 """
+
+
+B11_RACE_AGENTS, B11_RACE_UNITS = 30, 5
+
+
+class KeepAlive:
+    """One client's HTTP connection, kept open between requests (reopened if the server closed it)."""
+
+    def __init__(self, base_url: str):
+        host, port = base_url.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+
+    def call(self, method: str, path: str, body, headers: dict) -> tuple[int, dict]:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", "Host": "127.0.0.1", **headers}
+        for attempt in (1, 2):
+            try:
+                self.connection.request(method, path, body=data, headers=headers)
+                response = self.connection.getresponse()
+                content = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.connection.close()
+                if attempt == 2:
+                    raise
+        return response.status, json.loads(content) if content else {}
+
+
+class ProfileServer(http.server.ThreadingHTTPServer):
+    """B11's agents' UCP profiles (any path is a profile), each naming an order webhook URL on this server."""
+
+    def __init__(self):
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = json.dumps(outer.profile(self.path)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def url(self, agent: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/{agent}.json"
+
+    def profile(self, path: str) -> dict:
+        webhook = f"http://127.0.0.1:{self.server_address[1]}/webhooks{path.removesuffix('.json')}"
+        capability = {"name": "dev.ucp.shopping.order", "version": "2026-01-11", "config": {"webhook_url": webhook}}
+        return {"ucp": {"version": "2026-01-11", "capabilities": [capability]}}
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        self.server_close()
 
 
 class Bench:
@@ -344,6 +413,213 @@ print(json.dumps([tokens, str(RefreshToken.for_user(warm).access_token)]))
             },
         }
 
+    def b11(self):
+        """Agent checkout: UCP create -> update -> complete against the REST checkout of the same cart, 1 and 20 at once.
+
+        Both round trips buy one unit of the same product for the same address with the same shipping option and
+        end with a paid order: UCP's POST /ucp/checkout-sessions, PUT (destination, option), POST .../complete
+        (the test provider's token); the shop's own REST API's POST /api/cart/ (add), POST /api/orders/ (address,
+        option), POST /api/orders/<id>/pay. Writes carry an Idempotency-Key where the API takes one (every UCP
+        write, the order placement). Each agent has its own profile, served on core 1 by this process with an
+        order webhook URL (the server may fetch loopback: OUTBOUND_ALLOW_HOSTS), so each completion queues its
+        webhook as in production; no job worker runs. Every client keeps one connection open (keep-alive).
+        """
+        agents, per_agent, sequential = 20, 5, 20
+        profiles = ProfileServer()
+        setup = f"""
+import json
+from accounts.models import User
+from cart.services import cart_get_or_create
+from cart.shoppers import Shopper
+from catalog.models import Category, Product
+from catalog.services import product_create
+from orders.pricing import quote
+from rest_framework_simplejwt.tokens import RefreshToken
+category = Category.objects.first()
+Product.objects.filter(sku__in=("B11-ITEM", "B11-RACE")).delete()
+product_create(sku="B11-ITEM", name="代理购物", name_en="Agent buy", category=category, price_cents=1990, stock=10**6)
+product_create(sku="B11-RACE", name="最后五件", name_en="Last five", category=category, price_cents=1990, stock={B11_RACE_UNITS})
+tokens = []
+for i in range({agents}):
+    user, _ = User.objects.get_or_create(username=f"b11buyer{{i}}", defaults={{"email": f"b11buyer{{i}}@example.com"}})
+    cart_get_or_create(shopper=Shopper(user=user)).items.all().delete()
+    tokens.append(str(RefreshToken.for_user(user).access_token))
+option = quote(lines=[], country="CN", region="上海").options[0]
+print(json.dumps([tokens, option.id, option.code]))
+"""
+        tokens, option_id, option_code = json.loads(
+            subprocess.run(
+                [sys.executable, "manage.py", "shell", "-c", setup],
+                cwd=ROOT,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        place = {"country": "CN", "region": "上海", "city": "上海", "street": "南京东路 1 号", "postal_code": "200001"}
+        rest_order = {"address": {"recipient": "张三", "phone": "13800000000", **place}, "shipping_option": option_id}
+        ucp_fulfillment = {
+            "fulfillment": {
+                "methods": [
+                    {
+                        "type": "shipping",
+                        "destinations": [
+                            {
+                                "id": "home",
+                                "full_name": "张三",
+                                "phone_number": "13800000000",
+                                "street_address": place["street"],
+                                "address_locality": place["city"],
+                                "address_region": place["region"],
+                                "postal_code": place["postal_code"],
+                                "address_country": "CN",
+                            }
+                        ],
+                        "selected_destination_id": "home",
+                        "groups": [{"selected_option_id": option_code}],
+                    }
+                ]
+            }
+        }
+        pay = {
+            "payment_data": {
+                "id": "instr_1",
+                "handler_id": "mock_payment_handler",
+                "type": "card",
+                "credential": {"type": "token", "token": "success_token"},
+            }
+        }
+
+        def rest_round_trip(client: KeepAlive, token: str) -> bool:
+            auth = {"Authorization": f"Bearer {token}"}
+            answers = [client.call("POST", "/api/cart/", {"sku": "B11-ITEM", "quantity": 1}, auth)]
+            answers.append(
+                client.call("POST", "/api/orders/", rest_order, {**auth, "Idempotency-Key": uuid.uuid4().hex})
+            )
+            if answers[-1][0] == 201:
+                answers.append(client.call("POST", f"/api/orders/{answers[-1][1]['id']}/pay", None, auth))
+            if [status for status, _body in answers] != [201, 201, 200] or answers[-1][1]["status"] != "PAID":
+                raise RuntimeError(f"the REST checkout did not end with a paid order: {answers}")
+            return True
+
+        def ucp_round_trip(client: KeepAlive, agent: str, sku: str = "B11-ITEM") -> tuple[str, list[int], dict]:
+            """Create, update, complete (whatever the session said before); return how it ended, the statuses
+            and the last answer's body."""
+            header = {"UCP-Agent": f'profile="{profiles.url(agent)}"; version="2026-01-11"'}
+
+            def write(method, path, body):
+                return client.call(method, path, body, {**header, "Idempotency-Key": uuid.uuid4().hex})
+
+            statuses = []
+            created = write("POST", "/ucp/checkout-sessions", {"line_items": [{"item": {"id": sku}, "quantity": 1}]})
+            statuses.append(created[0])
+            if created[0] != 201:
+                return "refused at create", statuses, created[1]
+            path = f"/ucp/checkout-sessions/{created[1]['id']}"
+            updated = write("PUT", path, ucp_fulfillment)
+            statuses.append(updated[0])
+            if updated[0] != 200:
+                return "refused at update", statuses, updated[1]
+            completed = write("POST", f"{path}/complete", pay)
+            statuses.append(completed[0])
+            done = completed[0] == 200 and completed[1]["status"] == "completed"
+            return ("completed" if done else "refused at complete"), statuses, completed[1]
+
+        def ucp_ok(client: KeepAlive, agent: str) -> bool:
+            end, statuses, body = ucp_round_trip(client, agent)
+            if end != "completed":
+                raise RuntimeError(f"the UCP checkout did not end with a paid order: {statuses} {body}")
+            return True
+
+        def timed(run, *arguments) -> float:
+            started = time.perf_counter()
+            run(*arguments)
+            return time.perf_counter() - started
+
+        affinity = os.sched_getaffinity(0)
+        common.pin(1)
+        saved = self.env
+        self.env = {**self.env, "OUTBOUND_ALLOW_HOSTS": "127.0.0.1"}
+        try:
+            with profiles, self.server(self.args.server) as url:
+                clients = [KeepAlive(url) for _ in range(agents)]
+                # Untimed: the worker's imports, each agent's profile fetched once (then cached, as UCP asks).
+                for index, client in enumerate(clients):
+                    timed(rest_round_trip, client, tokens[index])
+                    timed(ucp_ok, client, f"agent-{index}")
+                one = {"rest": [], "ucp": []}
+                many = {"rest": [], "ucp": []}
+                with concurrent.futures.ThreadPoolExecutor(agents) as pool:
+                    for _ in range(self.args.rounds):
+                        for _ in range(sequential):  # one agent: round trips one after another, interleaved
+                            one["rest"].append(timed(rest_round_trip, clients[0], tokens[0]))
+                            one["ucp"].append(timed(ucp_ok, clients[0], "agent-0"))
+                        for flow, run in (("rest", rest_round_trip), ("ucp", ucp_ok)):
+
+                            def agent_run(index, run=run):
+                                who = tokens[index] if run is rest_round_trip else f"agent-{index}"
+                                return [timed(run, clients[index], who) for _ in range(per_agent)]
+
+                            started = time.perf_counter()
+                            latencies = [t for ts in pool.map(agent_run, range(agents)) for t in ts]
+                            many[flow].append((time.perf_counter() - started, latencies))
+                    # 30 agents, each with a profile of its own, for the last B11_RACE_UNITS units.
+                    racers = [KeepAlive(url) for _ in range(B11_RACE_AGENTS)]
+                    race = list(
+                        pool.map(lambda i: ucp_round_trip(racers[i], f"racer-{i}", "B11-RACE"), range(B11_RACE_AGENTS))
+                    )
+        finally:
+            self.env = saved
+            os.sched_setaffinity(0, affinity)
+        check = (
+            "from catalog.models import Product; from orders.models import OrderItem; "
+            "print(Product.objects.get(sku='B11-RACE').stock, OrderItem.objects.filter(sku='B11-RACE').count())"
+        )
+        stock, lines = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", check],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[-2:]
+        figures = {"one_agent": {}, "agents_at_once": {"agents": agents, "round_trips_each": per_agent}}
+        for flow in ("rest", "ucp"):
+            figures["one_agent"][flow] = summary(one[flow])
+            seconds, latencies = sorted(many[flow])[len(many[flow]) // 2]  # the median round (by wall time)
+            figures["agents_at_once"][flow] = {
+                "seconds": round(seconds, 3),
+                "round_trips_per_s": round(agents * per_agent / seconds, 1),
+                **summary(latencies),
+            }
+        figures["one_agent"]["ratio_p50"] = round(
+            figures["one_agent"]["ucp"]["p50_ms"] / figures["one_agent"]["rest"]["p50_ms"], 3
+        )
+        figures["agents_at_once"]["ratio_time"] = round(
+            figures["agents_at_once"]["ucp"]["seconds"] / figures["agents_at_once"]["rest"]["seconds"], 3
+        )
+        ends = [end for end, _statuses, _body in race]
+        statuses = [status for _end, run, _body in race for status in run]
+        figures["race_30_for_5"] = {
+            "completed": ends.count("completed"),
+            "refused_at_create": ends.count("refused at create"),
+            "refused_at_update": ends.count("refused at update"),
+            "refused_at_complete": ends.count("refused at complete"),
+            "told_out_of_stock": sum(
+                end != "completed" and "insufficient_stock" in json.dumps(body) for end, _run, body in race
+            ),
+            "server_errors": sum(status >= 500 for status in statuses),
+            "stock_left": int(stock),
+            "order_lines": int(lines),
+        }
+        return {
+            "target": "UCP <= 1.5x the REST checkout's time, 1 and 20 agents; 30 agents for 5 units -> exactly 5 orders",
+            "figures": figures,
+        }
+
     def external(self, script: str, *arguments: str):
         """B6-B10 live in their own scripts (each writes its own results file)."""
         path = ROOT / "bench" / script
@@ -370,6 +646,7 @@ BENCHMARKS = {
         ),
     },
     "B10": lambda bench: bench.external("mcp_overhead.py"),
+    "B11": Bench.b11,
 }
 
 
