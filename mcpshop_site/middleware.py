@@ -1,7 +1,9 @@
 """Response headers every page gets, API paths without their slash, the language, a 503 while the database is away."""
 
+import ipaddress
 import logging
 from functools import wraps
+from urllib.parse import urlsplit
 
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
@@ -81,6 +83,37 @@ def allow_inline_styles(view):
         return response
 
     return wrapped
+
+
+def form_redirect_source(url: str) -> str | None:
+    """Return the CSP source for the origin of `url` (http or https), or None if it has none.
+
+    An IPv6 address cannot be written in a CSP source list, so such a host (a native app's `[::1]` loopback
+    redirect) gets its scheme alone."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            return f"{parts.scheme}:"
+    except ValueError:
+        pass
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def allow_form_redirect(response, url: str):
+    """Let the page's forms end at `url`'s origin: `form-action` also governs where a form's answer redirects
+    (browsers block the redirect otherwise), e.g. the OAuth consent form, answered with a redirect to the app."""
+    source = form_redirect_source(url)
+    if source:
+        response.headers["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {source}"
+        )
+    return response
 
 
 class ShopCommonMiddleware(CommonMiddleware):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from oauth2_provider.views import AuthorizationView
 
+from mcpshop_site.middleware import allow_form_redirect
 from oauth.exceptions import ConnectedAppNotFound
 from oauth.scopes import scope_descriptions
 from oauth.selectors import redirect_hosts
@@ -33,6 +34,14 @@ class ConsentView(AuthorizationView):
             context["client_hosts"] = redirect_hosts(application)
             context["client_id_is_url"] = application.client_id.startswith("https://")
         return context
+
+    def render_to_response(self, context, **response_kwargs):
+        """The consent page's Allow and Deny are answered with a redirect to the app: its origin joins the
+        page's `form-action`, which browsers also apply to a form's redirect."""
+        response = super().render_to_response(context, **response_kwargs)
+        if context.get("application") is not None and context.get("redirect_uri"):
+            allow_form_redirect(response, context["redirect_uri"])
+        return response
 
 
 @login_required

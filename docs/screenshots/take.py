@@ -8,11 +8,17 @@ server on the same database whose orders are due in 30 seconds, then walks it as
 - the checkout: the cart with WELCOME10, the checkout with a new address and a shipping choice, the order
   waiting for payment with its deadline, paid, its receipt email (as the worker printed it), cancelled
   and refunded, another order expired at its deadline, the address book, the password reset pages;
-- the owner: the sales dashboard (revenue net of the refund) and the order's admin page (payments, refunds).
+- the owner: the sales dashboard (revenue net of the refund) and the order's admin page (payments, refunds);
+- an MCP connector signing in with OAuth as Claude does (discovery, registration, the consent page, the token,
+  a tool list, a refresh) and the account page's "Connected apps" with its Disconnect button, which ends the
+  token at once. `take.py oauth` takes only these.
 Needs Playwright and Debian's chromium (and fonts-wqy-microhei for the Chinese pages).
 """
 
+import base64
 import email
+import hashlib
+import json
 import os
 import re
 import socket
@@ -23,7 +29,9 @@ import time
 from contextlib import contextmanager
 from email import policy
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx2
 from playwright.sync_api import expect, sync_playwright
 
 HERE = Path(__file__).resolve().parent
@@ -46,7 +54,21 @@ ADDRESS = {
 }
 STAFF = ("admin", "screenshots are not a secret 42")
 PASSWORD = "a long, unusual passphrase 42"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+# What Claude's custom connectors register (RFC 7591): its name and its callback on claude.ai.
+CONNECTOR = {
+    "client_name": "Claude",
+    "redirect_uris": ["https://claude.ai/api/mcp/auth_callback"],
+    "grant_types": ["authorization_code", "refresh_token"],
+    "response_types": ["code"],
+    "token_endpoint_auth_method": "none",
+}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--host-resolver-rules=MAP claude.ai 127.0.0.1",  # the OAuth walk's code never leaves this machine
+]
 
 
 def chat(browser, base: str, language: str, size: tuple[int, int]) -> None:
@@ -337,9 +359,126 @@ def owner(browser, base: str, numbers: dict[str, str]) -> None:
     context.close()
 
 
+def mcp_tools(base: str, token: str) -> list[str]:
+    """The tool names /mcp lists for a bearer token (initialize, then tools/list); the /mcp status if refused."""
+    headers = {"Accept": "application/json, text/event-stream", "Authorization": f"Bearer {token}"}
+
+    def call(http, body: dict) -> httpx2.Response:
+        return http.post(f"{base}/mcp", json=body, headers=headers)
+
+    def result(response: httpx2.Response) -> dict:
+        lines = [line[5:] for line in response.text.splitlines() if line.startswith("data:")] or [response.text]
+        return json.loads(lines[-1])["result"]
+
+    with httpx2.Client(timeout=30) as http:
+        hello = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "take.py", "version": "1"}}
+        opened = call(http, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello})
+        if opened.status_code != 200:
+            return [f"HTTP {opened.status_code}"]
+        headers["Mcp-Session-Id"] = opened.headers["mcp-session-id"]
+        call(http, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+        listed = call(http, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+        return [tool["name"] for tool in result(listed)["tools"]]
+
+
+def oauth(browser, base: str, language: str) -> None:
+    """An MCP connector signing in as Claude's custom connectors do, with a shopper who allows it; the consent
+    page, then the account page's connected apps, whose Disconnect ends the app's token at once."""
+    width, height = FLOW_SIZE
+    mcp = f"{base}/mcp"
+    with httpx2.Client(timeout=30) as http:
+        challenge = http.post(mcp, json={}).headers["www-authenticate"]  # 401: where the metadata is
+        resource = http.get(re.search(r'resource_metadata="([^"]+)"', challenge).group(1)).json()
+        issuer = resource["authorization_servers"][0]
+        server = http.get(f"{issuer}/.well-known/oauth-authorization-server").json()
+        assert "S256" in server["code_challenge_methods_supported"], server
+        registered = http.post(server["registration_endpoint"], json=CONNECTOR)
+        assert registered.status_code == 201, registered.text
+        client_id = registered.json()["client_id"]
+
+    verifier = base64.urlsafe_b64encode(os.urandom(48)).decode().rstrip("=")
+    code_challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    callback = CONNECTOR["redirect_uris"][0]
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": callback,
+        "scope": " ".join(resource["scopes_supported"]),
+        "state": f"take-{language}",
+        "code_challenge": code_challenge,
+        "code_challenge_method": "S256",
+        "resource": resource["resource"],
+    }
+
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_cookies([{"name": "django_language", "value": language, "url": base}])
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # "Disconnect this app?"
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(HERE / f"{language}-{width}x{height}-{name}.png"))
+
+    username = f"{language.replace('-', '_')}_connector"
+    page.goto(base + "/accounts/signup/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=email]", f"{username}@example.com")
+    page.fill("input[name=password1]", PASSWORD)
+    page.fill("input[name=password2]", PASSWORD)
+    page.locator("main form [type=submit]").click()
+    page.wait_for_load_state()
+
+    page.goto(f"{server['authorization_endpoint']}?{urlencode(query)}")
+    expect(page.locator("#authorizationForm")).to_be_visible()
+    shot("oauth-consent")
+    # The shop's answer sends the browser back to the app with the code (claude.ai resolves to loopback here).
+    with page.expect_request(lambda request: request.url.startswith(callback)) as back:
+        page.locator("#authorizationForm [name=allow]").click()
+    answer = {key: values[0] for key, values in parse_qs(urlsplit(back.value.url).query).items()}
+    assert answer["state"] == query["state"] and answer["iss"] == server["issuer"], answer
+
+    with httpx2.Client(timeout=30) as http:
+        exchange = {"client_id": client_id, "resource": resource["resource"]}
+        first = http.post(
+            server["token_endpoint"],
+            data={
+                **exchange,
+                "grant_type": "authorization_code",
+                "code": answer["code"],
+                "redirect_uri": callback,
+                "code_verifier": verifier,
+            },
+        ).json()
+        tools = mcp_tools(base, first["access_token"])
+        assert "search_products" in tools, tools
+        second = http.post(
+            server["token_endpoint"],
+            data={**exchange, "grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        ).json()
+    assert second["refresh_token"] != first["refresh_token"], second
+    assert mcp_tools(base, first["access_token"]) == ["HTTP 401"]  # the refreshed token replaced it
+    assert mcp_tools(base, second["access_token"]) == tools
+    print(f"{language}: {CONNECTOR['client_name']} connected with {second['scope']!r}: {len(tools)} tools on /mcp")
+
+    page.goto(base + "/accounts/")
+    apps = page.locator("[aria-labelledby=connected-apps-heading]")
+    expect(apps).to_contain_text(CONNECTOR["client_name"])
+    apps.scroll_into_view_if_needed()
+    shot("connected-apps")
+    apps.locator("button").click()
+    expect(page.locator("[aria-labelledby=connected-apps-heading] form")).to_have_count(0)
+    assert mcp_tools(base, second["access_token"]) == ["HTTP 401"]  # disconnected: refused at once
+    context.close()
+
+
 def main() -> None:
+    only_oauth = sys.argv[1:] == ["oauth"]
     with running_shop() as (shop, base, hurried), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for language in LANGUAGES:
+            oauth(browser, base, language)
+        if only_oauth:
+            browser.close()
+            return
         numbers = {language: flow(browser, shop, base, hurried, language) for language in LANGUAGES}
         owner(browser, base, numbers)
         for language in LANGUAGES:
