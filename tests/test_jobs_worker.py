@@ -69,6 +69,9 @@ def test_a_worker_forced_to_stop_mid_job_puts_the_job_back(tmp_path):
     # Sent before the first is handled, a second SIGTERM merges with it (one pending signal): wait for it.
     wait_for(lambda: "shutting down gracefully" in worker.log(), what="the worker to take the first SIGTERM")
     worker.process.terminate()  # ...and a second time: the job is interrupted
+    # Let it put the job back and exit: stop() would send a third SIGTERM, which under load could land in the
+    # middle of that (the job is then left RUNNING until a worker finds its worker dead: another test's case).
+    worker.process.wait(timeout=60)
     log = worker.stop()
 
     job.refresh()

@@ -180,6 +180,20 @@ def test_the_consent_needs_the_csrf_token(alice, public_client):
     assert browser.post("/oauth/authorize/", data).status_code == 302
 
 
+@pytest.mark.parametrize("data", [{}, {"allow": "Authorize"}, {"client_id": "nobody", "allow": "Authorize"}])
+def test_a_consent_post_without_a_valid_request_says_the_app_cannot_connect(alice, data):
+    """A forged or truncated post of the consent form (no client, unknown client): the shopper is told the app
+    cannot connect, nothing is granted; it was a 500 (the page named a client it did not have)."""
+    from oauth2_provider.models import Grant
+
+    browser = Client()
+    browser.force_login(alice)
+    page = browser.post("/oauth/authorize/", data)
+    assert page.status_code == 200
+    assert "这个应用无法连接" in page.content.decode()  # the shop's default language
+    assert not Grant.objects.exists()
+
+
 # PKCE and codes -------------------------------------------------------------------------------------
 
 

@@ -52,7 +52,8 @@ from cart.models import CartDiscount, CartItem
 from cart.services import cart_add_item, cart_discount_apply, cart_get_or_create
 from cart.shoppers import Shopper
 from catalog.models import Category, Product
-from orders.models import DiscountCode, Order, OrderItem
+from orders.checkout_sessions import session_create
+from orders.models import CheckoutSession, DiscountCode, Order, OrderItem
 from orders.services import order_place
 from tests.assistant import conftest as assistant_fixtures
 from tests.assistant import test_mcp_http
@@ -72,6 +73,7 @@ pytestmark = pytest.mark.skipif(
 
 ACTORS = ("anonymous", "alice", "bob", "staff")  # the order of the expected statuses in every row
 IN_TURN = ("anonymous", "bob", "staff", "alice")  # the order they try: alice's own requests may change her things
+AGENT_PROFILE = "https://agent.example/profile.json"
 SECRET = "alice-private-7f3a"  # in alice's address, conversation and token name: nobody else may see it
 LOGIN = "login"  # expected: a redirect to the login page
 ALICE_CONTACT = {"name": "Alice", "phone": "13800000001", "address": f"{SECRET} road 1"}
@@ -102,6 +104,7 @@ class World:
     confirm_token: str
     address: Address
     oauth_app: OAuthApplication  # an app alice connected
+    agent_session: str  # a UCP agent's checkout session (the agent doors take no shop account)
 
     @property
     def ids(self) -> dict:
@@ -122,6 +125,8 @@ class World:
             "code": "MX10",  # on alice's cart
             "application_id": self.oauth_app.pk,
             "client_id": self.oauth_app.client_id,
+            "session_id": self.agent_session,
+            "feed": "en",
         }
 
 
@@ -158,6 +163,9 @@ def world(make_user, make_product, settings) -> World:
         confirm_token=confirm_token,
         address=address_create(user=alice, **ALICE_ADDRESS),
         oauth_app=oauth_app_connected(alice),
+        agent_session=session_create(
+            owner=f"ucp:{AGENT_PROFILE}", lines=[{"sku": "SPARE-MX", "quantity": 1}]
+        ).session.public_id,
     )
 
 
@@ -195,6 +203,7 @@ def state() -> dict:
         "oauth_access": OAuthAccessToken.objects.values_list("user_id", "pk", "application_id", "scope"),
         "oauth_refresh": OAuthRefreshToken.objects.values_list("user_id", "pk", "application_id", "revoked"),
         "oauth_apps": OAuthApplication.objects.values_list("user_id", "pk", "client_id", "redirect_uris"),
+        "checkout_sessions": CheckoutSession.objects.values_list("user_id", "pk", "status", "lines", "updated_at"),
     }
     return {name: sorted(query, key=repr) for name, query in rows.items()}
 
@@ -216,7 +225,8 @@ def check_request(world: World, actor: str, expected, send, *args, **kwargs) -> 
         assert response.status_code == expected, (actor, response.status_code, response.content[:500])
     if actor != "alice":
         assert owned_by(alice, after) == owned_by(alice, before), f"{actor}'s request changed alice's things"
-        assert SECRET not in response.content.decode(errors="replace"), f"alice's private text leaked to {actor}"
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert SECRET not in body.decode(errors="replace"), f"alice's private text leaked to {actor}"
     if response.status_code >= 400 or expected == LOGIN:
         assert after == before, f"{actor}'s refused request changed something"
     return response
@@ -235,6 +245,7 @@ MISSING = {
     "code": "NOPE",
     "application_id": 987654,
     "client_id": "nope",
+    "session_id": "cs_00000000000000000000000000000000",
 }
 
 
@@ -456,6 +467,26 @@ PAGES = [
     Page("oauth2_provider:dcr-register", "POST", (400, 400, 400, 400)),  # not a JSON body
     Page("oauth2_provider:dcr-register-management", "GET", (401, 401, 401, 401), kwargs=("client_id",)),
     Page("oauth:connected_app_revoke", "POST", (LOGIN, 302, 404, 404), kwargs=("application_id",)),
+    # Agent doors (docs/agents.md): a shop account is nobody there. The product feeds and discovery documents
+    # are public; ACP wants a platform's key (401), UCP an agent's profile in UCP-Agent (400), whoever is signed
+    # in; the simulation hook exists only with UCP_SIMULATION_SECRET set.
+    Page("feeds:metadata", "GET", (200, 200, 200, 200), kwargs=("feed",)),
+    Page("feeds:products", "GET", (200, 200, 200, 200), kwargs=("feed",)),
+    Page("agents:acp_discovery", "GET", (200, 200, 200, 200)),
+    Page("agents:acp_sessions", "POST", (401, 401, 401, 401)),
+    Page("agents:acp_session", "GET", (401, 401, 401, 401), kwargs=("session_id",)),
+    Page("agents:acp_session", "POST", (401, 401, 401, 401), kwargs=("session_id",)),
+    Page("agents:acp_complete", "POST", (401, 401, 401, 401), kwargs=("session_id",)),
+    Page("agents:acp_cancel", "POST", (401, 401, 401, 401), kwargs=("session_id",)),
+    Page("ucp:discovery_root", "GET", (200, 200, 200, 200)),
+    Page("ucp:discovery", "GET", (200, 200, 200, 200)),
+    Page("ucp:root", "GET", (200, 200, 200, 200)),
+    Page("ucp:checkout_sessions", "POST", (400, 400, 400, 400)),
+    Page("ucp:checkout_session", "GET", (400, 400, 400, 400), kwargs=("session_id",)),
+    Page("ucp:complete", "POST", (400, 400, 400, 400), kwargs=("session_id",)),
+    Page("ucp:cancel", "POST", (400, 400, 400, 400), kwargs=("session_id",)),
+    Page("ucp:order", "GET", (400, 400, 400, 400), kwargs=("order_id",)),
+    Page("ucp:simulate_shipping", "POST", (404, 404, 404, 404), kwargs=("order_id",)),
 ]
 # Routes that are not pages of their own: uploaded product images, served to anyone.
 NOT_PAGES = {"media/<path:path>"}
