@@ -142,14 +142,16 @@ def test_the_mark_is_part_of_the_change_and_rolls_back_with_it(product):
 
 def _ids_in(sql: str) -> set[int]:
     """Return the ids of the statement's `"catalog_feedentry"."product_id" IN (...)`."""
-    found = re.search(r'"catalog_feedentry"\."product_id" IN \(([^)]*)\)', sql)
+    column = f"{connection.ops.quote_name('catalog_feedentry')}.{connection.ops.quote_name('product_id')}"
+    found = re.search(rf"{re.escape(column)} IN \(([^)]*)\)", sql)
     return {int(pk) for pk in found.group(1).split(",")}
 
 
 def _refresh_queries() -> list[str]:
     with CaptureQueriesContext(connection) as queries:
         refresh()
-    return [q["sql"] for q in queries if '"catalog_feedentry"' in q["sql"] or '"catalog_product"' in q["sql"]]
+    tables = [connection.ops.quote_name(table) for table in ("catalog_feedentry", "catalog_product")]
+    return [q["sql"] for q in queries if any(table in q["sql"] for table in tables)]
 
 
 @pytest.mark.parametrize("changed", [1, 30])
