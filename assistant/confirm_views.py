@@ -1,8 +1,9 @@
 """The shop page where a shopper confirms (or turns down) what an MCP client prepared for them.
 
-`place_order` and `cancel_order` over MCP answer with a link here. Only the owner, signed in to the
-shop, sees the summary and can press Confirm: the session proves who clicks, so a client holding an
-MCP token cannot confirm on the shopper's behalf.
+`place_order` and `cancel_order` over MCP answer with a link here, and so do the checkout bindings'
+complete tools (their session's `continue_url`): confirming places the session's order, paid then on
+its page. Only the owner, signed in to the shop, sees the summary and can press Confirm: the session
+proves who clicks, so a client holding an MCP token cannot confirm on the shopper's behalf.
 """
 
 from django.contrib import messages
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from assistant.exceptions import ConfirmationNotFound
 from assistant.models import PendingConfirmation
-from assistant.selectors import confirmation_get_for_user
+from assistant.selectors import confirmation_checkout_session, confirmation_get_for_user
 from assistant.services import confirmation_decline, confirmation_redeem
 from mcpshop_site.exceptions import ShopError
 
@@ -43,4 +44,9 @@ def confirm(request, confirmation_id):
         except ShopError as error:
             messages.error(request, error.message)
         return redirect(request.path)
-    return render(request, "assistant/confirm.html", {"confirmation": confirmation, "summary": confirmation.summary})
+    context = {
+        "confirmation": confirmation,
+        "summary": confirmation.summary,
+        "checkout": confirmation_checkout_session(confirmation),
+    }
+    return render(request, "assistant/confirm.html", context)

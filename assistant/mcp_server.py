@@ -16,6 +16,7 @@ import json
 import logging
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -30,16 +31,21 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
+from agents.acp.mcp import TOOLS as ACP_TOOLS
 from assistant.db_threads import database_threads
 from assistant.exceptions import InsufficientScope
+from assistant.mcp_bindings import SCOPE as CHECKOUT_SCOPE
+from assistant.mcp_bindings import CheckoutBinding
 from assistant.tools import TOOLS, Tool, ToolContext, call_tool, get_tool
 from cart.shoppers import shopper_for
 from catalog.selectors import product_card, product_list
 from mcpshop_site.exceptions import InternalError
+from ucp.mcp import TOOLS as UCP_TOOLS
 
 logger = logging.getLogger(__name__)
 
 SCOPES = ("read", "cart", "orders")
+CHECKOUT_BINDINGS = (*UCP_TOOLS, *ACP_TOOLS)  # served beside the registry's tools, never to the chat
 CATALOG_PAGE_SIZE = 50
 MAX_CATALOG_PAGE = 10_000
 INSTRUCTIONS = """MCPshop, an online shop. These tools act for one signed-in shopper (the owner of the token).
@@ -187,6 +193,59 @@ class RegistryTool(McpTool):
         return tool_result(await run_tool(current_identity(), self.registered, arguments or {}))
 
 
+# The checkout protocols' MCP bindings (outside MCP clients only) -------------------------------
+
+
+def _run_binding(identity: McpIdentity, binding: CheckoutBinding, arguments: dict) -> dict:
+    """Run a binding's tool as the identity's shopper (synchronous: ORM inside); errors are the binding's."""
+    try:
+        with translation.override(identity.language or settings.LANGUAGE_CODE):
+            return binding.run(identity.user, partial(_absolute, identity), arguments)
+    except MCPError:
+        raise
+    except Exception:  # a bug: the client gets the binding's server error, the details stay in the log
+        logger.exception("MCP tool %s failed", binding.name)
+        raise binding.failure() from None
+
+
+class BindingTool(McpTool):
+    """A tool of a checkout protocol's MCP binding (UCP, ACP): its own input schema, checked before it runs."""
+
+    binding: Any = Field(exclude=True)
+
+    @classmethod
+    def of(cls, binding: CheckoutBinding) -> "BindingTool":
+        return cls(
+            fn=binding.run,
+            name=binding.name,
+            title=binding.title,
+            description=binding.description,
+            parameters=binding.input_schema,
+            fn_metadata=FuncMetadata(arg_model=_RawArguments),
+            is_async=True,
+            annotations=ToolAnnotations(
+                read_only_hint=binding.read_only,
+                destructive_hint=False,  # nothing is bought without the shopper's click in the shop
+                idempotent_hint=binding.read_only,
+                open_world_hint=False,
+            ),
+            meta={"mcpshop/scope": CHECKOUT_SCOPE},
+            binding=binding,
+        )
+
+    async def run(self, arguments, context, convert_result: bool = False):
+        identity = current_identity()
+        if CHECKOUT_SCOPE not in identity.scopes:
+            return tool_result(scope_error(identity, CHECKOUT_SCOPE, f"the tool {self.name}"))
+        arguments = arguments or {}
+        problem = self.binding.argument_problem(arguments)
+        if problem:
+            raise self.binding.invalid(problem)
+        result = await database_threads.run(_run_binding, identity, self.binding, arguments)
+        text = _as_json(result)
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=json.loads(text))
+
+
 # Resources and the prompt ----------------------------------------------------------------------
 
 
@@ -283,7 +342,10 @@ def build_server(*, bound: McpIdentity | None = None, still_valid=None) -> MCPSe
         description="Shop at MCPshop as yourself: search, cart, orders (confirmed by you in the shop).",
         instructions=INSTRUCTIONS,
         version="1.0.0",
-        tools=[RegistryTool.of(registered) for registered in TOOLS],
+        tools=[
+            *(RegistryTool.of(registered) for registered in TOOLS),
+            *(BindingTool.of(binding) for binding in CHECKOUT_BINDINGS),
+        ],
         middleware=[_identity_middleware(bound, still_valid)],
         log_level="WARNING",
     )

@@ -85,13 +85,15 @@ class PendingConfirmation(models.Model):
     """An action the assistant prepared that only the shopper's own click may carry out.
 
     The token shown to the shopper's client is single-use and expiring; only its SHA-256 is kept.
-    For an order, the cart's fingerprint at the time of the summary is kept too: a cart that
-    changed afterwards invalidates the confirmation.
+    For an order, the fingerprint of the cart (or checkout session) at the time of the summary is kept
+    too: one that changed afterwards invalidates the confirmation.
     """
 
     class Action(models.TextChoices):
         PLACE_ORDER = "place_order", _("Place order")
         CANCEL_ORDER = "cancel_order", _("Cancel order")
+        # An MCP client's checkout session (UCP or ACP binding) handed to the shopper: payload {owner, session_id}.
+        CHECKOUT_SESSION = "checkout_session", _("Place a checkout session's order")
 
     class Outcome(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmed")

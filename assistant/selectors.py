@@ -9,6 +9,7 @@ from assistant.models import Conversation, Message, PendingConfirmation
 from cart.shoppers import Shopper
 from catalog.search import SearchResults
 from catalog.search import product_search as catalog_search
+from orders.models import CheckoutSession
 
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]")
 # How many recent messages are read before the token budget trims them: one query, bounded.
@@ -98,3 +99,11 @@ def confirmation_get_for_user(*, user, confirmation_id) -> PendingConfirmation:
     if confirmation is None:
         raise ConfirmationNotFound()
     return confirmation
+
+
+def confirmation_checkout_session(confirmation: PendingConfirmation) -> CheckoutSession | None:
+    """Return the checkout session a confirmation hands to its shopper (None for the cart's actions, or if gone)."""
+    if confirmation.action != PendingConfirmation.Action.CHECKOUT_SESSION:
+        return None
+    payload = confirmation.payload
+    return CheckoutSession.objects.filter(owner=payload["owner"], public_id=payload["session_id"]).first()

@@ -25,7 +25,8 @@ from cart.selectors import cart_items, cart_quote
 from cart.shoppers import Shopper
 from mcpshop_site.exceptions import ShopError
 from mcpshop_site.ratelimit import rate_limit_spend
-from orders.exceptions import DiscountInvalid, ShippingUnavailable
+from orders.checkout_sessions import SessionView, session_delivery, session_escalate, session_place
+from orders.exceptions import DiscountInvalid, SessionChanged, ShippingUnavailable
 from orders.models import Order
 from orders.selectors import order_money
 from orders.services import PLACE_FIELDS, order_cancel_for_user, order_delivery, order_place
@@ -187,18 +188,24 @@ def confirmation_create(
     summary: dict,
     conversation: Conversation | None = None,
     fingerprint: str = "",
+    public_id: uuid.UUID | None = None,
 ) -> tuple[PendingConfirmation, str]:
     """Record an action awaiting the shopper's yes; return it and the one-time token (kept only hashed).
 
     A new order summary retires the shopper's earlier open ones: one cart has one checkout, and only its
-    latest summary can still be what the cart holds.
+    latest summary can still be what the cart holds (for a checkout session: what that session holds).
+    `public_id` may be chosen by the caller when the link to the confirmation must be known first.
     """
     token = secrets.token_urlsafe(32)
-    if action == PendingConfirmation.Action.PLACE_ORDER:
-        PendingConfirmation.objects.filter(user=user, action=action, used_at__isnull=True).update(
+    earlier = {"user": user, "action": action, "used_at__isnull": True}
+    if action == PendingConfirmation.Action.CHECKOUT_SESSION:
+        earlier["payload__session_id"] = payload["session_id"]
+    if action != PendingConfirmation.Action.CANCEL_ORDER:
+        PendingConfirmation.objects.filter(**earlier).update(
             used_at=timezone.now(), outcome=PendingConfirmation.Outcome.STALE
         )
     confirmation = PendingConfirmation.objects.create(
+        public_id=public_id or uuid.uuid4(),
         token_hash=token_hash(token),
         user=user,
         conversation=conversation,
@@ -278,6 +285,8 @@ def confirmation_redeem(*, user, token: str | None = None, confirmation_id=None)
     what the shopper's click sends; `confirmation_id` serves pages where the session proves who clicks.
     """
     confirmation = _confirmation_for(user=user, token=token, confirmation_id=confirmation_id)
+    if confirmation.action == PendingConfirmation.Action.CHECKOUT_SESSION:
+        return _redeem_checkout_session(confirmation)
     if confirmation.action == PendingConfirmation.Action.CANCEL_ORDER:
         with transaction.atomic():
             _claim(confirmation, PendingConfirmation.Outcome.CONFIRMED)
@@ -302,14 +311,29 @@ def confirmation_redeem(*, user, token: str | None = None, confirmation_id=None)
     return order
 
 
-def _mark_stale(confirmation: PendingConfirmation) -> NoReturn:
+def _redeem_checkout_session(confirmation: PendingConfirmation) -> Order:
+    """Place the order of the checkout session the confirmation hands over, if it is still what was summarised."""
+    try:
+        with transaction.atomic():
+            _claim(confirmation, PendingConfirmation.Outcome.CONFIRMED)
+            order = session_place(**confirmation.payload).session.order
+            # Prices may have moved since the summary (the session itself cannot: any change withdraws it).
+            if _order_fingerprint(order) != confirmation.cart_fingerprint:
+                raise CartChanged()
+            PendingConfirmation.objects.filter(pk=confirmation.pk).update(order=order)
+    except (CartChanged, SessionChanged, DiscountInvalid, ShippingUnavailable):
+        _mark_stale(confirmation, CartChanged(SessionChanged.default_message))
+    return order
+
+
+def _mark_stale(confirmation: PendingConfirmation, error: CartChanged | None = None) -> NoReturn:
     """Retire a confirmation whose cart changed, and raise CartChanged (or ConfirmationUsed if a twin won)."""
     retired = PendingConfirmation.objects.filter(pk=confirmation.pk, used_at__isnull=True).update(
         used_at=timezone.now(), outcome=PendingConfirmation.Outcome.STALE
     )
     if not retired:  # a simultaneous click placed the order (and so emptied the cart) first
         raise ConfirmationUsed()
-    raise CartChanged()
+    raise error or CartChanged()
 
 
 def confirmation_decline(*, user, token: str | None = None, confirmation_id=None) -> PendingConfirmation:
@@ -317,3 +341,64 @@ def confirmation_decline(*, user, token: str | None = None, confirmation_id=None
     confirmation = _confirmation_for(user=user, token=token, confirmation_id=confirmation_id)
     _claim(confirmation, PendingConfirmation.Outcome.DECLINED)
     return confirmation
+
+
+# Checkout sessions handed to the shopper (the MCP bindings of UCP and ACP) --------------------------
+
+
+def checkout_session_summary(view: SessionView) -> dict:
+    """Return what the confirm page shows of a session: lines, every money line, shipping and delivery."""
+    quote, session = view.quote, view.session
+    delivery = session_delivery(session)
+    lines = [
+        {
+            "sku": line.product.sku,
+            "name": line.product.display_name,
+            "quantity": line.quantity,
+            "unit_price_cents": line.product.price_cents,
+            "line_total_cents": line.product.price_cents * line.quantity,
+        }
+        for line in view.lines
+    ]
+    return {
+        "lines": lines,
+        **quote.money(),
+        "discounts": [discount.as_dict() for discount in quote.discounts],
+        "shipping": quote.shipping.as_dict() if quote.shipping else None,
+        "address": {key: delivery[key] for key in ("name", "phone", "address")},
+    }
+
+
+def checkout_session_fingerprint(view: SessionView) -> str:
+    """Return the checkout fingerprint of a session as its order would be placed now (`_order_fingerprint`'s)."""
+    quantities: dict[tuple[str, int], int] = {}
+    for line in view.lines:  # the order has one line per product
+        key = (line.product.sku, line.product.price_cents)
+        quantities[key] = quantities.get(key, 0) + line.quantity
+    quote = view.quote
+    return checkout_fingerprint(
+        lines=[(sku, quantity, price) for (sku, price), quantity in quantities.items()],
+        codes=[discount.code for discount in quote.discounts],
+        shipping_option=quote.shipping.id if quote.shipping else None,
+        delivery=session_delivery(view.session),
+        money=quote.money(),
+    )
+
+
+@transaction.atomic
+def checkout_session_hand_off(*, user, owner: str, session_id: str, link_for) -> SessionView:
+    """Hand an MCP client's checkout session to its shopper instead of completing it: the session becomes
+    `requires_escalation` with `extra["continue_url"]` = `link_for(confirmation public id)`, the page where the
+    signed-in shopper sees the summary and confirms. Nothing is ordered or charged here; a later hand-off of
+    the same session retires this one, and any change to the session invalidates it."""
+    public_id = uuid.uuid4()
+    view = session_escalate(owner=owner, session_id=session_id, extra={"continue_url": link_for(public_id)})
+    confirmation_create(
+        user=user,
+        action=PendingConfirmation.Action.CHECKOUT_SESSION,
+        payload={"owner": owner, "session_id": view.session.public_id},
+        summary=checkout_session_summary(view),
+        fingerprint=checkout_session_fingerprint(view),
+        public_id=public_id,
+    )
+    return view

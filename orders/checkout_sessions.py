@@ -7,8 +7,13 @@ checkout's own function) and charges the agent's payment credential through the 
 in one transaction: an order that is paid, or nothing (stock and code uses back). Every function takes
 the agent's `owner` key: another agent's session is not found. Writes to a completed or canceled session
 (or one past its expiry) raise SessionFinal. Idempotency keys are the adapters' (`orders.idempotency`).
+
+A session may instead be handed to the shopper (`session_escalate`, the MCP bindings: status
+`requires_escalation`): then only `session_place`, run by the shopper's own click in the shop, places its
+order, unpaid, as the storefront's checkout does; any change to the session withdraws the hand-off.
 """
 
+import re
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -19,6 +24,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.addresses import address_clean
 from accounts.models import format_address
@@ -28,9 +34,11 @@ from catalog.services import product_check_available
 from mcpshop_site.db import retry_on_deadlock
 from mcpshop_site.exceptions import InvalidInput
 from orders.exceptions import (
+    DiscountInvalid,
     FulfillmentMissing,
     ItemNotFound,
     PaymentRequired,
+    SessionChanged,
     SessionFinal,
     SessionNotFound,
     ShippingUnavailable,
@@ -41,6 +49,7 @@ from orders.pricing import PriceLine, Quote, quote
 from orders.services import order_create, order_payment_received
 
 SESSION_LIFETIME = timedelta(hours=6)
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,40}", re.ASCII)  # the form of `new_session_id`'s ids
 MAX_LINES = 100
 MAX_QUANTITY = 10**6  # beyond any shelf: larger figures are refused as figures, not looked up
 MAX_DESTINATIONS = 20
@@ -49,6 +58,11 @@ TEXT_LIMIT = 200
 BUYER_FIELDS = ("email", "first_name", "last_name", "full_name", "phone")
 # A destination's fields, named as orders and the address book name them.
 DESTINATION_FIELDS = ("id", "name", "phone", "street", "city", "region", "postal_code", "country")
+# What a session handed to the shopper (`requires_escalation`) tells the agent, in every protocol's message.
+HAND_OFF_MESSAGE = gettext_lazy(
+    "The shopper reviews this order and confirms it on the shop's page at continue_url; nothing is ordered "
+    "until they do. They then pay on the order's page."
+)
 CHANGEABLE = ("lines", "buyer", "destinations", "destination_id", "shipping_option", "codes", "payment", "extra")
 
 
@@ -225,7 +239,11 @@ def _clean(changes: dict) -> dict:
 def _status(view_problems: tuple, session: CheckoutSession) -> str:
     if session.is_final:
         return session.status
-    return CheckoutSession.Status.INCOMPLETE if view_problems else CheckoutSession.Status.READY
+    if view_problems:
+        return CheckoutSession.Status.INCOMPLETE
+    if session.status == CheckoutSession.Status.ESCALATED:
+        return session.status
+    return CheckoutSession.Status.READY
 
 
 def session_view(session: CheckoutSession) -> SessionView:
@@ -290,8 +308,11 @@ def session_create(*, owner: str, user=None, lines, **fields) -> SessionView:
 
 
 def session_get(*, owner: str, session_id) -> CheckoutSession:
-    """Return the agent's session by its public id; another agent's, or none, raises SessionNotFound."""
-    session = CheckoutSession.objects.filter(owner=owner, public_id=str(session_id)[:40]).first()
+    """Return the agent's session by its public id; another agent's, or none, raises SessionNotFound (an id not of
+    the form of the shop's ids without a lookup: PostgreSQL refuses to compare text holding a NUL)."""
+    if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
+        raise SessionNotFound(session_id=str(session_id)[:40])
+    session = CheckoutSession.objects.filter(owner=owner, public_id=session_id).first()
     if session is None:
         raise SessionNotFound(session_id=str(session_id)[:40])
     return session
@@ -315,6 +336,8 @@ def session_update(*, owner: str, session_id, **changes) -> SessionView:
     session = _lock(owner=owner, session_id=session_id)
     for field, value in _clean(changes).items():
         setattr(session, field, value)
+    if session.status == CheckoutSession.Status.ESCALATED:  # what the shopper was shown is no longer this
+        session.status = CheckoutSession.Status.INCOMPLETE
     session.save()
     return session_view(session)
 
@@ -346,9 +369,18 @@ def _session_complete(*, owner: str, session_id, credential: PaymentCredential |
     session = _lock(owner=owner, session_id=session_id)
     if credential is None or not credential.type:
         raise PaymentRequired()
-    destination = session.destination
-    if destination is None:
-        raise FulfillmentMissing()
+    order = _place(session)
+    provider = get_provider()
+    charge = provider.charge(order=order, credential=credential, idempotency_key=f"checkout-{session.public_id}")
+    order = order_payment_received(order=order, provider=provider.name, charge=charge)
+    if order.status != Order.Status.PAID:
+        raise AssertionError(f"order {order.number} not paid by its own charge")  # the charge is the order's total
+    return _completed(session, order)
+
+
+def _order_lines(session: CheckoutSession) -> list[tuple[Product, int]]:
+    """Return the session's lines as order_create takes them, one per product in primary-key order; raise
+    ItemNotFound for a product the shop no longer sells."""
     products = _products(session.lines)
     missing = [line["sku"] for line in session.lines if line["sku"] not in products]
     if missing:
@@ -357,24 +389,72 @@ def _session_complete(*, owner: str, session_id, credential: PaymentCredential |
     for line in session.lines:
         product = products[line["sku"]]
         wanted[product.pk] = (product, wanted.get(product.pk, (product, 0))[1] + line["quantity"])
+    return [wanted[pk] for pk in sorted(wanted)]
+
+
+def _place(session: CheckoutSession) -> Order:
+    """Place the (locked) session's order through `order_create`, as the storefront's checkout does: stock and
+    code uses taken, the order pending payment. Raises FulfillmentMissing, ItemNotFound, InsufficientStock,
+    DiscountInvalid or ShippingUnavailable (the caller rolls back)."""
+    destination = session.destination
+    if destination is None:
+        raise FulfillmentMissing()
     buyer = session.buyer
-    order = order_create(
+    return order_create(
         user=session.user,
         email=buyer.get("email", "") or (session.user.email if session.user else ""),
-        lines=[wanted[pk] for pk in sorted(wanted)],
-        delivery=_delivery(destination, buyer),
+        lines=_order_lines(session),
+        delivery=session_delivery(session),
         shipping_option=_shipping_choice(session, destination),
         codes=session.codes,
     )
-    provider = get_provider()
-    charge = provider.charge(order=order, credential=credential, idempotency_key=f"checkout-{session.public_id}")
-    order = order_payment_received(order=order, provider=provider.name, charge=charge)
-    if order.status != Order.Status.PAID:
-        raise AssertionError(f"order {order.number} not paid by its own charge")  # the charge is the order's total
+
+
+def _completed(session: CheckoutSession, order: Order) -> CheckoutSession:
     session.status = CheckoutSession.Status.COMPLETED
     session.order = order
     session.save(update_fields=["status", "order", "updated_at"])
     return session
+
+
+@transaction.atomic
+def session_escalate(*, owner: str, session_id, extra: dict) -> SessionView:
+    """Hand the session to its shopper instead of completing it: check that its order could be placed now
+    (FulfillmentMissing, ItemNotFound, InsufficientStock, DiscountInvalid, as a completion would refuse it),
+    merge `extra` (the adapter's hand-off, e.g. the shopper's `continue_url`) and set `requires_escalation`.
+    Nothing is ordered, reserved or charged: `session_place` does that on the shopper's confirmation."""
+    session = _lock(owner=owner, session_id=session_id)
+    destination = session.destination
+    if destination is None:
+        raise FulfillmentMissing()
+    for product, quantity in _order_lines(session):
+        product_check_available(sku=product.sku, quantity=quantity, stock=product.stock, is_active=product.is_active)
+    _shipping_choice(session, destination)
+    view = session_view(session)
+    if view.quote.rejected:
+        code, reason, message = view.quote.rejected[0]
+        raise DiscountInvalid(message, code=code, reason=reason)
+    session.extra = {**session.extra, **extra}
+    session.status = CheckoutSession.Status.ESCALATED
+    session.save(update_fields=["extra", "status", "updated_at"])
+    return session_view(session)
+
+
+def session_place(*, owner: str, session_id) -> SessionView:
+    """Place the order of a session handed to its shopper (their confirmation in the shop), unpaid as a storefront
+    order is: the shopper pays it on the order's page. Raises SessionChanged unless the session is still
+    `requires_escalation`, SessionFinal when it is completed, canceled or expired, and what `order_create` raises.
+    """
+    session = retry_on_deadlock(_session_place, owner=owner, session_id=session_id)
+    return session_view(session)
+
+
+@transaction.atomic
+def _session_place(*, owner: str, session_id) -> CheckoutSession:
+    session = _lock(owner=owner, session_id=session_id)
+    if session.status != CheckoutSession.Status.ESCALATED:
+        raise SessionChanged(session_id=session.public_id)
+    return _completed(session, _place(session))
 
 
 def _shipping_choice(session: CheckoutSession, destination: dict) -> str | None:
@@ -387,8 +467,10 @@ def _shipping_choice(session: CheckoutSession, destination: dict) -> str | None:
     return None
 
 
-def _delivery(destination: dict, buyer: dict) -> dict:
-    """Return an order's delivery fields (orders.services' names) for a session's destination and buyer."""
+def session_delivery(session: CheckoutSession) -> dict:
+    """Return the order's delivery fields (orders.services' names) for the session's selected destination and
+    buyer; the destination must be selected."""
+    destination, buyer = session.destination, session.buyer
     name = (
         destination["name"]
         or " ".join(filter(None, (buyer.get("first_name"), buyer.get("last_name"))))

@@ -106,6 +106,13 @@ class SessionFinal(Conflict):
         super().__init__(message or self.default_message % {"status": details.get("status", "")}, **details)
 
 
+class SessionChanged(Conflict):
+    """The session is no longer the one handed to the shopper (changed, or handed over again)."""
+
+    code = "checkout_session_changed"
+    default_message = _("This checkout session changed after its summary was shown.")
+
+
 class FulfillmentMissing(InvalidInput):
     code = "fulfillment_missing"
     default_message = _("Fulfillment address and option must be selected.")

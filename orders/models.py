@@ -565,6 +565,8 @@ class CheckoutSession(models.Model):
     class Status(models.TextChoices):
         INCOMPLETE = "incomplete", _("Incomplete")
         READY = "ready_for_complete", _("Ready to complete")
+        # Handed to the shopper: only their confirmation in the shop places the order (the MCP bindings).
+        ESCALATED = "requires_escalation", _("Awaiting the shopper's confirmation")
         COMPLETED = "completed", _("Completed")
         CANCELED = "canceled", _("Canceled")
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from mcpshop_site.exceptions import InvalidInput
-from orders.checkout_sessions import SessionView, clean_destination
+from orders.checkout_sessions import HAND_OFF_MESSAGE, SessionView, clean_destination
 from orders.models import CheckoutSession
 from orders.payments import PaymentCredential
 from ucp.addresses import addresses_for, addresses_remember
@@ -242,6 +242,15 @@ def render_checkout(view: SessionView, *, request) -> dict:
         {"type": "error", "code": code, "content": message, "severity": "requires_buyer_input"}
         for code, message in view.problems
     ]
+    if session.status == CheckoutSession.Status.ESCALATED:  # handed to the shopper (the MCP binding)
+        messages.append(
+            {
+                "type": "error",
+                "code": "buyer_review_required",
+                "content": str(HAND_OFF_MESSAGE),
+                "severity": "requires_buyer_review",
+            }
+        )
     body = {
         "ucp": response_ucp(*checkout_capabilities()),
         "id": session.public_id,
@@ -254,6 +263,8 @@ def render_checkout(view: SessionView, *, request) -> dict:
         "payment": {"handlers": payment_handlers(), **session.payment},
         "expires_at": session.expires_at.isoformat(),
     }
+    if session.status == CheckoutSession.Status.ESCALATED:
+        body["continue_url"] = session.extra["continue_url"]
     if session.buyer:
         buyer = {key: value for key, value in session.buyer.items() if key != "phone"}
         if session.buyer.get("phone"):

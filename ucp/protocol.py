@@ -63,8 +63,8 @@ def checkout_capabilities() -> tuple[str, ...]:
 
 
 def business_profile(request) -> dict:
-    """Return the shop's UCP profile: the shopping service's REST endpoint, capabilities, payment handlers and
-    the keys its webhooks are signed with."""
+    """Return the shop's UCP profile: the shopping service's REST and MCP endpoints, capabilities, payment
+    handlers and the keys its webhooks are signed with."""
     endpoint = request.build_absolute_uri(reverse("ucp:root")).rstrip("/")
 
     def capability(name: str, page: str, schema: str, extends: str | None = None) -> dict:
@@ -79,6 +79,11 @@ def business_profile(request) -> dict:
                     "version": VERSION,
                     "spec": f"{SPEC}/overview",
                     "rest": {"schema": "https://ucp.dev/services/shopping/rest.openapi.json", "endpoint": endpoint},
+                    # The MCP binding (ucp.mcp): the shop's /mcp, for a signed-in shopper's MCP client.
+                    "mcp": {
+                        "schema": "https://ucp.dev/services/shopping/mcp.openrpc.json",
+                        "endpoint": request.build_absolute_uri("/mcp"),
+                    },
                 }
             },
             "capabilities": [

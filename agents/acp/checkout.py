@@ -20,6 +20,7 @@ from agents.acp.protocol import AcpRequest
 from catalog.exceptions import InsufficientStock
 from mcpshop_site.exceptions import InvalidInput, ShopError
 from orders.checkout_sessions import (
+    HAND_OFF_MESSAGE,
     session_cancel,
     session_complete,
     session_create,
@@ -40,6 +41,7 @@ from orders.exceptions import (
     ShippingUnavailable,
 )
 from orders.idempotency import idempotent
+from orders.models import CheckoutSession
 from orders.payments import PaymentCredential
 
 DESTINATION_ID = "acp"
@@ -154,6 +156,16 @@ def _messages(view) -> list[dict]:
         if param:
             message["param"] = param
         messages.append(message)
+    if view.session.status == CheckoutSession.Status.ESCALATED:  # handed to the shopper (the MCP binding)
+        messages.append(
+            {
+                "type": "error",
+                "code": "approval_required",
+                "content_type": "plain",
+                "content": str(HAND_OFF_MESSAGE),
+                "resolution": "requires_buyer_review",
+            }
+        )
     return messages + render.rejected_code_messages(view.session.codes, view.quote)
 
 
@@ -192,6 +204,8 @@ def session_body(view, *, api_version: str, extra_messages=()) -> dict:
                 "item_ids": [line["sku"] for line in lines],
             }
         ]
+    if session.status == CheckoutSession.Status.ESCALATED:
+        body["continue_url"] = session.extra["continue_url"]
     if session.order_id:
         body["order"] = order_body(session.order, session_id=session.public_id)
     return body
@@ -335,6 +349,20 @@ def complete(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict
             return 200, session_body(view, api_version=request.api_version, extra_messages=[message])
         if request.platform is not None:
             order_event(platform=request.platform, session=view.session, kind="order_create")
+        return 200, session_body(view, api_version=request.api_version)
+
+    return _write(request, path, operation)
+
+
+def hand_off(request: AcpRequest, path: str, session_id: str, hand_over) -> tuple[int, dict]:
+    """Complete over MCP, where the shopper confirms in the shop: `hand_over(owner=, session_id=)` hands the session
+    to them (status `requires_escalation`, `continue_url`). A payment credential in the body is never charged."""
+    session_id = _known_form(session_id)
+
+    def operation():
+        if "buyer" in request.body:
+            session_update(owner=request.owner, session_id=session_id, buyer=parse.buyer(request.body["buyer"]) or {})
+        view = hand_over(owner=request.owner, session_id=session_id)
         return 200, session_body(view, api_version=request.api_version)
 
     return _write(request, path, operation)

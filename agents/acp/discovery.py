@@ -15,7 +15,7 @@ def discovery_document(*, base_url: str) -> dict:
     return {
         "protocol": {"name": "acp", "version": SUPPORTED_VERSIONS[-1], "supported_versions": list(SUPPORTED_VERSIONS)},
         "api_base_url": shop_link("", base_url=base_url),
-        "transports": ["rest"],
+        "transports": ["rest", "mcp"],  # the MCP binding is on the shop's /mcp (agents.acp.mcp)
         "capabilities": {
             "services": ["checkout"],
             "extensions": [{"name": "discount"}],

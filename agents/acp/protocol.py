@@ -178,3 +178,24 @@ def gate_http(request, *, body_optional: bool = False) -> AcpRequest:
         idempotency_key=idempotency_key,
         request_id=(headers.get("Request-Id") or "")[:255],
     )
+
+
+def gate_mcp(*, owner: str, user, meta: dict, body: dict | None) -> AcpRequest:
+    """Run the gate on a call of the MCP binding: `meta` carries what the headers carry over REST (API version,
+    Idempotency-Key, Request-Id); the MCP server authenticated the shopper, whose sessions `owner` names."""
+    version = check_version(meta.get("api_version"))
+    idempotency_key = meta.get("idempotency_key") or ""
+    if idempotency_key:  # optional over MCP (the binding only recommends it)
+        check_idempotency_key(idempotency_key)
+    try:  # a lone surrogate (\ud800) is no text: it could not be stored
+        canonical_json(body)
+    except UnicodeEncodeError:
+        raise AcpError(400, "invalid_json", _("The payload holds a lone surrogate, which is not text.")) from None
+    return AcpRequest(
+        owner=owner,
+        api_version=version,
+        body=body,
+        user=user,
+        idempotency_key=idempotency_key,
+        request_id=str(meta.get("request_id") or "")[:255],
+    )

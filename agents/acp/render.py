@@ -28,6 +28,7 @@ DISCOUNT_EXTENSION = {
 STATUSES = {
     "incomplete": "not_ready_for_payment",
     "ready_for_complete": "ready_for_payment",
+    "requires_escalation": "requires_escalation",
     "completed": "completed",
     "canceled": "canceled",
     "expired": "expired",

@@ -22,6 +22,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import McpToken
 from accounts.services import mcp_token_create, mcp_token_revoke
 from assistant.mcp_http import McpGate, _authenticate
+from assistant.mcp_server import CHECKOUT_BINDINGS
 from assistant.models import PendingConfirmation
 from assistant.tools import TOOLS
 from cart.models import CartItem
@@ -99,7 +100,9 @@ async def post(live, body=INITIALIZE, *, token=None, **headers) -> httpx2.Respon
 async def test_every_tool_over_http_acts_as_the_token_s_owner(live, alice, shop, mode, async_db):
     token = await token_for(alice)
     async with connect(live, token, mode=mode) as client:
-        assert {tool.name for tool in (await client.list_tools()).tools} == {tool.name for tool in TOOLS}
+        assert {tool.name for tool in (await client.list_tools()).tools} == {
+            tool.name for tool in (*TOOLS, *CHECKOUT_BINDINGS)
+        }
         assert data(await client.call_tool("search_products", {"query": "tea"}))["count"] >= 1
         assert data(await client.call_tool("get_product", {"sku": "SHOE-RUN"}))["product"]["stock"] == 8
         assert data(await client.call_tool("list_categories", {}))["categories"]
@@ -404,7 +407,7 @@ async def test_uvicorn_serves_mcp_too_and_shuts_down_cleanly(alice, shop, async_
     server = await sync_to_async(LiveServer, thread_sensitive=False)("uvicorn", LOG_LEVEL="INFO")
     try:
         async with connect(server, await token_for(alice)) as client:
-            assert len((await client.list_tools()).tools) == len(TOOLS)
+            assert len((await client.list_tools()).tools) == len(TOOLS) + len(CHECKOUT_BINDINGS)
             assert data(await client.call_tool("add_to_cart", {"sku": "MUG-01"}))["added"]
     finally:
         errors = await sync_to_async(server.stop, thread_sensitive=False)()

@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from accounts.services import mcp_token_create
+from assistant.mcp_server import CHECKOUT_BINDINGS
 from assistant.tools import TOOLS
 from cart.models import CartItem
 from tests.assistant.mcp_live import ROOT, LiveServer, database_url
@@ -60,7 +61,7 @@ def test_the_inspector_lists_and_calls_the_tools_over_http(inspector, live, alic
 
     code, listed, errors = run(inspector, tmp_path, *http, "--method", "tools/list")
     assert code == 0, errors
-    assert {tool["name"] for tool in listed["tools"]} == {tool.name for tool in TOOLS}
+    assert {tool["name"] for tool in listed["tools"]} == {tool.name for tool in (*TOOLS, *CHECKOUT_BINDINGS)}
 
     code, found, errors = run(
         inspector,
@@ -109,7 +110,7 @@ def test_the_inspector_lists_and_calls_the_tools_over_stdio(inspector, alice, sh
 
     code, listed, errors = run(inspector, tmp_path, *command, "--method", "tools/list")
     assert code == 0, errors
-    assert {tool["name"] for tool in listed["tools"]} == {tool.name for tool in TOOLS}
+    assert {tool["name"] for tool in listed["tools"]} == {tool.name for tool in (*TOOLS, *CHECKOUT_BINDINGS)}
 
     code, product, errors = run(
         inspector,

@@ -14,6 +14,7 @@ from mcp.client.stdio import StdioServerParameters
 
 from accounts.models import McpToken
 from accounts.services import mcp_token_create, mcp_token_revoke
+from assistant.mcp_server import CHECKOUT_BINDINGS
 from assistant.tools import TOOLS
 from cart.models import CartItem
 from cart.services import cart_add_item, cart_get_or_create
@@ -50,7 +51,9 @@ async def test_stdio_serves_every_tool_as_exactly_one_shopper(alice, bob, shop, 
     bobs_cart = await sync_to_async(cart_get_or_create)(shopper=Shopper(user=bob))
     await sync_to_async(cart_add_item)(cart=bobs_cart, product=shop["SHOE-RUN"], quantity=1)
     async with Client(stdio(await token_for(alice), "--language", "en")) as client:
-        assert {tool.name for tool in (await client.list_tools()).tools} == {tool.name for tool in TOOLS}
+        assert {tool.name for tool in (await client.list_tools()).tools} == {
+            tool.name for tool in (*TOOLS, *CHECKOUT_BINDINGS)
+        }
         assert data(await client.call_tool("view_cart", {}))["items"] == []
         assert data(await client.call_tool("add_to_cart", {"sku": "TEA-LJ", "quantity": 2}))["added"]
         refused = data(await client.call_tool("add_to_cart", {"sku": "MUG-01", "user_id": bob.pk}))
