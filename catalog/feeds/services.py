@@ -16,6 +16,7 @@ import uuid
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django_tasks import task
 
@@ -29,6 +30,7 @@ from mcpshop_site.mail import shop_link
 
 FEED_NAME = "acp"
 FEED_BATCH = 500  # entries rendered and written per statement; also the most a queued job holds
+ENTRY_FIELDS = ("product", "stale", "claim", "listed", "changed_at", *FEEDS.values())  # as _insert_entries takes them
 
 
 def _upsert_target() -> dict:
@@ -93,18 +95,48 @@ def _render(ids: list[int], links: ProductLinks) -> int:
 def _write(changed: dict[int, tuple[bool, dict]], claim: str) -> int:
     """Write the changed lines (`{id: (listed, {column: line})}`) where this run's claim still stands; return how
     many. The rows are locked first: a claim cannot slip in between the check and the write."""
-    now = timezone.now()
     with transaction.atomic():
         ours = FeedEntry.objects.select_for_update().filter(pk__in=changed, claim=claim).order_by("pk")
-        ours = ours.values_list("pk", flat=True)
-        entries = [FeedEntry(product_id=pk, listed=changed[pk][0], changed_at=now, **changed[pk][1]) for pk in ours]
-        FeedEntry.objects.bulk_create(  # an upsert: one statement, however many rows (an UPDATE needs a CASE)
-            entries, update_conflicts=True, update_fields=["listed", "changed_at", *FEEDS.values()], **_upsert_target()
-        )
-        if entries:
+        ours = list(ours.values_list("pk", flat=True))
+        if ours:
+            _upsert_lines({pk: changed[pk] for pk in ours}, claim)
             feed_touch()
-            feed_push_changed([entry.pk for entry in entries])
-    return len(entries)
+            feed_push_changed(ours)
+    return len(ours)
+
+
+def _upsert_lines(changed: dict[int, tuple[bool, dict]], claim: str) -> None:
+    """Write the entries' lines in one upsert (an UPDATE of many rows needs a CASE). The rows exist and are
+    locked: the inserted values are never kept, only the updated columns."""
+    stamp = FeedEntry._meta.get_field("changed_at").get_db_prep_save(timezone.now(), connection)
+    rows = [
+        (pk, False, claim, listed, stamp, *(lines[column] for column in FEEDS.values()))
+        for pk, (listed, lines) in changed.items()
+    ]
+    _insert_entries(rows, on_conflict=OnConflict.UPDATE, update=("listed", "changed_at", *FEEDS.values()))
+
+
+def _insert_entries(rows: list[tuple], *, on_conflict: OnConflict, update: tuple[str, ...] = ()) -> None:
+    """Insert FeedEntry rows (values of ENTRY_FIELDS, ready for the database) as bulk_create writes them, one
+    statement a batch; on a conflict, skip the row (OnConflict.IGNORE) or update the `update` columns.
+
+    bulk_create builds every value of every row through the ORM's compiler: that was about half of a full
+    rebuild's time (bench B12). The SQL is the backend's own (insert statement, VALUES, conflict clause).
+    """
+    meta = FeedEntry._meta
+    fields = [meta.get_field(name) for name in ENTRY_FIELDS]
+    ops, quote = connection.ops, connection.ops.quote_name
+    head = f"{ops.insert_statement(on_conflict=on_conflict)} {quote(meta.db_table)} "
+    head += f"({', '.join(quote(field.column) for field in fields)}) "
+    conflict = ops.on_conflict_suffix_sql(
+        fields, on_conflict, [meta.get_field(name).column for name in update], [meta.pk.column]
+    )
+    size = ops.bulk_batch_size(fields, rows)  # SQLite's limit on parameters
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            values = ops.bulk_insert_sql(fields, [["%s"] * len(fields)] * len(batch))
+            cursor.execute(f"{head}{values} {conflict}", [value for row in batch for value in row])
 
 
 def feed_refresh_stale(*, product_ids: list[int] | None = None) -> int:
@@ -135,7 +167,8 @@ def feed_rebuild() -> int:
     """
     missing = Product.objects.filter(feed_entry__isnull=True).order_by("pk").values_list("pk", flat=True)
     while ids := list(missing[:FEED_BATCH]):
-        FeedEntry.objects.bulk_create([FeedEntry(product_id=pk) for pk in ids], ignore_conflicts=True)
+        new = [(pk, True, "", False, None, *("" for _ in FEEDS)) for pk in ids]  # FeedEntry's defaults
+        _insert_entries(new, on_conflict=OnConflict.IGNORE)
     FeedEntry.objects.filter(stale=False).update(stale=True)
     return feed_refresh_stale()
 
