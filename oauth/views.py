@@ -24,6 +24,14 @@ class ConsentView(AuthorizationView):
 
     template_name = "oauth/authorize.html"
 
+    def get(self, request, *args, **kwargs):
+        # The shopper is asked every time (REQUEST_APPROVAL_PROMPT "force"): a client's own approval_prompt=auto,
+        # which would skip the page while a token with those scopes is live, is not obeyed.
+        if "approval_prompt" in request.GET:
+            request.GET = request.GET.copy()
+            del request.GET["approval_prompt"]
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         application = context.get("application")

@@ -1,4 +1,5 @@
-"""The consent page lets the browser go back to the app: Allow and Deny are answered with a redirect to it.
+"""The consent page is shown every time, and lets the browser go back to the app: Allow and Deny are answered
+with a redirect to it.
 
 The page's answer is a redirect to the app's address, which browsers check against the page's
 Content-Security-Policy `form-action`: with the shop's `form-action 'self'` alone, Chromium blocked it and
@@ -101,3 +102,14 @@ def test_the_consent_page_lets_its_form_redirect_to_the_app(alice, client, redir
     # any other page keeps the shop's policy
     other = browser.get("/accounts/").headers["Content-Security-Policy"]
     assert "form-action 'self';" in other
+
+
+def test_the_consent_page_is_shown_even_when_the_app_asks_to_skip_it(alice, public_client, grant):
+    """django-oauth-toolkit skips the page for approval_prompt=auto while the app holds a live token with those
+    scopes: a code would reach the app without the shopper's click. The shop asks every time."""
+    grant()  # alice has allowed the app once: it holds a live token
+    browser = Client()
+    browser.force_login(alice)
+    page = browser.get("/oauth/authorize/", authorize_params(public_client, pkce()[1], approval_prompt="auto"))
+    assert page.status_code == 200
+    assert page.context["form"] is not None
