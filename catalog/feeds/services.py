@@ -166,7 +166,9 @@ def feed_rebuild() -> int:
     Products that have no entry yet (bulk inserts send no signal) get one. Returns how many lines changed.
     """
     missing = Product.objects.filter(feed_entry__isnull=True).order_by("pk").values_list("pk", flat=True)
-    while ids := list(missing[:FEED_BATCH]):
+    after = 0
+    while ids := list(missing.filter(pk__gt=after)[:FEED_BATCH]):  # from the last batch on, not from the start
+        after = ids[-1]
         new = [(pk, True, "", False, None, *("" for _ in FEEDS)) for pk in ids]  # FeedEntry's defaults
         _insert_entries(new, on_conflict=OnConflict.IGNORE)
     FeedEntry.objects.filter(stale=False).update(stale=True)
