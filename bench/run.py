@@ -1,9 +1,9 @@
 """MCPshop benchmarks (bench/README.md): every figure a ratio against a baseline measured in the same run.
 
-The server runs pinned to core 0 and the load generator (wrk) to core 1. Results go to
-bench/results/<date>-<benchmarks>.json and .md (B6-B10 write their own). Usage: `make bench`, `make bench ONLY=B2`,
-`python bench/run.py --products 100000` (B6/B7 at that size too: bench/search.py makes its own
-PostgreSQL + pgvector database).
+The server runs pinned to core 0 and the load generator (wrk, or B4's and B11's Python clients) to core 1.
+Results go to bench/results/<date>-<benchmarks>.json and .md (B6-B10 and B12 write their own). Usage:
+`make bench`, `make bench ONLY=B2`, `python bench/run.py --products 100000` (B6/B7 at that size too:
+bench/search.py makes its own PostgreSQL + pgvector database; B12 is always at 100k products).
 """
 
 import argparse
@@ -621,7 +621,7 @@ print(json.dumps([tokens, option.id, option.code]))
         }
 
     def external(self, script: str, *arguments: str):
-        """B6-B10 live in their own scripts (each writes its own results file)."""
+        """B6-B10 and B12 live in their own scripts (each writes its own results file)."""
         path = ROOT / "bench" / script
         completed = subprocess.run([sys.executable, str(path), *arguments], cwd=ROOT, capture_output=True, text=True)
         return {"script": script, "exit": completed.returncode, "output": completed.stdout[-4000:]}
@@ -647,6 +647,7 @@ BENCHMARKS = {
     },
     "B10": lambda bench: bench.external("mcp_overhead.py"),
     "B11": Bench.b11,
+    "B12": lambda bench: bench.external("product_feed.py"),  # at 100k products, its bar's size, whatever --products
 }
 
 
