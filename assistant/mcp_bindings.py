@@ -23,6 +23,7 @@ from assistant.services import checkout_session_hand_off
 from orders.checkout_sessions import SessionView
 
 SCOPE = "orders"
+MESSAGE_LIMIT = 300
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,10 @@ class CheckoutBinding:
             return None
         where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)
         if error.validator == "additionalProperties":
-            return f"Unknown argument in {where.lstrip('.') or 'the arguments'}: {error.message}"
+            return f"Unknown argument in {where.lstrip('.') or 'the arguments'}: {error.message[:MESSAGE_LIMIT]}"
         if error.validator == "not":
             return f"{where.lstrip('.')} must not carry an id: the session is named by the `id` argument."
-        return f"{where.lstrip('.') or 'arguments'}: {error.message}"
+        return f"{where.lstrip('.') or 'arguments'}: {error.message[:MESSAGE_LIMIT]}"  # it quotes the value
 
 
 def _depth(error) -> tuple[int, str]:
