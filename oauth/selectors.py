@@ -79,13 +79,14 @@ def redirect_hosts(application) -> tuple[str, ...]:
 
 
 def connected_apps_for_user(*, user) -> list[ConnectedApp]:
-    """Return the clients holding a live token of the user (an unexpired access token, or an unrevoked and
-    unexpired refresh token), the most recently used first, with the scopes they hold and their last use."""
+    """Return the clients holding a live token of the user (an unexpired access token, or an unrevoked refresh
+    token that django-oauth-toolkit still takes: until REFRESH_TOKEN_EXPIRE_SECONDS after its access token
+    expires), the most recently used first, with the scopes they hold and their last use."""
     now = timezone.now()
     refresh_seconds = settings.OAUTH2_PROVIDER.get("REFRESH_TOKEN_EXPIRE_SECONDS")
     live_refresh = Q(refresh_token__revoked__isnull=True, refresh_token__isnull=False)
     if refresh_seconds:
-        live_refresh &= Q(refresh_token__created__gt=now - datetime.timedelta(seconds=refresh_seconds))
+        live_refresh &= Q(expires__gt=now - datetime.timedelta(seconds=refresh_seconds))
     tokens = (
         get_access_token_model()
         .objects.filter(user=user, application__isnull=False)

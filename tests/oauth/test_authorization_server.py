@@ -321,6 +321,25 @@ def test_the_account_page_lists_connected_apps_and_disconnects_them(alice, bob, 
     assert mine.post(f"/accounts/connected-apps/{app.application_id}/revoke/").status_code == 404
 
 
+@pytest.mark.parametrize(("expired_ago", "usable"), [(30 * 86400 - 1800, True), (30 * 86400 + 60, False)])
+def test_an_app_is_listed_exactly_while_its_refresh_token_still_works(alice, grant, public_client, expired_ago, usable):
+    """django-oauth-toolkit takes a refresh token until REFRESH_TOKEN_EXPIRE_SECONDS (30 days) after its access
+    token expired; the account page lists the app (with its Disconnect button) for exactly as long. It went by
+    the refresh token's creation, an hour earlier: an app that could still refresh was not listed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, RefreshToken
+
+    tokens = grant()
+    now = timezone.now()
+    AccessToken.objects.filter(user=alice).update(expires=now - timedelta(seconds=expired_ago))
+    RefreshToken.objects.filter(user=alice).update(created=now - timedelta(seconds=expired_ago + 3600))
+    listed = _signed_in(alice).get("/accounts/").context["connected_apps"]
+    assert [app.name for app in listed] == (["Test Agent"] if usable else [])
+    assert (_refresh(public_client, tokens["refresh_token"]).status_code == 200) is usable
+
+
 def test_the_daily_job_clears_expired_tokens(grant, settings):
     from datetime import timedelta
 
