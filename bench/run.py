@@ -36,7 +36,7 @@ PACKAGES = ("django", "djangorestframework", "daphne", "uvicorn", "gunicorn", "c
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SERVERS = ("daphne", "uvicorn", "gunicorn")
-# B4's databases: SQLite is the bench database (DATABASE_URL of Bench.env); the others get their own.
+# B4's and B11's databases: SQLite is the bench database (DATABASE_URL of Bench.env); the others get their own.
 DATABASES = {
     "sqlite": None,
     "mariadb": os.environ.get("BENCH_MYSQL_URL", "mysql://root:@127.0.0.1:3306/mcpshop_bench"),
@@ -414,6 +414,31 @@ print(json.dumps([tokens, str(RefreshToken.for_user(warm).access_token)]))
         }
 
     def b11(self):
+        """B11 on every database this machine reaches (`--databases`), as B4; SQLite uses the 10k-product bench DB."""
+        results = {}
+        for name in self.args.databases.split(","):
+            url = DATABASES[name]
+            if url is None:
+                results[name] = self.agent_checkout()
+                continue
+            problem = create_database(name, url)
+            if problem:
+                results[name] = {"skipped": problem}
+                continue
+            saved = self.env
+            self.env = {**self.env, "DATABASE_URL": url, "PGVECTOR": "off"}
+            try:
+                self.manage("migrate", "--noinput", "-v", "0")
+                self.manage("seed_demo", "--if-empty")
+                results[name] = self.agent_checkout()
+            finally:
+                self.env = saved
+        return {
+            "target": "UCP <= 1.5x the REST checkout's time, 1 and 20 agents; 30 agents for 5 units -> exactly 5 orders",
+            "figures": results,
+        }
+
+    def agent_checkout(self):
         """Agent checkout: UCP create -> update -> complete against the REST checkout of the same cart, 1 and 20 at once.
 
         Both round trips buy one unit of the same product for the same address with the same shipping option and
@@ -576,7 +601,7 @@ print(json.dumps([tokens, option.id, option.code]))
             os.sched_setaffinity(0, affinity)
         check = (
             "from catalog.models import Product; from orders.models import OrderItem; "
-            "print(Product.objects.get(sku='B11-RACE').stock, OrderItem.objects.filter(sku='B11-RACE').count())"
+            "print(Product.objects.get(sku='B11-RACE').stock, OrderItem.objects.filter(product__sku='B11-RACE').count())"
         )
         stock, lines = subprocess.run(
             [sys.executable, "manage.py", "shell", "-c", check],
@@ -615,10 +640,7 @@ print(json.dumps([tokens, option.id, option.code]))
             "stock_left": int(stock),
             "order_lines": int(lines),
         }
-        return {
-            "target": "UCP <= 1.5x the REST checkout's time, 1 and 20 agents; 30 agents for 5 units -> exactly 5 orders",
-            "figures": figures,
-        }
+        return figures
 
     def external(self, script: str, *arguments: str):
         """B6-B10 and B12 live in their own scripts (each writes its own results file)."""
@@ -680,7 +702,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=3, help="seconds of load per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per comparison (median kept)")
     parser.add_argument("--server", choices=SERVERS, default="gunicorn", help="for B2, B4, B5")
-    parser.add_argument("--databases", default=",".join(DATABASES), help="for B4, e.g. sqlite,postgresql")
+    parser.add_argument("--databases", default=",".join(DATABASES), help="for B4 and B11, e.g. sqlite,postgresql")
     parser.add_argument("--workdir", default=str(ROOT / "bench" / ".work"))
     args = parser.parse_args()
     if not shutil.which("wrk") or not shutil.which("taskset"):
