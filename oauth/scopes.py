@@ -13,7 +13,10 @@ def scope_descriptions() -> dict[str, str]:
     """Return every scope with its plain-words description (translated when rendered)."""
     return {
         **{scope.value: scope.label for scope in McpToken.Scope},
-        UCP_CHECKOUT_SCOPE: _("Create, update and complete checkouts for you"),
+        UCP_CHECKOUT_SCOPE: _(
+            "Manage checkout sessions for you (an agent may prepare your orders; paying still needs your "
+            "payment method)"
+        ),
     }
 
 

@@ -87,10 +87,11 @@ def _payment(payment) -> dict:
     return kept
 
 
-def _fulfillment(fulfillment, *, owner: str, email: str, current: CheckoutSession | None) -> dict:
+def _fulfillment(fulfillment, *, owner: str, email: str, current: CheckoutSession | None, user) -> dict:
     """Return the core's changes for a UCP fulfillment: the (single) shipping method's destinations, the
     selected destination and the selected option of its (single) group. Omitted parts keep their values; a
-    method sent without destinations, on a session without any, is given the buyer's address book."""
+    method sent without destinations, on a session without any, is given the buyer's address book (a linked
+    shopper's: their own saved addresses)."""
     methods = _list(_object(fulfillment, "fulfillment").get("methods") or [], "methods")
     if not methods:
         return {}
@@ -100,9 +101,9 @@ def _fulfillment(fulfillment, *, owner: str, email: str, current: CheckoutSessio
     changes: dict = {"extra": {**(current.extra if current else {}), "fulfillment": True}}
     if method.get("destinations") is not None:
         destinations = [_destination(address) for address in _list(method["destinations"], "destinations")]
-        changes["destinations"] = addresses_remember(owner=owner, email=email, destinations=destinations)
+        changes["destinations"] = addresses_remember(owner=owner, email=email, destinations=destinations, user=user)
     elif not (current and current.destinations):
-        changes["destinations"] = addresses_for(owner=owner, email=email)
+        changes["destinations"] = addresses_for(owner=owner, email=email, user=user)
     if "selected_destination_id" in method:
         changes["destination_id"] = method["selected_destination_id"] or ""
     groups = method.get("groups")
@@ -111,8 +112,12 @@ def _fulfillment(fulfillment, *, owner: str, email: str, current: CheckoutSessio
     return changes
 
 
-def session_changes(body: dict, *, owner: str, current: CheckoutSession | None = None) -> dict:
-    """Return the core's fields for a create (`current` None) or update body; only what the body carries."""
+def session_changes(body: dict, *, owner: str, current: CheckoutSession | None = None, user=None) -> dict:
+    """Return the core's fields for a create (`current` None) or update body; only what the body carries.
+
+    For a session linked to the shopper `user` (ucp.identity), the buyer's email is the account's (the order's
+    emails go there) and the address book is the account's own.
+    """
     currency = body.get("currency")
     if currency is not None and (not isinstance(currency, str) or currency.upper() != settings.SHOP_CURRENCY):
         raise InvalidInput(
@@ -123,9 +128,11 @@ def session_changes(body: dict, *, owner: str, current: CheckoutSession | None =
         changes["lines"] = _lines(body.get("line_items"))
     if body.get("buyer") is not None:
         changes["buyer"] = _buyer(body["buyer"])
+    if user is not None and user.email and ("buyer" in changes or current is None):
+        changes["buyer"] = {**changes.get("buyer", {}), "email": user.email}
     email = (changes.get("buyer") or (current.buyer if current else {})).get("email") or ""
     if body.get("fulfillment") is not None:
-        changes.update(_fulfillment(body["fulfillment"], owner=owner, email=str(email), current=current))
+        changes.update(_fulfillment(body["fulfillment"], owner=owner, email=str(email), current=current, user=user))
     discounts = body.get("discounts")
     if discounts is not None:
         changes["codes"] = _object(discounts, "discounts").get("codes") or []

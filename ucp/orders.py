@@ -79,11 +79,12 @@ class OrderInvalid(InvalidInput):
     default_message = _("The order does not match UCP's Order schema.")
 
 
-def ucp_order_get(*, owner: str, order_id) -> UcpOrder:
-    """Return the UCP record of the agent's order by its number; another agent's, or none, is not found."""
+def ucp_order_get(*, owner: str, user=None, order_id) -> UcpOrder:
+    """Return the UCP record of the agent's order by its number; another agent's, or none, is not found, nor is
+    one whose session is not `user`'s (None: a guest session's; see ucp.identity)."""
     found = (
         UcpOrder.objects.select_related("order", "session")
-        .filter(order__number=str(order_id)[:16].upper(), session__owner=owner)
+        .filter(order__number=str(order_id)[:16].upper(), session__owner=owner, session__user=user)
         .first()
     )
     if found is None:
@@ -163,10 +164,10 @@ def render_order(record: UcpOrder, *, request) -> dict:
 
 
 @transaction.atomic
-def ucp_order_update(*, owner: str, order_id, body) -> UcpOrder:
+def ucp_order_update(*, owner: str, user=None, order_id, body) -> UcpOrder:
     """Store the fulfillment events and adjustments of a whole UCP order sent back (the rest is the shop's and
     is not changed); raise OrderInvalid (422) for a body that breaks UCP's Order schema."""
-    record = ucp_order_get(owner=owner, order_id=order_id)
+    record = ucp_order_get(owner=owner, user=user, order_id=order_id)
     errors = sorted(ORDER_UPDATE.iter_errors(body), key=lambda error: list(error.path))
     if errors:
         where = "/".join(str(part) for part in errors[0].path)

@@ -14,6 +14,7 @@ from mcpshop_site.exceptions import InvalidInput, ShopError
 from mcpshop_site.outbound import OutboundError
 from mcpshop_site.webhooks import ucp_signing_keys
 from orders.payments import get_provider
+from ucp.identity import IDENTITY_LINKING, identity_linking_config
 
 VERSION = "2026-01-11"
 SHOPPING = "dev.ucp.shopping"
@@ -63,13 +64,23 @@ def checkout_capabilities() -> tuple[str, ...]:
 
 
 def business_profile(request) -> dict:
-    """Return the shop's UCP profile: the shopping service's REST and MCP endpoints, capabilities, payment
-    handlers and the keys its webhooks are signed with."""
+    """Return the shop's UCP profile: the shopping service's REST and MCP endpoints, capabilities (identity
+    linking with the OAuth server, resource and scope it takes: ucp.identity), payment handlers and the keys its
+    webhooks are signed with."""
     endpoint = request.build_absolute_uri(reverse("ucp:root")).rstrip("/")
 
     def capability(name: str, page: str, schema: str, extends: str | None = None) -> dict:
         entry = {"name": name, "version": VERSION, "spec": f"{SPEC}/{page}", "schema": f"{SCHEMAS}/{schema}"}
         return {**entry, "extends": extends} if extends else entry
+
+    identity_linking = {
+        "name": IDENTITY_LINKING,
+        "version": VERSION,
+        "spec": f"{SPEC}/identity-linking",
+        # The spec defines no payload schema for this capability: the capability declaration's own schema.
+        "schema": "https://ucp.dev/schemas/capability.json",
+        "config": identity_linking_config(request),
+    }
 
     return {
         "ucp": {
@@ -92,6 +103,7 @@ def business_profile(request) -> dict:
                 capability("dev.ucp.shopping.discount", "discount", "discount_resp.json", CHECKOUT),
                 capability("dev.ucp.shopping.fulfillment", "fulfillment", "fulfillment_resp.json", CHECKOUT),
                 capability("dev.ucp.shopping.buyer_consent", "buyer-consent", "buyer_consent_resp.json", CHECKOUT),
+                identity_linking,
             ],
         },
         "payment": {"handlers": payment_handlers()},

@@ -1,4 +1,5 @@
-"""UCP under /ucp (the REST endpoint its discovery names), and discovery also at the site's root."""
+"""UCP under /ucp (the REST endpoint its discovery names), and discovery and the /ucp resource's OAuth metadata
+(RFC 9728) also at the site's root."""
 
 from django.urls import path
 
@@ -8,6 +9,7 @@ app_name = "ucp"
 
 urlpatterns = [
     path(".well-known/ucp", views.discovery, name="discovery_root"),
+    path(".well-known/oauth-protected-resource/ucp", views.resource_metadata, name="resource_metadata"),
     path("ucp", views.discovery, name="root"),  # the REST endpoint's own address (what discovery names)
     path("ucp/.well-known/ucp", views.discovery, name="discovery"),
     path("ucp/checkout-sessions", views.checkout_sessions, name="checkout_sessions"),

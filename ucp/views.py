@@ -1,6 +1,7 @@
 """UCP's REST binding (v2026-01-11): discovery, checkout sessions, orders and the conformance test hook.
 
-Each view reads the agent from `UCP-Agent`, translates the body for the checkout-session core
+Each view reads the agent from `UCP-Agent` and the shopper it may act for from a linking token (`ucp.identity`:
+401 for a token it cannot honour), translates the body for the checkout-session core
 (orders.checkout_sessions) and renders its answer; writes run under the agent's Idempotency-Key
 (orders.idempotency), replays answered before anything else. Errors are UCP's body (`detail`, `code`,
 `messages`) with the shop error's status (a stock shortage is a 400 here, as UCP's conformance expects).
@@ -24,12 +25,19 @@ from orders.checkout_sessions import (
     session_cancel,
     session_complete,
     session_create,
-    session_get,
     session_update,
     session_view,
 )
 from orders.idempotency import idempotent
 from ucp.checkout import credential_of, option_title, render_checkout, session_changes
+from ucp.identity import (
+    LinkRefused,
+    challenge,
+    idempotency_owner,
+    linked_session_get,
+    linked_user,
+    protected_resource_metadata,
+)
 from ucp.models import UcpOrder
 from ucp.orders import order_webhook, render_order, ucp_order_get, ucp_order_simulate_shipping, ucp_order_update
 from ucp.protocol import agent_of, agent_webhook_url, business_profile, error_body
@@ -96,7 +104,10 @@ def _ucp(view):
             try:
                 return view(request, *args, **kwargs)
             except ShopError as error:
-                return _answer(*_failure(error))
+                response = _answer(*_failure(error))
+                if isinstance(error, LinkRefused):
+                    response["WWW-Authenticate"] = challenge(request)
+                return response
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
@@ -109,20 +120,31 @@ def discovery(request):
     return _answer(200, business_profile(request))
 
 
+@require_GET
+def resource_metadata(request):
+    """GET /.well-known/oauth-protected-resource/ucp: the /ucp resource's OAuth metadata (RFC 9728), which a
+    refused token's challenge names."""
+    response = _answer(200, protected_resource_metadata(request))
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @_ucp
 @require_POST
 def checkout_sessions(request):
-    """POST /checkout-sessions: create a session; the id is the shop's, never the one the agent proposes."""
+    """POST /checkout-sessions: create a session; the id is the shop's, never the one the agent proposes. With a
+    linking token, the session is linked to the token's shopper."""
     owner = agent_of(request)
+    user = linked_user(request)
     body = _body(request)
     webhook_url = agent_webhook_url(owner)
 
     def create():
-        changes = session_changes(body, owner=owner)
+        changes = session_changes(body, owner=owner, user=user)
         changes["extra"] = {**changes.get("extra", {}), "webhook_url": webhook_url}
-        return 201, render_checkout(session_create(owner=owner, **changes), request=request)
+        return 201, render_checkout(session_create(owner=owner, user=user, **changes), request=request)
 
-    return _write(request, owner, body, create)
+    return _write(request, idempotency_owner(owner, user), body, create)
 
 
 @_ucp
@@ -130,23 +152,23 @@ def checkout_sessions(request):
 def checkout_session(request, session_id: str):
     """GET or PUT /checkout-sessions/<id>: read the session, or change what the body carries."""
     owner = agent_of(request)
+    user = linked_user(request)
     if request.method == "GET":
-        return _answer(
-            200, render_checkout(session_view(session_get(owner=owner, session_id=session_id)), request=request)
-        )
+        session = linked_session_get(owner=owner, user=user, session_id=session_id)
+        return _answer(200, render_checkout(session_view(session), request=request))
     body = _body(request)
     webhook_url = agent_webhook_url(owner)
 
     def update():
-        current = session_get(owner=owner, session_id=session_id)
-        changes = session_changes(body, owner=owner, current=current)
+        current = linked_session_get(owner=owner, user=user, session_id=session_id)
+        changes = session_changes(body, owner=owner, current=current, user=user)
         changes["extra"] = {
             **changes.get("extra", current.extra),
             "webhook_url": webhook_url or current.extra.get("webhook_url", ""),
         }
         return 200, render_checkout(session_update(owner=owner, session_id=session_id, **changes), request=request)
 
-    return _write(request, owner, body, update)
+    return _write(request, idempotency_owner(owner, user), body, update)
 
 
 @_ucp
@@ -154,9 +176,11 @@ def checkout_session(request, session_id: str):
 def checkout_session_complete(request, session_id: str):
     """POST /checkout-sessions/<id>/complete: place and pay the order with the agent's credential."""
     owner = agent_of(request)
+    user = linked_user(request)
     body = _body(request)
 
     def complete():
+        linked_session_get(owner=owner, user=user, session_id=session_id)  # its shopper's token, or none
         view = session_complete(owner=owner, session_id=session_id, credential=credential_of(body))
         shipping = view.quote.shipping
         record = UcpOrder.objects.create(
@@ -167,7 +191,7 @@ def checkout_session_complete(request, session_id: str):
         order_webhook(record, "order_placed", request=request)
         return 200, render_checkout(view, request=request)
 
-    return _write(request, owner, body, complete)
+    return _write(request, idempotency_owner(owner, user), body, complete)
 
 
 @_ucp
@@ -175,21 +199,25 @@ def checkout_session_complete(request, session_id: str):
 def checkout_session_cancel(request, session_id: str):
     """POST /checkout-sessions/<id>/cancel."""
     owner = agent_of(request)
+    user = linked_user(request)
 
     def cancel():
+        linked_session_get(owner=owner, user=user, session_id=session_id)  # its shopper's token, or none
         return 200, render_checkout(session_cancel(owner=owner, session_id=session_id), request=request)
 
-    return _write(request, owner, {}, cancel)
+    return _write(request, idempotency_owner(owner, user), {}, cancel)
 
 
 @_ucp
 @require_http_methods(["GET", "PUT"])
 def order(request, order_id: str):
-    """GET or PUT /orders/<number>: the agent's order; a PUT stores its fulfillment events and adjustments."""
+    """GET or PUT /orders/<number>: the agent's order (a linked session's only with its shopper's token); a PUT
+    stores its fulfillment events and adjustments."""
     owner = agent_of(request)
+    user = linked_user(request)
     if request.method == "GET":
-        return _answer(200, render_order(ucp_order_get(owner=owner, order_id=order_id), request=request))
-    record = ucp_order_update(owner=owner, order_id=order_id, body=_body(request))
+        return _answer(200, render_order(ucp_order_get(owner=owner, user=user, order_id=order_id), request=request))
+    record = ucp_order_update(owner=owner, user=user, order_id=order_id, body=_body(request))
     return _answer(200, render_order(record, request=request))
 
 

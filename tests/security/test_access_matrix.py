@@ -480,6 +480,7 @@ PAGES = [
     Page("agents:acp_cancel", "POST", (401, 401, 401, 401), kwargs=("session_id",)),
     Page("ucp:discovery_root", "GET", (200, 200, 200, 200)),
     Page("ucp:discovery", "GET", (200, 200, 200, 200)),
+    Page("ucp:resource_metadata", "GET", (200, 200, 200, 200)),
     Page("ucp:root", "GET", (200, 200, 200, 200)),
     Page("ucp:checkout_sessions", "POST", (400, 400, 400, 400)),
     Page("ucp:checkout_session", "GET", (400, 400, 400, 400), kwargs=("session_id",)),
