@@ -20,23 +20,22 @@ RELEASE = "2026-04-17"
 SCHEMA_FILE = f"spec/{RELEASE}/json-schema/schema.agentic_checkout.json"
 
 
-def spec_dir() -> Path | None:
-    candidates = [os.environ.get("ACP_SPEC_DIR", "")] + [str(p / "shared" / "acp-spec") for p in ROOT.parents]
+def spec_folder(name: str, probe: str, variable: str) -> Path:
+    """Return the folder of the third-party spec `name` (`acp-spec`, `ucp-spec`): `variable`'s, else `shared/<name>`
+    beside the checkout, the first holding the file `probe`; without one, skip the test loudly (fail under CI)."""
+    candidates = [os.environ.get(variable, "")] + [str(p / "shared" / name) for p in ROOT.parents]
     for candidate in candidates:
-        if candidate and (Path(candidate) / SCHEMA_FILE).is_file():
+        if candidate and (Path(candidate) / probe).is_file():
             return Path(candidate)
-    return None
+    message = f"the spec {name} ({probe}) is not here: set {variable}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @cache
 def _bundle() -> dict:
-    directory = spec_dir()
-    if directory is None:
-        message = f"the ACP spec ({SCHEMA_FILE}) is not here: set ACP_SPEC_DIR"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return json.loads((directory / SCHEMA_FILE).read_text())
+    return json.loads((spec_folder("acp-spec", SCHEMA_FILE, "ACP_SPEC_DIR") / SCHEMA_FILE).read_text())
 
 
 _formats = FormatChecker()

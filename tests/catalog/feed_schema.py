@@ -5,15 +5,13 @@ from `shared/acp-spec` beside the checkout. Without it the tests that need it sk
 """
 
 import json
-import os
 from functools import cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.agents.acp_schema import spec_folder
+
 SCHEMA_FILE = "spec/2026-04-17/json-schema/schema.feed.json"
 
 _formats = FormatChecker()
@@ -28,14 +26,7 @@ def _uri(value) -> bool:
 
 @cache
 def _bundle() -> dict:
-    candidates = [os.environ.get("ACP_SPEC_DIR", "")] + [str(p / "shared" / "acp-spec") for p in ROOT.parents]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / SCHEMA_FILE).is_file():
-            return json.loads((Path(candidate) / SCHEMA_FILE).read_text())
-    message = f"the ACP spec ({SCHEMA_FILE}) is not here: set ACP_SPEC_DIR"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    return json.loads((spec_folder("acp-spec", SCHEMA_FILE, "ACP_SPEC_DIR") / SCHEMA_FILE).read_text())
 
 
 def assert_valid(body, definition: str) -> None:

@@ -7,37 +7,20 @@ their `$id`s name the published addresses (`checkout.json`): each file is regist
 """
 
 import json
-import os
 from functools import cache
-from pathlib import Path
 
-import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from tests.agents.acp_schema import _formats
+from tests.agents.acp_schema import _formats, spec_folder
 
-ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = "spec/schemas"
 BASE = "https://ucp.dev/schemas/"
 
 
-def spec_dir() -> Path | None:
-    candidates = [os.environ.get("UCP_SPEC_DIR", "")] + [str(p / "shared" / "ucp-spec") for p in ROOT.parents]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / SCHEMAS / "ucp.json").is_file():
-            return Path(candidate)
-    return None
-
-
 @cache
 def _registry() -> Registry:
-    directory = spec_dir()
-    if directory is None:
-        message = f"the UCP spec ({SCHEMAS}) is not here: set UCP_SPEC_DIR"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    directory = spec_folder("ucp-spec", f"{SCHEMAS}/ucp.json", "UCP_SPEC_DIR")
     resources = []
     for path in sorted((directory / SCHEMAS).rglob("*.json")):
         uri = BASE + path.relative_to(directory / SCHEMAS).as_posix()
