@@ -232,7 +232,8 @@ def test_ship_and_cancel_racing_on_one_paid_order_leave_a_consistent_state(alice
 
     outcomes = race(lambda move: move(order=Order.objects.get(pk=order.pk)), moves)
 
-    assert Outcomes(outcomes)["Order"] == 1 and Outcomes(outcomes)["IllegalTransition"] == 9
+    seen = Outcomes(outcomes)
+    assert (seen["Order"], seen["IllegalTransition"]) == (1, 9), seen
     order.refresh_from_db()
     assert (order.status, stock_of(tea)) in [("CANCELLED", [5]), ("SHIPPED", [3])]
 
