@@ -289,13 +289,14 @@ class Bench:
             },
         }
 
-    def b4(self):
-        """B4 on every database this machine reaches (`--databases`); SQLite uses the 10k-product bench DB."""
+    def on_databases(self, measure) -> dict:
+        """Run `measure()` on every database of `--databases` (SQLite: the bench DB; a server's: made, migrated and
+        seeded here); return its results by database, or why a database was skipped."""
         results = {}
         for name in self.args.databases.split(","):
             url = DATABASES[name]
             if url is None:
-                results[name] = self.checkout_race()
+                results[name] = measure()
                 continue
             problem = create_database(name, url)
             if problem:
@@ -306,9 +307,14 @@ class Bench:
             try:
                 self.manage("migrate", "--noinput", "-v", "0")
                 self.manage("seed_demo", "--if-empty")
-                results[name] = self.checkout_race()
+                results[name] = measure()
             finally:
                 self.env = saved
+        return results
+
+    def b4(self):
+        """B4 on every database this machine reaches (`--databases`); SQLite uses the 10k-product bench DB."""
+        results = self.on_databases(self.checkout_race)
         return {
             "target": "exactly 50 orders, 0 server errors; >= 100 orders/s; the naive control oversells",
             "figures": {name: result.get("figures", result) for name, result in results.items()},
@@ -415,24 +421,7 @@ print(json.dumps([tokens, str(RefreshToken.for_user(warm).access_token)]))
 
     def b11(self):
         """B11 on every database this machine reaches (`--databases`), as B4; SQLite uses the 10k-product bench DB."""
-        results = {}
-        for name in self.args.databases.split(","):
-            url = DATABASES[name]
-            if url is None:
-                results[name] = self.agent_checkout()
-                continue
-            problem = create_database(name, url)
-            if problem:
-                results[name] = {"skipped": problem}
-                continue
-            saved = self.env
-            self.env = {**self.env, "DATABASE_URL": url, "PGVECTOR": "off"}
-            try:
-                self.manage("migrate", "--noinput", "-v", "0")
-                self.manage("seed_demo", "--if-empty")
-                results[name] = self.agent_checkout()
-            finally:
-                self.env = saved
+        results = self.on_databases(self.agent_checkout)
         return {
             "target": "UCP <= 1.5x the REST checkout's time, 1 and 20 agents; 30 agents for 5 units -> exactly 5 orders",
             "figures": results,
