@@ -1,38 +1,51 @@
-"""Cached reads of the catalog for the hot pages: list counts, the category list and product grids.
+"""Cached reads of the catalog for the hot pages: list counts, the category list and product grids; the
+catalog's version, which also keys the response cache (mcpshop_site.response_cache).
 
-Counts and categories are keyed by the catalog's version, which every save or delete of a product or
-a category replaces (signals, connected in CatalogConfig.ready), so a change shows on the next request
-in every process that shares the cache (Redis with REDIS_URL). Without Redis each process has its own
-memory cache and hears only its own signals: entries also expire after COUNT_TIMEOUT seconds, which
-bounds how stale another process can be (and covers bulk writes that send no signal, like seed_demo).
+Every change of a product, its stock or price, or a category calls `catalog_changed()`: signals for saves and
+deletes (admin, API, services, commands), the stock services for the conditional UPDATEs of checkout, cancel,
+expiry and imports, and bulk writes (seed_demo) themselves. It starts a new version at once and again when the
+transaction commits, so a read that ran meanwhile and stored old rows under the first new version is dropped.
 
-Stock is not part of the version: it changes on every order without a signal. Counts filtered by stock
-are therefore never cached, and a product grid's key carries whether each product is in stock.
+Where the cache is shared between processes (Redis with REDIS_URL) the version lives in it. With a per-process
+memory cache it is the newest CatalogChange row, read from the database (once per request: a version is
+remembered for the request that read it), so two processes never disagree; the cached values stay per process.
 """
 
 import hashlib
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import QuerySet
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from catalog.models import Category, Product
+from catalog.models import CatalogChange, Category, Product
 from catalog.selectors import category_get, category_list
 
 VERSION_KEY = "catalog:version"
-COUNT_TIMEOUT = 60
+COUNT_TIMEOUT = 600
 GRID_TIMEOUT = 600
+KEEP_CHANGES = 100  # CatalogChange rows kept: the newest is the version, older ones are deleted now and then
+
+_request_version: ContextVar[dict | None] = ContextVar("catalog_request_version", default=None)
 
 
-def catalog_version() -> int:
-    """Return the catalog's current version (any number that changes whenever the catalog does)."""
+def _cache_is_shared() -> bool:
+    """Return whether other processes see this cache (anything but a per-process memory cache)."""
+    return not isinstance(caches["default"], LocMemCache)
+
+
+def _stored_version() -> int:
+    if not _cache_is_shared():
+        return CatalogChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     version = cache.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, time.time_ns(), None)
@@ -40,9 +53,48 @@ def catalog_version() -> int:
     return version
 
 
+def catalog_version() -> int:
+    """Return the catalog's current version (any number that changes whenever the catalog does); within a
+    request (`catalog_version_scope`), the one it first read."""
+    remembered = _request_version.get()
+    if remembered is None:
+        return _stored_version()
+    if "version" not in remembered:
+        remembered["version"] = _stored_version()
+    return remembered["version"]
+
+
+@contextmanager
+def catalog_version_scope():
+    """Read the catalog's version at most once inside this block (a request), unless the catalog changes in it."""
+    token = _request_version.set({})
+    try:
+        yield
+    finally:
+        _request_version.reset(token)
+
+
+def _new_version(*, prune: bool = False) -> None:
+    if _cache_is_shared():
+        cache.set(VERSION_KEY, time.time_ns(), None)
+    else:
+        change = CatalogChange.objects.create()
+        if prune and change.pk % KEEP_CHANGES == 0:
+            CatalogChange.objects.filter(pk__lte=change.pk - KEEP_CHANGES).delete()
+    remembered = _request_version.get()
+    if remembered is not None:
+        remembered.pop("version", None)
+
+
 def catalog_changed(**kwargs) -> None:
-    """Start a new catalog version (a signal receiver: a product or a category was saved or deleted)."""
-    cache.set(VERSION_KEY, time.time_ns(), None)
+    """Start a new catalog version now and again once the current transaction commits (also a signal receiver).
+
+    The first makes the change show at once inside the transaction; a read in another process that stores old
+    rows under it before the commit is outdated by the second. Without a transaction both happen now.
+    """
+    if transaction.get_connection().in_atomic_block:
+        _new_version()
+    transaction.on_commit(lambda: _new_version(prune=True))
 
 
 def _digest(*parts) -> str:
@@ -86,7 +138,7 @@ def categories() -> list[Category]:
 
 def category_cached(*, slug: str) -> Category:
     """Return the category with this slug, its parent set, from `categories()`; from the database if the
-    cached list lacks it (another process's cache, without Redis). Raises Category.DoesNotExist."""
+    cached list lacks it (a bulk insert that told no one). Raises Category.DoesNotExist."""
     shelves = {shelf.slug: shelf for shelf in categories()}
     shelf = shelves.get(slug)
     if shelf is None:
@@ -103,13 +155,14 @@ def _csrf_marker() -> str:
     return salted_hmac("catalog.cache.product_grid", "csrf").hexdigest()
 
 
-def product_grid(request, products) -> SafeString:
+def product_grid(request, products, *, csrf_token, hide_empty: bool = False) -> SafeString:
     """Return partials/product_grid.html for `products`, rendered once per content and page address.
 
     The key covers all a card shows: each product's last save, its category's names, whether it is in
     stock and why search found it, plus the language and the page's path (the add-to-cart forms' `next`).
-    The shopper's CSRF token is the one per-request part: cached as a marker and filled in each time.
-    A queryset is read for the key's columns alone, and for whole products only when the grid is not cached.
+    The CSRF token (the template's `csrf_token`) is the one per-request part: cached as a marker and filled
+    in each time. A queryset is read for the key's columns alone, and for whole products only when the grid
+    is not cached. With `hide_empty`, no products give no HTML at all (rather than the "no products" note).
     """
     if isinstance(products, QuerySet):
         match = ("match",) if "match" in products.query.annotations else ()
@@ -128,6 +181,8 @@ def product_grid(request, products) -> SafeString:
             )
             for product in products
         ]
+    if hide_empty and not content:
+        return mark_safe("")
     key = f"catalog:grid:{_digest(get_language(), request.get_full_path(), content)}"
     marker = _csrf_marker()
     html = cache.get(key)
@@ -135,11 +190,11 @@ def product_grid(request, products) -> SafeString:
         context = {"products": list(products), "request": request, "csrf_token": marker}
         html = render_to_string("partials/product_grid.html", context)
         cache.set(key, html, GRID_TIMEOUT)
-    return mark_safe(html.replace(marker, get_token(request)))  # noqa: S308  (rendered by our template)
+    return mark_safe(html.replace(marker, str(csrf_token)))  # noqa: S308  (rendered by our template)
 
 
 def connect() -> None:
-    """Start a new catalog version whenever a product or a category is saved or deleted."""
+    """Start a new catalog version whenever a product or a category is saved or deleted (any door)."""
     from django.db.models.signals import post_delete, post_save
 
     for model in (Product, Category):

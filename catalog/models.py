@@ -245,3 +245,17 @@ class FeedDestination(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class CatalogChange(models.Model):
+    """A change of the catalog, one row each: the largest id is the catalog's version where no cache is shared
+    between processes (catalog.cache). Rows older than the last few are deleted as new ones come."""
+
+    id = models.BigAutoField(primary_key=True)
+
+    class Meta:
+        verbose_name = _("catalog change")
+        verbose_name_plural = _("catalog changes")
+
+    def __str__(self):
+        return str(self.pk)

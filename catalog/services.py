@@ -4,6 +4,7 @@ from django.db.models import Case, F, Value, When
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from catalog.cache import catalog_changed
 from catalog.exceptions import DuplicateSku, ImportedStockRefused, InsufficientStock, ProductNotFound
 from catalog.feeds.services import feed_mark_stale, feed_stock_changed
 from catalog.models import Category, Product
@@ -110,6 +111,7 @@ def product_stock_from_file(*, product_id: int, stock: int, absolute: bool = Fal
             )
     locked.update(stock=new, imported_stock=stock)
     feed_mark_stale([product_id])
+    catalog_changed()
     return current, new
 
 
@@ -141,6 +143,7 @@ def product_reserve_stocks(*, quantities: dict[int, int], skus: dict[int, str] |
     taken = Case(*(When(pk=pk, then=Value(quantity)) for pk, quantity in quantities.items()))
     Product.objects.filter(pk__in=ids).update(stock=F("stock") - taken)
     feed_stock_changed({pk: (rows[pk]["stock"], rows[pk]["stock"] - quantities[pk]) for pk in ids})
+    catalog_changed()
 
 
 def product_check_available(*, sku: str, quantity: int, stock: int, is_active: bool) -> None:
@@ -156,3 +159,4 @@ def product_release_stock(*, product_id: int, quantity: int) -> None:
     """Put `quantity` units back on the shelf (a cancelled order, a restock)."""
     Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
     feed_mark_stale([product_id])
+    catalog_changed()

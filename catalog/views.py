@@ -9,6 +9,7 @@ from catalog.forms import ProductFilterForm
 from catalog.models import Category
 from catalog.search import product_search
 from catalog.selectors import PRODUCT_SORTS, product_featured, product_get, product_list
+from mcpshop_site.response_cache import same_for_everyone
 
 PAGE_SIZE = 24
 NARROWING = ("category", "min_price", "max_price", "in_stock")  # the search filters besides the words
@@ -19,19 +20,22 @@ def _page(request, queryset, paginator=Paginator):
     return paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+@same_for_everyone
 def home(request):
-    """The front page: the shelves, featured products and what is new."""
+    """The front page: the shelves, featured products and what is new (querysets: a cached grid reads only
+    the columns of its key, see catalog.cache.product_grid)."""
     return render(
         request,
         "catalog/home.html",
         {
             "categories": categories(),
-            "featured": list(product_featured(limit=HOME_SIZE)),
-            "newest": list(product_list()[:HOME_SIZE]),
+            "featured": product_featured(limit=HOME_SIZE),
+            "newest": product_list()[:HOME_SIZE],
         },
     )
 
 
+@same_for_everyone
 def category(request, slug):
     """One shelf, paginated and sorted by `?sort=`."""
     try:
@@ -55,6 +59,7 @@ def category(request, slug):
     )
 
 
+@same_for_everyone
 def product(request, sku):
     """A product page with its price, stock and an add-to-cart form (the cart's own, from its template tag)."""
     try:

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "mcpshop_site.middleware.ShopLocaleMiddleware",  # Django's, without the URL-prefix work (no i18n_patterns)
     "mcpshop_site.middleware.ShopCommonMiddleware",  # API paths work without their trailing slash
     "django.middleware.csrf.CsrfViewMiddleware",
+    "mcpshop_site.response_cache.ResponseCacheMiddleware",  # after the language and the CSRF cookie's middleware
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -96,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "cart.context_processors.cart_summary",
+                "mcpshop_site.response_cache.csrf_token",  # after Django's own: a stored page's token is a marker
             ],
         },
     },
@@ -165,6 +167,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Catalog reads that are the same for every shopper are answered from the cache for this many seconds at most,
+# or until the catalog changes (mcpshop_site/response_cache.py); 0 turns it off. Off with DEBUG=1 by default,
+# so a template edited in development shows at once.
+RESPONSE_CACHE_SECONDS = env.int("RESPONSE_CACHE_SECONDS", default=0 if DEBUG else 600)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

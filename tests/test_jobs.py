@@ -198,6 +198,8 @@ ALLOWED = {
     ("assistant/mcp_http.py", "create_task"): "the MCP session manager, serving the process's own requests",
     ("assistant/mcp_http.py", "ensure_future"): "stops the MCP session manager when the process stops",
     ("mcpshop_site/jobs/management/commands/run_worker.py", "Thread"): "the worker's upkeep, in the worker",
+    ("catalog/cache.py", "on_commit"): "the catalog's second new version: the first is in the transaction; if the "
+    "process dies in between, what was cached meanwhile expires (RESPONSE_CACHE_SECONDS, the cache's timeouts)",
 }
 DEFERRING = {"Thread", "Timer", "ThreadPoolExecutor", "create_task", "ensure_future", "on_commit", "atexit"}
 

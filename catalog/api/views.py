@@ -1,5 +1,6 @@
 import functools
 
+from django.http import QueryDict
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -14,9 +15,9 @@ from catalog.api.serializers import (
     ProductSerializer,
     ProductWriteSerializer,
 )
-from catalog.cache import cached_count
+from catalog.cache import cached_count, categories
 from catalog.search import product_search
-from catalog.selectors import PRODUCT_VALUES, category_list, product_get
+from catalog.selectors import PRODUCT_VALUES, product_get
 from catalog.services import product_create, product_delete, product_update
 from mcpshop_site.api import Pagination, error_responses
 
@@ -36,7 +37,18 @@ class CategoryListApi(APIView):
     @extend_schema(operation_id="categories_list", responses={200: CategorySerializer(many=True)})
     def get(self, request):
         """List every category with its parent's slug and its number of active products."""
-        rows = category_list().values("slug", "name", "name_en", "parent__slug", "product_count")
+        shelves = categories()
+        slugs = {shelf.pk: shelf.slug for shelf in shelves}
+        rows = [
+            {
+                "slug": shelf.slug,
+                "name": shelf.name,
+                "name_en": shelf.name_en,
+                "parent__slug": slugs.get(shelf.parent_id),
+                "product_count": shelf.product_count,
+            }
+            for shelf in shelves
+        ]
         return Response(CategorySerializer(rows, many=True).data)
 
 
@@ -50,16 +62,13 @@ class CachedCountPagination(Pagination):
         return cached_count(queryset, filters=self.filters)
 
 
-def _list_filters(query_params) -> dict:
-    params = ProductListQuerySerializer(data=query_params)
+@functools.lru_cache(maxsize=256)
+def _list_filters(query_string: str) -> dict:
+    """Return the filters of a query string, checked once per process for the most asked ones (`?limit=20`);
+    a copy is the caller's. Raises the serializer's ValidationError (400), which is not remembered."""
+    params = ProductListQuerySerializer(data=QueryDict(query_string))
     params.is_valid(raise_exception=True)
     return params.validated_data
-
-
-@functools.cache
-def _default_list_filters() -> dict:
-    """The filters of a list asked for without parameters (the usual first page), checked once per process."""
-    return _list_filters({})
 
 
 class ProductListApi(StaffWritesMixin, APIView):
@@ -76,7 +85,7 @@ class ProductListApi(StaffWritesMixin, APIView):
         `mode=keyword` (the default) needs every word, `semantic` finds by meaning in any language,
         `hybrid` fuses both rankings.
         """
-        filters = _list_filters(request.query_params) if request.query_params else dict(_default_list_filters())
+        filters = dict(_list_filters(request.META.get("QUERY_STRING", "")))
         results = product_search(
             query=filters.get("q", ""),
             mode=filters["mode"],

@@ -22,9 +22,11 @@ register.filter("money", money)
 
 
 @register.simple_tag(takes_context=True)
-def product_grid(context, products):
+def product_grid(context, products, hide_empty=False):
     """Render partials/product_grid.html for `products`, cached (see catalog.cache.product_grid)."""
-    return cache.product_grid(context["request"], products)
+    return cache.product_grid(
+        context["request"], products, csrf_token=context.get("csrf_token", ""), hide_empty=hide_empty
+    )
 
 
 # --- Fragments of a page that are the same for every shopper -------------------------------------------

@@ -256,4 +256,4 @@ def test_list_pages_make_the_same_number_of_queries_for_1_or_30_products(url, si
     for _ in range(29):
         make_product(is_featured=True)
     assert count_queries(client, url(category)) == one
-    assert one <= 8
+    assert one <= 9  # with the catalog's version, read from the database where no cache is shared (catalog.cache)

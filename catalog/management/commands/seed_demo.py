@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.utils.text import slugify
 
+from catalog.cache import catalog_changed
 from catalog.management.demo_catalog import BENCH_VARIANTS, CATEGORIES, PRODUCTS, DemoCategory, DemoProduct
 from catalog.management.demo_images import draw_product_image
 from catalog.management.progress import Progress
@@ -168,6 +169,7 @@ class Command(BaseCommand):
                     )
                 with transaction.atomic():
                     Product.objects.bulk_create(rows)
+                    catalog_changed()  # bulk_create sends no signal
                 progress.advance(len(rows))
         return f"{BENCH_PREFIX}{start:06d}", f"{BENCH_PREFIX}{start + count - 1:06d}"
 

@@ -1,0 +1,133 @@
+"""Whole responses of catalog reads that are the same for every shopper, answered before the view runs.
+
+A view marked `@same_for_everyone` (the home, category and product pages, the API's product list and detail
+and category list) is cached per method, address (scheme, host, path and query) and language, under the
+catalog's version (catalog.cache.catalog_version): any change of a product, its stock or price, or a
+category starts a new version, and no entry of an older one is read again. Only GET and HEAD from a shopper
+with nothing of their own (no session or messages cookie, no Authorization header) are served or stored; a
+response that sets a cookie, or starts a session, is not stored.
+
+The per-request parts: the CSRF token in forms is rendered as a marker (`csrf_token_marker`) and filled in
+for each request, which also sets the CSRF cookie as Django does (CsrfViewMiddleware, outside this one);
+headers added outside this middleware (CSP, security headers, Content-Language) are added to every answer,
+those added inside (X-Frame-Options, Content-Type) are stored with the body.
+"""
+
+import hashlib
+from functools import cache as once
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
+from django.db import DatabaseError
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.urls import Resolver404, resolve
+from django.utils.cache import patch_vary_headers
+from django.utils.crypto import salted_hmac
+from django.utils.translation import get_language
+
+from catalog.cache import catalog_version, catalog_version_scope
+
+FILLING = "_response_cache_filling"  # request attribute: this response will be stored (templates get the marker)
+PRIVATE = ("private", "no-store", "no-cache")
+
+
+def same_for_everyone(view):
+    """Mark a view whose GET answer is the same for every shopper without a session, so it may be cached."""
+    view.same_for_everyone = True
+    return view
+
+
+@once
+def csrf_token_marker() -> str:
+    """Return the text that stands for the CSRF token in a stored response: the same in every process of the
+    site (a response stored by one is filled in by another) and unguessable (no product text contains it)."""
+    return salted_hmac("mcpshop_site.response_cache", "csrf").hexdigest()
+
+
+def csrf_token(request) -> dict:
+    """Give a response that will be stored the CSRF marker instead of this shopper's token (a context processor
+    listed after Django's own csrf one, so it takes its place)."""
+    return {"csrf_token": csrf_token_marker()} if getattr(request, FILLING, False) else {}
+
+
+def _key(request) -> str | None:
+    """Return the cache key of this request's response, or None if it must not be served from the cache."""
+    if (
+        request.method not in ("GET", "HEAD")
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+        or CookieStorage.cookie_name in request.COOKIES
+        or "HTTP_AUTHORIZATION" in request.META
+    ):
+        return None
+    try:
+        if not getattr(resolve(request.path_info).func, "same_for_everyone", False):
+            return None
+        address = (request.method, request.scheme, request.get_host(), request.get_full_path(), get_language())
+    except (Resolver404, DisallowedHost):
+        return None
+    return f"response:{catalog_version()}:{hashlib.sha256(repr(address).encode()).hexdigest()}"
+
+
+def _storable(request, response) -> bool:
+    session = getattr(request, "session", None)
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not (session is not None and session.modified)
+        and not any(word in response.get("Cache-Control", "") for word in PRIVATE)
+    )
+
+
+def _filled(request, response):
+    """Put this request's CSRF token where the stored response has the marker."""
+    marker = csrf_token_marker().encode()
+    if marker in response.content:
+        response.content = response.content.replace(marker, get_token(request).encode())
+    return response
+
+
+class ResponseCacheMiddleware:
+    """Serve and store the responses of `@same_for_everyone` views (see the module's notes); listed right
+    after CsrfViewMiddleware, itself after the middleware that decides the language.
+
+    Every request also reads the catalog's version at most once (catalog.cache.catalog_version_scope).
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.timeout = settings.RESPONSE_CACHE_SECONDS
+        if iscoroutinefunction(get_response):  # async views (the chat) are never cached: pass them through
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.get_response(request)
+        with catalog_version_scope():
+            try:
+                key = _key(request) if self.timeout > 0 else None
+            except DatabaseError:  # no version: the view's own answer (a 503 while the database is away)
+                key = None
+            if key is None:
+                return self.get_response(request)
+            stored = cache.get(key)
+            if stored is not None:
+                status, headers, content = stored
+                response = HttpResponse(content, status=status)
+                for name, value in headers:
+                    response[name] = value
+                return _filled(request, response)
+            setattr(request, FILLING, True)
+            response = self.get_response(request)
+            patch_vary_headers(response, ("Cookie",))  # as the session middleware adds when a view reads the user
+            if _storable(request, response):
+                headers = [(name, value) for name, value in response.items() if name.lower() != "content-length"]
+                cache.set(key, (response.status_code, headers, response.content), self.timeout)
+            return _filled(request, response)
