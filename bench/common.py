@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 RESULTS = Path(__file__).resolve().parent / "results"
+SERVERS = ("daphne", "uvicorn", "gunicorn")  # the HTTP servers the benchmarks compare
 # The UCP webhooks' signing key production requires (a throwaway one: benchmarks send no webhook out).
 BENCH_UCP_KEY = (
     ec.generate_private_key(ec.SECP256R1())

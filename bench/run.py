@@ -29,14 +29,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import common
-from common import create_database, free_port, shop_env, summary
+import read_path
+from common import SERVERS, create_database, free_port, shop_env, summary
 
 PACKAGES = ("django", "djangorestframework", "daphne", "uvicorn", "gunicorn", "channels", "psycopg", "mysqlclient")
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-SERVERS = ("daphne", "uvicorn", "gunicorn")
-# B4's and B11's databases: SQLite is the bench database (DATABASE_URL of Bench.env); the others get their own.
+# B4's, B11's and B14's databases: SQLite is the bench database (DATABASE_URL of Bench.env) or B14's own; the others
+# get their own.
 DATABASES = {
     "sqlite": None,
     "mariadb": os.environ.get("BENCH_MYSQL_URL", "mysql://root:@127.0.0.1:3306/mcpshop_bench"),
@@ -163,18 +164,20 @@ class Bench:
 
     @contextmanager
     def server(self, kind: str, baseline: str = ""):
-        """Serve the shop (or B1's "bare" or "stock" Django) on core 0 with `kind`, one process; yield its base URL."""
+        """Serve the shop (or B1's "bare" or "stock" Django, or B14's "raw" app) on core 0 with `kind`, one
+        process; yield its base URL."""
         port = free_port()
-        settings = f"bench.{baseline}_settings" if baseline else "bench.settings"
+        settings = f"bench.{baseline}_settings" if baseline in ("bare", "stock") else "bench.settings"
+        asgi, wsgi = {
+            "": ("mcpshop_site.asgi:application", "mcpshop_site.wsgi:application"),
+            "raw": ("bench.raw_app:asgi", "bench.raw_app:wsgi"),
+        }.get(baseline, ("bench.baseline_asgi:application", "bench.baseline_wsgi:application"))
         if kind == "gunicorn":
-            app = "bench.baseline_wsgi:application" if baseline else "mcpshop_site.wsgi:application"
-            command = [str(BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", *GUNICORN_ARGS, "--log-level", "warning", app]
+            command = [str(BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", *GUNICORN_ARGS, "--log-level", "warning", wsgi]
+        elif kind == "daphne":
+            command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), asgi]
         else:
-            app = "bench.baseline_asgi:application" if baseline else "mcpshop_site.asgi:application"
-            if kind == "daphne":
-                command = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
-            else:
-                command = [str(BIN / "uvicorn"), app, "--port", str(port), "--no-access-log", "--log-level", "warning"]
+            command = [str(BIN / "uvicorn"), asgi, "--port", str(port), "--no-access-log", "--log-level", "warning"]
         env = {**self.env, "DJANGO_SETTINGS_MODULE": settings}
         process = subprocess.Popen(
             ["taskset", "-c", "0", *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -196,9 +199,17 @@ class Bench:
                 process.kill()
                 process.wait()
 
-    def wrk(self, url: str, connections: int = 8) -> dict:
-        """Load `url` from core 1 and return rps and latency percentiles (ms)."""
-        urllib.request.urlopen(url).read()  # warm up (imports, caches)
+    def wrk(self, url: str, connections: int = 8, headers: dict | None = None) -> dict:
+        """Load `url` (with `headers`) from core 1 and return its status, rps and latency percentiles (ms).
+
+        wrk counts every answer outside 2xx-3xx as an error: an expected 401 shows in `errors` too.
+        """
+        headers = headers or {}
+        try:  # warm up (imports, caches)
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
         with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
             script.write(WRK_SCRIPT)
             script.flush()
@@ -211,6 +222,7 @@ class Bench:
                     "-t1",
                     f"-c{connections}",
                     f"-d{self.args.duration}s",
+                    *(option for name, value in headers.items() for option in ("-H", f"{name}: {value}")),
                     "-s",
                     script.name,
                     url,
@@ -222,6 +234,7 @@ class Bench:
         match = re.search(r"BENCH rps=([\d.]+) p50=([\d.]+) p95=([\d.]+) p99=([\d.]+) errors=(\d+)", output)
         rps, p50, p95, p99, errors = match.groups()
         return {
+            "status": status,
             "rps": float(rps),
             "p50_ms": float(p50),
             "p95_ms": float(p95),
@@ -289,16 +302,20 @@ class Bench:
             },
         }
 
-    def on_databases(self, measure) -> dict:
-        """Run `measure()` on every database of `--databases` (SQLite: the bench DB; a server's: made, migrated and
-        seeded here); return its results by database, or why a database was skipped."""
+    def on_databases(self, measure, names: tuple[str, ...] = tuple(DATABASES), suffix: str = "") -> dict:
+        """Run `measure()` on every database of `--databases` among `names`; return its results by database, or why
+        a database was skipped. SQLite: the bench DB; a server's database (or with `suffix`, every database: its
+        name plus `suffix`, SQLite's in `--workdir`) is made, migrated and seeded with the demo catalog here."""
         results = {}
         for name in self.args.databases.split(","):
+            if name not in names:
+                continue
             url = DATABASES[name]
-            if url is None:
+            if url is None and not suffix:
                 results[name] = measure()
                 continue
-            problem = create_database(name, url)
+            url = f"sqlite:///{Path(self.args.workdir) / f'bench{suffix}.sqlite3'}" if url is None else url + suffix
+            problem = None if name == "sqlite" else create_database(name, url)
             if problem:
                 results[name] = {"skipped": problem}
                 continue
@@ -659,6 +676,7 @@ BENCHMARKS = {
     "B10": lambda bench: bench.external("mcp_overhead.py"),
     "B11": Bench.b11,
     "B12": lambda bench: bench.external("product_feed.py"),  # at 100k products, its bar's size, whatever --products
+    "B14": read_path.b14,
 }
 
 
@@ -681,6 +699,9 @@ def markdown(report: dict) -> str:
     for name, result in report["results"].items():
         figures = json.dumps(result.get("figures", result), ensure_ascii=False)
         lines.append(f"| {name} | {result.get('target', '')} | `{figures}` |")
+    for name, result in report["results"].items():
+        if "tables" in result:  # a benchmark too large for one row (B14) adds its own section
+            lines += ["", f"## {name}", "", result["tables"]]
     return "\n".join(lines) + "\n"
 
 
@@ -691,7 +712,14 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=3, help="seconds of load per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per comparison (median kept)")
     parser.add_argument("--server", choices=SERVERS, default="gunicorn", help="for B2, B4, B5")
-    parser.add_argument("--databases", default=",".join(DATABASES), help="for B4 and B11, e.g. sqlite,postgresql")
+    parser.add_argument(
+        "--databases", default=",".join(DATABASES), help="for B4, B11 and B14 (not MariaDB), e.g. sqlite,postgresql"
+    )
+    parser.add_argument(
+        "--b14-before",
+        action="store_true",
+        help=f"store this run's B14 figures as the 'before' figures later runs compare with ({read_path.BEFORE.name})",
+    )
     parser.add_argument("--workdir", default=str(ROOT / "bench" / ".work"))
     args = parser.parse_args()
     if not shutil.which("wrk") or not shutil.which("taskset"):
