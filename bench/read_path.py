@@ -64,7 +64,7 @@ def checks(figures: dict, before: dict) -> dict:
             for name in URLS:
                 label = f"{database} {kind} {name}"
                 old = before.get(database, {}).get(kind, {}).get("clients_8", {}).get(name)
-                if old:
+                if old and old["rps"]:
                     values["twice_before"][label] = round(runs["clients_8"][name]["rps"] / old["rps"], 2)
                 values["p99"][label] = runs["clients_1"][name]["p99_ms"]
     passes = {
@@ -101,16 +101,33 @@ def tables(figures: dict, before: dict, judged: dict) -> str:
                     cells.append(f"{f['rps']:,.0f}, {f['p50_ms']:.2f} / {f['p95_ms']:.2f} / {f['p99_ms']:.2f}")
                 eight = runs["clients_8"][name]
                 old = before.get(database, {}).get(kind, {}).get("clients_8", {}).get(name)
-                x_before = f"{eight['rps'] / old['rps']:.2f}" if old else "-"
+                x_before = f"{eight['rps'] / old['rps']:.2f}" if old and old["rps"] else "-"
                 x_raw = f"{eight['x_raw']:.3f}" if name != "raw" else "1"
                 lines.append(f"| {kind} | {name} | {eight['status']} | {' | '.join(cells)} | {x_raw} | {x_before} |")
         lines.append("")
     lines += ["### Bars", ""]
     for result in judged.values():
         missed = ", ".join(f"{label} {result['values'][label]}" for label in result["misses"])
-        verdict = "met" if result["met"] else f"missed by {len(result['misses'])} of {len(result['values'])}: {missed}"
+        verdict = (
+            f"missed by {len(result['misses'])} of {len(result['values'])}: {missed}" if result["misses"] else "met"
+        )
+        verdict = verdict if result["values"] else "nothing to judge (no 'before' figures)"
         lines.append(f"- {result['bar']}: {verdict}")
     return "\n".join(lines)
+
+
+def best(stored: dict, figures: dict) -> dict:
+    """`figures` with each run replaced by `stored`'s same run where that one answered more requests/s: on this
+    shared machine a run only ever loses to noise, so the best of the "before" runs is today's capacity."""
+    merged = json.loads(json.dumps(figures))
+    for database, servers in merged.items():
+        for kind, levels in servers.items() if "skipped" not in servers else ():
+            for level, runs in levels.items():
+                for name, run in runs.items():
+                    old = stored.get(database, {}).get(kind, {}).get(level, {}).get(name)
+                    if old and old["rps"] > run["rps"]:
+                        runs[name] = old
+    return merged
 
 
 def b14(bench) -> dict:
@@ -118,13 +135,18 @@ def b14(bench) -> dict:
     issue measured it), against the raw app and the stored "before" figures; `--b14-before` stores this run's
     figures as those."""
     figures = bench.on_databases(lambda: measure(bench), names=("sqlite", "postgresql"), suffix="_b14")
-    if bench.args.b14_before:
-        stored = {
-            **commit(),
+    if bench.args.b14_before:  # a later "before" run of the same commit keeps the best of each run
+        stored = json.loads(BEFORE.read_text()) if BEFORE.exists() else {}
+        same = {key: stored.get(key) for key in ("commit", "dirty")} == commit()
+        run = {
             "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "load_average_after": os.getloadavg(),
-            "args": {key: vars(bench.args)[key] for key in ("products", "duration")},
-            "figures": figures,
+            "duration_s": bench.args.duration,
+        }
+        stored = {
+            **commit(),
+            "runs": [*(stored["runs"] if same else []), run],
+            "figures": best(stored["figures"], figures) if same else figures,
         }
         BEFORE.write_text(json.dumps(stored, indent=1) + "\n")
     before = json.loads(BEFORE.read_text()) if BEFORE.exists() else {"figures": {}}
@@ -132,7 +154,7 @@ def b14(bench) -> dict:
     return {
         "target": "; ".join(BARS.values()),
         "figures": {bar: "met" if result["met"] else f"missed: {result['misses']}" for bar, result in judged.items()},
-        "before": {key: before.get(key) for key in ("commit", "dirty", "date")},
+        "before": {key: before.get(key) for key in ("commit", "dirty", "runs")},
         "measured": {**commit(), "figures": figures},
         "checks": judged,
         "tables": tables(figures, before["figures"], judged),

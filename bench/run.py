@@ -718,7 +718,7 @@ def main() -> int:
     parser.add_argument(
         "--b14-before",
         action="store_true",
-        help=f"store this run's B14 figures as the 'before' figures later runs compare with ({read_path.BEFORE.name})",
+        help=f"add this run's B14 figures to the 'before' figures later runs compare with ({read_path.BEFORE.name})",
     )
     parser.add_argument("--workdir", default=str(ROOT / "bench" / ".work"))
     args = parser.parse_args()
