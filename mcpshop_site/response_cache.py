@@ -86,7 +86,7 @@ def _storable(request, response) -> bool:
 def _filled(request, response):
     """Put this request's CSRF token where the stored response has the marker."""
     marker = csrf_token_marker().encode()
-    if marker in response.content:
+    if not response.streaming and marker in response.content:
         response.content = response.content.replace(marker, get_token(request).encode())
     return response
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
+from catalog.cache import catalog_changed
 from catalog.models import Product, ProductEmbedding, SearchIndex
 from catalog.search import schema
 from catalog.search.embeddings import Backend, EmbeddingsUnavailable, embed_query, get_backend
@@ -145,7 +146,8 @@ def next_revision(current: int) -> int:
 
 
 def store_vectors(rows: list[tuple[int, str, np.ndarray]], *, model: str, dims: int) -> None:
-    """Write (product id, text hash, vector) rows and move the index revision on, in one transaction."""
+    """Write (product id, text hash, vector) rows and move the index revision on, in one transaction; what is
+    found by meaning changes, so cached reads (catalog.cache) start a new version."""
     if not rows:
         return
     pgvector = uses_pgvector()
@@ -155,6 +157,7 @@ def store_vectors(rows: list[tuple[int, str, np.ndarray]], *, model: str, dims: 
             raise IndexMismatch(f"the stored embeddings were made with {state.model}; rebuild first.")
         state.model, state.dims, state.revision = model, dims, next_revision(state.revision)
         state.save()
+        catalog_changed()
         ids = [pk for pk, _, _ in rows]
         existing = set(Product.objects.filter(pk__in=ids).values_list("pk", flat=True))  # deleted meanwhile?
         rows = [row for row in rows if row[0] in existing]
@@ -191,6 +194,7 @@ def rebuild_start(backend: Backend) -> None:
         state = index_state()
         SearchIndex.objects.filter(pk=state.pk).update(model=model, dims=dims, revision=next_revision(state.revision))
         ProductEmbedding.objects.all().delete()
+        catalog_changed()
 
 
 def finish(backend: Backend) -> None:
