@@ -1,14 +1,13 @@
 """The assistant's threads for synchronous ORM work called from the event loop (chat turns and MCP calls).
 
-Async code never touches the ORM directly. Channels runs every consumer's sync calls on one shared thread,
-so one slow call holds up every chat; `database_sync_to_async` would also close and reopen the connection
-around each call (CONN_MAX_AGE is 0 under ASGI), which costs more than a tool call itself on SQLite and
-MySQL (about 0.8 ms here, twice per MCP request: the token, then the tool; ~1.2 ms on SQLite, where Django
-registers its SQL functions on each new connection). So each use borrows a thread of its own, and gives it
-back with its connection for the next use: a chat turn for all its steps (`run_turn`), an MCP request for
-one call (`run`). A connection that saw an error and no longer answers, is left inside a transaction, or is
-older than `KEEP_SECONDS` is closed after the call (`tidy_connections`, Django's own
-`close_if_unusable_or_obsolete`). At most `keep` idle threads wait.
+Async code never touches the ORM directly. Channels runs every consumer's sync calls on one shared thread, so
+one slow call holds up every chat; a new thread per call would open a new connection each time, which costs
+more than a tool call itself on SQLite and MySQL (about 0.8 ms here, twice per MCP request: the token, then
+the tool; ~1.2 ms on SQLite, where Django registers its SQL functions on each new connection). So each use
+borrows a thread of its own, and gives it back with its connection for the next use: a chat turn for all its
+steps (`run_turn`), an MCP request for one call (`run`). A connection that saw an error and no longer answers,
+is left inside a transaction, or is older than `KEEP_SECONDS` is closed after the call (`tidy_connections`,
+Django's own `close_if_unusable_or_obsolete`). At most `keep` idle threads wait.
 """
 
 import asyncio

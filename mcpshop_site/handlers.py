@@ -1,20 +1,43 @@
-"""Django's ASGI and WSGI handlers, with every request body bounded (and, under ASGI, sync views served in one
-thread hop instead of one per middleware hook)."""
+"""Django's ASGI and WSGI handlers, with every request body bounded, under ASGI sync views served in one thread
+hop on long-lived threads (instead of a new thread and a hop per signal and middleware hook), and every
+server process's warm objects frozen out of the garbage collector's way."""
+
+import asyncio
+import gc
+import itertools
+import threading
+from contextlib import suppress
 
 import django
-from asgiref.sync import iscoroutinefunction, sync_to_async
+from asgiref.sync import ThreadSensitiveContext, iscoroutinefunction, sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIHandler
-from django.http import HttpResponse, JsonResponse
+from django.db import connections
+from django.http import FileResponse, HttpResponse, JsonResponse
 from django.http.cookie import parse_cookie
 from django.template.loader import render_to_string
-from django.urls import Resolver404, get_resolver, get_urlconf
+from django.urls import Resolver404, get_resolver, get_urlconf, set_script_prefix
 from django.utils import translation
 
 from mcpshop_site.exceptions import RequestTooLarge
 from mcpshop_site.i18n import language_from
+from mcpshop_site.request_threads import RequestThreads
+
+_served = itertools.count(1)
+
+
+def count_request() -> None:
+    """Count a request this process served; after the `GC_FREEZE_AFTER_REQUESTS`-th (0: never), collect the
+    garbage once and freeze every object then alive (`gc.freeze`): the modules, settings, URL patterns,
+    templates and caches a warmed-up server holds are never traversed again, which cut full collections'
+    stalls of about 100 ms every few hundred requests. Both handlers call it: every server process."""
+    if next(_served) == settings.GC_FREEZE_AFTER_REQUESTS:
+        gc.collect()
+        gc.freeze()
 
 
 def body_limit(path: str) -> int:
@@ -52,24 +75,42 @@ def too_large_response(*, path: str, cookie: str, accept_language: str) -> HttpR
 
 
 class ShopASGIHandler(ASGIHandler):
-    """Bound every request body (`handle`), and serve sync views through the sync middleware chain, run whole
-    in the request's worker thread.
+    """Django's ASGI handler, with every request body bounded, and sync views served in one thread hop.
 
-    Under Django's stock handler every `MiddlewareMixin` hook (session, locale, CSRF, auth, messages...)
-    is its own `sync_to_async` round trip to that thread, about 16 per request, which cost more than half
-    of a trivial view's throughput. The same middleware, in the same order and with the same settings,
-    runs here as one sync call. Async views (the chat API) keep Django's async chain, so a long model
-    call waits on the event loop rather than holding a thread.
+    Django's own handler starts a thread per request (and another to stop it), hops to it for
+    `request_started`, again for the view and again for `response.close()`, and under it every
+    `MiddlewareMixin` hook (session, locale, CSRF, auth...) is a hop of its own. Here a sync view's request
+    is one job on a long-lived thread (mcpshop_site/request_threads.py): `request_started`, the request, the
+    sync middleware chain and view, and for a whole (non-streaming) response its `close()`
+    (`request_finished`); the event loop then sends the body. A streaming response's sync iterator is read
+    chunk by chunk in the same job and sent from there; an async one is sent from the loop and closed on a
+    thread. A client that goes away does not cut the job short: the response is closed and not sent.
+    Async views (the chat API) keep Django's async chain, in a thread context of their own whose
+    connections are closed when the request ends.
     """
 
     def __init__(self):
         super().__init__()
         self.sync_handler = BaseHandler()
         self.sync_handler.load_middleware(is_async=False)
+        self.threads = RequestThreads(settings.HTTP_THREADS)
 
-    async def handle(self, scope, receive, send):
-        """Refuse a body over its path's limit with a 413, before Django spools it to a temporary file: at once
-        if its Content-Length says so, else as soon as the streamed (chunked) body passes the limit."""
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        if self.view_is_async(scope):
+            async with ThreadSensitiveContext():
+                try:
+                    await self.bounded(super().handle, scope, receive, send)
+                finally:
+                    await sync_to_async(connections.close_all)()  # this context's thread ends with the request
+        else:
+            await self.bounded(self.handle_sync, scope, receive, send)
+        count_request()
+
+    async def bounded(self, handle, scope, receive, send):
+        """Run `handle`, refusing a body over its path's limit with a 413 before Django spools it to a temporary
+        file: at once if its Content-Length says so, else as soon as the streamed (chunked) body passes the limit."""
         path = scope["path"]
 
         async def refuse():
@@ -91,24 +132,99 @@ class ShopASGIHandler(ASGIHandler):
                 received += len(message.get("body", b""))
                 if received > limit:
                     over = True
-                    return {"type": "http.disconnect"}  # Django's body reader stops and serves nothing
+                    return {"type": "http.disconnect"}  # the body reader stops and nothing is served
             return message
 
-        await super().handle(scope, bounded_receive, send)
+        await handle(scope, bounded_receive, send)
         if over:
             await refuse()
 
-    def view_is_async(self, request) -> bool:
+    @staticmethod
+    def view_is_async(scope) -> bool:
         try:
-            match = get_resolver(get_urlconf()).resolve(request.path_info)
+            match = get_resolver(get_urlconf()).resolve(scope["path"].removeprefix(get_script_prefix(scope)))
         except Resolver404:
             return False
         return iscoroutinefunction(match.func)
 
-    async def get_response_async(self, request):
-        if self.view_is_async(request):
-            return await super().get_response_async(request)
-        return await sync_to_async(self.sync_handler.get_response, thread_sensitive=True)(request)
+    async def handle_sync(self, scope, receive, send):
+        """Serve a sync view's request as Django's `handle` does, in one job on a request thread."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        gone = threading.Event()
+        watcher = asyncio.create_task(self.watch_disconnect(receive, gone))
+        loop = asyncio.get_running_loop()
+
+        def send_from_thread(message):
+            asyncio.run_coroutine_threadsafe(send(message), loop).result()
+
+        try:
+            response = await self.threads.run(self.respond, scope, body_file, send_from_thread, gone)
+            if response.streaming and response.is_async:
+                try:
+                    await self.send_until_gone(response, send, watcher)
+                finally:
+                    await self.threads.run(response.close)
+            elif not response.streaming and not gone.is_set():
+                await self.send_response(response, send)
+        finally:
+            watcher.cancel()
+            body_file.close()
+            with suppress(asyncio.CancelledError):
+                await watcher
+
+    async def send_until_gone(self, response, send, watcher: asyncio.Task) -> None:
+        """Send a response streaming from an async iterator, stopping (and closing the iterator) if the client goes."""
+        sending = asyncio.create_task(self.send_response(response, send))
+        await asyncio.wait([sending, watcher], return_when=asyncio.FIRST_COMPLETED)
+        sending.cancel()
+        with suppress(asyncio.CancelledError):
+            await sending
+
+    async def watch_disconnect(self, receive, gone: threading.Event) -> None:
+        """Set `gone` when the client disconnects (Django's `listen_for_disconnect`)."""
+        try:
+            await self.listen_for_disconnect(receive)
+        except RequestAborted:
+            gone.set()
+
+    def respond(self, scope, body_file, send, gone: threading.Event) -> HttpResponse:
+        """Return the response to a sync view's request, closed unless it streams from an async iterator; a sync
+        iterator's body is sent here (`send` blocks until the loop took each message)."""
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.sync_handler.get_response(request)
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size
+        response._handler_class = self.__class__
+        if response.streaming and response.is_async:
+            return response
+        try:
+            if response.streaming and not gone.is_set():
+                self.stream(response, send, gone)
+        finally:
+            response.close()
+        return response
+
+    def stream(self, response, send, gone: threading.Event) -> None:
+        """Send a streaming response whose iterator is sync, reading it chunk by chunk, until the client goes."""
+        send({"type": "http.response.start", "status": response.status_code, "headers": response_headers(response)})
+        for part in response:
+            for chunk, _ in self.chunk_bytes(part):
+                if gone.is_set():
+                    return
+                send({"type": "http.response.body", "body": chunk, "more_body": True})
+        send({"type": "http.response.body"})
+
+
+def response_headers(response) -> list[tuple[bytes, bytes]]:
+    """Return a response's headers and cookies as ASGI sends them (what Django's `send_response` sends)."""
+    cookies = [(b"Set-Cookie", c.output(header="").encode("ascii").strip()) for c in response.cookies.values()]
+    return [(name.encode("ascii"), value.encode("latin1")) for name, value in response.items()] + cookies
 
 
 def get_asgi_application() -> ShopASGIHandler:
@@ -131,7 +247,9 @@ class ShopWSGIHandler(WSGIHandler):
             )
             start_response(f"413 {response.reason_phrase}", list(response.items()))
             return [response.content]
-        return super().__call__(environ, start_response)
+        response = super().__call__(environ, start_response)
+        count_request()
+        return response
 
 
 def get_wsgi_application() -> ShopWSGIHandler:

@@ -106,6 +106,12 @@ TEMPLATES = [
 # Databases: sqlite (default), mysql/mariadb (utf8mb4) or postgres, from DATABASE_URL.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 _db = DATABASES["default"]
+# Every thread that serves requests lives as long as its process (mcpshop_site/request_threads.py under
+# ASGI, gunicorn's under WSGI) and keeps its connection up to CONN_MAX_AGE seconds; the threads that end
+# with their request (async views' per-request contexts) close theirs as they go. A kept connection is
+# tested before a request uses it (CONN_HEALTH_CHECKS): one a database restart killed is replaced.
+_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+_db["CONN_HEALTH_CHECKS"] = True
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front: concurrent checkouts queue instead of
     # failing with "database is locked" on a read-to-write upgrade. In WAL mode synchronous=NORMAL
@@ -121,15 +127,22 @@ elif _db["ENGINE"] == "django.db.backends.mysql":
     _db.setdefault("OPTIONS", {}).update({"charset": "utf8mb4", "isolation_level": "read committed"})
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
-    # Under ASGI, CONN_MAX_AGE leaks connections; Django's psycopg pool does not. With health checks the
-    # pool tests each connection it hands out, so the ones a database restart killed are replaced.
+    # Django's psycopg pool keeps the connections, shared by every thread (the chat's and MCP's too). With
+    # health checks the pool tests each connection it hands out, so the ones a database restart killed are
+    # replaced.
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": env.int("DB_POOL_MAX", default=20),
         "timeout": env.float("DB_POOL_TIMEOUT", default=10),  # seconds a request waits for a connection, then 503
     }
-    _db["CONN_MAX_AGE"] = 0
-    _db["CONN_HEALTH_CHECKS"] = True
+    _db["CONN_MAX_AGE"] = 0  # the pool keeps them (Django refuses a pool with persistent connections)
+# Threads serving sync views under ASGI (daphne, uvicorn), each a request at a time: several let requests run
+# while others wait on a database server or a slow call; on SQLite, whose queries never wait, more than two
+# only add contention for the core (measured at 8 clients: 1 and 2 threads alike, 4 slower).
+HTTP_THREADS = env.int("HTTP_THREADS", default=2 if _db["ENGINE"] == "django.db.backends.sqlite3" else 4)
+# After this many requests a server process is warm: mcpshop_site/handlers.py freezes what it holds out of
+# the garbage collector's full collections (0: never).
+GC_FREEZE_AFTER_REQUESTS = env.int("GC_FREEZE_AFTER_REQUESTS", default=500)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
