@@ -1,6 +1,7 @@
 """ACP's REST checkout end to end, every body checked against the spec's JSON Schema."""
 
 import pytest
+from django.test import Client
 from django.utils import translation
 
 from catalog.models import Product
@@ -114,3 +115,18 @@ def test_create_update_complete_with_a_delegated_token(acp, product, shipping, w
     assert Product.objects.get(sku="TEA-001").stock == 3
     assert completed["order"]["permalink_url"].endswith(order.get_absolute_url())
     assert valid_session(acp.get(path), definition="CheckoutSessionWithOrder")["order"]["id"] == order.number
+
+
+def test_a_completed_checkout_shows_at_once_in_the_cached_catalog(acp, product, shipping, settings):
+    settings.RESPONSE_CACHE_SECONDS = 600  # the response cache on (off with DEBUG=1)
+    assert Client().get("/api/products/TEA-001").json()["stock"] == 5  # stored for shoppers without a session
+    path = f"/checkout_sessions/{valid_session(acp.post('/checkout_sessions', create_body()), 201)['id']}"
+    acp.post(path, {"fulfillment_details": {"name": "Jane Doe", "email": "jane@example.com", "address": ADDRESS}})
+    options = [{"type": "shipping", "option_id": "std-ship", "item_ids": ["TEA-001"]}]
+    assert valid_session(acp.post(path, {"selected_fulfillment_options": options}))["status"] == "ready_for_payment"
+    card = {"type": "card", "credential": {"type": "spt", "token": "tok_ok"}}
+
+    completed = acp.post(f"{path}/complete", {"payment_data": {"handler_id": "card_tokenized", "instrument": card}})
+
+    assert valid_session(completed, definition="CheckoutSessionWithOrder")["status"] == "completed"
+    assert Client().get("/api/products/TEA-001").json()["stock"] == 3
