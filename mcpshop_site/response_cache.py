@@ -19,7 +19,7 @@ from functools import cache as once
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError
 from django.http import HttpResponse
@@ -117,7 +117,7 @@ class ResponseCacheMiddleware:
                 key = None
             if key is None:
                 return self.get_response(request)
-            stored = cache.get(key)
+            stored = caches["responses"].get(key)
             if stored is not None:
                 status, headers, content = stored
                 response = HttpResponse(content, status=status)
@@ -129,5 +129,5 @@ class ResponseCacheMiddleware:
             patch_vary_headers(response, ("Cookie",))  # as the session middleware adds when a view reads the user
             if _storable(request, response):
                 headers = [(name, value) for name, value in response.items() if name.lower() != "content-length"]
-                cache.set(key, (response.status_code, headers, response.content), self.timeout)
+                caches["responses"].set(key, (response.status_code, headers, response.content), self.timeout)
             return _filled(request, response)

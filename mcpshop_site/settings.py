@@ -171,6 +171,7 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
+    CACHES["responses"] = CACHES["default"]  # whole catalog responses (mcpshop_site/response_cache.py)
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -178,7 +179,16 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Whole catalog responses get a memory of their own: any address can add one, and filling the default
+    # cache would make it drop older entries, rate-limit counts among them.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "responses": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "responses",
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        },
+    }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Catalog reads that are the same for every shopper are answered from the cache for this many seconds at most,

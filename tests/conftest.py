@@ -56,10 +56,11 @@ def _default_language():
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Start every test with an empty cache: catalog counts and grids of another test's rows must not show."""
-    from django.core.cache import cache
+    """Start every test with empty caches: catalog counts, grids and responses of another test's rows must not show."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
 
 
 @pytest.fixture

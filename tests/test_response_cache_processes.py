@@ -44,13 +44,12 @@ def processes(request, django_db_setup, settings):
                 pytest.fail(f"Redis at {REDIS_TEST_URL} does not answer ({error})")
             pytest.skip(f"Redis at {REDIS_TEST_URL} does not answer ({error}); set REDIS_TEST_URL")
         env.update(REDIS_URL=REDIS_TEST_URL, REDIS_KEY_PREFIX=f"mcpshop-test-{uuid.uuid4().hex[:12]}")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "mcpshop_site.cache.TolerantRedisCache",
-                "LOCATION": REDIS_TEST_URL,
-                "KEY_PREFIX": env["REDIS_KEY_PREFIX"],
-            }
+        shared = {
+            "BACKEND": "mcpshop_site.cache.TolerantRedisCache",
+            "LOCATION": REDIS_TEST_URL,
+            "KEY_PREFIX": env["REDIS_KEY_PREFIX"],
         }
+        settings.CACHES = {"default": shared, "responses": shared}
     a = LiveServer("daphne", **env)
     try:
         b = LiveServer("daphne", **env)
