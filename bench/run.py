@@ -199,8 +199,9 @@ class Bench:
                 process.kill()
                 process.wait()
 
-    def wrk(self, url: str, connections: int = 8, headers: dict | None = None) -> dict:
-        """Load `url` (with `headers`) from core 1 and return its status, rps and latency percentiles (ms).
+    def wrk(self, url: str, connections: int = 8, headers: dict | None = None, seconds: int = 0) -> dict:
+        """Load `url` (with `headers`) from core 1 for `seconds` (else `--duration`) and return its status, rps and
+        latency percentiles (ms).
 
         wrk counts every answer outside 2xx-3xx as an error: an expected 401 shows in `errors` too.
         """
@@ -221,7 +222,7 @@ class Bench:
                     "wrk",
                     "-t1",
                     f"-c{connections}",
-                    f"-d{self.args.duration}s",
+                    f"-d{seconds or self.args.duration}s",
                     *(option for name, value in headers.items() for option in ("-H", f"{name}: {value}")),
                     "-s",
                     script.name,
