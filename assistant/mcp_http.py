@@ -46,6 +46,7 @@ from accounts.services import MCP_TOKEN_PREFIX, mcp_token_authenticate, mcp_toke
 from assistant.db_threads import database_threads
 from assistant.mcp_server import SCOPES, McpIdentity, build_server
 from assistant.mcp_sessions import OwnerBoundedSessionManager
+from mcpshop_site import request_threads
 from mcpshop_site.i18n import language_from
 from mcpshop_site.ratelimit import rate_limit_spend
 from oauth.selectors import oauth_access_token_live
@@ -279,7 +280,8 @@ class McpGate:
         )
 
     async def lifespan(self, scope, receive, send) -> None:
-        """Answer the ASGI lifespan (uvicorn): start MCP with the server, stop it with the server."""
+        """Answer the ASGI lifespan (uvicorn): start MCP with the server, stop it (and the HTTP request threads,
+        closing their connections) with the server."""
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -291,6 +293,7 @@ class McpGate:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.stop()
+                await asyncio.get_running_loop().run_in_executor(None, request_threads.close_all)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -3,9 +3,11 @@ hop on long-lived threads (instead of a new thread and a hop per signal and midd
 server process's warm objects frozen out of the garbage collector's way."""
 
 import asyncio
+import atexit
 import gc
 import itertools
 import threading
+import weakref
 from contextlib import suppress
 
 import django
@@ -17,6 +19,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connections
+from django.db.backends.signals import connection_created
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.http.cookie import parse_cookie
 from django.template.loader import render_to_string
@@ -253,6 +256,24 @@ class ShopWSGIHandler(WSGIHandler):
 
 
 def get_wsgi_application() -> ShopWSGIHandler:
-    """Return the shop's WSGI handler (`django.core.wsgi.get_wsgi_application`'s counterpart)."""
+    """Return the shop's WSGI handler (`django.core.wsgi.get_wsgi_application`'s counterpart); the connections the
+    server's threads keep are closed when the process exits."""
     django.setup(set_prefix=False)
+    connection_created.connect(_keep, dispatch_uid="mcpshop-kept-connections")
+    atexit.register(close_kept_connections)
     return ShopWSGIHandler()
+
+
+_kept = weakref.WeakSet()
+
+
+def _keep(sender, connection, **kwargs) -> None:
+    _kept.add(connection)
+
+
+def close_kept_connections() -> None:
+    """Close the database connections the server's threads still hold (gunicorn's gthreads keep theirs for
+    `CONN_MAX_AGE`, and its thread pool runs nothing on each thread at exit), from this exiting thread."""
+    for connection in list(_kept):
+        connection.inc_thread_sharing()
+        connection.close()

@@ -4,8 +4,9 @@ A request's whole sync work (signals, middleware, view, close) runs as one job o
 threads, taken from one queue by whichever thread is free. The threads live as long as the process, so
 each keeps its database connections from one request to the next (`CONN_MAX_AGE`, checked by
 `CONN_HEALTH_CHECKS`; on PostgreSQL the psycopg pool's) instead of opening one per request and leaving it
-to the garbage collector when a per-request thread dies. At exit every thread finishes the job in hand,
-then closes its own connections.
+to the garbage collector when a per-request thread dies. When the process stops (`close_all`: at exit,
+and at the ASGI lifespan's shutdown, since uvicorn ends on the signal itself) every thread finishes the job
+in hand, then closes its own connections.
 """
 
 import asyncio
@@ -13,11 +14,13 @@ import atexit
 import contextvars
 import queue
 import threading
+import weakref
 from concurrent.futures import Future
 
 from django.db import connections
 
 STOP_WAIT_SECONDS = 10  # at exit, how long to wait for a thread's job in hand
+_running: weakref.WeakSet = weakref.WeakSet()
 
 
 class RequestThreads:
@@ -49,7 +52,7 @@ class RequestThreads:
             ]
             for thread in self._threads:
                 thread.start()
-            atexit.register(self.close)
+            _running.add(self)
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
@@ -69,3 +72,10 @@ class RequestThreads:
             self._jobs.put(None)
         for thread in threads:
             thread.join(STOP_WAIT_SECONDS)
+
+
+@atexit.register
+def close_all() -> None:
+    """Close every running pool of request threads (their connections closed by each thread)."""
+    for threads in list(_running):
+        threads.close()

@@ -6,6 +6,7 @@ import gc
 import itertools
 import os
 import sqlite3
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -325,3 +326,31 @@ async def test_a_warm_wsgi_process_freezes_what_it_holds(settings, freeze_after_
     assert gc.get_freeze_count() == 0
     await sync_to_async(serve)()
     assert gc.get_freeze_count() > 1000
+
+
+# Connections kept by gunicorn's threads ----------------------------------------------------------------------
+
+
+async def test_at_exit_the_connections_wsgi_threads_keep_are_closed(settings):
+    """A gthread keeps its connection between requests; at exit the process closes it from its own thread."""
+    settings.ROOT_URLCONF = "tests.handler_urls"
+    handler = handlers.ShopWSGIHandler()
+    kept, done = [], threading.Event()
+
+    def gthread():
+        b"".join(handler(RequestFactory().get("/test/sync-query").environ, lambda status, headers: None))
+        kept.append(connections["default"])
+        done.wait(10)
+
+    handlers.connection_created.connect(handlers._keep, dispatch_uid="test-kept")
+    thread = threading.Thread(target=gthread)
+    thread.start()
+    try:
+        await until(lambda: kept)
+        assert kept[0].connection is not None  # CONN_MAX_AGE: kept after the request
+        await sync_to_async(handlers.close_kept_connections)()
+        assert kept[0].connection is None
+    finally:
+        handlers.connection_created.disconnect(dispatch_uid="test-kept")
+        done.set()
+        thread.join(10)

@@ -202,6 +202,7 @@ ALLOWED = {
     "process dies in between, what was cached meanwhile expires (RESPONSE_CACHE_SECONDS, the cache's timeouts)",
     ("mcpshop_site/request_threads.py", "Thread"): "serves sync views' requests; each request waits for its job",
     ("mcpshop_site/request_threads.py", "atexit"): "closes the request threads' connections as the process ends",
+    ("mcpshop_site/handlers.py", "atexit"): "closes the connections gunicorn's threads kept, as the process ends",
     ("mcpshop_site/handlers.py", "create_task"): "notes that the client left, while its request is served",
 }
 DEFERRING = {"Thread", "Timer", "ThreadPoolExecutor", "create_task", "ensure_future", "on_commit", "atexit"}
