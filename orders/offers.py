@@ -1,11 +1,14 @@
 """Reads for pricing: the live promotions, a cart's discount codes, a destination's shipping options."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, Subquery
+from django.core.cache import cache
+from django.db.models import Count, F, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.cache import catalog_version
 from catalog.models import _in_language
 from orders.exceptions import DiscountInvalid
 from orders.models import DiscountCode, Promotion, ShippingRate, normalize_code
@@ -39,31 +42,60 @@ class ShippingOption:
         }
 
 
-def _live(now) -> Q:
-    return (
-        Q(is_active=True)
-        & (Q(starts_at__isnull=True) | Q(starts_at__lte=now))
-        & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+PROMOTIONS_SECONDS = 600  # the longest a cached list of live promotions is kept (none starts or ends sooner)
+
+
+def _read_live_promotions(now: datetime) -> tuple[list[tuple[Promotion, frozenset[int]]], datetime]:
+    """Return the promotions live at `now` with their products, and the next time one starts or ends. One query."""
+    coming: dict[int, Promotion] = {}
+    products: dict[int, set[int]] = {}
+    rows = (
+        Promotion.objects.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now), is_active=True)
+        .annotate(product_id=F("products__id"))  # one row per product of the promotion (one row for none)
+        .order_by("id")
     )
+    for row in rows:
+        coming.setdefault(row.pk, row)
+        if row.product_id is not None:
+            products.setdefault(row.pk, set()).add(row.product_id)
+    live = [
+        (promotion, frozenset(products.get(pk, ())))
+        for pk, promotion in coming.items()
+        if promotion.starts_at is None or promotion.starts_at <= now
+    ]
+    moments = [moment for promotion in coming.values() for moment in (promotion.starts_at, promotion.ends_at) if moment]
+    until = min([moment for moment in moments if moment > now], default=now + timedelta(seconds=PROMOTIONS_SECONDS))
+    return live, until
 
 
-def promotions_for(*, product_ids: list[int], now=None) -> list[Promotion]:
-    """Return the live promotions these products qualify for, in id order, in one query.
+def live_promotions() -> list[tuple[Promotion, frozenset[int]]]:
+    """Return the live promotions, in id order, each with the products it is limited to (empty: any product).
+
+    Every cart read and quote needs them, and reading them was a third of a cart's time: they are cached under
+    the catalog's version (a promotion saved or deleted, or its products changed, starts a new one: see
+    OrdersConfig.ready, so every process sees it at once) and only until the next time one starts or ends.
+    """
+    now = timezone.now()
+    key = f"offers:promotions:{catalog_version()}"
+    cached = cache.get(key)
+    if cached is not None and cached[0] <= now < cached[1]:
+        return cached[2]
+    live, until = _read_live_promotions(now)
+    cache.set(key, (now, until, live), PROMOTIONS_SECONDS)
+    return live
+
+
+def promotions_for(*, product_ids: list[int], fresh: bool = False) -> list[Promotion]:
+    """Return the live promotions these products qualify for, in id order: cached (`live_promotions`), or
+    `fresh` from the database (a checkout's price, read in its transaction). At most one query.
 
     A promotion with products qualifies only when every product of the cart is one of them.
     """
     if not product_ids:
         return []
     wanted = set(product_ids)
-    promotions = (
-        Promotion.objects.filter(_live(now or timezone.now()))
-        .annotate(
-            restricted=Count("products", distinct=True),
-            matching=Count("products", filter=Q(products__in=wanted), distinct=True),
-        )
-        .order_by("id")
-    )
-    return [p for p in promotions if not p.restricted or p.matching == len(wanted)]
+    live = _read_live_promotions(timezone.now())[0] if fresh else live_promotions()
+    return [promotion for promotion, products in live if not products or wanted <= products]
 
 
 def codes_for_cart(*, cart_id: int | None, user=None) -> tuple[list[DiscountCode], dict[int, int] | None]:

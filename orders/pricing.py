@@ -303,14 +303,15 @@ def quote(
     yet (a cart before checkout). With `strict` (checkout), a code
     that does not apply raises DiscountInvalid and a destination the shop does not ship to raises
     ShippingUnavailable; otherwise they show in the quote (`rejected`, `ships`). Three queries at most
-    for a cart (its codes, the promotions, the rates), none for an empty one.
+    for a cart (its codes, the promotions, the rates), none for an empty one; the promotions come from the
+    cache unless `strict` (offers.promotions_for).
     """
     unknown = []
     if codes is not None:
         codes, uses, unknown = codes_named(codes=codes, user=user, email=email) if lines else ([], None, [])
     else:
         codes, uses = codes_for_cart(cart_id=cart_id, user=user) if lines else ([], None)
-    promotions = promotions_for(product_ids=[line.product_id for line in lines])
+    promotions = promotions_for(product_ids=[line.product_id for line in lines], fresh=strict)
     options, configured = shipping_options(country=country, region=region) if country else ([], False)
     ships = bool(options) or not configured
     if not ships and (strict or shipping_option is not None):
