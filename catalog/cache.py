@@ -3,8 +3,10 @@ catalog's version, which also keys the response cache (mcpshop_site.response_cac
 
 Every change of a product, its stock or price, or a category calls `catalog_changed()`: signals for saves and
 deletes (admin, API, services, commands), the stock services for the conditional UPDATEs of checkout, cancel,
-expiry and imports, and bulk writes (seed_demo) themselves. It starts a new version at once and again when the
-transaction commits, so a read that ran meanwhile and stored old rows under the first new version is dropped.
+expiry and imports, and bulk writes (seed_demo) themselves; so do a promotion's saves, deletes and product
+changes (OrdersConfig.ready), since the cached live promotions (orders.offers) are keyed by the version. It
+starts a new version at once and again when the transaction commits, so a read that ran meanwhile and stored
+old rows under the first new version is dropped.
 
 Where the cache is shared between processes (Redis with REDIS_URL) the version lives in it. With a per-process
 memory cache it is the newest CatalogChange row, read from the database (once per request: a version is
