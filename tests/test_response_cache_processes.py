@@ -1,6 +1,6 @@
 """No stale read across processes: two real app processes (daphne) on one database, each with the response
-cache on, with Redis (the catalog's version and the cached responses shared) and without (each process its own
-memory cache, the version read from the database). A change made through one process, or by a third (this
+cache on (responses in each process's memory), with Redis (the catalog's version in it) and without (the version
+read from the database). A change made through one process, or by a third (this
 test's own process, as a job worker or a command would), shows on the other's next read, which it had cached.
 
 Redis: REDIS_TEST_URL (database 11 of the local server by default), under a key prefix of this test's own,
@@ -49,7 +49,7 @@ def processes(request, django_db_setup, settings):
             "LOCATION": REDIS_TEST_URL,
             "KEY_PREFIX": env["REDIS_KEY_PREFIX"],
         }
-        settings.CACHES = {"default": shared, "responses": shared}
+        settings.CACHES = {**settings.CACHES, "default": shared}
     a = LiveServer("daphne", **env)
     try:
         b = LiveServer("daphne", **env)
