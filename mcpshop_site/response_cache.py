@@ -3,7 +3,9 @@
 A view marked `@same_for_everyone` (the home, category and product pages, the API's product list and detail
 and category list) is cached per method, address (scheme, host, path and query) and language, under the
 catalog's version (catalog.cache.catalog_version): any change of a product, its stock or price, or a
-category starts a new version, and no entry of an older one is read again. Only GET and HEAD from a shopper
+category starts a new version, and no entry of an older one is read again. Entries live in the `responses`
+cache, each process's own memory (settings.CACHES): the version they are keyed by is the shared part. Only
+GET and HEAD from a shopper
 with nothing of their own (no session or messages cookie, no Authorization header) are served or stored; a
 response that sets a cookie, or starts a session, is not stored.
 
