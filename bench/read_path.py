@@ -9,15 +9,31 @@ import subprocess
 from common import RESULTS, SERVERS
 
 # name -> (path, request headers). wrk sends no cookie: every request is a new anonymous shopper's, and with no
-# language cookie ShopLocaleMiddleware takes the language from Accept-Language (unset: the shop's zh-hans).
-URLS = {
+# language cookie ShopLocaleMiddleware takes the language from Accept-Language (unset: the shop's zh-hans); the
+# cart is a signed-in shopper's (a bearer token, SHOPPER). B14_URLS=cart,... measures only those.
+ALL_URLS = {
     "products": ("/api/products/?limit=20", {}),
     "categories": ("/api/categories/", {}),
     "home": ("/", {}),
     "product": ("/products/TEA-001/", {}),
-    "cart": ("/api/cart/", {}),  # an anonymous shopper's cart: 401, as wrk meets it
+    "cart": ("/api/cart/", {"Authorization": "Bearer {token}"}),
     "home_en": ("/", {"Accept-Language": "en"}),
 }
+URLS = {name: ALL_URLS[name] for name in os.environ.get("B14_URLS", ",".join(ALL_URLS)).split(",")}
+# The cart's shopper, made again on each database: three lines in the cart; prints an access token (15 minutes).
+SHOPPER = """
+from accounts.models import User
+from cart.services import cart_add_item, cart_get_or_create
+from cart.shoppers import Shopper
+from catalog.models import Product
+from rest_framework_simplejwt.tokens import RefreshToken
+user, _ = User.objects.get_or_create(username="b14shopper", defaults={"email": "b14shopper@example.com"})
+cart = cart_get_or_create(shopper=Shopper(user=user))
+cart.items.all().delete()
+for product in Product.objects.filter(is_active=True, stock__gt=0).order_by("pk")[:3]:
+    cart_add_item(cart=cart, product=product, quantity=1)
+print(RefreshToken.for_user(user).access_token)
+"""
 CLIENTS = (1, 8)
 BEFORE = RESULTS / "B14-before.json"
 BARS = {
@@ -30,18 +46,23 @@ BARS = {
 
 def measure(bench) -> dict:
     """Each server's raw app and each URL, at 1 then 8 clients: {server: {"clients_N": {name: wrk figures}}}."""
+    token = bench.manage_output("shell", "-c", SHOPPER).splitlines()[-1]
+    urls = {
+        name: (path, {header: value.format(token=token) for header, value in headers.items()})
+        for name, (path, headers) in URLS.items()
+    }
     figures = {}
     for kind in SERVERS:
         with bench.server(kind) as shop, bench.server(kind, "raw") as raw:
             # Untimed, as a deployed server meets its shoppers: start-up work (first imports and queries, the
             # caches filled, the handler's gc.freeze() after its first GC_FREEZE_AFTER_REQUESTS) out of the figures.
             bench.wrk(raw + "/", 8, seconds=1)
-            for path, headers in URLS.values():
+            for path, headers in urls.values():
                 bench.wrk(shop + path, 8, headers, seconds=1)
             figures[kind] = {}
             for clients in CLIENTS:
                 runs = {"raw": bench.wrk(raw + "/", clients)}
-                for name, (path, headers) in URLS.items():
+                for name, (path, headers) in urls.items():
                     runs[name] = bench.wrk(shop + path, clients, headers)
                     runs[name]["x_raw"] = round(runs[name]["rps"] / runs["raw"]["rps"], 3)
                 figures[kind][f"clients_{clients}"] = runs
@@ -63,9 +84,11 @@ def checks(figures: dict, before: dict) -> dict:
     for database, servers in figures.items():
         if "skipped" in servers:
             continue
-        values["products_raw"][database] = servers["daphne"]["clients_8"]["products"]["x_raw"]
+        if "products" in URLS:
+            values["products_raw"][database] = servers["daphne"]["clients_8"]["products"]["x_raw"]
         for kind, runs in servers.items():
-            values["categories"][f"{database} {kind}"] = runs["clients_8"]["categories"]["rps"]
+            if "categories" in URLS:
+                values["categories"][f"{database} {kind}"] = runs["clients_8"]["categories"]["rps"]
             for name in URLS:
                 label = f"{database} {kind} {name}"
                 old = before.get(database, {}).get(kind, {}).get("clients_8", {}).get(name)

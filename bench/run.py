@@ -138,6 +138,13 @@ class Bench:
     def manage(self, *command):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=self.env, check=True)
 
+    def manage_output(self, *command) -> str:
+        """Run a management command on the bench's database and return what it printed."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=self.env, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
     def prepare(self):
         """Migrate and seed the bench database up to the requested number of products (kept between runs)."""
         self.manage("migrate", "--noinput", "-v", "0")
@@ -367,18 +374,7 @@ warm, _ = User.objects.get_or_create(username="b4warmup", defaults={{"email": "b
 cart_get_or_create(shopper=Shopper(user=warm)).items.all().delete()
 print(json.dumps([tokens, str(RefreshToken.for_user(warm).access_token)]))
 """
-        tokens, warm_token = json.loads(
-            subprocess.run(
-                [sys.executable, "manage.py", "shell", "-c", setup],
-                cwd=ROOT,
-                env=self.env,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        tokens, warm_token = json.loads(self.manage_output("shell", "-c", setup).strip().splitlines()[-1])
         body = json.dumps({"name": "张三", "phone": "13800000000", "address": "上海"}).encode()
 
         def post(url, token=None):
@@ -411,14 +407,7 @@ print(json.dumps([tokens, str(RefreshToken.for_user(warm).access_token)]))
             "print(Product.objects.get(sku='B4-RACE').stock, OrderItem.objects.filter(sku='B4-RACE').count(), "
             "Product.objects.get(sku='B4-NAIVE').stock)"
         )
-        stock, orders, naive_stock = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", check],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()[-3:]
+        stock, orders, naive_stock = self.manage_output("shell", "-c", check).split()[-3:]
         return {
             "figures": {
                 "warm_up_status": warm_up,  # 400: the warm-up buyer's cart is empty
@@ -479,18 +468,7 @@ for i in range({agents}):
 option = quote(lines=[], country="CN", region="上海").options[0]
 print(json.dumps([tokens, option.id, option.code]))
 """
-        tokens, option_id, option_code = json.loads(
-            subprocess.run(
-                [sys.executable, "manage.py", "shell", "-c", setup],
-                cwd=ROOT,
-                env=self.env,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        tokens, option_id, option_code = json.loads(self.manage_output("shell", "-c", setup).strip().splitlines()[-1])
         place = {"country": "CN", "region": "上海", "city": "上海", "street": "南京东路 1 号", "postal_code": "200001"}
         rest_order = {"address": {"recipient": "张三", "phone": "13800000000", **place}, "shipping_option": option_id}
         ucp_fulfillment = {
