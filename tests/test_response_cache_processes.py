@@ -18,7 +18,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import User
 from catalog.models import Category, Product
 from catalog.services import product_reserve_stocks, product_update
-from tests.assistant.mcp_live import LiveServer
+from tests.assistant.mcp_live import two_servers
 from tests.conftest import CONTACT
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,20 +50,15 @@ def processes(request, django_db_setup, settings):
             "KEY_PREFIX": env["REDIS_KEY_PREFIX"],
         }
         settings.CACHES = {**settings.CACHES, "default": shared}
-    a = LiveServer("daphne", **env)
     try:
-        b = LiveServer("daphne", **env)
-    except BaseException:
-        a.stop()
-        raise
-    yield a, b
-    errors = a.stop() + b.stop()
-    if client is not None:
-        keys = list(client.scan_iter(match=f"{env['REDIS_KEY_PREFIX']}*", count=1000))
-        if keys:
-            client.delete(*keys)
-        client.close()
-    assert "Traceback" not in errors, errors
+        with two_servers(**env) as pair:
+            yield pair
+    finally:
+        if client is not None:
+            keys = list(client.scan_iter(match=f"{env['REDIS_KEY_PREFIX']}*", count=1000))
+            if keys:
+                client.delete(*keys)
+            client.close()
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ from accounts.services import mcp_token_create
 from cart.models import CartItem
 from catalog.models import Category
 from catalog.services import product_create
-from tests.assistant.mcp_live import LiveServer
+from tests.assistant.mcp_live import LiveServer, two_servers
 from tests.jobs import WorkerProcess
 
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
@@ -94,15 +94,8 @@ def processes(django_db_setup, redis_prefix):
         "EMBEDDING_BACKEND": "local",
         "MCP_STATELESS": "1",
     }
-    a = LiveServer("daphne", **env)
-    try:
-        b = LiveServer("daphne", **env)
-    except BaseException:
-        a.stop()
-        raise
-    yield a, b
-    errors = a.stop() + b.stop()
-    assert "Traceback" not in errors, errors
+    with two_servers(**env) as pair:
+        yield pair
 
 
 @pytest.fixture

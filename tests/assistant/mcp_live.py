@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -102,3 +103,20 @@ class LiveServer:
         text = self.errors.read()
         self.errors.close()
         return text
+
+
+@contextmanager
+def two_servers(**env):
+    """Start two daphne processes A and B with `env` and yield them; stop both at the end, and fail if either
+    wrote a traceback (a test of several processes sharing the database, the cache, the channel layer)."""
+    a = LiveServer("daphne", **env)
+    try:
+        b = LiveServer("daphne", **env)
+    except BaseException:
+        a.stop()
+        raise
+    try:
+        yield a, b
+    finally:
+        errors = a.stop() + b.stop()
+    assert "Traceback" not in errors, errors
