@@ -17,6 +17,7 @@ import hashlib
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache as once
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
@@ -154,9 +155,11 @@ def category_cached(*, slug: str) -> Category:
     return shelf
 
 
-def _csrf_marker() -> str:
-    # The same in every process of the site (so cached HTML from another process is filled in too),
-    # and unguessable, so no product text can contain it.
+@once
+def csrf_marker() -> str:
+    """Return the text that stands for the CSRF token in cached HTML (product grids here, whole pages in
+    mcpshop_site/response_cache.py), filled in per request: the same in every process of the site (a grid
+    cached in Redis by one is filled in by another) and unguessable, so no product text can contain it."""
     return salted_hmac("catalog.cache.product_grid", "csrf").hexdigest()
 
 
@@ -189,7 +192,7 @@ def product_grid(request, products, *, csrf_token, hide_empty: bool = False) -> 
     if hide_empty and not content:
         return mark_safe("")
     key = f"catalog:grid:{_digest(get_language(), request.get_full_path(), content)}"
-    marker = _csrf_marker()
+    marker = csrf_marker()
     html = cache.get(key)
     if html is None:
         context = {"products": list(products), "request": request, "csrf_token": marker}

@@ -9,14 +9,13 @@ GET and HEAD from a shopper
 with nothing of their own (no session or messages cookie, no Authorization header) are served or stored; a
 response that sets a cookie, or starts a session, is not stored.
 
-The per-request parts: the CSRF token in forms is rendered as a marker (`csrf_token_marker`) and filled in
+The per-request parts: the CSRF token in forms is rendered as a marker (`catalog.cache.csrf_marker`) and filled in
 for each request, which also sets the CSRF cookie as Django does (CsrfViewMiddleware, outside this one);
 headers added outside this middleware (CSP, security headers, Content-Language) are added to every answer,
 those added inside (X-Frame-Options, Content-Type) are stored with the body.
 """
 
 import hashlib
-from functools import cache as once
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
@@ -28,10 +27,9 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
-from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 
-from catalog.cache import catalog_version, catalog_version_scope
+from catalog.cache import catalog_version, catalog_version_scope, csrf_marker
 
 FILLING = "_response_cache_filling"  # request attribute: this response will be stored (templates get the marker)
 PRIVATE = ("private", "no-store", "no-cache")
@@ -43,17 +41,10 @@ def same_for_everyone(view):
     return view
 
 
-@once
-def csrf_token_marker() -> str:
-    """Return the text that stands for the CSRF token in a stored response: the same in every process of the
-    site (a response stored by one is filled in by another) and unguessable (no product text contains it)."""
-    return salted_hmac("mcpshop_site.response_cache", "csrf").hexdigest()
-
-
 def csrf_token(request) -> dict:
     """Give a response that will be stored the CSRF marker instead of this shopper's token (a context processor
     listed after Django's own csrf one, so it takes its place)."""
-    return {"csrf_token": csrf_token_marker()} if getattr(request, FILLING, False) else {}
+    return {"csrf_token": csrf_marker()} if getattr(request, FILLING, False) else {}
 
 
 def _key(request) -> str | None:
@@ -87,7 +78,7 @@ def _storable(request, response) -> bool:
 
 def _filled(request, response):
     """Put this request's CSRF token where the stored response has the marker."""
-    marker = csrf_token_marker().encode()
+    marker = csrf_marker().encode()
     if not response.streaming and marker in response.content:
         response.content = response.content.replace(marker, get_token(request).encode())
     return response

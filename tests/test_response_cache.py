@@ -119,6 +119,23 @@ def test_messages_and_bearer_tokens_bypass_the_cache(product, staff):
     assert flashed.get("/api/products/TEA-001").status_code == 404  # from the view: inactive
 
 
+def test_an_outsider_cannot_poison_the_cache(product):
+    """What a stranger can vary (method, host, query string, a junk cookie or bearer) never lands in another
+    shopper's answer: a HEAD is an entry of its own, a forged host is refused and stores nothing, an unknown
+    query parameter or a bad one is its own entry or refused, and a junk session or bearer goes to the view."""
+    url = "/api/products/TEA-001"
+    assert Client().head(url).status_code == 200
+    assert Client().get(url).json()["sku"] == "TEA-001"  # not the HEAD's empty body
+    assert Client().get(url, HTTP_HOST="evil.example").status_code == 400
+    assert Client().get("/api/products/?limit=abc").status_code == 400  # refused, not stored
+    assert len(Client().get("/api/products/?limit=20").json()["results"]) == 1
+    intruder = Client()
+    intruder.cookies["sessionid"] = "not-a-session"
+    assert intruder.get(url).status_code == 200  # the view's own answer (the session is unknown: anonymous)
+    assert Client().get(url, HTTP_AUTHORIZATION="Bearer forged").status_code == 401  # refused, as without a cache
+    assert Client().get(url).json()["sku"] == "TEA-001"
+
+
 def test_both_languages_are_kept_apart(product):
     chinese = Client().get("/products/TEA-001/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     english = Client().get("/products/TEA-001/", HTTP_ACCEPT_LANGUAGE="en")
