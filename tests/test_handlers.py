@@ -243,12 +243,18 @@ async def test_a_client_gone_while_the_view_runs_gets_nothing_and_the_view_ends_
     assert await communicator.receive_nothing(0.1)
 
 
-async def test_a_client_gone_mid_stream_ends_the_stream_and_closes_it(make_handler, signals_seen):
-    communicator = start(make_handler(), "/test/sync-stream")
+async def gone_after_the_first_part(handler, path: str):
+    """Start a streaming request, read its first part, then leave (`http.disconnect`); return the communicator."""
+    communicator = start(handler, path)
     await communicator.send_input({"type": "http.request"})
     await communicator.receive_output(10)  # the start
     assert (await communicator.receive_output(10))["body"] == b"part 0\n"
     await communicator.send_input({"type": "http.disconnect"})
+    return communicator
+
+
+async def test_a_client_gone_mid_stream_ends_the_stream_and_closes_it(make_handler, signals_seen):
+    communicator = await gone_after_the_first_part(make_handler(), "/test/sync-stream")
     await asyncio.sleep(0.1)
     handler_urls.go_on.set()
     await communicator.wait(10)
@@ -258,11 +264,7 @@ async def test_a_client_gone_mid_stream_ends_the_stream_and_closes_it(make_handl
 
 
 async def test_a_client_gone_mid_async_stream_ends_the_stream_and_closes_it(make_handler, signals_seen):
-    communicator = start(make_handler(), "/test/async-stream")
-    await communicator.send_input({"type": "http.request"})
-    await communicator.receive_output(10)  # the start
-    assert (await communicator.receive_output(10))["body"] == b"part 0\n"
-    await communicator.send_input({"type": "http.disconnect"})
+    communicator = await gone_after_the_first_part(make_handler(), "/test/async-stream")
     await communicator.wait(10)
     assert [what for what, _ in signals_seen] == ["started", "part 0", "iterator closed", "finished"]
     assert signals_seen[-1][1].startswith("http-")
