@@ -127,9 +127,12 @@ elif _db["ENGINE"] == "django.db.backends.mysql":
     _db.setdefault("OPTIONS", {}).update({"charset": "utf8mb4", "isolation_level": "read committed"})
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
-    # Django's psycopg pool keeps the connections, shared by every thread (the chat's and MCP's too). With
-    # health checks the pool tests each connection it hands out, so the ones a database restart killed are
-    # replaced.
+    # Django's psycopg pool keeps the connections, shared by every thread (the chat's and MCP's too). Each
+    # connection it hands out is checked, so the ones a database restart killed are replaced: by our backend
+    # (mcpshop_site/postgresql), which asks the server only when the socket says something happened, where
+    # Django's check (CONN_HEALTH_CHECKS) asks it on every request.
+    _db["ENGINE"] = "mcpshop_site.postgresql"
+    _db["CONN_HEALTH_CHECKS"] = False
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": env.int("DB_POOL_MAX", default=20),

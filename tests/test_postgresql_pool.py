@@ -1,0 +1,58 @@
+"""The PostgreSQL pool's check (mcpshop_site/postgresql): no round trip for a quiet connection, and a connection
+the server dropped is never handed to a request. The restart of a whole server is in
+tests/security/test_faults_database.py."""
+
+from unittest import mock
+
+import pytest
+from django.db import connection, connections
+from psycopg import Connection
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's connection pool"),
+]
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+class Checks:
+    """The empty statements sent straight on a connection: the pool's check (psycopg_pool's and Django's)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, real):
+        def execute(conn, query, *args, **kwargs):
+            self.count += query == ""
+            return real(conn, query, *args, **kwargs)
+
+        return execute
+
+
+@pytest.fixture
+def server_checks():
+    checks = Checks()
+    with mock.patch.object(Connection, "execute", checks(Connection.execute)):
+        yield checks
+
+
+def test_a_quiet_connection_is_lent_without_a_round_trip(server_checks):
+    assert connection.pool is not None
+    for _ in range(3):
+        backend_pid()
+        connection.close()  # back to the pool, as at the end of a request
+    assert server_checks.count == 0
+
+
+def test_a_connection_the_server_dropped_is_replaced(server_checks):
+    dropped = backend_pid()
+    connection.close()
+    with connections.create_connection("default").cursor() as other:  # another session ends ours, as a restart would
+        other.execute("SELECT pg_terminate_backend(%s)", [dropped])
+    assert backend_pid() != dropped  # no error: the dropped connection was checked and thrown away
+    assert server_checks.count == 1
