@@ -23,12 +23,13 @@ from django.db.backends.signals import connection_created
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.http.cookie import parse_cookie
 from django.template.loader import render_to_string
-from django.urls import Resolver404, get_resolver, get_urlconf, set_script_prefix
+from django.urls import set_script_prefix
 from django.utils import translation
 
 from mcpshop_site.exceptions import RequestTooLarge
 from mcpshop_site.i18n import language_from
 from mcpshop_site.request_threads import RequestThreads
+from mcpshop_site.views_by_path import view_for
 
 _served = itertools.count(1)
 
@@ -144,11 +145,7 @@ class ShopASGIHandler(ASGIHandler):
 
     @staticmethod
     def view_is_async(scope) -> bool:
-        try:
-            match = get_resolver(get_urlconf()).resolve(scope["path"].removeprefix(get_script_prefix(scope)))
-        except Resolver404:
-            return False
-        return iscoroutinefunction(match.func)
+        return iscoroutinefunction(view_for(scope["path"].removeprefix(get_script_prefix(scope))))
 
     async def handle_sync(self, scope, receive, send):
         """Serve a sync view's request as Django's `handle` does, in one job on a request thread."""

@@ -25,11 +25,11 @@ from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
 from catalog.cache import catalog_version, catalog_version_scope, csrf_marker
+from mcpshop_site.views_by_path import view_for
 
 FILLING = "_response_cache_filling"  # request attribute: this response will be stored (templates get the marker)
 PRIVATE = ("private", "no-store", "no-cache")
@@ -56,11 +56,11 @@ def _key(request) -> str | None:
         or "HTTP_AUTHORIZATION" in request.META
     ):
         return None
+    if not getattr(view_for(request.path_info), "same_for_everyone", False):
+        return None
     try:
-        if not getattr(resolve(request.path_info).func, "same_for_everyone", False):
-            return None
         address = (request.method, request.scheme, request.get_host(), request.get_full_path(), get_language())
-    except (Resolver404, DisallowedHost):
+    except DisallowedHost:
         return None
     return f"response:{catalog_version()}:{hashlib.sha256(repr(address).encode()).hexdigest()}"
 

@@ -20,6 +20,7 @@ from django.test import RequestFactory
 
 from mcpshop_site import handlers
 from mcpshop_site.asgi import application, django_asgi_app
+from mcpshop_site.views_by_path import view_for
 from tests import handler_urls
 from tests.assistant.mcp_live import LiveServer
 
@@ -356,3 +357,13 @@ async def test_at_exit_the_connections_wsgi_threads_keep_are_closed(settings):
         handlers.connection_created.disconnect(dispatch_uid="test-kept")
         done.set()
         thread.join(10)
+
+
+async def test_the_view_of_a_path_is_the_one_of_the_urlconf_in_force(settings):
+    """The handler and the response cache ask which view serves a path (memoised): the answer follows the URLconf
+    in force, never one remembered from another."""
+    assert view_for("/test/async-query") is None
+    settings.ROOT_URLCONF = "tests.handler_urls"
+    assert view_for("/test/async-query") is handler_urls.async_query
+    settings.ROOT_URLCONF = "mcpshop_site.urls"
+    assert view_for("/test/async-query") is None
