@@ -1,11 +1,13 @@
 from django.db.models import Exists, F, IntegerField, OuterRef, Subquery, Value
 
+from accounts.models import User
 from cart.exceptions import CartItemNotFound
 from cart.models import Cart, CartDiscount, CartItem
 from cart.shoppers import Shopper
 from catalog.exceptions import ProductNotFound
 from catalog.models import Product
 from mcpshop_site.countries import validate_country
+from mcpshop_site.prepared import PreparedQuery
 from orders.pricing import Quote, lines_of, quote
 
 
@@ -28,23 +30,49 @@ def cart_lines_with_stock(*, user) -> list[tuple[int, str, int, bool]]:
     )
 
 
+# Every field of a line and of its product (nothing deferred: every door may read any of them), and whether the
+# cart has discount codes and whose it is.
+_ITEM_FIELDS = [field.attname for field in CartItem._meta.concrete_fields]
+_PRODUCT_FIELDS = [field.attname for field in Product._meta.concrete_fields]
+
+
+def _cart_lines(shopper: Shopper):
+    return (
+        CartItem.objects.filter(shopper.cart_filter("cart__"))
+        .annotate(
+            cart_has_codes=Exists(CartDiscount.objects.filter(cart_id=OuterRef("cart_id"))),
+            cart_user_id=F("cart__user_id"),
+        )
+        .order_by("added_at", "id")
+        .values_list(*_ITEM_FIELDS, *(f"product__{name}" for name in _PRODUCT_FIELDS), "cart_has_codes", "cart_user_id")
+    )
+
+
+# The hottest read of a signed-in shopper (every cart look from every door): compiled once (mcpshop_site.prepared).
+_USER_CART_LINES = PreparedQuery(lambda user_id: _cart_lines(Shopper(user=User(pk=user_id))), int)
+_GUEST_CART_LINES = PreparedQuery(lambda token: _cart_lines(Shopper(guest_token=token)), str)
+
+
 def cart_items(*, shopper: Shopper) -> list[CartItem]:
     """Return the shopper's cart lines with their products, oldest first, in one query (no cart lookup first).
 
     Each line says whether its cart has discount codes (`cart_has_codes`): pricing loads them only then;
     and whose cart it is (`cart_user_id`, None for a guest): the codes' per-customer limits are that user's.
     """
-    if not shopper.known:
+    if shopper.signed_in:
+        rows = _USER_CART_LINES.rows(shopper.user.pk)
+    elif shopper.known:
+        rows = _GUEST_CART_LINES.rows(shopper.guest_token)
+    else:
         return []
-    return list(
-        CartItem.objects.filter(shopper.cart_filter("cart__"))
-        .select_related("product", "product__category")
-        .annotate(
-            cart_has_codes=Exists(CartDiscount.objects.filter(cart_id=OuterRef("cart_id"))),
-            cart_user_id=F("cart__user_id"),
-        )
-        .order_by("added_at", "id")
-    )
+    items = []
+    products_start, products_end = len(_ITEM_FIELDS), len(_ITEM_FIELDS) + len(_PRODUCT_FIELDS)
+    for row in rows:
+        item = CartItem.from_db("default", _ITEM_FIELDS, row[:products_start])
+        item.product = Product.from_db("default", _PRODUCT_FIELDS, row[products_start:products_end])
+        item.cart_has_codes, item.cart_user_id = row[products_end:]
+        items.append(item)
+    return items
 
 
 def cart_line_for_sku(*, shopper: Shopper, sku: str) -> CartItem:
