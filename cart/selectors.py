@@ -37,6 +37,7 @@ _PRODUCT_FIELDS = [field.attname for field in Product._meta.concrete_fields]
 
 
 def _cart_lines(shopper: Shopper):
+    """The shopper's lines, one row each: the line's fields, its product's, `cart_has_codes`, `cart_user_id`."""
     return (
         CartItem.objects.filter(shopper.cart_filter("cart__"))
         .annotate(
