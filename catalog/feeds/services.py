@@ -21,7 +21,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from catalog.feeds.push import feed_push_changed
-from catalog.feeds.render import FEED_COLUMNS, FEEDS, feed_line
+from catalog.feeds.render import FEED_COLUMNS, FEEDS, FeedLines
 from catalog.links import ProductLinks
 from catalog.models import FeedEntry, Product, ProductFeed
 from mcpshop_site.jobs.queue import enqueue_batched
@@ -62,8 +62,11 @@ def feed_stock_changed(stocks: dict[int, tuple[int, int]]) -> None:
 
 
 def feed_touch() -> None:
-    """Record that the feeds changed now (their `updated_at`, the ETag of their files)."""
-    ProductFeed.objects.update_or_create(name=FEED_NAME, defaults={"updated_at": timezone.now()})
+    """Record that the feeds changed now (their `updated_at`, the ETag of their files): one UPDATE, as a rebuild
+    does after each batch; the first time, the row is made (update_or_create: safe beside another first time)."""
+    now = timezone.now()
+    if not ProductFeed.objects.filter(name=FEED_NAME).update(updated_at=now):
+        ProductFeed.objects.update_or_create(name=FEED_NAME, defaults={"updated_at": now})
 
 
 def feed_updated_at():
@@ -76,7 +79,7 @@ def feed_links() -> ProductLinks:
     return ProductLinks(shop_link(""))
 
 
-def _render(ids: list[int], links: ProductLinks) -> int:
+def _render(ids: list[int], render: FeedLines) -> int:
     """Render the stale entries among `ids` (at most FEED_BATCH); write the changed ones; return how many changed."""
     claim = uuid.uuid4().hex
     if not FeedEntry.objects.filter(pk__in=ids, stale=True).update(stale=False, claim=claim):
@@ -84,17 +87,17 @@ def _render(ids: list[int], links: ProductLinks) -> int:
     stored = ("feed_entry__listed", *(f"feed_entry__{column}" for column in FEEDS.values()))
     changed = {}
     for row in Product.objects.filter(pk__in=ids, feed_entry__claim=claim).values(*FEED_COLUMNS, *stored):
-        new = {column: feed_line(row, language=language, links=links) for language, column in FEEDS.items()}
+        new = render(row)
         if row["is_active"] != row["feed_entry__listed"] or any(
-            new[column] != row[f"feed_entry__{column}"] for column in FEEDS.values()
+            line != row[f"feed_entry__{column}"] for line, column in zip(new, FEEDS.values(), strict=True)
         ):
             changed[row["pk"]] = (row["is_active"], new)
     return _write(changed, claim) if changed else 0
 
 
-def _write(changed: dict[int, tuple[bool, dict]], claim: str) -> int:
-    """Write the changed lines (`{id: (listed, {column: line})}`) where this run's claim still stands; return how
-    many. The rows are locked first: a claim cannot slip in between the check and the write."""
+def _write(changed: dict[int, tuple[bool, tuple]], claim: str) -> int:
+    """Write the changed lines (`{id: (listed, lines in the order of FEEDS)}`) where this run's claim still
+    stands; return how many. The rows are locked first: a claim cannot slip in between the check and the write."""
     with transaction.atomic():
         ours = FeedEntry.objects.select_for_update().filter(pk__in=changed, claim=claim).order_by("pk")
         ours = list(ours.values_list("pk", flat=True))
@@ -105,20 +108,24 @@ def _write(changed: dict[int, tuple[bool, dict]], claim: str) -> int:
     return len(ours)
 
 
-def _upsert_lines(changed: dict[int, tuple[bool, dict]], claim: str) -> None:
+def _upsert_lines(changed: dict[int, tuple[bool, tuple]], claim: str) -> None:
     """Write the entries' lines in one upsert (an UPDATE of many rows needs a CASE). The rows exist and are
     locked: the inserted values are never kept, only the updated columns."""
-    stamp = FeedEntry._meta.get_field("changed_at").get_db_prep_save(timezone.now(), connection)
-    rows = [
-        (pk, False, claim, listed, stamp, *(lines[column] for column in FEEDS.values()))
-        for pk, (listed, lines) in changed.items()
-    ]
+    rows = _entries(changed, claim)
     _insert_entries(rows, on_conflict=OnConflict.UPDATE, update=("listed", "changed_at", *FEEDS.values()))
 
 
-def _insert_entries(rows: list[tuple], *, on_conflict: OnConflict, update: tuple[str, ...] = ()) -> None:
+def _entries(rendered: dict[int, tuple[bool, tuple]], claim: str) -> list[tuple]:
+    """Return FeedEntry rows (values of ENTRY_FIELDS) holding these lines (`{id: (listed, lines in the order of
+    FEEDS)}`), written now by the run of `claim`: not stale."""
+    stamp = FeedEntry._meta.get_field("changed_at").get_db_prep_save(timezone.now(), connection)
+    return [(pk, False, claim, listed, stamp, *lines) for pk, (listed, lines) in rendered.items()]
+
+
+def _insert_entries(rows: list[tuple], *, on_conflict: OnConflict, update: tuple[str, ...] = ()) -> int:
     """Insert FeedEntry rows (values of ENTRY_FIELDS, ready for the database) as bulk_create writes them, one
-    statement a batch; on a conflict, skip the row (OnConflict.IGNORE) or update the `update` columns.
+    statement a batch; on a conflict, skip the row (OnConflict.IGNORE) or update the `update` columns. Return the
+    rows the database reports written.
 
     bulk_create builds every value of every row through the ORM's compiler: that was about half of a full
     rebuild's time (bench B12). The SQL is the backend's own (insert statement, VALUES, conflict clause).
@@ -132,23 +139,26 @@ def _insert_entries(rows: list[tuple], *, on_conflict: OnConflict, update: tuple
         fields, on_conflict, [meta.get_field(name).column for name in update], [meta.pk.column]
     )
     size = ops.bulk_batch_size(fields, rows)  # SQLite's limit on parameters
+    written = 0
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):
             batch = rows[start : start + size]
             values = ops.bulk_insert_sql(fields, [["%s"] * len(fields)] * len(batch))
             cursor.execute(f"{head}{values} {conflict}", [value for row in batch for value in row])
+            written += cursor.rowcount
+    return written
 
 
 def feed_refresh_stale(*, product_ids: list[int] | None = None) -> int:
     """Render the stale entries (of `product_ids`, or all), FEED_BATCH at a time; return how many changed."""
-    links = feed_links()
+    render = FeedLines(feed_links())
     if product_ids is not None:
         ids = sorted(set(product_ids))
-        return sum(_render(ids[start : start + FEED_BATCH], links) for start in range(0, len(ids), FEED_BATCH))
+        return sum(_render(ids[start : start + FEED_BATCH], render) for start in range(0, len(ids), FEED_BATCH))
     changed, after = 0, 0
     stale = FeedEntry.objects.filter(stale=True).order_by("pk").values_list("pk", flat=True)
     while ids := list(stale.filter(pk__gt=after)[:FEED_BATCH]):
-        changed += _render(ids, links)
+        changed += _render(ids, render)
         after = ids[-1]
     return changed
 
@@ -163,16 +173,30 @@ def feed_refresh(product_ids: list[int]) -> int:
 def feed_rebuild() -> int:
     """Render every product's feed entry again (a periodic job, and `manage.py product_feed --rebuild`).
 
-    Products that have no entry yet (bulk inserts send no signal) get one. Returns how many lines changed.
+    Products that have no entry yet (bulk inserts send no signal) get one, rendered. Returns how many lines
+    changed.
     """
-    missing = Product.objects.filter(feed_entry__isnull=True).order_by("pk").values_list("pk", flat=True)
-    after = 0
-    while ids := list(missing.filter(pk__gt=after)[:FEED_BATCH]):  # from the last batch on, not from the start
-        after = ids[-1]
-        new = [(pk, True, "", False, None, *("" for _ in FEEDS)) for pk in ids]  # FeedEntry's defaults
-        _insert_entries(new, on_conflict=OnConflict.IGNORE)
     FeedEntry.objects.filter(stale=False).update(stale=True)
-    return feed_refresh_stale()
+    return _add_missing() + feed_refresh_stale()
+
+
+def _add_missing() -> int:
+    """Render the products that have no feed entry and insert their entries, FEED_BATCH at a time; return how many.
+
+    Nothing to compare with and no claim to take: an entry that appeared meanwhile (its product changed, marking
+    it stale) is left as it is, and its own job renders it.
+    """
+    render = FeedLines(feed_links())
+    missing = Product.objects.filter(feed_entry__isnull=True).order_by("pk").values(*FEED_COLUMNS)
+    added, after = 0, 0
+    while rows := list(missing.filter(pk__gt=after)[:FEED_BATCH]):  # from the last batch on, not from the start
+        after = rows[-1]["pk"]
+        rendered = {row["pk"]: (row["is_active"], render(row)) for row in rows}
+        with transaction.atomic():
+            added += _insert_entries(_entries(rendered, ""), on_conflict=OnConflict.IGNORE)
+            feed_touch()
+            feed_push_changed(list(rendered))
+    return added
 
 
 def feed_lines(feed: str):

@@ -1,10 +1,12 @@
 """The ACP product feeds (catalog.feeds): valid against schema.feed.json, fresh after changes through the
 services, rewritten only where something changed, in Chinese and English, safe with any product text."""
 
+import itertools
 import json
 import re
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -13,8 +15,10 @@ from django.test.utils import CaptureQueriesContext
 
 from cart.services import cart_add_item, cart_get_or_create
 from cart.shoppers import Shopper
-from catalog.feeds.services import feed_rebuild, feed_refresh
-from catalog.models import Category, FeedEntry, Product
+from catalog.feeds.render import FEED_COLUMNS, FEEDS, FeedLines
+from catalog.feeds.services import feed_links, feed_rebuild, feed_refresh
+from catalog.links import ProductLinks
+from catalog.models import Category, FeedEntry, Product, _in_language
 from catalog.services import product_delete, product_update
 from orders.services import order_cancel, order_place
 from tests.catalog.feed_schema import assert_valid
@@ -216,6 +220,74 @@ HOSTILE = [
 ]
 
 
+def feed_product(row: dict, *, language: str, links: ProductLinks) -> dict:
+    """Return a `.values(*FEED_COLUMNS)` row as the feed `Product` object its line in `language` encodes, written
+    out plainly: FeedLines assembles the lines from pieces, checked against this."""
+    title = _in_language(row["name"], row["name_en"], language)
+    page = links.page(row["sku"])
+    product = {"id": row["sku"], "title": title}
+    description = _in_language(row["description"], row["description_en"], language)
+    if description:
+        product["description"] = {"plain": description}
+    product["url"] = page
+    if row["image"]:
+        product["media"] = [{"type": "image", "url": links.image(row["image"]), "alt_text": title}]
+    if not row["is_active"]:
+        availability = {"available": False, "status": "discontinued"}
+    else:
+        availability = {"available": row["stock"] > 0, "status": "in_stock" if row["stock"] > 0 else "out_of_stock"}
+    shelf = _in_language(row["category__name"], row["category__name_en"], language)
+    if row["category__parent__name"] is not None:
+        parent = _in_language(row["category__parent__name"], row["category__parent__name_en"], language)
+        shelf = f"{parent} > {shelf}"
+    product["variants"] = [
+        {
+            "id": row["sku"],
+            "title": title,
+            "url": page,
+            "price": {"amount": row["price_cents"], "currency": settings.SHOP_CURRENCY},
+            "availability": availability,
+            "categories": [{"value": shelf, "taxonomy": "merchant"}],
+        }
+    ]
+    return product
+
+
+def test_lines_are_json_dumps_of_the_feed_product_byte_for_byte():
+    """Every awkward text in every field, with and without English, image, description, parent shelf."""
+    texts = [*HOSTILE, "", "西湖龙井 明前", "a\u2028 not a break", "\x85\u2029\u2028", "\x00\x1f"]
+    shelves = [("茶叶", "", None, None), ("绿茶", "Green tea", "茶叶", ""), ('"引号"\u2028', "", "父\x85", "Parent")]
+    links = feed_links()
+    render = FeedLines(links)
+    rows = 0
+    for i, (text, other, shelf, image, (active, stock)) in enumerate(
+        itertools.product(
+            texts,
+            ["", "English 🍵"],
+            shelves,
+            ["", "products/longjing 西湖 #1.webp"],
+            [(True, 5), (True, 0), (False, 5), (False, 0)],
+        )
+    ):
+        row = dict(
+            zip(FEED_COLUMNS, (i, f"S.K_U-{i}", text or "名", other, text, other, 12800 + i, stock), strict=False)
+        )
+        row |= {"image": image, "is_active": active}
+        row |= dict(zip(FEED_COLUMNS[-4:], shelf, strict=True))
+        swapped = row | {"name": other or "名", "name_en": text, "description": other, "description_en": text}
+        for each in (row, swapped):
+            for language, line in zip(FEEDS, render(each), strict=True):
+                plain = json.dumps(
+                    feed_product(each, language=language, links=links), ensure_ascii=False, separators=(",", ":")
+                )
+                assert line == plain.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace(
+                    "\u2029", "\\u2029"
+                )
+                assert line.splitlines() == [line]
+            rows += 1
+    assert rows == 2 * len(texts) * 2 * len(shelves) * 2 * 4
+
+
 def test_hostile_product_text_stays_one_valid_line_each(make_product):
     for i, text in enumerate(HOSTILE):
         make_product(f"H-{i}", name=text[:200], name_en=text[:200], description=text, description_en=text)
@@ -238,6 +310,41 @@ def test_the_rebuild_catches_up_on_bulk_inserts_and_a_new_address(settings, cate
     assert feed["BULK-1"]["url"] == "https://new.example.com/products/BULK-1/"
     assert feed[product.sku]["url"].startswith("https://new.example.com/")
     assert feed_rebuild() == 0  # nothing changed since: nothing written
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_a_rebuild_from_no_entries_writes_each_batch_in_one_insert(category, count):
+    Product.objects.bulk_create(
+        [Product(sku=f"B-{i}", name=f"批量 {i}", slug=f"b-{i}", category=category, price_cents=i) for i in range(count)]
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert feed_rebuild() == count
+    entries = connection.ops.quote_name("catalog_feedentry")
+    statements = [q["sql"].split()[0] for q in queries if entries in q["sql"]]
+    # Mark the existing entries stale; read the products without one (with their lines' data: nothing stored to
+    # compare with) and insert their entries, rendered; then the next batch (none) and the stale entries (none).
+    assert statements == ["UPDATE", "SELECT", "INSERT", "SELECT", "SELECT"], statements
+    assert set(lines()) == {f"B-{i}" for i in range(count)}
+    assert not FeedEntry.objects.filter(stale=True).exists()
+
+
+def test_an_entry_made_during_the_rebuild_is_not_overwritten(monkeypatch, make_product):
+    """A product changed while the rebuild renders it gets a stale entry first: the rebuild leaves it to be
+    rendered again, never writes its older line over it."""
+    product = make_product("TEA-1", price_cents=100)
+    FeedEntry.objects.all().delete()
+    render = FeedLines.__call__
+
+    def changed_meanwhile(self, row):
+        rendered = render(self, row)  # from the row as read: price 100
+        if not FeedEntry.objects.filter(pk=product.pk).exists():
+            product_update(product=product, price_cents=200)  # its entry, stale, and its job
+        return rendered
+
+    monkeypatch.setattr(FeedLines, "__call__", changed_meanwhile)
+    feed_rebuild()
+    assert lines()[product.sku]["variants"][0]["price"]["amount"] == 200
+    assert not FeedEntry.objects.filter(stale=True).exists()
 
 
 def test_the_rebuild_is_a_periodic_job(settings):

@@ -8,7 +8,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from catalog.feeds.push import feed_push
-from catalog.models import FeedDestination
+from catalog.feeds.services import feed_rebuild
+from catalog.models import FeedDestination, Product
 from catalog.services import product_update
 from tests.catalog.feed_schema import assert_valid
 from tests.fake_receiver import FakeReceiver
@@ -63,6 +64,17 @@ def test_only_the_changed_products_are_pushed(platform, destination, make_produc
     assert sent["P-3"]["variants"][0]["availability"] == {"available": False, "status": "discontinued"}
     destination.refresh_from_db()
     assert destination.last_pushed_at is not None and destination.last_error == ""
+
+
+def test_products_the_rebuild_finds_without_a_line_are_pushed(platform, destination, make_product):
+    make_product("P-1")
+    run_jobs(queue="default")
+    platform.requests.clear()
+    category = Product.objects.get().category
+    Product.objects.bulk_create([Product(sku="BULK-1", name="批量", slug="bulk-1", category=category, price_cents=1)])
+    feed_rebuild()  # a bulk insert sent no signal: the rebuild gives it its lines
+    run_jobs(queue="default")
+    assert [p["id"] for p in pushed(platform)] == ["BULK-1"]
 
 
 def test_a_platform_down_is_retried_and_a_refusal_is_recorded(platform, destination, make_product):
