@@ -9,7 +9,8 @@ no signal, a new SHOP_BASE_URL or currency), in batches, never the whole catalog
 
 A run takes its entries by writing its own `claim` on them (and clearing `stale`), then writes its lines only
 where its claim still stands: a change in between marks the entry stale again, and a later run that claimed it
-meanwhile has read newer data, so no run ever writes over newer lines with older ones.
+meanwhile has read newer data, so no run ever writes over newer lines with older ones. A rebuild inserts the
+entries of products that had none, rendered, only where none appeared meanwhile: there is nothing to claim.
 """
 
 import uuid
@@ -173,8 +174,8 @@ def feed_refresh(product_ids: list[int]) -> int:
 def feed_rebuild() -> int:
     """Render every product's feed entry again (a periodic job, and `manage.py product_feed --rebuild`).
 
-    Products that have no entry yet (bulk inserts send no signal) get one, rendered. Returns how many lines
-    changed.
+    Products that have no entry yet (bulk inserts send no signal) get one, rendered, after the others are marked
+    stale (those are rendered next). Returns how many lines changed.
     """
     FeedEntry.objects.filter(stale=False).update(stale=True)
     return _add_missing() + feed_refresh_stale()
@@ -184,7 +185,8 @@ def _add_missing() -> int:
     """Render the products that have no feed entry and insert their entries, FEED_BATCH at a time; return how many.
 
     Nothing to compare with and no claim to take: an entry that appeared meanwhile (its product changed, marking
-    it stale) is left as it is, and its own job renders it.
+    it stale) is left as it is, and its own job renders it. Pushing it too is harmless: a push sends the lines
+    stored when it runs.
     """
     render = FeedLines(feed_links())
     missing = Product.objects.filter(feed_entry__isnull=True).order_by("pk").values(*FEED_COLUMNS)
