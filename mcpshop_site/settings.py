@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "assistant",
     "agents",
     "ucp",
+    "policies",
     "oauth2_provider",
     "oauth",
 ]

@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("assistant.urls")),
     path("", include("agents.urls")),
     path("", include("ucp.urls")),
+    path("", include("policies.urls")),
 ]
 
 handler400 = "mcpshop_site.api.bad_request"

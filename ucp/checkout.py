@@ -10,6 +10,8 @@ from mcpshop_site.exceptions import InvalidInput
 from orders.checkout_sessions import HAND_OFF_MESSAGE, SessionView, clean_destination
 from orders.models import CheckoutSession
 from orders.payments import PaymentCredential
+from policies.models import Policy
+from policies.selectors import policy_links
 from ucp.addresses import addresses_for, addresses_remember
 from ucp.protocol import checkout_capabilities, payment_handlers, response_ucp
 
@@ -23,6 +25,13 @@ ADDRESS_FIELDS = {
     "postal_code": "postal_code",
     "address_country": "country",
     "phone_number": "phone",
+}
+# The shop's policy pages -> UCP's well-known link types (checkout.md, "Well-Known Link Types").
+LINK_TYPES = {
+    Policy.Kind.PRIVACY: "privacy_policy",
+    Policy.Kind.TERMS: "terms_of_service",
+    Policy.Kind.RETURNS: "refund_policy",
+    Policy.Kind.SHIPPING: "shipping_policy",
 }
 
 
@@ -266,7 +275,10 @@ def render_checkout(view: SessionView, *, request) -> dict:
         "line_items": line_items,
         "totals": totals,
         "messages": messages,
-        "links": [],
+        "links": [
+            {"type": LINK_TYPES[link.kind], "url": link.url, "title": link.title}
+            for link in policy_links(base_url=request.build_absolute_uri("/"))
+        ],
         "payment": {"handlers": payment_handlers(), **session.payment},
         "expires_at": session.expires_at.isoformat(),
     }

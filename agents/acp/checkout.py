@@ -169,14 +169,14 @@ def _messages(view) -> list[dict]:
     return messages + render.rejected_code_messages(view.session.codes, view.quote)
 
 
-def session_body(view, *, api_version: str, extra_messages=()) -> dict:
+def session_body(view, request: AcpRequest, *, extra_messages=()) -> dict:
     """Return the session as ACP's CheckoutSession (with its `order` once completed)."""
     session, quote = view.session, view.quote
     products = {line.product.sku: line.product for line in view.lines}
     lines = [{"id": line.id, "sku": line.product.sku} for line in view.lines]
     body = {
         "id": session.public_id,
-        "protocol": {"version": api_version},
+        "protocol": {"version": request.api_version},
         "capabilities": render.capabilities(),
         "status": render.STATUSES.get(session.status, "not_ready_for_payment"),
         "currency": session.currency.lower(),
@@ -184,7 +184,7 @@ def session_body(view, *, api_version: str, extra_messages=()) -> dict:
         "fulfillment_options": render.fulfillment_options(quote, session.updated_at),
         "totals": render.totals(quote),
         "messages": [*extra_messages, *_messages(view)],
-        "links": [],
+        "links": render.links(base_url=request.base_url),
         "discounts": render.discounts(session.codes, quote),
         "created_at": session.created_at.isoformat(),
         "updated_at": session.updated_at.isoformat(),
@@ -291,7 +291,7 @@ def create(request: AcpRequest, path: str) -> tuple[int, dict]:
         parse.currency(request.body, settings.SHOP_CURRENCY)
         fields = core_changes(request.body, create=True)
         view = session_create(owner=request.owner, user=request.user, **fields)
-        return 201, session_body(view, api_version=request.api_version)
+        return 201, session_body(view, request)
 
     return _write(request, path, operation)
 
@@ -310,7 +310,7 @@ def retrieve(request: AcpRequest, session_id: str) -> tuple[int, dict]:
         session = session_get(owner=request.owner, session_id=session_id)
     except ShopError as error:
         raise acp_error(error) from None
-    return 200, session_body(session_view(session), api_version=request.api_version)
+    return 200, session_body(session_view(session), request)
 
 
 def update(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
@@ -319,7 +319,7 @@ def update(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
     def operation():
         changes = core_changes(request.body, create=False)
         view = session_update(owner=request.owner, session_id=session_id, **changes)
-        return 200, session_body(view, api_version=request.api_version)
+        return 200, session_body(view, request)
 
     return _write(request, path, operation)
 
@@ -346,10 +346,10 @@ def complete(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict
                 "content_type": "plain",
                 "content": declined.message,
             }
-            return 200, session_body(view, api_version=request.api_version, extra_messages=[message])
+            return 200, session_body(view, request, extra_messages=[message])
         if request.platform is not None:
             order_event(platform=request.platform, session=view.session, kind="order_create")
-        return 200, session_body(view, api_version=request.api_version)
+        return 200, session_body(view, request)
 
     return _write(request, path, operation)
 
@@ -363,7 +363,7 @@ def hand_off(request: AcpRequest, path: str, session_id: str, hand_over) -> tupl
         if "buyer" in request.body:
             session_update(owner=request.owner, session_id=session_id, buyer=parse.buyer(request.body["buyer"]) or {})
         view = hand_over(owner=request.owner, session_id=session_id)
-        return 200, session_body(view, api_version=request.api_version)
+        return 200, session_body(view, request)
 
     return _write(request, path, operation)
 
@@ -377,6 +377,6 @@ def cancel(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
         except SessionFinal as error:
             raise AcpError(405, "checkout_session_final", error.message) from None
         message = {"type": "info", "content_type": "plain", "content": _("The checkout session is canceled.")}
-        return 200, session_body(view, api_version=request.api_version, extra_messages=[message])
+        return 200, session_body(view, request, extra_messages=[message])
 
     return _write(request, path, operation)

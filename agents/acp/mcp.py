@@ -116,10 +116,12 @@ def failure() -> MCPError:
     return _refused(error.status, error.as_dict())
 
 
-def _call(user, arguments: dict, operation, *args) -> dict:
+def _call(user, link, arguments: dict, operation, *args) -> dict:
     """Pass the call through the ACP gate to one of the REST binding's operations; raise its errors."""
     try:
-        request = gate_mcp(owner=owner_for(user), user=user, meta=arguments["meta"], body=arguments.get("payload"))
+        request = gate_mcp(
+            owner=owner_for(user), user=user, meta=arguments["meta"], body=arguments.get("payload"), base_url=link("/")
+        )
         status, body = operation(request, *args)
     except AcpError as error:
         status, body = error.status, error.as_dict()
@@ -129,16 +131,16 @@ def _call(user, arguments: dict, operation, *args) -> dict:
 
 
 def create_checkout_session(user, link, arguments: dict) -> dict:
-    return _call(user, arguments, checkout.create, PATH)
+    return _call(user, link, arguments, checkout.create, PATH)
 
 
 def get_checkout_session(user, link, arguments: dict) -> dict:
-    return _call(user, arguments, checkout.retrieve, arguments["id"])
+    return _call(user, link, arguments, checkout.retrieve, arguments["id"])
 
 
 def update_checkout_session(user, link, arguments: dict) -> dict:
     session_id = arguments["id"]
-    return _call(user, arguments, checkout.update, f"{PATH}/{session_id}", session_id)
+    return _call(user, link, arguments, checkout.update, f"{PATH}/{session_id}", session_id)
 
 
 def complete_checkout_session(user, link, arguments: dict) -> dict:
@@ -146,12 +148,12 @@ def complete_checkout_session(user, link, arguments: dict) -> dict:
         return hand_off(user=user, link=link, owner=owner, session_id=session_id)
 
     session_id = arguments["id"]
-    return _call(user, arguments, checkout.hand_off, f"{PATH}/{session_id}/complete", session_id, hand_over)
+    return _call(user, link, arguments, checkout.hand_off, f"{PATH}/{session_id}/complete", session_id, hand_over)
 
 
 def cancel_checkout_session(user, link, arguments: dict) -> dict:
     session_id = arguments["id"]
-    return _call(user, arguments, checkout.cancel, f"{PATH}/{session_id}/cancel", session_id)
+    return _call(user, link, arguments, checkout.cancel, f"{PATH}/{session_id}/cancel", session_id)
 
 
 def _binding(run, title: str, description: str, required: list[str], *, read_only=False, **properties):

@@ -40,7 +40,8 @@ IDEMPOTENCY_KEY_MAX = 255
 @dataclass(frozen=True)
 class AcpRequest:
     """A request that passed the gate: whose sessions it acts on (`owner`, the core's key), the platform
-    sending it (None over MCP, where a shop account acts: `user`), its body (None without one) and headers."""
+    sending it (None over MCP, where a shop account acts: `user`), its body (None without one), headers and the
+    shop's address as the caller reaches it (`base_url`, for absolute links)."""
 
     owner: str
     api_version: str
@@ -49,6 +50,7 @@ class AcpRequest:
     user: object = None
     idempotency_key: str = ""
     request_id: str = ""
+    base_url: str = ""
 
 
 def canonical_json(body) -> bytes:
@@ -177,10 +179,11 @@ def gate_http(request, *, body_optional: bool = False) -> AcpRequest:
         body=body,
         idempotency_key=idempotency_key,
         request_id=(headers.get("Request-Id") or "")[:255],
+        base_url=request.build_absolute_uri("/"),
     )
 
 
-def gate_mcp(*, owner: str, user, meta: dict, body: dict | None) -> AcpRequest:
+def gate_mcp(*, owner: str, user, meta: dict, body: dict | None, base_url: str) -> AcpRequest:
     """Run the gate on a call of the MCP binding: `meta` carries what the headers carry over REST (API version,
     Idempotency-Key, Request-Id); the MCP server authenticated the shopper, whose sessions `owner` names."""
     version = check_version(meta.get("api_version"))
@@ -198,4 +201,5 @@ def gate_mcp(*, owner: str, user, meta: dict, body: dict | None) -> AcpRequest:
         user=user,
         idempotency_key=idempotency_key,
         request_id=str(meta.get("request_id") or "")[:255],
+        base_url=base_url,
     )

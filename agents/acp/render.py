@@ -14,6 +14,8 @@ from mcpshop_site.mail import shop_link
 from orders.models import DiscountCode
 from orders.payments import get_provider
 from orders.pricing import allocate
+from policies.models import Policy
+from policies.selectors import policy_links
 
 HANDLER_ID = "card_tokenized"
 HANDLER_SPEC = "https://acp.dev/handlers/tokenized.card"
@@ -32,6 +34,13 @@ STATUSES = {
     "completed": "completed",
     "canceled": "canceled",
     "expired": "expired",
+}
+# The shop's policy pages -> ACP's Link types.
+LINK_TYPES = {
+    Policy.Kind.PRIVACY: "privacy_policy",
+    Policy.Kind.TERMS: "terms_of_use",
+    Policy.Kind.RETURNS: "return_policy",
+    Policy.Kind.SHIPPING: "shipping_policy",
 }
 # The pricing service's reasons a code does not apply, as the discount extension names them.
 REJECTIONS = {
@@ -197,3 +206,11 @@ def totals(quote) -> list[dict]:
     rows.append(_total("tax", _("Tax"), quote.tax_cents))
     rows.append(_total("total", _("Total"), quote.total_cents))
     return rows
+
+
+def links(*, base_url: str) -> list[dict]:
+    """Return the shop's published policy pages as ACP's Links (`base_url`: the shop as the agent reaches it)."""
+    return [
+        {"type": LINK_TYPES[link.kind], "title": link.title, "url": link.url}
+        for link in policy_links(base_url=base_url)
+    ]

@@ -3,6 +3,7 @@ and international abroad, free shipping over 199 yuan, and WELCOME10 (10% off, o
 
 from orders.models import DiscountCode, Promotion, ShippingMethod, ShippingRate
 
+FREE_SHIPPING_OVER_CENTS = 19900
 # (name, English name, position, [(country, region, price in cents, estimated days), ...]); "" = everywhere else
 SHIPPING = [
     ("标准快递", "Standard", 0, [("CN", "", 1000, 3), ("CN", "新疆", 2500, 7), ("CN", "西藏", 2500, 8)]),
@@ -39,7 +40,7 @@ def load_demo_pricing() -> str:
         defaults={
             "title_en": "Free shipping over ¥199",
             "kind": Promotion.Kind.FREE_SHIPPING,
-            "min_subtotal_cents": 19900,
+            "min_subtotal_cents": FREE_SHIPPING_OVER_CENTS,
         },
     )
     DiscountCode.objects.get_or_create(

@@ -15,6 +15,7 @@ from catalog.models import Category, Product
 from catalog.search import sync
 from catalog.services import product_create, product_update
 from orders.management.demo_pricing import load_demo_pricing
+from policies.management.demo_policies import load_demo_policies
 
 BENCH_PREFIX = "BENCH-"
 
@@ -53,6 +54,7 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(self.style.SUCCESS(load_demo_pricing()))
+        self.stdout.write(self.style.SUCCESS(load_demo_policies()))
         if products:
             first, last = self._add_bench_products(products, categories, batch_size)
             self.stdout.write(self.style.SUCCESS(f"Added {products:,} benchmark products, {first} to {last}."))
