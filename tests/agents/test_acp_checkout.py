@@ -6,7 +6,9 @@ from django.utils import translation
 
 from catalog.models import Product
 from orders.models import Order
+from policies.models import Policy
 from tests.agents.acp_schema import assert_valid
+from tests.policies.test_pages import policy
 
 ADDRESS = {
     "name": "Jane Doe",
@@ -130,3 +132,19 @@ def test_a_completed_checkout_shows_at_once_in_the_cached_catalog(acp, product, 
 
     assert valid_session(completed, definition="CheckoutSessionWithOrder")["status"] == "completed"
     assert Client().get("/api/products/TEA-001").json()["stock"] == 3
+
+
+def test_links_are_the_published_policy_pages_in_the_language_asked_for(acp, product):
+    policy(Policy.Kind.RETURNS)
+    policy(Policy.Kind.SHIPPING, title="配送政策", title_en="Shipping policy")
+    policy(Policy.Kind.PRIVACY, published=False, title="隐私政策", title_en="Privacy policy")
+    created = valid_session(acp.post("/checkout_sessions", create_body()), 201)
+    assert created["links"] == [
+        {"type": "shipping_policy", "title": "Shipping policy", "url": "http://testserver/policies/shipping/"},
+        {"type": "return_policy", "title": "Returns and refunds", "url": "http://testserver/policies/returns/"},
+    ]
+    chinese = valid_session(acp.get(f"/checkout_sessions/{created['id']}", **{"Accept-Language": "zh-Hans"}))
+    assert [(link["type"], link["title"]) for link in chinese["links"]] == [
+        ("shipping_policy", "配送政策"),
+        ("return_policy", "退换货政策"),
+    ]

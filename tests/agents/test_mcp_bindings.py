@@ -20,11 +20,13 @@ from assistant.models import PendingConfirmation
 from assistant.tools import openai_tools
 from catalog.models import Product
 from orders.models import CheckoutSession, Order
+from policies.models import Policy
 from tests.agents.acp_schema import assert_valid as assert_acp_valid
 from tests.agents.conftest import VERSION, AcpClient
 from tests.assistant.mcp_live import LiveServer
 from tests.conftest import page_client_for
 from tests.orders.test_pricing import code, shipping
+from tests.policies.test_pages import policy
 from tests.ucp.test_rest import Agent
 from tests.ucp.ucp_schema import assert_valid as assert_ucp_valid
 
@@ -117,10 +119,15 @@ def stock() -> int:
     return Product.objects.get(sku="bouquet_roses").stock
 
 
-def ucp_ready(live, token) -> dict:
-    checkout = {"currency": "USD", "line_items": [{"item": {"id": "bouquet_roses"}, "quantity": 2}],
+UCP_CHECKOUT = {"currency": "USD", "line_items": [{"item": {"id": "bouquet_roses"}, "quantity": 2}],
                 "buyer": {"email": "alice@example.com"}}  # fmt: skip
-    created = body(call(live, token, "create_checkout", {"_meta": PROFILE, "checkout": checkout}))
+ACP_PAYLOAD = {"currency": "usd", "line_items": [{"id": "bouquet_roses", "quantity": 2}],
+               "buyer": {"email": "alice@example.com", "first_name": "Alice"},
+               "fulfillment_details": {"name": "Alice", "address": ADDRESS}}  # fmt: skip
+
+
+def ucp_ready(live, token) -> dict:
+    created = body(call(live, token, "create_checkout", {"_meta": PROFILE, "checkout": UCP_CHECKOUT}))
     update = {"fulfillment": UCP_FULFILLMENT, "discounts": {"codes": ["10OFF"]}}
     arguments = {"_meta": PROFILE, "id": created["id"], "idempotency_key": str(uuid.uuid4()), "checkout": update}
     return body(call(live, token, "update_checkout", arguments))
@@ -253,10 +260,7 @@ def test_ucp_refusals_of_the_checkout_are_json_rpc_errors_never_a_crash(live, sh
 
 
 def acp_ready(live, token, shipping_option) -> dict:
-    payload = {"currency": "usd", "line_items": [{"id": "bouquet_roses", "quantity": 2}],
-               "buyer": {"email": "alice@example.com", "first_name": "Alice"},
-               "fulfillment_details": {"name": "Alice", "address": ADDRESS}}  # fmt: skip
-    created = body(call(live, token, "create_checkout_session", {"meta": META, "payload": payload}))
+    created = body(call(live, token, "create_checkout_session", {"meta": META, "payload": ACP_PAYLOAD}))
     assert_acp_valid(created, "CheckoutSession")
     update = {"selected_fulfillment_options": [{"type": "shipping", "option_id": shipping_option}],
               "discounts": {"codes": ["10OFF"]}}  # fmt: skip
@@ -366,6 +370,18 @@ def test_acp_arguments_the_binding_refuses(live, shop, alice, arguments, code, e
     assert error.code == code and expected in (error.message + error.data["code"])
     assert_acp_valid(error.data, "Error")
     assert not CheckoutSession.objects.exists()
+
+
+def test_both_bindings_link_the_published_policy_pages_under_the_shop_s_address(live, shop, alice):
+    policy(Policy.Kind.PRIVACY, title="隐私政策", title_en="Privacy policy")
+    policy(Policy.Kind.TERMS, title="服务条款", title_en="Terms of service", published=False)
+    token, url = token_for(alice), f"{live.url}/policies/privacy/"
+    ucp = body(call(live, token, "create_checkout", {"_meta": PROFILE, "checkout": UCP_CHECKOUT}))
+    assert_ucp_valid(ucp)
+    assert ucp["links"] == [{"type": "privacy_policy", "url": url, "title": "Privacy policy"}]
+    acp = body(call(live, token, "create_checkout_session", {"meta": META, "payload": ACP_PAYLOAD}))
+    assert_acp_valid(acp, "CheckoutSession")
+    assert acp["links"] == [{"type": "privacy_policy", "title": "Privacy policy", "url": url}]
 
 
 def test_the_binding_tools_are_served_with_self_contained_schemas_for_mcp_clients_only(live, alice):

@@ -10,9 +10,12 @@ from django.test import Client
 
 from catalog.models import Product
 from orders.models import CheckoutSession, Order
+from policies.models import Policy
 from tests.fake_receiver import FakeReceiver
 from tests.jobs import run_jobs
 from tests.orders.test_pricing import code, promotion, shipping
+from tests.policies.test_pages import policy
+from tests.ucp.ucp_schema import assert_valid
 from ucp.models import BuyerAddress
 
 pytestmark = pytest.mark.django_db
@@ -336,3 +339,22 @@ def test_the_simulation_hook_does_not_exist_without_its_secret(shop, settings):
     settings.UCP_SIMULATION_SECRET = ""
     answer = Agent().call("post", "/testing/simulate-shipping/ANY", HTTP_SIMULATION_SECRET="")
     assert answer.status_code == 404
+
+
+def test_links_are_the_published_policy_pages_in_the_agent_s_language(shop):
+    policy(Policy.Kind.RETURNS)
+    policy(Policy.Kind.PRIVACY, title="隐私政策", title_en="Privacy policy")
+    policy(Policy.Kind.TERMS, published=False, title="服务条款", title_en="Terms of service")
+    created = Agent().create()
+    assert created.status_code == 201
+    assert_valid(created.json())
+    assert created.json()["links"] == [
+        {"type": "refund_policy", "url": "http://testserver/policies/returns/", "title": "Returns and refunds"},
+        {"type": "privacy_policy", "url": "http://testserver/policies/privacy/", "title": "Privacy policy"},
+    ]
+    path = f"/checkout-sessions/{created.json()['id']}"
+    chinese = Agent().call("get", path, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").json()
+    assert [(link["type"], link["title"]) for link in chinese["links"]] == [
+        ("refund_policy", "退换货政策"),
+        ("privacy_policy", "隐私政策"),
+    ]
