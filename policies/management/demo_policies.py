@@ -57,7 +57,7 @@ def _texts() -> dict[str, tuple[str, str, str, str]]:
         "以下未列出的地区暂不配送，结账时会提示。",
         _shipping_rates("zh-hans"),
         "# 包邮",
-        f"订单商品金额满 {free}，所有配送方式免运费。",
+        f"订单商品金额（优惠前）满 {free}，所有配送方式免运费。",
         "# 时效",
         "所列天数为预计送达时间，从订单发货起计算。订单发货后，订单页面会显示“已发货”，我们也会发送邮件通知。",
     )
@@ -68,7 +68,7 @@ def _texts() -> dict[str, tuple[str, str, str, str]]:
         "and you see the order's total before you pay. Places not listed are not served yet: checkout says so.",
         _shipping_rates("en"),
         "# Free shipping",
-        f"Orders of {free} or more of goods ship free with every method.",
+        f"Orders whose goods come to {free} or more (before discounts) ship free, whatever the method.",
         "# Delivery times",
         "The days given are estimates from the day the order ships. When it ships, the order's page says "
         "“Shipped” and we send you an email.",

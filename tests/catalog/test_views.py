@@ -256,4 +256,6 @@ def test_list_pages_make_the_same_number_of_queries_for_1_or_30_products(url, si
     for _ in range(29):
         make_product(is_featured=True)
     assert count_queries(client, url(category)) == one
-    assert one <= 9  # with the catalog's version, read from the database where no cache is shared (catalog.cache)
+    # With the catalog's version, read from the database where no cache is shared (catalog.cache), and the footer's
+    # published policy pages, cached under that version: read again after a change of the catalog (a new product).
+    assert one <= 10
