@@ -55,6 +55,13 @@ def test_a_page_without_english_shows_its_chinese_text_in_english():
     assert "<h1>隐私政策</h1>" in page and "<p>我们不出售您的信息。</p>" in page
 
 
+def test_text_typed_in_a_browser_keeps_its_paragraphs_and_headings():
+    policy(body_en="# Returns\r\n\r\nFirst paragraph.\r\nIts second line.\r\n\r\nSecond paragraph.")  # as forms send it
+    page = visitor("en").get("/policies/returns/").content.decode()
+    assert "<h2>Returns</h2>" in page
+    assert "<p>First paragraph.<br>Its second line.</p>" in page and "<p>Second paragraph.</p>" in page
+
+
 def test_the_text_is_escaped_never_html():
     policy(body_en="<script>alert(1)</script>")
     page = visitor("en").get("/policies/returns/").content.decode()
