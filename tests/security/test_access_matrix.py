@@ -55,6 +55,7 @@ from catalog.models import Category, Product
 from orders.checkout_sessions import session_create
 from orders.models import CheckoutSession, DiscountCode, Order, OrderItem
 from orders.services import order_place
+from policies.models import Policy
 from tests.assistant import conftest as assistant_fixtures
 from tests.assistant import test_mcp_http
 from tests.assistant.test_consumers import of_type, open_socket, say, session_cookie_for
@@ -127,6 +128,7 @@ class World:
             "client_id": self.oauth_app.client_id,
             "session_id": self.agent_session,
             "feed": "en",
+            "kind": Policy.Kind.RETURNS,  # a published policy page
         }
 
 
@@ -151,6 +153,7 @@ def world(make_user, make_product, settings) -> World:
     ctx = ToolContext(shopper=Shopper(user=alice), conversation=conversation)  # the summary covers the code
     assert call_tool(ctx, "place_order", ALICE_CONTACT)["status"] == "awaiting_confirmation"
     confirm_token = next(event["token"] for event in ctx.events if event["type"] == "confirm_required")
+    Policy.objects.create(kind=Policy.Kind.RETURNS, title="退换货", body="发货前可取消。", is_published=True)
     return World(
         users=users,
         tea=tea,
@@ -457,6 +460,7 @@ PAGES = [
         kwargs=("confirmation_id",),
         data=(("decision", "confirm"),),
     ),
+    Page("policies:detail", "GET", (200, 200, 200, 200), kwargs=("kind",)),
     Page("set_language", "POST", (302, 302, 302, 302), data=(("language", "en"), ("next", "/"))),
     # OAuth (oauth/): the authorization server's doors answer everyone alike; only a shopper consents, and
     # only alice disconnects her app (the others' attempts are exactly as missing as an unknown app).
