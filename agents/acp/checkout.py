@@ -1,9 +1,10 @@
 """The ACP checkout operations over the checkout-session core: requests in, CheckoutSession bodies out.
 
-Each operation takes a request that passed the gate (`protocol.AcpRequest`) and returns (status, body).
-Writes run through the core's idempotency store (`orders.idempotency.idempotent`), keyed by the
-platform and the endpoint's path as the spec scopes keys: a replay answers the stored status and body,
-the same key with another body is 422 `idempotency_conflict`. Shop errors are translated to ACP's flat
+Each operation takes a request that passed the gate (`protocol.AcpRequest`) and returns (status, body), in the
+session's language (`protocol.answer_language`: the `locale` it was created with, kept in its `extra`, else the
+request's Accept-Language). Writes run through the core's idempotency store (`orders.idempotency.idempotent`),
+keyed by the platform and the endpoint's path as the spec scopes keys: a replay answers the stored status and
+body, the same key with another body is 422 `idempotency_conflict`. Shop errors are translated to ACP's flat
 errors here; a server failure (5xx) is not stored, so a retry runs afresh.
 """
 
@@ -11,12 +12,13 @@ import re
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from agents.acp import parse, render
 from agents.acp.errors import AcpError
 from agents.acp.orders import order_body, order_event
-from agents.acp.protocol import AcpRequest
+from agents.acp.protocol import AcpRequest, answer_language, locale_language, locale_tag
 from catalog.exceptions import InsufficientStock
 from mcpshop_site.exceptions import InvalidInput, ShopError
 from orders.checkout_sessions import (
@@ -180,6 +182,7 @@ def session_body(view, request: AcpRequest, *, extra_messages=()) -> dict:
         "capabilities": render.capabilities(),
         "status": render.STATUSES.get(session.status, "not_ready_for_payment"),
         "currency": session.currency.lower(),
+        "locale": locale_tag(translation.get_language()),
         "line_items": render.line_items(lines, quote, products),
         "fulfillment_options": render.fulfillment_options(quote, session.updated_at),
         "totals": render.totals(quote),
@@ -254,8 +257,19 @@ def acp_error(error: ShopError, body: dict | None = None) -> AcpError:
 # Operations ---------------------------------------------------------------------------------------
 
 
-def _write(request: AcpRequest, path: str, operation) -> tuple[int, dict]:
-    """Run a write once per Idempotency-Key (per owner and path); 4xx answers are stored and replayed too.
+def _language(request: AcpRequest, session_id: str) -> str:
+    """Return the language of answers on the agent's session: its stored locale first (`answer_language`); a
+    session not found answers in the request's language."""
+    try:
+        locale = session_get(owner=request.owner, session_id=session_id).extra.get("locale", "")
+    except ShopError:
+        locale = ""
+    return answer_language(request, locale=locale)
+
+
+def _write(request: AcpRequest, path: str, operation, *, language: str) -> tuple[int, dict]:
+    """Run a write once per Idempotency-Key (per owner and path), in `language`; 4xx answers are stored and
+    replayed too.
 
     Without a key (only over MCP, where the binding makes it optional) the write simply runs."""
 
@@ -271,29 +285,36 @@ def _write(request: AcpRequest, path: str, operation) -> tuple[int, dict]:
                 raise refused from error
             return refused.status, refused.as_dict()
 
-    if not request.idempotency_key:
-        return run()
-    try:
-        return idempotent(
-            owner=f"{request.owner} POST {path}",
-            key=request.idempotency_key,
-            request=request.body,
-            run=run,
-        )
-    except IdempotencyKeyReused:
-        raise AcpError(
-            422, "idempotency_conflict", _("Idempotency-Key has already been used with a different request body.")
-        ) from None
+    with translation.override(language):
+        if not request.idempotency_key:
+            return run()
+        try:
+            return idempotent(
+                owner=f"{request.owner} POST {path}",
+                key=request.idempotency_key,
+                request=request.body,
+                run=run,
+            )
+        except IdempotencyKeyReused:
+            raise AcpError(
+                422, "idempotency_conflict", _("Idempotency-Key has already been used with a different request body.")
+            ) from None
 
 
 def create(request: AcpRequest, path: str) -> tuple[int, dict]:
+    """Create a session; a `locale` the shop speaks is kept on it (`extra`) for every later answer."""
+    locale = locale_language(request.body.get("locale"))
+
     def operation():
         parse.currency(request.body, settings.SHOP_CURRENCY)
+        parse.locale(request.body)
         fields = core_changes(request.body, create=True)
+        if locale:
+            fields["extra"] = {"locale": locale}
         view = session_create(owner=request.owner, user=request.user, **fields)
         return 201, session_body(view, request)
 
-    return _write(request, path, operation)
+    return _write(request, path, operation, language=answer_language(request, locale=locale))
 
 
 def _known_form(session_id: str) -> str:
@@ -306,11 +327,13 @@ def _known_form(session_id: str) -> str:
 
 def retrieve(request: AcpRequest, session_id: str) -> tuple[int, dict]:
     session_id = _known_form(session_id)
-    try:
-        session = session_get(owner=request.owner, session_id=session_id)
-    except ShopError as error:
-        raise acp_error(error) from None
-    return 200, session_body(session_view(session), request)
+    with translation.override(answer_language(request)):
+        try:
+            session = session_get(owner=request.owner, session_id=session_id)
+        except ShopError as error:
+            raise acp_error(error) from None
+    with translation.override(answer_language(request, locale=session.extra.get("locale", ""))):
+        return 200, session_body(session_view(session), request)
 
 
 def update(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
@@ -321,7 +344,7 @@ def update(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
         view = session_update(owner=request.owner, session_id=session_id, **changes)
         return 200, session_body(view, request)
 
-    return _write(request, path, operation)
+    return _write(request, path, operation, language=_language(request, session_id))
 
 
 def complete(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
@@ -351,7 +374,7 @@ def complete(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict
             order_event(platform=request.platform, session=view.session, kind="order_create")
         return 200, session_body(view, request)
 
-    return _write(request, path, operation)
+    return _write(request, path, operation, language=_language(request, session_id))
 
 
 def hand_off(request: AcpRequest, path: str, session_id: str, hand_over) -> tuple[int, dict]:
@@ -365,7 +388,7 @@ def hand_off(request: AcpRequest, path: str, session_id: str, hand_over) -> tupl
         view = hand_over(owner=request.owner, session_id=session_id)
         return 200, session_body(view, request)
 
-    return _write(request, path, operation)
+    return _write(request, path, operation, language=_language(request, session_id))
 
 
 def cancel(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
@@ -379,4 +402,4 @@ def cancel(request: AcpRequest, path: str, session_id: str) -> tuple[int, dict]:
         message = {"type": "info", "content_type": "plain", "content": _("The checkout session is canceled.")}
         return 200, session_body(view, request, extra_messages=[message])
 
-    return _write(request, path, operation)
+    return _write(request, path, operation, language=_language(request, session_id))

@@ -4,10 +4,8 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
-from agents.acp.protocol import SUPPORTED_VERSIONS
+from agents.acp.protocol import SUPPORTED_LOCALES, SUPPORTED_VERSIONS
 from mcpshop_site.mail import shop_link
-
-SUPPORTED_LOCALES = ["zh-Hans", "en"]
 
 
 def discovery_document(*, base_url: str) -> dict:

@@ -25,7 +25,8 @@ SERVER_ERROR = -32000  # every ACP error, the binding says; `data` carries its m
 PATH = "/checkout_sessions"
 META = {
     "type": "object",
-    "description": "Protocol metadata, as the REST headers: api_version (required), idempotency_key, request_id.",
+    "description": "Protocol metadata, as the REST headers: api_version (required), idempotency_key, request_id, "
+    "accept_language.",
     "properties": {
         "api_version": {"type": "string", "description": f"One of {', '.join(SUPPORTED_VERSIONS)}."},
         "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255},

@@ -178,6 +178,11 @@ def currency(body: dict, shop_currency: str) -> None:
         raise _invalid("$.currency", _("This shop sells in %(currency)s only.") % {"currency": shop_currency.lower()})
 
 
+def locale(body: dict) -> str:
+    """Return the create body's `locale` ("" without one); refuse one that is not a string of a tag's size."""
+    return _text(body.get("locale"), "$.locale", limit=35)
+
+
 def payment_token(body: dict, *, handler_ids: set[str]) -> tuple[str, str, str]:
     """Return the (handler id, instrument type, token) a complete body pays with; refuse any other form of payment."""
     data = _object(body.get("payment_data"), "$.payment_data")

@@ -24,12 +24,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agents.acp.errors import AcpError
 from agents.models import AgentPlatform
 from agents.services import platform_authenticate
+from mcpshop_site.i18n import language_from
 from mcpshop_site.parsers import json_loads
 
 SUPPORTED_VERSIONS = ("2026-04-17",)
@@ -40,8 +42,8 @@ IDEMPOTENCY_KEY_MAX = 255
 @dataclass(frozen=True)
 class AcpRequest:
     """A request that passed the gate: whose sessions it acts on (`owner`, the core's key), the platform
-    sending it (None over MCP, where a shop account acts: `user`), its body (None without one), headers and the
-    shop's address as the caller reaches it (`base_url`, for absolute links)."""
+    sending it (None over MCP, where a shop account acts: `user`), its body (None without one), headers (over
+    MCP, `meta`'s) and the shop's address as the caller reaches it (`base_url`, for absolute links)."""
 
     owner: str
     api_version: str
@@ -51,6 +53,39 @@ class AcpRequest:
     idempotency_key: str = ""
     request_id: str = ""
     base_url: str = ""
+    accept_language: str = ""
+
+
+def locale_tag(language: str) -> str:
+    """Return the BCP 47 tag of one of settings.LANGUAGES (zh-hans -> zh-Hans), as discovery and sessions name it."""
+    return translation.to_locale(language).replace("_", "-")
+
+
+SUPPORTED_LOCALES = [locale_tag(code) for code, _name in settings.LANGUAGES]
+
+
+def locale_language(locale) -> str:
+    """Return the shop language (one of settings.LANGUAGES) a BCP 47 locale asks for (zh-CN, zh-Hans -> zh-hans;
+    en-US -> en), or "" for one the shop does not speak (fr-FR) and for anything that is no tag."""
+    if not isinstance(locale, str) or not locale.strip():
+        return ""
+    try:
+        return translation.get_supported_language_variant(locale.strip().lower())
+    except LookupError:
+        return ""
+
+
+def answer_language(request: AcpRequest, *, locale="") -> str:
+    """Return the language of an answer on a checkout session (messages, item and option titles, links, the order
+    placed): the session's `locale` (the create body's, then the one stored on the session) when the shop speaks
+    it; else the request's Accept-Language (over MCP `meta.accept_language`); else the language the transport
+    chose (the MCP request's Accept-Language header, or LANGUAGE_CODE). A locale the shop does not speak is a
+    preference it cannot meet, not an error: the next rule answers."""
+    if language := locale_language(locale):
+        return language
+    if request.accept_language:
+        return language_from(accept_language=request.accept_language)
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 def canonical_json(body) -> bytes:
@@ -180,12 +215,14 @@ def gate_http(request, *, body_optional: bool = False) -> AcpRequest:
         idempotency_key=idempotency_key,
         request_id=(headers.get("Request-Id") or "")[:255],
         base_url=request.build_absolute_uri("/"),
+        accept_language=headers.get("Accept-Language") or "",
     )
 
 
 def gate_mcp(*, owner: str, user, meta: dict, body: dict | None, base_url: str) -> AcpRequest:
     """Run the gate on a call of the MCP binding: `meta` carries what the headers carry over REST (API version,
-    Idempotency-Key, Request-Id); the MCP server authenticated the shopper, whose sessions `owner` names."""
+    Idempotency-Key, Request-Id, Accept-Language); the MCP server authenticated the shopper, whose sessions
+    `owner` names."""
     version = check_version(meta.get("api_version"))
     idempotency_key = meta.get("idempotency_key") or ""
     if idempotency_key:  # optional over MCP (the binding only recommends it)
@@ -202,4 +239,5 @@ def gate_mcp(*, owner: str, user, meta: dict, body: dict | None, base_url: str) 
         idempotency_key=idempotency_key,
         request_id=str(meta.get("request_id") or "")[:255],
         base_url=base_url,
+        accept_language=meta.get("accept_language") if isinstance(meta.get("accept_language"), str) else "",
     )

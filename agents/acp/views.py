@@ -1,6 +1,7 @@
 """ACP's REST binding (`/checkout_sessions`...): each view runs the gate and one operation of `checkout`.
 
-Answers carry the spec's headers: `Idempotency-Key` echoed on writes, `Request-Id` echoed when sent.
+Answers carry the spec's headers: `Idempotency-Key` echoed on writes, `Request-Id` echoed when sent; a session's
+`Content-Language` is its `locale` (the language it answers in).
 """
 
 import logging
@@ -32,6 +33,8 @@ def _answer(request, operation, *args, body_optional: bool = False) -> JsonRespo
             response["Idempotency-Key"] = acp_request.idempotency_key
         if acp_request.request_id:
             response["Request-Id"] = acp_request.request_id
+        if "locale" in body:
+            response["Content-Language"] = body["locale"]
     return response
 
 

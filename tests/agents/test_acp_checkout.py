@@ -5,7 +5,7 @@ from django.test import Client
 from django.utils import translation
 
 from catalog.models import Product
-from orders.models import Order
+from orders.models import CheckoutSession, Order
 from policies.models import Policy
 from tests.agents.acp_schema import assert_valid
 from tests.policies.test_pages import policy
@@ -148,3 +148,70 @@ def test_links_are_the_published_policy_pages_in_the_language_asked_for(acp, pro
         ("shipping_policy", "配送政策"),
         ("return_policy", "退换货政策"),
     ]
+
+
+# The session's language: `locale` on create, kept for every later answer -------------------------------------
+
+
+def _names(session) -> tuple[list, list]:
+    """Return what a session shows in its language: its items' names and its shipping options' titles."""
+    return [line["name"] for line in session["line_items"]], [o["title"] for o in session["fulfillment_options"]]
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-Hans", "zh"])
+def test_a_chinese_locale_is_the_session_s_language_on_every_call_whatever_accept_language_says(
+    acp, product, shipping, locale
+):
+    policy(Policy.Kind.RETURNS)
+    response = acp.post("/checkout_sessions", create_body(locale=locale))  # Accept-Language: en
+    created = valid_session(response, 201)
+    assert created["locale"] == response["Content-Language"] == "zh-Hans"
+    assert _names(created)[0] == ["西湖龙井"]
+    assert created["links"][0]["title"] == "退换货政策"
+    path = f"/checkout_sessions/{created['id']}"
+
+    addressed = valid_session(acp.post(path, {"fulfillment_details": {"name": "Jane", "address": ADDRESS}}))
+    assert _names(addressed) == (["西湖龙井"], ["标准快递", "特快"]) and addressed["locale"] == "zh-Hans"
+    fetched = valid_session(acp.get(path, **{"Accept-Language": "en-US"}))
+    assert _names(fetched) == (["西湖龙井"], ["标准快递", "特快"]) and fetched["locale"] == "zh-Hans"
+
+    option = {"selected_fulfillment_options": [{"type": "shipping", "option_id": "std-ship"}]}
+    valid_session(acp.post(path, option))
+    payment = {"handler_id": "card_tokenized", "instrument": {"type": "card", "credential": {"token": "tok_ok"}}}
+    completed = acp.post(f"{path}/complete", {"payment_data": payment, "buyer": {"email": "jane@example.com"}})
+    assert valid_session(completed, definition="CheckoutSessionWithOrder")["locale"] == "zh-Hans"
+    assert Order.objects.get().language == "zh-hans"  # its emails are written in Chinese
+
+
+def test_an_english_locale_answers_in_english_to_a_chinese_accept_language(acp, product, shipping):
+    chinese = {"Accept-Language": "zh-Hans"}
+    created = valid_session(acp.post("/checkout_sessions", create_body(locale="en-US"), **chinese), 201)
+    assert (created["locale"], _names(created)[0]) == ("en", ["West Lake Longjing"])
+    path = f"/checkout_sessions/{created['id']}"
+    refused = acp.post(path, {"line_items": [{"id": "TEA-001", "quantity": 99}]}, **chinese)
+    assert valid_error(refused, 400, "out_of_stock")["message"] == "Not enough stock. Only 5 left."
+    canceled = valid_session(acp.post(f"{path}/cancel", **chinese))
+    assert canceled["messages"][0]["content"] == "The checkout session is canceled."
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "x-klingon", "zh_CN", ""])
+def test_a_locale_the_shop_does_not_speak_falls_back_to_accept_language_and_is_not_kept(acp, product, locale):
+    created = acp.post("/checkout_sessions", create_body(locale=locale), **{"Accept-Language": "zh-Hans"})
+    created = valid_session(created, 201)
+    assert (created["locale"], _names(created)[0]) == ("zh-Hans", ["西湖龙井"])
+    fetched = valid_session(acp.get(f"/checkout_sessions/{created['id']}"))  # Accept-Language: en
+    assert (fetched["locale"], _names(fetched)[0]) == ("en", ["West Lake Longjing"])
+
+
+def test_without_locale_each_call_follows_its_accept_language(acp, product):
+    created = valid_session(acp.post("/checkout_sessions", create_body()), 201)
+    assert (created["locale"], _names(created)[0]) == ("en", ["West Lake Longjing"])
+    chinese = valid_session(acp.get(f"/checkout_sessions/{created['id']}", **{"Accept-Language": "zh-CN"}))
+    assert (chinese["locale"], _names(chinese)[0]) == ("zh-Hans", ["西湖龙井"])
+
+
+@pytest.mark.parametrize("locale", [42, ["en"], {"tag": "en"}, "x" * 36])
+def test_a_locale_that_is_no_tag_is_refused(acp, product, locale):
+    error = valid_error(acp.post("/checkout_sessions", create_body(locale=locale)), 400, "invalid")
+    assert error["param"] == "$.locale"
+    assert not CheckoutSession.objects.exists()

@@ -404,3 +404,22 @@ def test_the_binding_tools_are_served_with_self_contained_schemas_for_mcp_client
         assert ("_meta" if "session" not in name else "meta") in schema["required"]
         assert tools[name].meta["mcpshop/scope"] == "orders"
     assert not names & {tool["function"]["name"] for tool in openai_tools()}  # the chat never gets them
+
+
+def test_acp_over_mcp_keeps_the_create_locale_and_reads_meta_accept_language(live, shop, alice):
+    shop.name_en = "Roses (English)"
+    shop.save()
+    token = token_for(alice)  # the MCP request itself says Accept-Language: en
+    payload = {**ACP_PAYLOAD, "locale": "zh-CN"}
+    created = body(call(live, token, "create_checkout_session", {"meta": META, "payload": payload}))
+    assert_acp_valid(created, "CheckoutSession")
+    assert (created["locale"], created["line_items"][0]["name"]) == ("zh-Hans", "Roses")
+    english = {"meta": {**META, "accept_language": "en-US"}, "id": created["id"]}
+    fetched = body(call(live, token, "get_checkout_session", english))
+    assert (fetched["locale"], fetched["line_items"][0]["name"]) == ("zh-Hans", "Roses")
+
+    chinese = {"meta": {**META, "accept_language": "zh-Hans"}, "payload": ACP_PAYLOAD}
+    other = body(call(live, token, "create_checkout_session", chinese))
+    assert (other["locale"], other["line_items"][0]["name"]) == ("zh-Hans", "Roses")
+    again = body(call(live, token, "get_checkout_session", {"meta": META, "id": other["id"]}))
+    assert (again["locale"], again["line_items"][0]["name"]) == ("en", "Roses (English)")
