@@ -14,6 +14,7 @@ class PoliciesConfig(AppConfig):
 
         # Every page's footer lists the published pages, and cached pages (mcpshop_site/response_cache.py)
         # and the list itself (selectors.policy_list_published) are keyed by the catalog's version: a saved or
-        # deleted page starts a new one, so the next request shows it.
+        # deleted page starts a new one, so the next request shows it. The product feeds' lines, which list the
+        # published pages too, are refreshed on the same signals (catalog.feeds.services.connect).
         for name, signal in (("saved", post_save), ("deleted", post_delete)):
             signal.connect(catalog_changed, sender=Policy, dispatch_uid=f"policies.Policy.{name}")

@@ -8,8 +8,8 @@ from catalog.models import _in_language
 class Policy(models.Model):
     """One of the shop's policy pages (privacy, terms, returns, shipping), written by staff in both languages.
 
-    A published page is served at /policies/<kind>/, linked from every page's footer and from agents' checkout
-    sessions (UCP and ACP `links`); an unpublished one is nowhere.
+    A published page is served at /policies/<kind>/, linked from every page's footer, from agents' checkout
+    sessions (UCP and ACP `links`) and from the ACP product feeds (`seller.links`); an unpublished one is nowhere.
     """
 
     class Kind(models.TextChoices):  # in the order the footer lists them

@@ -1,5 +1,6 @@
 """Reads of the policy pages: one published page, and the published pages as links (every page's footer, agents'
-checkout sessions), the list cached under the catalog's version (a saved page starts a new one: apps.py)."""
+checkout sessions, the product feeds), the list cached under the catalog's version (a saved page starts a new one:
+apps.py)."""
 
 from dataclasses import dataclass
 
@@ -38,7 +39,8 @@ class PolicyLink:
 
 def policy_links(*, base_url: str) -> list[PolicyLink]:
     """Return the published pages as absolute links, titled in the active language: what agents' checkout sessions
-    list (UCP's and ACP's `links`). Addresses are under SHOP_BASE_URL, else `base_url` (the request's own)."""
+    list (UCP's and ACP's `links`) and the product feeds' sellers (catalog.feeds.render). Addresses are under
+    SHOP_BASE_URL, else `base_url` (the request's own)."""
     return [
         PolicyLink(kind=page.kind, title=page.display_title, url=shop_link(page.get_absolute_url(), base_url=base_url))
         for page in policy_list_published()

@@ -3,7 +3,9 @@
 Any change of a product that its lines show (a save through any door, a stock change by an import or a cancelled
 order, a sale that empties its shelf, its category renamed) marks its entry stale in the same transaction and
 queues `feed_refresh` for it, batched as the embedding jobs are (mcpshop_site.jobs.queue.enqueue_batched). The
-job renders only the stale entries it was given and writes back only the lines that came out different.
+job renders only the stale entries it was given and writes back only the lines that came out different. A policy
+page saved or deleted changes what every line shows (the seller's links): every entry is marked stale and one
+`feed_refresh_all` job renders them all.
 `feed_rebuild`, a periodic job (settings.JOBS_PERIODIC), renders every entry again (after bulk inserts that sent
 no signal, a new SHOP_BASE_URL or currency), in batches, never the whole catalog in memory.
 
@@ -51,6 +53,13 @@ def feed_mark_stale(product_ids) -> None:
         **_upsert_target(),
     )
     enqueue_batched(feed_refresh, ids, limit=FEED_BATCH)
+
+
+def feed_mark_all_stale() -> None:
+    """Mark every feed entry stale and queue one job rendering them all, in the caller's transaction: for a change
+    every line shows (the seller's policy links). Only the lines that come out different are written."""
+    FeedEntry.objects.filter(stale=False).update(stale=True)
+    feed_refresh_all.enqueue()
 
 
 def feed_stock_changed(stocks: dict[int, tuple[int, int]]) -> None:
@@ -171,6 +180,13 @@ def feed_refresh(product_ids: list[int]) -> int:
     return feed_refresh_stale(product_ids=product_ids)
 
 
+@retrying(attempts=5, backoff=30)
+@task()
+def feed_refresh_all() -> int:
+    """Render again every stale feed entry (queued by feed_mark_all_stale); return how many changed."""
+    return feed_refresh_stale()
+
+
 def feed_rebuild() -> int:
     """Render every product's feed entry again (a periodic job, and `manage.py product_feed --rebuild`).
 
@@ -237,11 +253,19 @@ def _category_saved(sender, instance, created=False, raw=False, **kwargs):
     feed_mark_stale(Product.objects.filter(category__in=shelves).values_list("pk", flat=True))
 
 
+def _policy_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        feed_mark_all_stale()
+
+
 def connect() -> None:
     from django.db.models.signals import post_delete, post_save
 
     from catalog.models import Category
+    from policies.models import Policy
 
     post_save.connect(_product_saved, sender=Product, dispatch_uid="catalog.feeds.product_saved")
     post_delete.connect(_product_deleted, sender=Product, dispatch_uid="catalog.feeds.product_deleted")
     post_save.connect(_category_saved, sender=Category, dispatch_uid="catalog.feeds.category_saved")
+    post_save.connect(_policy_changed, sender=Policy, dispatch_uid="catalog.feeds.policy_saved")
+    post_delete.connect(_policy_changed, sender=Policy, dispatch_uid="catalog.feeds.policy_deleted")

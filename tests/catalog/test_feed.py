@@ -16,11 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from cart.services import cart_add_item, cart_get_or_create
 from cart.shoppers import Shopper
 from catalog.feeds.render import FEED_COLUMNS, FEEDS, FeedLines
-from catalog.feeds.services import feed_links, feed_rebuild, feed_refresh
+from catalog.feeds.services import feed_links, feed_rebuild, feed_refresh, feed_refresh_all
 from catalog.links import ProductLinks
 from catalog.models import Category, FeedEntry, Product, _in_language
 from catalog.services import product_delete, product_update
 from orders.services import order_cancel, order_place
+from policies.models import Policy
 from tests.catalog.feed_schema import assert_valid
 from tests.conftest import CONTACT
 from tests.jobs import queued, run_jobs
@@ -209,6 +210,45 @@ def test_a_renamed_category_renames_its_products_shelf(product, category):
     assert lines()[product.sku]["variants"][0]["categories"] == [{"value": "Fine tea", "taxonomy": "merchant"}]
 
 
+def test_publishing_and_unpublishing_a_policy_page_refreshes_every_seller(client, product, make_product):
+    make_product("TEA-2", name="普洱")
+    refresh()
+    assert "seller" not in lines()[product.sku]["variants"][0]
+    before = client.get("/acp/feeds/en/metadata.json").json()["updated_at"]
+
+    returns = Policy.objects.create(
+        kind=Policy.Kind.RETURNS, title="退换货政策", title_en="Returns and refunds", body="x", is_published=True
+    )
+    assert FeedEntry.objects.filter(stale=True).count() == 2  # marked with the change ...
+    assert queued(feed_refresh_all) == [[]]  # ... and one job for them all
+    refresh()
+    link = {"type": "refund_policy", "url": f"{BASE}/policies/returns/"}
+    for sku in (product.sku, "TEA-2"):
+        assert lines("en")[sku]["variants"][0]["seller"] == {"links": [{**link, "title": "Returns and refunds"}]}
+        assert lines("zh-hans")[sku]["variants"][0]["seller"] == {"links": [{**link, "title": "退换货政策"}]}
+    assert client.get("/acp/feeds/en/metadata.json").json()["updated_at"] > before
+
+    returns.body = "Another text"  # the feed shows no text: rendered again, nothing written
+    returns.save()
+    before = dict(FeedEntry.objects.values_list("pk", "changed_at"))
+    refresh()
+    assert dict(FeedEntry.objects.values_list("pk", "changed_at")) == before
+
+    returns.is_published = False
+    returns.save()
+    refresh()
+    assert "seller" not in lines("en")[product.sku]["variants"][0]
+    assert "seller" not in lines("zh-hans")["TEA-2"]["variants"][0]
+
+    Policy.objects.create(kind=Policy.Kind.PRIVACY, title="隐私政策", body="x", is_published=True)
+    refresh()
+    privacy = lines("en")[product.sku]["variants"][0]["seller"]["links"]
+    assert privacy == [{"type": "privacy_policy", "title": "隐私政策", "url": f"{BASE}/policies/privacy/"}]
+    Policy.objects.filter(kind=Policy.Kind.PRIVACY).delete()
+    refresh()
+    assert "seller" not in lines("en")[product.sku]["variants"][0]
+
+
 HOSTILE = [
     'quote " backslash \\ slash /',
     "new\nline\r\ncarriage\ttab",
@@ -220,9 +260,33 @@ HOSTILE = [
 ]
 
 
-def feed_product(row: dict, *, language: str, links: ProductLinks) -> dict:
-    """Return a `.values(*FEED_COLUMNS)` row as the feed `Product` object its line in `language` encodes, written
-    out plainly: FeedLines assembles the lines from pieces, checked against this."""
+# Policy.Kind -> its seller link's type, as schema.feed.json's Link names them
+SELLER_LINKS = {"shipping": "shipping_policy", "returns": "refund_policy", "terms": "terms_of_service",
+                "privacy": "privacy_policy"}  # fmt: skip
+
+
+def seller(language: str) -> dict | None:
+    """Return the variants' `seller` in `language`, written out plainly: the published policy pages as links, in the
+    footer's order (shipping, returns, terms, privacy), or None when none is published."""
+    pages = sorted(Policy.objects.filter(is_published=True), key=lambda page: list(SELLER_LINKS).index(page.kind))
+    if not pages:
+        return None
+    return {
+        "links": [
+            {
+                "type": SELLER_LINKS[page.kind],
+                "title": _in_language(page.title, page.title_en, language),
+                "url": f"{BASE}/policies/{page.kind}/",
+            }
+            for page in pages
+        ]
+    }
+
+
+def feed_product(row: dict, *, language: str, links: ProductLinks, shop: dict | None = None) -> dict:
+    """Return a `.values(*FEED_COLUMNS)` row as the feed `Product` object its line in `language` encodes (with the
+    variant's `seller`, `shop`, when given), written out plainly: FeedLines assembles the lines from pieces,
+    checked against this."""
     title = _in_language(row["name"], row["name_en"], language)
     page = links.page(row["sku"])
     product = {"id": row["sku"], "title": title}
@@ -250,11 +314,31 @@ def feed_product(row: dict, *, language: str, links: ProductLinks) -> dict:
             "categories": [{"value": shelf, "taxonomy": "merchant"}],
         }
     ]
+    if shop is not None:
+        product["variants"][0]["seller"] = shop
     return product
 
 
-def test_lines_are_json_dumps_of_the_feed_product_byte_for_byte():
-    """Every awkward text in every field, with and without English, image, description, parent shelf."""
+@pytest.mark.parametrize("pages", ["none", "unpublished", "published"])
+def test_lines_are_json_dumps_of_the_feed_product_byte_for_byte(pages):
+    """Every awkward text in every field, with and without English, image, description, parent shelf; without
+    policy pages, with unpublished ones only, and with awkward titles published (the seller's links)."""
+    if pages != "none":
+        for kind, title, title_en in (
+            (Policy.Kind.PRIVACY, HOSTILE[0], ""),
+            (Policy.Kind.SHIPPING, HOSTILE[4], "Shipping \u2028 \x85"),
+            (Policy.Kind.RETURNS, "退换货", HOSTILE[6][:100]),
+            (Policy.Kind.TERMS, HOSTILE[3][:100], HOSTILE[1]),
+        ):
+            published = pages == "published" and kind != Policy.Kind.TERMS
+            Policy.objects.create(kind=kind, title=title, title_en=title_en, body="x", is_published=published)
+    sellers = {language: seller(language) for language in FEEDS}
+    if pages == "published":
+        types = ["shipping_policy", "refund_policy", "privacy_policy"]
+        assert [link["type"] for link in sellers["en"]["links"]] == types
+        assert [link["title"] for link in sellers["en"]["links"]] == ["Shipping \u2028 \x85", HOSTILE[6], HOSTILE[0]]
+    else:
+        assert sellers == {"zh-hans": None, "en": None}
     texts = [*HOSTILE, "", "西湖龙井 明前", "a\u2028 not a break", "\x85\u2029\u2028", "\x00\x1f"]
     shelves = [("茶叶", "", None, None), ("绿茶", "Green tea", "茶叶", ""), ('"引号"\u2028', "", "父\x85", "Parent")]
     links = feed_links()
@@ -277,9 +361,8 @@ def test_lines_are_json_dumps_of_the_feed_product_byte_for_byte():
         swapped = row | {"name": other or "名", "name_en": text, "description": other, "description_en": text}
         for each in (row, swapped):
             for language, line in zip(FEEDS, render(each), strict=True):
-                plain = json.dumps(
-                    feed_product(each, language=language, links=links), ensure_ascii=False, separators=(",", ":")
-                )
+                product = feed_product(each, language=language, links=links, shop=sellers[language])
+                plain = json.dumps(product, ensure_ascii=False, separators=(",", ":"))
                 assert line == plain.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace(
                     "\u2029", "\\u2029"
                 )
