@@ -38,6 +38,7 @@ from assistant.services import (
     chat_rate_check,
     confirmation_decline,
     confirmation_redeem,
+    conversation_end_turn,
     conversation_lease_release,
     conversation_lease_seconds,
     conversation_lease_take,
@@ -236,9 +237,8 @@ class Turn:
             raise LoginRequired(_("Please sign in, or allow cookies, to chat."))
         if not self.conversation_id:  # a new conversation: its history is this message alone
             with transaction.atomic():
-                conversation = conversation_start(shopper=shopper, title_from=self.text)
                 self.held_since = time.monotonic()
-                conversation_lease_take(conversation=conversation, holder=self.lease)  # a new row: always free
+                conversation = conversation_start(shopper=shopper, title_from=self.text, holder=self.lease)
                 self.held = conversation
                 message = message_create(conversation=conversation, role=Message.Role.USER, content=self.text)
             return _Begun(conversation, [_model_message(message)])
@@ -332,8 +332,7 @@ class Turn:
 
     def _finish(self, text: str) -> int:
         with transaction.atomic():  # one commit; the conversation's row first (see `_resume`)
-            conversation_touch(conversation=self.conversation, state=self.state)
-            conversation_lease_release(conversation=self.conversation, holder=self.lease)
+            conversation_end_turn(conversation=self.conversation, holder=self.lease, state=self.state)
             message = message_create(conversation=self.conversation, role=Message.Role.ASSISTANT, content=text)
         self.held = None
         return message.pk

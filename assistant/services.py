@@ -7,7 +7,7 @@ from typing import NoReturn
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from assistant.exceptions import (
@@ -73,16 +73,20 @@ def _title(text: str) -> str:
     return " ".join(text.split())[:TITLE_LENGTH]
 
 
-def conversation_start(*, shopper: Shopper, title_from: str = "") -> Conversation:
+def conversation_start(*, shopper: Shopper, title_from: str = "", holder: str = "") -> Conversation:
     """Open a new conversation for a signed-in user, or for a guest identified by their token.
 
-    `title_from` (the first message) gives it its title in the same INSERT.
+    `title_from` (the first message) gives it its title, and `holder` (a turn) its hold (see
+    `conversation_lease_take`: a new row is free), in the same INSERT.
     """
+    fields = {"title": _title(title_from)}
+    if holder:
+        fields.update(turn_lease_until=_lease_end(timezone.now()), turn_lease_holder=holder)
     if shopper.signed_in:
-        return Conversation.objects.create(user=shopper.user, title=_title(title_from))
+        return Conversation.objects.create(user=shopper.user, **fields)
     if not shopper.guest_token:
         raise ValueError("a guest conversation needs a guest token")
-    return Conversation.objects.create(guest_key=guest_key(shopper.guest_token), title=_title(title_from))
+    return Conversation.objects.create(guest_key=guest_key(shopper.guest_token), **fields)
 
 
 def message_build(
@@ -147,15 +151,34 @@ def conversation_lease_take(*, conversation: Conversation, holder: str) -> bool:
     now = timezone.now()
     free = Q(turn_lease_until__isnull=True) | Q(turn_lease_until__lt=now) | Q(turn_lease_holder=holder)
     taken = Conversation.objects.filter(free, pk=conversation.pk).update(
-        turn_lease_until=now + timedelta(seconds=conversation_lease_seconds()), turn_lease_holder=holder
+        turn_lease_until=_lease_end(now), turn_lease_holder=holder
     )
     return taken == 1
+
+
+def _lease_end(now):
+    return now + timedelta(seconds=conversation_lease_seconds())
 
 
 def conversation_lease_release(*, conversation: Conversation, holder: str) -> None:
     """Let the next turn have the conversation (only if `holder` still holds it)."""
     Conversation.objects.filter(pk=conversation.pk, turn_lease_holder=holder).update(
         turn_lease_until=None, turn_lease_holder=""
+    )
+
+
+def conversation_end_turn(*, conversation: Conversation, holder: str, state: dict) -> None:
+    """Record a turn's end in one UPDATE: the conversation's time and state, and its hold released if
+    `holder` still holds it (`conversation_lease_release`; another turn's hold is left as it is)."""
+    held = Q(turn_lease_holder=holder)
+    conversation.state = state
+    Conversation.objects.filter(pk=conversation.pk).update(
+        updated_at=timezone.now(),
+        state=state,
+        # The hold's end before its holder: MariaDB's SET sees the columns already assigned, so the holder
+        # must still be the old one when the first condition is read (the second reads it unchanged).
+        turn_lease_until=Case(When(held, then=Value(None)), default=F("turn_lease_until")),
+        turn_lease_holder=Case(When(held, then=Value("")), default=F("turn_lease_holder")),
     )
 
 
