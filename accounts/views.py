@@ -14,7 +14,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.addresses import address_create, address_delete, address_set_default, address_update
 from accounts.exceptions import AddressNotFound, McpTokenNotFound
@@ -94,6 +94,7 @@ def _safe_next(request, default: str) -> str:
     return default
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request):
     """Create an account and log in with it."""
     if request.user.is_authenticated:
@@ -117,6 +118,7 @@ def signup(request):
 
 
 @login_required
+@require_safe
 def account(request):
     """The shopper's account page: who they are, their default address, their latest orders, their connected apps."""
     recent = list(order_list_for_user(user=request.user)[:RECENT_ORDERS])
@@ -151,6 +153,7 @@ def _mcp_client_configs(request, token: str) -> dict:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def mcp_tokens(request):
     """The shopper's MCP tokens: create one (shown once), see when each was last used, revoke."""
     created = None
@@ -212,6 +215,7 @@ def _address_saved(request, form, save) -> bool:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def addresses(request):
     """The shopper's address book: every address (default first) and a form to add one."""
     form = AddressForm(request.POST or None)
@@ -228,6 +232,7 @@ def addresses(request):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def address_edit(request, address_id):
     """Change one of the shopper's addresses; anyone else's is a 404."""
     try:

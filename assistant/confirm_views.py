@@ -21,7 +21,7 @@ from mcpshop_site.exceptions import ShopError
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, confirmation_id):
     """Show a prepared order or cancellation; on POST, carry it out or turn it down."""
     try:

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from assistant.exceptions import ConversationNotFound
 from assistant.selectors import conversation_get, conversation_list_for_user, conversation_messages
@@ -20,6 +20,7 @@ SHOWN_RESULT_CHARS = 2000
 
 
 @login_required
+@require_safe
 def conversation_list(request):
     """The shopper's conversations with the assistant, most recent first."""
     page = Paginator(conversation_list_for_user(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -33,6 +34,7 @@ def _pretty(text: str) -> str:
 
 
 @login_required
+@require_safe
 def conversation_detail(request, conversation_id):
     """One of the shopper's conversations, each tool call told in words; anyone else's is a 404."""
     try:

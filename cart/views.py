@@ -4,7 +4,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from cart.exceptions import InvalidQuantity
 from cart.forms import CartAddForm, CartQuantityForm, DiscountCodeForm
@@ -48,6 +48,7 @@ def _form_error(form) -> ShopError:
     return InvalidInput(errors[0], field=field)
 
 
+@require_safe
 def detail(request):
     """The cart: its lines with quantities to change, discount codes, the money lines, and the way to checkout."""
     items = cart_items(shopper=shopper_for_request(request))

@@ -2,6 +2,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
+from django.views.decorators.http import require_safe
 
 from catalog.cache import CachedCountPaginator, categories, category_cached
 from catalog.exceptions import ProductNotFound
@@ -21,6 +22,7 @@ def _page(request, queryset, paginator=Paginator):
 
 
 @same_for_everyone
+@require_safe
 def home(request):
     """The front page: the shelves, featured products and what is new (querysets: a cached grid reads only
     the columns of its key, see catalog.cache.product_grid)."""
@@ -36,6 +38,7 @@ def home(request):
 
 
 @same_for_everyone
+@require_safe
 def category(request, slug):
     """One shelf, paginated and sorted by `?sort=`."""
     try:
@@ -60,6 +63,7 @@ def category(request, slug):
 
 
 @same_for_everyone
+@require_safe
 def product(request, sku):
     """A product page with its price, stock and an add-to-cart form (the cart's own, from its template tag)."""
     try:
@@ -69,6 +73,7 @@ def product(request, sku):
     return render(request, "catalog/product_detail.html", {"product": item})
 
 
+@require_safe
 def search(request):
     """Hybrid search (words and meaning) with filters (category, price range in yuan, in stock) and sorting.
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -28,7 +29,7 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("media/<path:path>", require_safe(serve), {"document_root": settings.MEDIA_ROOT}),
     path("assistant/confirm/", include("assistant.confirm_urls")),
     path("acp/feeds/", include("catalog.feeds.urls")),
     path("", include((authorization_server_patterns, "oauth2_provider"))),

@@ -8,7 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.addresses import address_create
 from accounts.exceptions import AddressNotFound
@@ -32,6 +32,7 @@ def _new_key() -> str:
 
 
 @login_required
+@require_safe
 def order_list(request):
     """The shopper's orders, newest first."""
     page = Paginator(order_list_for_user(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -39,6 +40,7 @@ def order_list(request):
 
 
 @login_required
+@require_safe
 def order_detail(request, number):
     """One of the shopper's orders, by its number; anyone else's is a 404."""
     order = _own_order(request, number)
@@ -51,6 +53,7 @@ _FORM_FIELDS = {"recipient": "name", "address": "street"}
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def checkout(request):
     """Where to deliver, how to ship, and every money line; posting it turns the cart into an order, once per form.
 

@@ -18,6 +18,7 @@ from catalog.models import Product
 from catalog.services import product_reserve_stocks, product_update
 from orders.models import Order
 from orders.services import order_expire_overdue
+from policies.models import Policy
 from tests.catalog.test_admin import PRODUCTS, changelist_data, media  # noqa: F401  (media: a fixture)
 from tests.catalog.test_admin import get as admin_get
 from tests.conftest import CONTACT, api_client_for
@@ -134,6 +135,20 @@ def test_an_outsider_cannot_poison_the_cache(product):
     assert intruder.get(url).status_code == 200  # the view's own answer (the session is unknown: anonymous)
     assert Client().get(url, HTTP_AUTHORIZATION="Bearer forged").status_code == 401  # refused, as without a cache
     assert Client().get(url).json()["sku"] == "TEA-001"
+
+
+@pytest.mark.parametrize("url", ["/", "/c/tea/", "/products/TEA-001/", "/policies/returns/"])
+def test_other_methods_are_refused_and_stored_nowhere(product, url):
+    """A POST or DELETE to a cached page is a 405 (with `Allow`), not the page: before it is stored, when it is
+    stored, and never stored itself; HEAD is answered like GET."""
+    Policy.objects.create(kind=Policy.Kind.RETURNS, title="退换货", body="发货前可取消。", is_published=True)
+    for method in ("POST", "DELETE"):
+        refused = Client().generic(method, url)
+        assert (refused.status_code, refused["Allow"], refused.content) == (405, "GET, HEAD", b"")
+    assert queries(Client(), url).queries > 1  # from the view: the refusals stored nothing
+    assert Client().head(url).status_code == 200
+    assert Client().post(url).status_code == 405  # the stored page answers GET and HEAD alone
+    assert queries(Client(), url).queries == 1
 
 
 def test_both_languages_are_kept_apart(product):

@@ -543,6 +543,84 @@ def test_every_url_route_has_a_row():
     assert unlisted == []
 
 
+# Methods -------------------------------------------------------------------------------------------
+
+SAFE, FORM, CLASS_BASED = "GET, HEAD", "GET, HEAD, POST", "GET, HEAD, OPTIONS"
+# What each page with a GET row takes (its `Allow`): a page that only reads takes GET and HEAD, a page with a
+# form also POST, and Django's and django-oauth-toolkit's class-based views also OPTIONS. Any other method is
+# refused with 405, never answered as if it were a GET.
+ALLOWED_METHODS = {
+    "catalog:home": SAFE,
+    "catalog:category": SAFE,
+    "catalog:product": SAFE,
+    "catalog:search": SAFE,
+    "cart:detail": SAFE,
+    "orders:list": SAFE,
+    "orders:detail": SAFE,
+    "accounts:account": SAFE,
+    "assistant:conversation_list": SAFE,
+    "assistant:conversation_detail": SAFE,
+    "policies:detail": SAFE,
+    "feeds:metadata": SAFE,
+    "feeds:products": SAFE,
+    "orders:checkout": FORM,
+    "accounts:signup": FORM,
+    "accounts:mcp_tokens": FORM,
+    "accounts:addresses": FORM,
+    "accounts:address_edit": FORM,
+    "assistant_confirm:confirm": FORM,
+    "accounts:password_reset_done": CLASS_BASED,
+    "accounts:password_reset_complete": CLASS_BASED,
+    "oauth2_provider:oauth-server-metadata": CLASS_BASED,
+}
+# Pages with a GET row whose methods are their own: Django's form views (which take PUT as POST) and OAuth's,
+# and the agent doors, which answer by their protocols (docs/agents.md).
+OWN_METHODS = {
+    "accounts:login",
+    "accounts:password_reset",
+    "accounts:password_reset_confirm",
+    "oauth2_provider:authorize",
+    "oauth2_provider:dcr-register-management",
+    "agents:acp_discovery",
+    "agents:acp_session",
+    "ucp:discovery_root",
+    "ucp:discovery",
+    "ucp:resource_metadata",
+    "ucp:root",
+    "ucp:checkout_session",
+    "ucp:order",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALLOWED_METHODS))
+def test_a_page_refuses_the_methods_it_does_not_take(world, name):
+    """GET and HEAD answer as the page's row says for alice (who may read them all); every other method the
+    page does not take is a 405 with `Allow`, and changes nothing. (POST to a form is the form's own row.)"""
+    page = next(page for page in PAGES if (page.name, page.method) == (name, "GET"))
+    url = reverse(page.name, kwargs={key: world.ids[key] for key in page.kwargs})
+    url += f"?{page.query}" if page.query else ""
+    allowed = ALLOWED_METHODS[name]
+    client = page_client(world, "alice")
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        if method in ("GET", "HEAD"):
+            check_request(world, "alice", page.expected[ACTORS.index("alice")], client.generic, method, url)
+        elif method not in allowed.split(", "):
+            refused = check_request(world, "alice", 405, client.generic, method, url)
+            assert refused["Allow"] == allowed, method
+
+
+def test_every_page_read_with_get_has_its_methods():
+    assert {page.name for page in PAGES if page.method == "GET"} == set(ALLOWED_METHODS) | OWN_METHODS
+
+
+def test_uploaded_images_are_only_read(db, client):
+    """An image under /media/ is read with GET or HEAD; any other method is refused before the file is looked up."""
+    assert client.get("/media/products/none.webp").status_code == 404
+    assert client.head("/media/products/none.webp").status_code == 404
+    refused = client.post("/media/products/none.webp")
+    assert (refused.status_code, refused["Allow"]) == (405, SAFE)
+
+
 ADMIN_MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
 
 
