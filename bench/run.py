@@ -638,7 +638,7 @@ BENCHMARKS = {
     "B1": Bench.b1,
     "B2": Bench.b2,
     "B3": lambda bench: {
-        "see": "tests/test_query_budget.py (in make test): 1/20/100 items, product list <= 4, checkout <= 15, tools <= 3"
+        "see": "tests/test_query_budget.py (in make test): 1/20/100 items, product list <= 4, API cart <= 3, checkout <= 15, tools <= 3"
     },
     "B4": Bench.b4,
     "B5": Bench.b5,
