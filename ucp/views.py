@@ -17,7 +17,7 @@ from django.http import Http404, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mcpshop_site.exceptions import InvalidInput, ShopError
 from mcpshop_site.parsers import json_loads
@@ -114,13 +114,13 @@ def _ucp(view):
     return csrf_exempt(wrapped)
 
 
-@require_GET
+@require_safe
 def discovery(request):
     """GET /.well-known/ucp (also under the UCP prefix): the shop's business profile."""
     return _answer(200, business_profile(request))
 
 
-@require_GET
+@require_safe
 def resource_metadata(request):
     """GET /.well-known/oauth-protected-resource/ucp: the /ucp resource's OAuth metadata (RFC 9728), which a
     refused token's challenge names."""

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from agents.acp.protocol import SUPPORTED_LOCALES, SUPPORTED_VERSIONS
 from mcpshop_site.mail import shop_link
@@ -23,7 +23,7 @@ def discovery_document(*, base_url: str) -> dict:
     }
 
 
-@require_GET
+@require_safe
 def discovery(request):
     response = JsonResponse(discovery_document(base_url=request.build_absolute_uri("/")))
     response["Cache-Control"] = "public, max-age=3600"
