@@ -38,7 +38,6 @@ from assistant.services import (
     chat_rate_check,
     confirmation_decline,
     confirmation_redeem,
-    conversation_end_turn,
     conversation_lease_release,
     conversation_lease_seconds,
     conversation_lease_take,
@@ -332,7 +331,8 @@ class Turn:
 
     def _finish(self, text: str) -> int:
         with transaction.atomic():  # one commit; the conversation's row first (see `_resume`)
-            conversation_end_turn(conversation=self.conversation, holder=self.lease, state=self.state)
+            conversation_touch(conversation=self.conversation, state=self.state)
+            conversation_lease_release(conversation=self.conversation, holder=self.lease)
             message = message_create(conversation=self.conversation, role=Message.Role.ASSISTANT, content=text)
         self.held = None
         return message.pk

@@ -7,7 +7,7 @@ from typing import NoReturn
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 
 from assistant.exceptions import (
@@ -164,21 +164,6 @@ def conversation_lease_release(*, conversation: Conversation, holder: str) -> No
     """Let the next turn have the conversation (only if `holder` still holds it)."""
     Conversation.objects.filter(pk=conversation.pk, turn_lease_holder=holder).update(
         turn_lease_until=None, turn_lease_holder=""
-    )
-
-
-def conversation_end_turn(*, conversation: Conversation, holder: str, state: dict) -> None:
-    """Record a turn's end in one UPDATE: the conversation's time and state, and its hold released if
-    `holder` still holds it (`conversation_lease_release`; another turn's hold is left as it is)."""
-    held = Q(turn_lease_holder=holder)
-    conversation.state = state
-    Conversation.objects.filter(pk=conversation.pk).update(
-        updated_at=timezone.now(),
-        state=state,
-        # The hold's end before its holder: MariaDB's SET sees the columns already assigned, so the holder
-        # must still be the old one when the first condition is read (the second reads it unchanged).
-        turn_lease_until=Case(When(held, then=Value(None)), default=F("turn_lease_until")),
-        turn_lease_holder=Case(When(held, then=Value("")), default=F("turn_lease_holder")),
     )
 
 

@@ -1,11 +1,9 @@
 import pytest
 
 from assistant.exceptions import RateLimited
-from assistant.models import Conversation
 from assistant.services import (
     chat_rate_check,
     conversation_adopt_guest,
-    conversation_end_turn,
     conversation_lease_take,
     conversation_start,
 )
@@ -46,22 +44,3 @@ def test_a_new_conversation_is_held_by_its_turn_from_its_insert(alice):
     assert not conversation_lease_take(conversation=held, holder="turn-2")
     assert conversation_lease_take(conversation=held, holder="turn-1")  # (its own hold: renewed)
     assert free.turn_lease_until is None and conversation_lease_take(conversation=free, holder="turn-2")
-
-
-def test_the_end_of_a_turn_releases_only_its_own_hold(alice):
-    """One UPDATE writes the time and state and lets go of the hold, on every database (MariaDB assigns its
-    SET clauses in order: the hold's end must be decided on the holder before it changes)."""
-    conversation = conversation_start(shopper=Shopper(user=alice), holder="turn-1")
-    before = Conversation.objects.get(pk=conversation.pk).updated_at
-
-    conversation_end_turn(conversation=conversation, holder="turn-1", state={"step": 1})
-    ended = Conversation.objects.get(pk=conversation.pk)
-    assert (ended.turn_lease_until, ended.turn_lease_holder, ended.state) == (None, "", {"step": 1})
-    assert ended.updated_at > before
-
-    # A turn that outlived its hold (another turn took it since) writes its state but leaves the hold alone.
-    assert conversation_lease_take(conversation=conversation, holder="turn-2")
-    until = Conversation.objects.get(pk=conversation.pk).turn_lease_until
-    conversation_end_turn(conversation=conversation, holder="turn-1", state={"step": 2})
-    kept = Conversation.objects.get(pk=conversation.pk)
-    assert (kept.turn_lease_until, kept.turn_lease_holder, kept.state) == (until, "turn-2", {"step": 2})
