@@ -7,7 +7,10 @@ category starts a new version, and no entry of an older one is read again. Entri
 cache, each process's own memory (settings.CACHES): the version they are keyed by is the shared part. Only
 GET and HEAD from a shopper
 with nothing of their own (no session or messages cookie, no Authorization header) are served or stored; a
-response that sets a cookie, or starts a session, is not stored.
+response that sets a cookie, or starts a session, is not stored. An address with a query string is stored on
+its second request (`Doorkeeper`): anyone can make endless query strings, and one-off ones would push the
+pages shoppers keep asking for out of the cache; paths without one are bounded by the catalog (unknown ones
+are 404s, never stored).
 
 The per-request parts: the CSRF token in forms is rendered as a marker (`catalog.cache.csrf_marker`) and filled in
 for each request, which also sets the CSRF cookie as Django does (CsrfViewMiddleware, outside this one);
@@ -16,6 +19,8 @@ those added inside (X-Frame-Options, Content-Type) are stored with the body.
 """
 
 import hashlib
+import threading
+from collections import OrderedDict
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
@@ -63,6 +68,26 @@ def _key(request) -> str | None:
     except DisallowedHost:
         return None
     return f"response:{catalog_version()}:{hashlib.sha256(repr(address).encode()).hexdigest()}"
+
+
+class Doorkeeper:
+    """The newest `size` cache keys asked for once and not stored (in this process): `admit` says whether a key
+    was asked for before (then it is stored, and forgotten here)."""
+
+    def __init__(self, size: int = 10_000):
+        self.size, self.seen, self.lock = size, OrderedDict(), threading.Lock()
+
+    def admit(self, key: str) -> bool:
+        with self.lock:
+            if self.seen.pop(key, False):
+                return True
+            self.seen[key] = True
+            if len(self.seen) > self.size:
+                self.seen.popitem(last=False)
+            return False
+
+
+doorkeeper = Doorkeeper()
 
 
 def _storable(request, response) -> bool:
@@ -117,10 +142,12 @@ class ResponseCacheMiddleware:
                 for name, value in headers:
                     response[name] = value
                 return _filled(request, response)
-            setattr(request, FILLING, True)
+            # An address with a query string is answered by the view on its first request, and not stored.
+            store = not request.META.get("QUERY_STRING") or doorkeeper.admit(key)
+            setattr(request, FILLING, store)
             response = self.get_response(request)
             patch_vary_headers(response, ("Cookie",))  # as the session middleware adds when a view reads the user
-            if _storable(request, response):
+            if store and _storable(request, response):
                 headers = [(name, value) for name, value in response.items() if name.lower() != "content-length"]
                 caches["responses"].set(key, (response.status_code, headers, response.content), self.timeout)
             return _filled(request, response)

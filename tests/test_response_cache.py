@@ -16,6 +16,7 @@ from django.urls import reverse
 from catalog.management.commands.seed_demo import Command as SeedDemo
 from catalog.models import Product
 from catalog.services import product_reserve_stocks, product_update
+from mcpshop_site import response_cache
 from orders.models import Order
 from orders.services import order_expire_overdue
 from policies.models import Policy
@@ -35,6 +36,13 @@ PAGES = ("/", "/c/tea/", "/products/TEA-001/", "/api/products/?limit=20", "/api/
 @pytest.fixture(autouse=True)
 def _cached(settings):
     settings.RESPONSE_CACHE_SECONDS = 600
+    response_cache.doorkeeper.seen.clear()  # (keys carry the catalog's version, which other tests' rollbacks repeat)
+
+
+def stored(url):
+    """Read `url` until it is stored: a URL with a query string is stored on its second request."""
+    for _ in range(2 if "?" in url else 1):
+        queries(Client(), url)
 
 
 def queries(client, url, **headers):
@@ -62,6 +70,8 @@ def stock_read(sku="TEA-001") -> int:
 
 @pytest.mark.parametrize("url", PAGES)
 def test_a_second_read_is_answered_from_the_cache_with_the_same_body_and_headers(product, url):
+    if "?" in url:
+        queries(Client(), url)  # (asked once: answered, not stored)
     first = queries(Client(), url)
     second = queries(Client(), url)
 
@@ -73,7 +83,7 @@ def test_a_second_read_is_answered_from_the_cache_with_the_same_body_and_headers
 
 def test_a_price_change_and_the_last_unit_sold_show_at_once(product):
     for url in PAGES:
-        queries(Client(), url)
+        stored(url)
 
     product_update(product=product, price_cents=9900)
     assert Client().get("/api/products/TEA-001").json()["price_cents"] == 9900
@@ -135,6 +145,25 @@ def test_an_outsider_cannot_poison_the_cache(product):
     assert intruder.get(url).status_code == 200  # the view's own answer (the session is unknown: anonymous)
     assert Client().get(url, HTTP_AUTHORIZATION="Bearer forged").status_code == 401  # refused, as without a cache
     assert Client().get(url).json()["sku"] == "TEA-001"
+
+
+def test_a_url_with_a_query_string_is_stored_on_its_second_request(product):
+    url = "/api/products/?limit=20"
+    first, second, third = (queries(Client(), url) for _ in range(3))
+
+    assert first.queries > 1 and second.queries > 1  # both from the view
+    assert third.queries == 1 and third.json() == first.json()
+
+
+def test_one_off_query_strings_store_nothing_and_push_no_page_out(product, settings):
+    """Anyone can make endless query strings: a stream of one-off ones must not empty the cache of the pages
+    shoppers keep asking for (without the doorkeeper the home page is culled here)."""
+    settings.CACHES = {**settings.CACHES, "responses": {**settings.CACHES["responses"], "OPTIONS": {"MAX_ENTRIES": 10}}}
+    stored(url := "/api/products/?limit=20")
+    for number in range(30):
+        assert queries(Client(), f"{url}&utm_source={number}").queries > 1  # from the view
+
+    assert queries(Client(), url).queries == 1
 
 
 @pytest.mark.parametrize("url", ["/", "/c/tea/", "/products/TEA-001/", "/policies/returns/"])
