@@ -52,10 +52,16 @@ def test_a_quiet_connection_is_lent_without_a_round_trip(server_checks):
 def test_connections_the_server_dropped_are_replaced(server_checks):
     backend_pid()
     connection.close()  # back to the pool, with any others it holds
-    with connections.create_connection("default").cursor() as other:  # another session ends them, as a restart would
-        other.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+    other = connections.create_connection("default")  # another session ends them, as a restart would
+    try:
+        with other.cursor() as cursor:
+            # Waiting (up to 10 s) until each has exited, its farewell already on the socket: without the wait
+            # the pool may look before a backend has written it (seen in CI), a race no check can close.
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+    finally:
+        other.close()
     backend_pid()  # no error: the dropped connections were checked and thrown away
     assert server_checks.count >= 1
